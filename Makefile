@@ -1,0 +1,44 @@
+# One command to set up and run, one to test. See README.md.
+SHELL := /bin/bash
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: run setup install kb model test lint chat bench clean
+
+run: setup  ## set everything up, then start the Rasa and action servers
+	scripts/run.sh
+
+setup: install kb model  ## venv + pinned packages, KB index and Rasa model (each only if stale)
+
+install: $(VENV)/.installed
+
+# Exact pins (requirements/lock.txt) mean pip never backtracks; re-run when they change.
+$(VENV)/.installed: requirements/lock.txt pyproject.toml
+	@test -x $(BIN)/python || "$$(scripts/find-python)" -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements/lock.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
+	touch $@
+
+kb: install  ## build the knowledge-base index if the articles changed
+	$(BIN)/python -m faq_kb build
+
+model: install  ## train the Rasa model if its data, config or components changed
+	$(BIN)/python -m bot.train
+
+test: setup  ## lint, type-check and run the whole test suite
+	scripts/test.sh
+
+chat: install  ## chat with the running assistant in this terminal
+	$(BIN)/python -m bot.chat
+
+bench: setup  ## reproduce docs/benchmarks.md
+	scripts/bench.sh
+
+clean:
+	rm -rf var .venv

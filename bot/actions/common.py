@@ -1,0 +1,68 @@
+"""Small helpers every action uses: the user's language, the KB, the last text."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from rasa_sdk import Tracker
+
+from common.language import DEFAULT_LANGUAGE, LANGUAGES, Language
+from common.settings import kb_settings, service_settings
+from faq_kb.search import HybridKnowledgeBase, KnowledgeBase
+
+logger = logging.getLogger(__name__)
+
+
+def language_of(tracker: Tracker) -> Language:
+    value = tracker.get_slot("language")
+    return cast(Language, value) if value in LANGUAGES else DEFAULT_LANGUAGE
+
+
+def latest_text(tracker: Tracker) -> str:
+    return str(tracker.latest_message.get("text") or "")
+
+
+def latest_intent(tracker: Tracker) -> str | None:
+    intent = tracker.latest_message.get("intent") or {}
+    name = intent.get("name")
+    return str(name) if name else None
+
+
+def render_response(domain: dict[str, Any], name: str, language: Language) -> str:
+    """The text of response *name* for *language*, from the domain's variations.
+
+    Rasa renders a response with the slots as they were before the action ran;
+    an action that changes the language renders the confirmation itself.
+    """
+    variations = domain.get("responses", {}).get(name, [])
+    default = ""
+    for variation in variations:
+        conditions = variation.get("condition") or []
+        if not conditions:
+            default = default or variation.get("text", "")
+        elif any(c.get("name") == "language" and c.get("value") == language for c in conditions):
+            return str(variation.get("text", ""))
+    return default
+
+
+def service_kwargs() -> dict[str, Any]:
+    """Values for {app_name}, {chat_hours}, ... in responses."""
+    return service_settings().placeholders()
+
+
+_knowledge_base: KnowledgeBase | None = None
+
+
+def knowledge_base() -> KnowledgeBase:
+    """The index is loaded once per process (at action-server start, see bot.actions)."""
+    global _knowledge_base
+    if _knowledge_base is None:
+        _knowledge_base = HybridKnowledgeBase.load(kb_settings(), service_settings())
+    return _knowledge_base
+
+
+def use_knowledge_base(kb: KnowledgeBase | None) -> None:
+    """Serve answers from *kb* instead (tests; an operator's own implementation)."""
+    global _knowledge_base
+    _knowledge_base = kb

@@ -1,0 +1,90 @@
+"""Yes/no answers, the forgotten-password flow and the start of a case."""
+
+from __future__ import annotations
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import latest_intent
+from bot.actions.faq import offer_human
+from bot.actions.handoff import hand_off
+from handoff.payload import HandoffReason
+
+CASE_SLOTS = ("chain", "token", "amount", "tx_hash", "transfer_time", "transfer_time_parsed",
+              "to_address", "counterparty", "dispute_description")  # fmt: skip
+_ENTITY_SLOTS = {"chain": "chain", "token": "token", "amount": "amount", "tx_hash": "tx_hash",
+                 "time": "transfer_time", "address": "to_address"}  # fmt: skip
+_CASES = {
+    "missing_transfer": ("utter_missing_transfer_intro", HandoffReason.MISSING_TRANSFER),
+    "transaction_dispute": ("utter_dispute_intro", HandoffReason.DISPUTE),
+}
+
+
+class ActionPasswordReset(Action):
+    def name(self) -> str:
+        return "action_password_reset"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        dispatcher.utter_message(response="utter_password_reset")
+        return [SlotSet("pending_question", "has_recovery_phrase")]
+
+
+class ActionAnswerYesNo(Action):
+    """What "yes" or "no" means depends on the question the bot asked last."""
+
+    def name(self) -> str:
+        return "action_answer_yes_no"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        yes = latest_intent(tracker) == "affirm"
+        pending = tracker.get_slot("pending_question")
+        cleared: list[EventType] = [SlotSet("pending_question", None)]
+        if pending == "offer_human":
+            if yes:
+                return [*cleared, *hand_off(dispatcher, tracker)]
+            dispatcher.utter_message(response="utter_no_handoff")
+            return [*cleared, SlotSet("handoff_reason", None)]
+        if pending == "has_recovery_phrase":
+            if yes:
+                dispatcher.utter_message(response="utter_password_reimport")
+                dispatcher.utter_message(response="utter_anything_else")
+                return cleared
+            dispatcher.utter_message(response="utter_password_no_phrase")
+            return [*cleared, *offer_human(dispatcher, HandoffReason.PASSWORD_LOST)]
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return cleared
+
+
+class ActionStartCase(Action):
+    """Forget the last case's details, keep what this message said, introduce the form."""
+
+    def name(self) -> str:
+        return "action_start_case"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        mentioned = {
+            _ENTITY_SLOTS[e["entity"]]
+            for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") in _ENTITY_SLOTS
+        }
+        intro, reason = _CASES.get(latest_intent(tracker) or "", _CASES["missing_transfer"])
+        dispatcher.utter_message(response=intro)
+        events: list[EventType] = [
+            SlotSet(slot, None)
+            for slot in CASE_SLOTS
+            if slot not in mentioned and tracker.get_slot(slot) is not None
+        ]
+        return [
+            *events,
+            SlotSet("handoff_reason", reason.value),
+            SlotSet("pending_question", None),
+            SlotSet("failed_turns", 0),
+        ]

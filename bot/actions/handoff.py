@@ -1,0 +1,217 @@
+"""The end of self-service: summarise the case, or hand it to a human."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from bot.actions.common import language_of, latest_intent
+from bot.actions.faq import offer_human
+from bot.validation import UNKNOWN, address_family, chain_family
+from common.language import Language
+from common.settings import service_settings
+from handoff.payload import (
+    Details,
+    HandoffPayload,
+    HandoffReason,
+    Priority,
+    TranscriptLine,
+    TransferTime,
+)
+
+TRANSCRIPT_LINES = 100
+TRANSCRIPT_CHARS = 2000
+
+_LABELS: dict[Language, dict[str, str]] = {
+    "en": {
+        "chain": "Network",
+        "token": "Token",
+        "amount": "Amount",
+        "tx_hash": "Tx hash",
+        "transfer_time": "Time",
+        "to_address": "To address",
+        "unknown": "not known",
+    },
+    "zh": {
+        "chain": "网络",
+        "token": "币种",
+        "amount": "金额",
+        "tx_hash": "交易哈希",
+        "transfer_time": "时间",
+        "to_address": "收款地址",
+        "unknown": "不清楚",
+    },
+    "es": {
+        "chain": "Red",
+        "token": "Token",
+        "amount": "Cantidad",
+        "tx_hash": "Hash",
+        "transfer_time": "Fecha",
+        "to_address": "Dirección destino",
+        "unknown": "no se sabe",
+    },
+}
+_PRIORITY = {
+    HandoffReason.COMPLAINT: Priority.HIGH,
+    HandoffReason.DISPUTE: Priority.HIGH,
+    HandoffReason.SECURITY: Priority.URGENT,
+}
+_RESPONSE = {
+    HandoffReason.COMPLAINT: "utter_handoff_complaint",
+    HandoffReason.DISPUTE: "utter_handoff_dispute",
+}
+
+
+def case_summary(tracker: Tracker, language: Language) -> str:
+    labels = _LABELS[language]
+    lines = []
+    for slot in ("chain", "token", "amount", "tx_hash", "transfer_time", "to_address"):
+        value = tracker.get_slot(slot)
+        if value is not None:
+            lines.append(f"• {labels[slot]}: {labels['unknown'] if value == UNKNOWN else value}")
+    return "\n".join(lines)
+
+
+class ActionTransferSummary(Action):
+    """After the missing-transfer form: what we have, what it means, and a human."""
+
+    def name(self) -> str:
+        return "action_transfer_summary"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        language = language_of(tracker)
+        dispatcher.utter_message(
+            response="utter_transfer_summary", summary=case_summary(tracker, language)
+        )
+        chain, tx_hash = tracker.get_slot("chain"), tracker.get_slot("tx_hash")
+        to_family = address_family(tracker.get_slot("to_address"))
+        known_chain = chain if chain not in (None, UNKNOWN) else None
+        if known_chain and to_family and chain_family(known_chain) not in (None, to_family):
+            dispatcher.utter_message(
+                response="utter_transfer_advice_wrong_network",
+                chain=known_chain,
+                address_network={"evm": "EVM (0x…)", "tron": "TRON (T…)"}.get(to_family, to_family),
+            )
+        elif tx_hash in (None, UNKNOWN):
+            dispatcher.utter_message(response="utter_transfer_advice_no_hash")
+        else:
+            urls = service_settings().explorer_tx_urls
+            template = urls.get(known_chain or "") or (
+                urls["ethereum"] if tx_hash.startswith("0x") else urls["tron"]
+            )
+            dispatcher.utter_message(
+                response="utter_transfer_advice_explorer", explorer_link=template.format(tx=tx_hash)
+            )
+        return offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
+
+
+def transcript(tracker: Tracker) -> list[TranscriptLine]:
+    lines = []
+    for event in tracker.events:
+        kind = event.get("event")
+        role: Literal["user", "bot"] | None = (
+            "user" if kind == "user" else "bot" if kind == "bot" else None
+        )
+        text = event.get("text")
+        if role and text:
+            timestamp = event.get("timestamp")
+            at = None
+            if isinstance(timestamp, (int, float)):
+                from datetime import datetime, timezone
+
+                at = datetime.fromtimestamp(timestamp, timezone.utc).isoformat()
+            lines.append(TranscriptLine(role=role, text=str(text)[:TRANSCRIPT_CHARS], at=at))
+    return lines[-TRANSCRIPT_LINES:]
+
+
+def _details(tracker: Tracker) -> Details:
+    raw_time = tracker.get_slot("transfer_time")
+    slots: dict[str, Any] = {
+        name: tracker.get_slot(name)
+        for name in ("chain", "token", "amount", "tx_hash", "to_address", "counterparty")
+    }
+    return Details(
+        **slots,
+        description=tracker.get_slot("dispute_description"),
+        transfer_time=TransferTime(raw=raw_time, parsed=tracker.get_slot("transfer_time_parsed"))
+        if raw_time
+        else None,
+    )
+
+
+def _reason(tracker: Tracker) -> HandoffReason:
+    if latest_intent(tracker) == "complaint":
+        return HandoffReason.COMPLAINT
+    try:
+        return HandoffReason(tracker.get_slot("handoff_reason"))
+    except ValueError:
+        return HandoffReason.USER_REQUEST
+
+
+def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -> str:
+    """One line an agent reads before the transcript (always English)."""
+    parts = [reason.value.replace("_", " ")]
+    facts = [
+        f"{name}={value if not isinstance(value, TransferTime) else value.raw}"
+        for name, value in details
+        if value is not None and name != "description"
+    ]
+    if facts:
+        parts.append(", ".join(facts))
+    if details.description:
+        parts.append(f"description: {details.description[:200]}")
+    elif last_user_text:
+        parts.append(f"last message: {last_user_text[:200]}")
+    return "; ".join(parts)
+
+
+def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
+    """Tell the user what happens next and emit the structured handoff payload."""
+    service = service_settings()
+    reason = _reason(tracker)
+    sla = {
+        HandoffReason.DISPUTE: service.dispute_sla_hours,
+        HandoffReason.COMPLAINT: service.complaint_sla_hours,
+    }.get(reason, service.ticket_sla_hours)
+    details = _details(tracker)
+    last_user = next(
+        (str(e.get("text") or "") for e in reversed(tracker.events) if e.get("event") == "user"),
+        "",
+    )
+    payload = HandoffPayload(
+        conversation_id=tracker.sender_id,
+        reason=reason,
+        priority=_PRIORITY.get(reason, Priority.NORMAL),
+        language=language_of(tracker),
+        sla_hours=sla,
+        details=details,
+        summary=summary_line(reason, details, last_user),
+        transcript=transcript(tracker),
+    )
+    dispatcher.utter_message(
+        response=_RESPONSE.get(reason, "utter_handoff"),
+        sla_hours=sla,
+        chat_hours=service.chat_hours,
+    )
+    dispatcher.utter_message(json_message=payload.as_message())
+    return [
+        SlotSet("pending_question", None),
+        SlotSet("handoff_reason", None),
+        SlotSet("failed_turns", 0),
+    ]
+
+
+class ActionHandoff(Action):
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        return hand_off(dispatcher, tracker)

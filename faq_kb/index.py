@@ -1,0 +1,158 @@
+"""Build, persist and load the knowledge-base index.
+
+One entry per article title and example question, in every language. The dense
+side is a faiss inner-product index over unit vectors (cosine); the lexical side
+is :class:`faq_kb.lexical.LexicalRanker`. A manifest records the fingerprint of
+the articles, the model and this code's format, so a stale index is detected
+instead of silently answering from old content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import faiss
+import joblib
+import numpy as np
+
+from common.language import Language
+from faq_kb.articles import Article, content_hash, load_articles
+from faq_kb.calibration import Calibration, fit_calibration, load_negatives
+from faq_kb.embedder import Embedder
+from faq_kb.lexical import LexicalRanker
+from faq_kb.scoring import fuse
+
+FORMAT_VERSION = "4"
+_FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
+
+
+class IndexNotReady(RuntimeError):
+    """The index is missing or stale; the message says which command fixes it."""
+
+
+@dataclass(frozen=True)
+class Entry:
+    article_id: str
+    language: Language
+    text: str
+
+
+@dataclass
+class KBIndex:
+    articles: dict[str, Article]
+    entries: list[Entry]
+    dense: faiss.Index
+    lexical: LexicalRanker
+    calibration: Calibration
+    fingerprint: str
+
+    def save(self, directory: Path, model_name: str) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        # Write beside the live files, then rename, so a running reader never
+        # sees half an index.
+        tmp = directory / ".tmp"
+        tmp.mkdir(exist_ok=True)
+        (tmp / "entries.json").write_text(
+            json.dumps([asdict(e) for e in self.entries], ensure_ascii=False), encoding="utf-8"
+        )
+        faiss.write_index(self.dense, str(tmp / "dense.faiss"))
+        joblib.dump(self.lexical, tmp / "lexical.joblib")
+        (tmp / "calibration.json").write_text(json.dumps(asdict(self.calibration)))
+        manifest = {
+            "fingerprint": self.fingerprint,
+            "format": FORMAT_VERSION,
+            "model": model_name,
+            "articles": len(self.articles),
+            "entries": len(self.entries),
+            "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
+        for name in _FILES:
+            (tmp / name).replace(directory / name)
+        tmp.rmdir()
+
+
+def fingerprint(articles_dir: Path, model_name: str, negatives: Path) -> str:
+    digest = hashlib.sha256()
+    for part in (FORMAT_VERSION, model_name, content_hash(articles_dir)):
+        digest.update(part.encode())
+    if negatives.exists():
+        digest.update(negatives.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def stored_fingerprint(directory: Path) -> str | None:
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return None
+    if not all((directory / name).exists() for name in _FILES):
+        return None
+    value = manifest.get("fingerprint")
+    return value if isinstance(value, str) else None
+
+
+def build_index(
+    articles_dir: Path, embedder: Embedder, negatives_path: Path, model_name: str
+) -> KBIndex:
+    articles = load_articles(articles_dir)
+    entries = [
+        Entry(article.id, lang, text)
+        for article in articles
+        for lang, localised in article.texts.items()
+        for text in (localised.title, *localised.questions)
+    ]
+    texts = [e.text for e in entries]
+    vectors = embedder.encode(texts)
+    dense = faiss.IndexFlatIP(vectors.shape[1])
+    dense.add(vectors)
+    lexical = LexicalRanker().fit(texts)
+
+    # Leave-one-out: each example question is scored against every *other*
+    # entry, as if a user had typed it; off-topic questions supply the negatives.
+    dense_sim = vectors @ vectors.T
+    lexical_sim = lexical.document_similarities()
+    np.fill_diagonal(dense_sim, -1.0)
+    np.fill_diagonal(lexical_sim, -1.0)
+    owners = [e.article_id for e in entries]
+    positives = [fuse(texts[i], dense_sim[i], lexical_sim[i], owners) for i in range(len(entries))]
+    labels = [ranked[0][0] == owners[i] for i, ranked in enumerate(positives)]
+    negative_texts = load_negatives(negatives_path)
+    negatives = []
+    if negative_texts:
+        neg_dense = embedder.encode(negative_texts) @ vectors.T
+        neg_lexical = lexical.similarities(negative_texts)
+        negatives = [
+            fuse(q, neg_dense[i], neg_lexical[i], owners) for i, q in enumerate(negative_texts)
+        ]
+    calibration = fit_calibration(positives, labels, negatives)
+    return KBIndex(
+        articles={a.id: a for a in articles},
+        entries=entries,
+        dense=dense,
+        lexical=lexical,
+        calibration=calibration,
+        fingerprint=fingerprint(articles_dir, model_name, negatives_path),
+    )
+
+
+def load_index(directory: Path, articles_dir: Path) -> KBIndex:
+    manifest_path = directory / "manifest.json"
+    if stored_fingerprint(directory) is None:
+        raise IndexNotReady(f"no knowledge-base index in {directory}: run `python -m faq_kb build`")
+    manifest = json.loads(manifest_path.read_text())
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexNotReady(f"index in {directory} has an old format: run `python -m faq_kb build`")
+    raw_entries = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
+    return KBIndex(
+        articles={a.id: a for a in load_articles(articles_dir)},
+        entries=[Entry(**e) for e in raw_entries],
+        dense=faiss.read_index(str(directory / "dense.faiss")),
+        lexical=joblib.load(directory / "lexical.joblib"),
+        calibration=Calibration(**json.loads((directory / "calibration.json").read_text())),
+        fingerprint=manifest["fingerprint"],
+    )

@@ -1,0 +1,88 @@
+"""Lexical ranking that works for Chinese as well as English and Spanish.
+
+all-MiniLM-L6-v2 is close to random on Chinese question matching, so this side
+has to carry Chinese queries: character 1–3-grams (robust to segmentation and
+typos) plus word tokens (jieba for Chinese), each TF-IDF weighted.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from collections.abc import Sequence
+
+import jieba
+import numpy as np
+from scipy.sparse import csr_matrix
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+jieba.setLogLevel(logging.WARNING)
+
+_HAN = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORD = re.compile(r"[a-z0-9]+")
+
+
+def normalise(text: str) -> str:
+    """NFKC (full-width to half-width), lower-case, accents dropped: users skip them."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if unicodedata.category(c) != "Mn")
+    return unicodedata.normalize("NFC", stripped)
+
+
+def tokenise(text: str) -> list[str]:
+    """Word tokens: jieba's search-mode segmentation for Han runs, plain words otherwise."""
+    text = normalise(text)
+    tokens: list[str] = []
+    for piece in re.split(r"([\u3400-\u9fff]+)", text):
+        if not piece:
+            continue
+        if _HAN.match(piece):
+            tokens.extend(t for t in jieba.lcut_for_search(piece) if t.strip())
+        else:
+            tokens.extend(_LATIN_WORD.findall(piece))
+    return tokens
+
+
+class LexicalRanker:
+    """Cosine similarity of queries to documents over char n-gram and word TF-IDF."""
+
+    def __init__(self) -> None:
+        self._chars = TfidfVectorizer(
+            analyzer="char_wb", ngram_range=(1, 3), preprocessor=normalise, sublinear_tf=True
+        )
+        self._words = TfidfVectorizer(
+            analyzer=tokenise,
+            sublinear_tf=True,
+            token_pattern=None,
+        )
+        self._docs: csr_matrix | None = None
+
+    def fit(self, documents: Sequence[str]) -> LexicalRanker:
+        chars = self._chars.fit_transform(documents)
+        words = self._words.fit_transform(documents)
+        self._docs = self._combine(chars, words)
+        return self
+
+    def _combine(self, chars: csr_matrix, words: csr_matrix) -> csr_matrix:
+        from scipy.sparse import hstack
+
+        # Equal weight to both views, then unit length so a dot product is a cosine.
+        return normalize(hstack([chars, words]).tocsr())
+
+    def transform(self, queries: Sequence[str]) -> csr_matrix:
+        return self._combine(self._chars.transform(queries), self._words.transform(queries))
+
+    def similarities(self, queries: Sequence[str]) -> np.ndarray:
+        """Array of shape (queries, documents)."""
+        if self._docs is None:
+            raise RuntimeError("LexicalRanker.fit() has not been called")
+        return np.asarray((self.transform(queries) @ self._docs.T).todense(), dtype=np.float32)
+
+    def document_similarities(self) -> np.ndarray:
+        """Document-to-document similarities, for leave-one-out calibration."""
+        if self._docs is None:
+            raise RuntimeError("LexicalRanker.fit() has not been called")
+        return np.asarray((self._docs @ self._docs.T).todense(), dtype=np.float32)

@@ -1,0 +1,93 @@
+"""Answering questions from the knowledge base."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from common.language import Language
+from common.settings import KBSettings, ServiceSettings
+from faq_kb.articles import Article
+from faq_kb.embedder import Embedder, SentenceTransformerEmbedder
+from faq_kb.index import KBIndex, load_index
+from faq_kb.scoring import fuse, margins
+
+# MiniLM reads 256 word pieces at most; TF-IDF gains nothing from more text either.
+MAX_QUERY_CHARS = 1000
+_DENSE_CANDIDATES = 256
+
+
+@dataclass(frozen=True)
+class Hit:
+    article_id: str
+    score: float  # calibrated: probability that this article answers the question
+
+    def as_dict(self) -> dict[str, object]:
+        return {"id": self.article_id, "score": round(self.score, 4)}
+
+
+class KnowledgeBase(Protocol):
+    """What the bot needs from a knowledge base (cf. rasa_sdk's ``KnowledgeBase``)."""
+
+    min_confidence: float
+
+    def search(self, query: str, k: int = 3) -> list[Hit]: ...
+
+    def article(self, article_id: str) -> Article | None: ...
+
+    def answer(self, article_id: str, language: Language) -> str: ...
+
+
+class HybridKnowledgeBase:
+    """faiss (dense) + TF-IDF (lexical) search over a prebuilt, persisted index."""
+
+    def __init__(
+        self,
+        index: KBIndex,
+        embedder: Embedder,
+        service: ServiceSettings,
+        min_confidence: float = 0.5,
+    ) -> None:
+        self._index = index
+        self._embedder = embedder
+        self._service = service
+        self._owners = [e.article_id for e in index.entries]
+        self.min_confidence = min_confidence
+
+    @classmethod
+    def load(cls, settings: KBSettings, service: ServiceSettings) -> HybridKnowledgeBase:
+        index = load_index(settings.index_dir, settings.articles_dir)
+        embedder = SentenceTransformerEmbedder(
+            settings.resolved_model_path(), threads=settings.torch_threads
+        )
+        return cls(index, embedder, service, settings.min_confidence)
+
+    def _dense_row(self, query: str) -> np.ndarray:
+        total = self._index.dense.ntotal
+        scores, ids = self._index.dense.search(
+            self._embedder.encode([query]), min(total, _DENSE_CANDIDATES)
+        )
+        found = ids[0] >= 0
+        row = np.full(total, float(scores[0][found].min()) if found.any() else 0.0, np.float32)
+        row[ids[0][found]] = scores[0][found]
+        return row
+
+    def search(self, query: str, k: int = 3) -> list[Hit]:
+        query = query.strip()[:MAX_QUERY_CHARS]
+        if not query:
+            return []
+        lexical = self._index.lexical.similarities([query])[0]
+        ranked = fuse(query, self._dense_row(query), lexical, self._owners)
+        calibration = self._index.calibration
+        return [
+            Hit(article_id, calibration.probability(score, margin))
+            for (article_id, score), margin in zip(ranked[:k], margins(ranked)[:k], strict=True)
+        ]
+
+    def article(self, article_id: str) -> Article | None:
+        return self._index.articles.get(article_id)
+
+    def answer(self, article_id: str, language: Language) -> str:
+        return self._index.articles[article_id].answer(language, self._service)

@@ -1,0 +1,6 @@
+#!/usr/bin/env bash
+# Reproduce docs/benchmarks.md (prints Markdown tables).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+exec .venv/bin/python scripts/bench.py "$@"

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# Start the action server and the Rasa server (REST channel), wait until both
+# answer, and stop both on Ctrl-C. Ports: RASA_PORT (5005), ACTIONS_PORT (5055).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=.venv/bin
+RASA_PORT=${RASA_PORT:-5005}
+ACTIONS_PORT=${ACTIONS_PORT:-5055}
+HOST=${HOST:-127.0.0.1}
+mkdir -p var/log
+export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
+export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
+export RASA_TRACKER_DB=${RASA_TRACKER_DB:-$PWD/var/rasa_tracker.db}
+MODEL=$($BIN/python -m bot.train --print-path)
+[ -f "$MODEL" ] || { echo "no trained model at $MODEL: run 'make setup'" >&2; exit 1; }
+
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+
+$BIN/rasa run actions --actions bot.actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+pids+=($!)
+$BIN/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+  --enable-api --interface "$HOST" --port "$RASA_PORT" >var/log/rasa.log 2>&1 &
+pids+=($!)
+
+echo "Starting the action server (:$ACTIONS_PORT) and Rasa (:$RASA_PORT); Rasa needs about a minute..."
+for _ in $(seq 1 240); do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null || { echo "a server exited; see var/log/*.log" >&2; tail -n 30 var/log/*.log >&2; exit 1; }
+  done
+  if curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1; then
+    cat <<MSG
+
+The assistant is up.
+  Chat in a terminal:   make chat            (another terminal)
+  REST channel:         curl -s -X POST http://$HOST:$RASA_PORT/webhooks/rest/webhook \\
+                          -d '{"sender": "me", "message": "USDT没到账", "metadata": {"language": "zh"}}'
+  Logs:                 var/log/rasa.log, var/log/actions.log
+Press Ctrl-C to stop.
+MSG
+    wait -n "${pids[@]}"
+    echo "a server stopped; see var/log/*.log" >&2
+    exit 1
+  fi
+  sleep 1
+done
+echo "timed out waiting for the servers; see var/log/*.log" >&2
+exit 1

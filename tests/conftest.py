@@ -1,0 +1,43 @@
+"""Shared fixtures: a real knowledge base built once, and live servers for e2e tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
+os.environ.setdefault("BOT_PRELOAD_KB", "0")
+
+from common.settings import KBSettings, kb_settings, service_settings
+from faq_kb.__main__ import NEGATIVES
+from faq_kb.search import HybridKnowledgeBase
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def built_index(tmp_path_factory: pytest.TempPathFactory) -> KBSettings:
+    """Build the real index (real model, real faiss) into a temporary directory."""
+    from faq_kb.embedder import SentenceTransformerEmbedder
+    from faq_kb.index import build_index
+
+    settings = kb_settings().copy(update={"index_dir": tmp_path_factory.mktemp("kb")})
+    model = settings.resolved_model_path()
+    embedder = SentenceTransformerEmbedder(model, threads=1)
+    build_index(settings.articles_dir, embedder, NEGATIVES, model).save(settings.index_dir, model)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def kb(built_index: KBSettings) -> Iterator[HybridKnowledgeBase]:
+    from bot.actions.common import use_knowledge_base
+
+    knowledge_base = HybridKnowledgeBase.load(built_index, service_settings())
+    use_knowledge_base(knowledge_base)
+    yield knowledge_base
+    use_knowledge_base(None)

@@ -1,0 +1,304 @@
+"""Custom actions against real rasa_sdk ``Tracker`` objects and the real KB."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from bot.actions.dialogue import ActionAnswerYesNo, ActionPasswordReset, ActionStartCase
+from bot.actions.faq import ActionAnswerFaq
+from bot.actions.forms import ValidateMissingTransferForm
+from bot.actions.handoff import ActionHandoff, ActionTransferSummary
+from bot.actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
+from handoff.payload import HandoffPayload
+
+DOMAIN_DIR = Path(__file__).resolve().parent.parent / "bot" / "domain"
+TRON_HASH = "9f" * 32
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for path in sorted(DOMAIN_DIR.glob("*.yml")):
+        for key, value in yaml.safe_load(path.read_text(encoding="utf-8")).items():
+            if isinstance(value, dict):
+                merged.setdefault(key, {}).update(value)
+            elif isinstance(value, list):
+                merged.setdefault(key, []).extend(value)
+    return merged
+
+
+def tracker(
+    text: str = "",
+    intent: str = "ask_faq",
+    slots: dict[str, Any] | None = None,
+    events: list[dict[str, Any]] | None = None,
+    metadata: dict[str, Any] | None = None,
+    active_loop: dict[str, Any] | None = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.95},
+        "entities": [],
+        "metadata": metadata or {},
+    }
+    history = [{"event": "user", "text": text, "timestamp": 1_763_000_000.0, "parse_data": latest}]
+    return Tracker(
+        "tester",
+        slots or {},
+        latest,
+        [*(events or []), *history],
+        False,
+        None,
+        active_loop or {},
+        "action_listen",
+    )
+
+
+def run(
+    action: Action, t: Tracker, domain: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    dispatcher = CollectingDispatcher()
+    events = asyncio.run(action.run(dispatcher, t, domain))
+    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
+    return dispatcher.messages, slots
+
+
+def responses(messages: list[dict[str, Any]]) -> list[str]:
+    return [m["response"] for m in messages if m.get("response")]
+
+
+def test_faq_answers_in_the_users_language(kb: Any, domain: dict[str, Any]) -> None:
+    messages, slots = run(
+        ActionAnswerFaq(), tracker("客服电话是多少", slots={"language": "zh"}), domain
+    )
+    assert "+1 555 0100" in messages[0]["text"]
+    assert "客服" in messages[0]["text"]
+    assert slots["failed_turns"] == 0
+
+
+def test_two_misses_in_a_row_offer_a_human(kb: Any, domain: dict[str, Any]) -> None:
+    nonsense = "qwpoeiru zxmcnv"
+    messages, slots = run(ActionAnswerFaq(), tracker(nonsense, "nlu_fallback"), domain)
+    assert responses(messages) == ["utter_default"]
+    assert slots["failed_turns"] == 1
+    second = tracker(nonsense, "nlu_fallback", slots={"failed_turns": 1})
+    messages, slots = run(ActionAnswerFaq(), second, domain)
+    assert responses(messages) == ["utter_offer_human"]
+    assert slots["pending_question"] == "offer_human"
+    assert slots["handoff_reason"] == "no_answer"
+
+
+def test_an_empty_message_gets_a_clear_reply(kb: Any, domain: dict[str, Any]) -> None:
+    messages, slots = run(ActionAnswerFaq(), tracker("   "), domain)
+    assert responses(messages) == ["utter_empty_message"]
+    assert slots == {}
+
+
+def test_password_flow_with_a_lost_phrase_offers_a_human(domain: dict[str, Any]) -> None:
+    messages, slots = run(
+        ActionPasswordReset(), tracker("forgot my password", "password_reset"), domain
+    )
+    assert responses(messages) == ["utter_password_reset"]
+    assert slots == {"pending_question": "has_recovery_phrase"}
+    answer = tracker("no", "deny", slots={"pending_question": "has_recovery_phrase"})
+    messages, slots = run(ActionAnswerYesNo(), answer, domain)
+    assert responses(messages) == ["utter_password_no_phrase", "utter_offer_human"]
+    assert slots["pending_question"] == "offer_human"
+    assert slots["handoff_reason"] == "password_lost"
+
+
+def test_yes_to_the_offer_hands_off(domain: dict[str, Any]) -> None:
+    slots_before = {
+        "pending_question": "offer_human",
+        "handoff_reason": "no_answer",
+        "language": "es",
+    }
+    messages, slots = run(ActionAnswerYesNo(), tracker("sí", "affirm", slots=slots_before), domain)
+    assert responses(messages) == ["utter_handoff"]
+    payload = HandoffPayload.from_message(messages[1]["custom"])
+    assert payload.reason == "no_answer"
+    assert payload.language == "es"
+    assert slots["pending_question"] is None
+
+
+def test_yes_without_a_question_is_harmless(domain: dict[str, Any]) -> None:
+    messages, _ = run(ActionAnswerYesNo(), tracker("yes", "affirm"), domain)
+    assert responses(messages) == ["utter_how_can_i_help"]
+
+
+def _validate(method: str, value: str, slots: dict[str, Any] | None = None, intent: str = "inform"):  # type: ignore[no-untyped-def]
+    form = ValidateMissingTransferForm()
+    dispatcher = CollectingDispatcher()
+    result = asyncio.run(
+        getattr(form, method)(value, dispatcher, tracker(value, intent, slots=slots), {})
+    )
+    return result, dispatcher.messages
+
+
+def test_form_refuses_a_bad_tx_hash_and_explains_the_format() -> None:
+    result, messages = _validate("validate_tx_hash", "0xabc", {"chain": "tron"})
+    assert result == {"tx_hash": None}
+    assert messages[0]["response"] == "utter_invalid_tx_hash"
+    assert "64" in messages[0]["expected"]
+    result, messages = _validate("validate_tx_hash", TRON_HASH, {"chain": "tron"})
+    assert result == {"tx_hash": TRON_HASH}
+    assert messages == []
+
+
+def test_form_accepts_dont_know_and_normalises_answers() -> None:
+    assert _validate("validate_tx_hash", "I don't know")[0] == {"tx_hash": "unknown"}
+    assert _validate("validate_chain", "/dont_know", intent="dont_know")[0] == {"chain": "unknown"}
+    assert _validate("validate_chain", "trc20")[0] == {"chain": "tron"}
+    assert _validate("validate_amount", "100u")[0] == {"amount": "100 USDT", "token": "USDT"}
+    result = _validate("validate_transfer_time", "昨天下午三点")[0]
+    assert result["transfer_time"] == "昨天下午三点"
+    assert result["transfer_time_parsed"].endswith("T15:00")
+
+
+def test_form_run_rejects_the_bad_slot(domain: dict[str, Any]) -> None:
+    user = {"event": "user", "text": "0xabc", "parse_data": {"intent": {"name": "inform"}}}
+    t = Tracker(
+        "tester",
+        {"chain": "ethereum", "requested_slot": "tx_hash", "tx_hash": "0xabc"},
+        {"text": "0xabc", "intent": {"name": "inform"}, "entities": []},
+        [user, {"event": "slot", "name": "tx_hash", "value": "0xabc"}],
+        False,
+        None,
+        {"name": "missing_transfer_form"},
+        "action_listen",
+    )
+    messages, slots = run(ValidateMissingTransferForm(), t, domain)
+    assert slots["tx_hash"] is None
+    assert responses(messages) == ["utter_invalid_tx_hash"]
+
+
+def test_start_case_keeps_only_what_this_message_said(domain: dict[str, Any]) -> None:
+    t = tracker("my 100u hasn't arrived", "missing_transfer", slots={"tx_hash": "old"})
+    t.latest_message["entities"] = [{"entity": "amount", "value": "100 USDT"}]
+    messages, slots = run(ActionStartCase(), t, domain)
+    assert responses(messages) == ["utter_missing_transfer_intro"]
+    assert slots["tx_hash"] is None
+    assert "amount" not in slots
+    assert slots["handoff_reason"] == "missing_transfer"
+
+
+def test_summary_spots_a_wrong_network(domain: dict[str, Any]) -> None:
+    case = {
+        "chain": "ethereum",
+        "token": "USDT",
+        "amount": "100 USDT",
+        "tx_hash": "0x" + "a" * 64,
+        "transfer_time": "yesterday",
+        "to_address": "TJRabPrwbZy45sbavfcjinPJC18kjpRTv8",
+    }
+    messages, slots = run(ActionTransferSummary(), tracker("", slots=case), domain)
+    assert responses(messages) == [
+        "utter_transfer_summary",
+        "utter_transfer_advice_wrong_network",
+        "utter_offer_human",
+    ]
+    assert "100 USDT" in messages[0]["summary"]
+    assert slots["pending_question"] == "offer_human"
+
+
+def test_handoff_payload_carries_details_and_transcript(domain: dict[str, Any]) -> None:
+    history = [
+        {"event": "user", "text": "我的USDT没到账", "timestamp": 1_763_000_000.0},
+        {"event": "bot", "text": "请发送交易哈希", "timestamp": 1_763_000_001.0},
+    ]
+    case = {
+        "chain": "tron",
+        "amount": "100 USDT",
+        "tx_hash": TRON_HASH,
+        "to_address": "unknown",
+        "transfer_time": "昨天下午三点",
+        "transfer_time_parsed": "2026-11-22T15:00",
+        "handoff_reason": "missing_transfer",
+        "language": "zh",
+    }
+    messages, slots = run(
+        ActionHandoff(), tracker("转人工", "request_human", slots=case, events=history), domain
+    )
+    assert responses(messages) == ["utter_handoff"]
+    assert messages[0]["sla_hours"] == 48
+    payload = HandoffPayload.from_message(messages[1]["custom"])
+    assert payload.reason == "missing_transfer"
+    assert payload.details.tx_hash == TRON_HASH
+    assert payload.details.to_address == "unknown"
+    assert payload.details.transfer_time is not None
+    assert payload.details.transfer_time.parsed == "2026-11-22T15:00"
+    assert [line.role for line in payload.transcript] == ["user", "bot", "user"]
+    assert payload.transcript[0].text == "我的USDT没到账"
+    assert "amount=100 USDT" in payload.summary
+    assert slots["handoff_reason"] is None
+
+
+def test_a_complaint_is_high_priority(domain: dict[str, Any]) -> None:
+    messages, _ = run(ActionHandoff(), tracker("this service is terrible", "complaint"), domain)
+    assert responses(messages) == ["utter_handoff_complaint"]
+    payload = HandoffPayload.from_message(messages[1]["custom"])
+    assert (payload.reason, payload.priority) == ("complaint", "high")
+
+
+def test_language_slot_prefers_metadata_then_text(domain: dict[str, Any]) -> None:
+    action = ValidateSlotMappings()
+    dispatcher = CollectingDispatcher()
+    from_metadata = tracker("hello", metadata={"language": "zh-CN"})
+    assert asyncio.run(action.extract_language(dispatcher, from_metadata, domain)) == {
+        "language": "zh"
+    }
+    from_text = tracker("mi transferencia no llegó", slots={"language": "en"})
+    assert asyncio.run(action.extract_language(dispatcher, from_text, domain)) == {"language": "es"}
+    locked = tracker("hello there", slots={"language": "es", "language_locked": True})
+    assert asyncio.run(action.extract_language(dispatcher, locked, domain)) == {}
+
+
+def test_change_language_confirms_in_the_new_language(domain: dict[str, Any]) -> None:
+    messages, slots = run(ActionChangeLanguage(), tracker("说中文", "change_language"), domain)
+    assert slots == {"language": "zh", "language_locked": True}
+    assert "中文" in messages[0]["text"]
+    messages, slots = run(
+        ActionChangeLanguage(), tracker("another language", "change_language"), domain
+    )
+    assert responses(messages) == ["utter_ask_language"]
+    assert slots == {}
+
+
+def test_session_start_sets_service_facts_and_channel_language(domain: dict[str, Any]) -> None:
+    t = tracker("", slots={"session_started_metadata": {"language": "es"}})
+    _, slots = run(ActionSessionStart(), t, domain)
+    assert slots["app_name"] == "Acme Wallet"
+    assert slots["dispute_sla_hours"] == "24"
+    assert slots["language"] == "es"
+
+
+def test_a_likely_but_uncertain_answer_says_so(kb: Any, domain: dict[str, Any]) -> None:
+    t = tracker("有人冒充客服私信我，让我提供助记词", slots={"language": "zh"})
+    hits = kb.search(t.latest_message["text"])
+    assert 0.3 <= hits[0].score < 0.5 and hits[0].article_id == "scam-impersonation"
+    messages, slots = run(ActionAnswerFaq(), t, domain)
+    assert responses(messages) == ["utter_kb_suggestion", "utter_anything_else"]
+    assert messages[0]["title"] == "谨防假冒客服"
+    assert "助记词" in messages[1]["text"]
+    assert slots["failed_turns"] == 0
+
+
+def test_a_reset_slot_is_not_validated_as_an_answer() -> None:
+    for method in (
+        "validate_transfer_time",
+        "validate_tx_hash",
+        "validate_chain",
+        "validate_amount",
+    ):
+        form = ValidateMissingTransferForm()
+        dispatcher = CollectingDispatcher()
+        result = asyncio.run(getattr(form, method)(None, dispatcher, tracker("hi", "greet"), {}))
+        assert list(result.values()) == [None]
+        assert dispatcher.messages == []
