@@ -66,6 +66,8 @@ def train(force: bool = False) -> Path:
         "--fixed-model-name",
         path.name.removesuffix(".tar.gz"),
     ]
+    if force:
+        command.append("--force")  # also bypass Rasa's own per-component cache
     print("bot.train: training", path.name, file=sys.stderr)
     subprocess.run(command, check=True, cwd=ROOT)
     for stale in MODELS.glob("*.tar.gz"):

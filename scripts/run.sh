@@ -20,7 +20,7 @@ trap cleanup EXIT INT TERM
 
 $BIN/rasa run actions --actions bot.actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
 pids+=($!)
-$BIN/rasa run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
+$BIN/python -m bot.rasa_server run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
   --enable-api --interface "$HOST" --port "$RASA_PORT" >var/log/rasa.log 2>&1 &
 pids+=($!)
 

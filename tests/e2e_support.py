@@ -89,7 +89,9 @@ def running_servers(workdir: Path) -> Iterator[Servers]:
             str(actions_port),
         ],
         [
-            str(BIN / "rasa"),
+            sys.executable,
+            "-m",
+            "bot.rasa_server",
             "run",
             "--model",
             model,

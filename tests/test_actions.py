@@ -302,3 +302,27 @@ def test_a_reset_slot_is_not_validated_as_an_answer() -> None:
         result = asyncio.run(getattr(form, method)(None, dispatcher, tracker("hi", "greet"), {}))
         assert list(result.values()) == [None]
         assert dispatcher.messages == []
+
+
+def test_misses_count_only_in_a_row(domain: dict[str, Any]) -> None:
+    action = ValidateSlotMappings()
+    dispatcher = CollectingDispatcher()
+    understood = tracker("hello", "greet", slots={"failed_turns": 1})
+    assert asyncio.run(action.extract_failed_turns(dispatcher, understood, domain)) == {
+        "failed_turns": 0
+    }
+    another_miss = tracker("qwerty", "nlu_fallback", slots={"failed_turns": 1})
+    assert asyncio.run(action.extract_failed_turns(dispatcher, another_miss, domain)) == {}
+
+
+def test_action_responses_are_still_validated_after_the_speed_fix() -> None:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    from bot.rasa_server import install
+
+    install()
+    action = RemoteAction("action_answer_faq", None)
+    assert action._validate_action_result({"events": [], "responses": [{"text": "hi"}]})
+    with pytest.raises(jsonschema.ValidationError):
+        action._validate_action_result({"events": [{"no_event_key": 1}], "responses": "not a list"})

@@ -20,6 +20,8 @@ from common.language import (
 
 # Slots a new session must not inherit: they describe the previous case.
 _CASE_SLOTS = ("pending_question", "handoff_reason", "failed_turns")
+# Intents answered from the knowledge base, where a miss counts toward a human.
+_KB_INTENTS = frozenset({"ask_faq", "nlu_fallback", "inform", "dont_know"})
 
 
 def choose_language(
@@ -53,6 +55,15 @@ class ValidateSlotMappings(ValidationAction):
             latest_text(tracker),
         )
         return {} if language == tracker.get_slot("language") else {"language": language}
+
+    async def extract_failed_turns(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        """Misses count only "in a row": any clearly understood turn starts over."""
+        intent = (tracker.latest_message.get("intent") or {}).get("name")
+        if intent in _KB_INTENTS or not tracker.get_slot("failed_turns"):
+            return {}
+        return {"failed_turns": 0}
 
 
 class ActionSessionStart(Action):

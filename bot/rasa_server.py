@@ -1,0 +1,54 @@
+"""``python -m bot.rasa_server ARGS``: the ``rasa`` command, with one fix applied.
+
+Rasa 3.6 checks the action-response JSON schema *itself* against the
+meta-schema on every custom-action call (``jsonschema.validate``). py-spy put
+that at 66% of the Rasa server's CPU on an FAQ turn (docs/benchmarks.md). The
+responses are still validated against the same schema; the schema is just
+checked once.
+"""
+
+from __future__ import annotations
+
+import sys
+from functools import lru_cache
+from typing import Any
+
+import jsonschema
+from rasa.core.actions.action import RemoteAction
+from rasa.shared.constants import DOCS_BASE_URL
+
+
+@lru_cache(maxsize=1)
+def _response_validator() -> Any:
+    schema = RemoteAction.action_response_format_spec()
+    validator_class = jsonschema.validators.validator_for(schema)
+    validator_class.check_schema(schema)
+    return validator_class(schema)
+
+
+def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
+    try:
+        _response_validator().validate(result)
+    except jsonschema.ValidationError as error:
+        error.message += (
+            ". Failed to validate Action server response from API, make sure your response "
+            f"from the Action endpoint is valid. See {DOCS_BASE_URL}/custom-actions"
+        )
+        raise
+    return True
+
+
+def install() -> None:
+    RemoteAction._validate_action_result = _validate_action_result  # type: ignore[method-assign]
+
+
+def main() -> None:
+    install()
+    from rasa.__main__ import main as rasa_main
+
+    sys.argv[0] = "rasa"
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
