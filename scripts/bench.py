@@ -121,7 +121,7 @@ def bench_encode() -> list[str]:
     return rows
 
 
-def bench_rest(turns: int) -> list[str]:
+def bench_rest(turns: int, threads: int = 1) -> list[str]:
     import httpx
 
     from tests.e2e_support import running_servers
@@ -134,7 +134,10 @@ def bench_rest(turns: int) -> list[str]:
         "助记词可以告诉客服吗",
         "¿qué es una comisión de red?",
     ]
-    with tempfile.TemporaryDirectory() as workdir, running_servers(Path(workdir)) as servers:
+    with (
+        tempfile.TemporaryDirectory() as workdir,
+        running_servers(Path(workdir), {"KB_TORCH_THREADS": str(threads)}) as servers,
+    ):
         parse, rest = [], []
         with httpx.Client(timeout=30) as client:
             for i in range(turns):
@@ -151,8 +154,8 @@ def bench_rest(turns: int) -> list[str]:
                 rest.append((time.perf_counter() - started) * 1000)
         parse, rest = parse[10:], rest[10:]
     return [
-        f"| bare `/model/parse` | {len(parse)} | {statistics.median(parse):.0f} ms | {pct(parse, 0.95):.0f} ms |",
-        f"| FAQ answer over REST (Rasa + action server + KB) | {len(rest)} | "
+        f"| {threads} | bare `/model/parse` | {len(parse)} | {statistics.median(parse):.0f} ms | {pct(parse, 0.95):.0f} ms |",
+        f"| {threads} | FAQ answer over REST (Rasa + action server + KB) | {len(rest)} | "
         f"{statistics.median(rest):.0f} ms | {pct(rest, 0.95):.0f} ms |",
     ]
 
@@ -160,6 +163,7 @@ def bench_rest(turns: int) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--skip-train", action="store_true")
+    parser.add_argument("--only-rest", action="store_true", help="just the round-trip tables")
     parser.add_argument("--turns", type=int, default=200)
     args = parser.parse_args()
     out = [
@@ -167,6 +171,15 @@ def main() -> int:
         f"{subprocess.run(['nproc'], capture_output=True, text=True).stdout.strip()} cores.",
         "",
     ]
+    if args.only_rest:
+        out += [
+            "| torch threads per process | request | n | p50 | p95 |",
+            "|---|---|---|---|---|",
+            *bench_rest(args.turns, 1),
+            *bench_rest(args.turns, 2),
+        ]
+        print("\n".join(out))
+        return 0
     if not args.skip_train:
         out += ["| step | time |", "|---|---|", bench_training(), ""]
     out += [
@@ -183,7 +196,13 @@ def main() -> int:
         "",
     ]
     out += ["| torch threads | encode p50 | encode p95 |", "|---|---|---|", *bench_encode(), ""]
-    out += ["| request | n | p50 | p95 |", "|---|---|---|---|", *bench_rest(args.turns), ""]
+    out += [
+        "| torch threads per process | request | n | p50 | p95 |",
+        "|---|---|---|---|---|",
+        *bench_rest(args.turns, threads=1),
+        *bench_rest(args.turns, threads=2),
+        "",
+    ]
     print("\n".join(out))
     return 0
 

@@ -56,7 +56,7 @@ def _wait(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) 
 
 
 @contextmanager
-def running_servers(workdir: Path) -> Iterator[Servers]:
+def running_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Servers]:
     model = (
         subprocess.run(
             [sys.executable, "-m", "bot.train"],
@@ -77,6 +77,7 @@ def running_servers(workdir: Path) -> Iterator[Servers]:
         "HF_HUB_OFFLINE": "1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **(extra_env or {}),
     }
     commands = [
         [

@@ -48,8 +48,23 @@ def _with_text(messages: list[Message]) -> list[Message]:
     return [m for m in messages if m.get(TEXT) is not None]
 
 
+class _FeaturizesText:
+    """Training and inference both add features with ``_featurize``."""
+
+    def _featurize(self, messages: list[Message]) -> None:
+        raise NotImplementedError
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        self._featurize(messages)
+        return messages
+
+
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=True)
-class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
+class TfidfFeaturizer(_FeaturizesText, SparseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {**SparseFeaturizer.get_default_config(), "min_ngram": 1, "max_ngram": 4}
@@ -120,17 +135,9 @@ class TfidfFeaturizer(SparseFeaturizer, GraphComponent):
         for i, message in enumerate(present):
             self.add_features_to_message(None, matrix[i].tocoo(), TEXT, message)
 
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize(messages)
-        return messages
-
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER, is_trainable=False)
-class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+class SentenceEmbeddingFeaturizer(_FeaturizesText, DenseFeaturizer, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         # weight: relative to the unit-length TF-IDF rows, measured best at 2.
@@ -168,14 +175,6 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         vectors = self._embedder.encode(_texts(present)) * self._weight
         for message, vector in zip(present, vectors, strict=True):
             self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
-
-    def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
-        return training_data
-
-    def process(self, messages: list[Message]) -> list[Message]:
-        self._featurize(messages)
-        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
