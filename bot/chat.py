@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import uuid
 from typing import Any
@@ -31,7 +32,10 @@ def render(message: dict[str, Any], buttons: list[dict[str, str]]) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.chat", description=__doc__)
-    parser.add_argument("--url", default="http://127.0.0.1:5005")
+    default_url = (
+        os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+    )
+    parser.add_argument("--url", default=default_url, help="Rasa server (env RASA_URL/RASA_PORT)")
     parser.add_argument("--sender", default=f"terminal-{uuid.uuid4().hex[:8]}")
     parser.add_argument("--language", help="channel language metadata: zh, en or es")
     args = parser.parse_args(argv)

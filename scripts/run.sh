@@ -34,7 +34,7 @@ for _ in $(seq 1 240); do
     cat <<MSG
 
 The assistant is up.
-  Chat in a terminal:   make chat            (another terminal)
+  Chat in a terminal:   RASA_PORT=$RASA_PORT make chat   (another terminal)
   REST channel:         curl -s -X POST http://$HOST:$RASA_PORT/webhooks/rest/webhook \\
                           -d '{"sender": "me", "message": "USDT没到账", "metadata": {"language": "zh"}}'
   Logs:                 var/log/rasa.log, var/log/actions.log

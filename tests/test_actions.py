@@ -272,11 +272,20 @@ def test_change_language_confirms_in_the_new_language(domain: dict[str, Any]) ->
 
 
 def test_session_start_sets_service_facts_and_channel_language(domain: dict[str, Any]) -> None:
-    t = tracker("", slots={"session_started_metadata": {"language": "es"}})
+    t = tracker(
+        "",
+        slots={
+            "session_started_metadata": {"language": "es"},
+            "chain": "tron",
+            "pending_question": "offer_human",
+        },
+    )
     _, slots = run(ActionSessionStart(), t, domain)
     assert slots["app_name"] == "Acme Wallet"
     assert slots["dispute_sla_hours"] == "24"
     assert slots["language"] == "es"
+    assert slots["chain"] == "tron"  # what the user told us is carried over
+    assert "pending_question" not in slots  # the last conversation's question is not
 
 
 def test_a_likely_but_uncertain_answer_says_so(kb: Any, domain: dict[str, Any]) -> None:
@@ -326,3 +335,20 @@ def test_action_responses_are_still_validated_after_the_speed_fix() -> None:
     assert action._validate_action_result({"events": [], "responses": [{"text": "hi"}]})
     with pytest.raises(jsonschema.ValidationError):
         action._validate_action_result({"events": [{"no_event_key": 1}], "responses": "not a list"})
+
+
+def test_transcript_shows_button_titles_not_payloads(domain: dict[str, Any]) -> None:
+    history = [
+        {
+            "event": "bot",
+            "text": "需要我为您转接人工客服吗？",
+            "data": {"buttons": [{"title": "是，转人工", "payload": "/affirm"}]},
+        },
+    ]
+    t = tracker("/affirm", "affirm", slots={"language": "zh"}, events=history)
+    messages, _ = run(ActionHandoff(), t, domain)
+    payload = HandoffPayload.from_message(messages[1]["custom"])
+    assert [line.text for line in payload.transcript] == [
+        "需要我为您转接人工客服吗？",
+        "[是，转人工]",
+    ]

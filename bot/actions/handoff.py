@@ -11,6 +11,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.common import language_of, latest_intent
 from bot.actions.faq import offer_human
+from bot.nlu.vocabulary import CHAIN_NAMES
 from bot.validation import UNKNOWN, address_family, chain_family
 from common.language import Language
 from common.settings import service_settings
@@ -72,7 +73,8 @@ def case_summary(tracker: Tracker, language: Language) -> str:
     for slot in ("chain", "token", "amount", "tx_hash", "transfer_time", "to_address"):
         value = tracker.get_slot(slot)
         if value is not None:
-            lines.append(f"• {labels[slot]}: {labels['unknown'] if value == UNKNOWN else value}")
+            shown = labels["unknown"] if value == UNKNOWN else CHAIN_NAMES.get(value, value)
+            lines.append(f"• {labels[slot]}: {shown}")
     return "\n".join(lines)
 
 
@@ -95,7 +97,7 @@ class ActionTransferSummary(Action):
         if known_chain and to_family and chain_family(known_chain) not in (None, to_family):
             dispatcher.utter_message(
                 response="utter_transfer_advice_wrong_network",
-                chain=known_chain,
+                chain=CHAIN_NAMES.get(known_chain, known_chain),
                 address_network={"evm": "EVM (0x…)", "tron": "TRON (T…)"}.get(to_family, to_family),
             )
         elif tx_hash in (None, UNKNOWN):
@@ -112,8 +114,14 @@ class ActionTransferSummary(Action):
 
 
 def transcript(tracker: Tracker) -> list[TranscriptLine]:
+    """User and bot lines; a pressed button shows as its title, not its payload."""
     lines = []
+    titles: dict[str, str] = {}
     for event in tracker.events:
+        for button in (event.get("data") or {}).get("buttons") or []:
+            titles[str(button.get("payload"))] = str(button.get("title"))
+        if event.get("event") == "user" and str(event.get("text", "")) in titles:
+            event = {**event, "text": f"[{titles[str(event['text'])]}]"}
         kind = event.get("event")
         role: Literal["user", "bot"] | None = (
             "user" if kind == "user" else "bot" if kind == "bot" else None

@@ -18,8 +18,17 @@ from common.language import (
     normalise_language,
 )
 
-# Slots a new session must not inherit: they describe the previous case.
-_CASE_SLOTS = ("pending_question", "handoff_reason", "failed_turns")
+# Slots a new session must not inherit: the state of the last conversation's
+# questions, and Rasa's own bookkeeping.
+_NOT_CARRIED = frozenset(
+    {
+        "pending_question",
+        "handoff_reason",
+        "failed_turns",
+        "requested_slot",
+        "session_started_metadata",
+    }
+)
 # Intents answered from the knowledge base, where a miss counts toward a human.
 _KB_INTENTS = frozenset({"ask_faq", "nlu_fallback", "inform", "dont_know"})
 
@@ -78,9 +87,9 @@ class ActionSessionStart(Action):
         events: list[EventType] = [SessionStarted()]
         # Carry over what the user told us (language, case details), not the
         # state of the last conversation's questions.
-        for event in tracker.events:
-            if event.get("event") == "slot" and event.get("name") not in _CASE_SLOTS:
-                events.append(SlotSet(event["name"], event.get("value")))
+        for name, value in tracker.slots.items():
+            if value is not None and name not in _NOT_CARRIED:
+                events.append(SlotSet(name, value))
         service = service_kwargs()
         for slot in ("app_name", "chat_hours", "dispute_sla_hours"):
             events.append(SlotSet(slot, service[slot]))

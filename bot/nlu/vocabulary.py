@@ -41,6 +41,12 @@ NATIVE_TOKEN = {"ethereum": "ETH", "tron": "TRX", "bsc": "BNB", "polygon": "MATI
                 "bitcoin": "BTC", "solana": "SOL"}  # fmt: skip
 
 
+# How a chain is shown to people.
+CHAIN_NAMES = {"ethereum": "Ethereum (ERC20)", "tron": "TRON (TRC20)", "bsc": "BNB Chain (BEP20)",
+               "polygon": "Polygon", "bitcoin": "Bitcoin", "arbitrum": "Arbitrum",
+               "optimism": "Optimism", "base": "Base", "solana": "Solana"}  # fmt: skip
+
+
 def _reverse(table: dict[str, tuple[str, ...]]) -> dict[str, str]:
     return {alias: canonical for canonical, aliases in table.items() for alias in aliases}
 
