@@ -56,7 +56,10 @@ def _wait(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) 
 
 
 @contextmanager
-def running_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> Iterator[Servers]:
+def running_servers(
+    workdir: Path, extra_env: dict[str, str] | None = None, with_actions: bool = True
+) -> Iterator[Servers]:
+    """Rasa (and, unless ``with_actions`` is false, the action server) on free ports."""
     model = (
         subprocess.run(
             [sys.executable, "-m", "bot.train"],
@@ -108,6 +111,8 @@ def running_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> I
         ],
     ]
     logs = [workdir / "actions.log", workdir / "rasa.log"]
+    if not with_actions:  # the action endpoint then points at a closed port
+        commands, logs = commands[1:], logs[1:]
     processes = []
     try:
         for command, log in zip(commands, logs, strict=True):
@@ -117,7 +122,8 @@ def running_servers(workdir: Path, extra_env: dict[str, str] | None = None) -> I
                     command, cwd=ROOT, env=env, stdout=handle, stderr=subprocess.STDOUT
                 )
             )
-        _wait(f"http://127.0.0.1:{actions_port}/health", processes, logs)
+        if with_actions:
+            _wait(f"http://127.0.0.1:{actions_port}/health", processes, logs)
         _wait(f"http://127.0.0.1:{rasa_port}/status", processes, logs)
         yield Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}")
     finally:
