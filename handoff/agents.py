@@ -1,0 +1,101 @@
+"""Agent accounts: argon2-hashed passwords, expiring bearer tokens, presence."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from handoff.models import Agent, AgentToken, utcnow
+
+TOKEN_LIFETIME = timedelta(hours=12)
+_hasher = PasswordHasher()
+
+
+class AgentError(ValueError):
+    """A bad agent request (duplicate email, weak password, unknown agent)."""
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_agent(db: Session, email: str, display_name: str, password: str) -> Agent:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise AgentError(f"'{email}' is not an email address")
+    if len(password) < 10:
+        raise AgentError("the password needs at least 10 characters")
+    agent = Agent(
+        email=email,
+        display_name=display_name.strip() or email,
+        password_hash=_hasher.hash(password),
+        presence="away",
+    )
+    try:
+        with db.begin_nested():
+            db.add(agent)
+            db.flush()
+    except IntegrityError as exc:
+        raise AgentError(f"an agent with email {email} already exists") from exc
+    return agent
+
+
+def log_in(db: Session, email: str, password: str, now: datetime | None = None) -> str | None:
+    """A new bearer token, or None for a wrong email or password (never say which)."""
+    agent = db.execute(
+        select(Agent).where(Agent.email == email.strip().lower(), Agent.active.is_(True))
+    ).scalar_one_or_none()
+    try:
+        if agent is None:
+            _hasher.hash(password)  # same cost either way: no user enumeration by timing
+            return None
+        _hasher.verify(agent.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if _hasher.check_needs_rehash(agent.password_hash):
+        agent.password_hash = _hasher.hash(password)
+    token = secrets.token_urlsafe(32)
+    db.add(
+        AgentToken(
+            token_hash=_digest(token),
+            agent_id=agent.id,
+            expires_at=(now or utcnow()) + TOKEN_LIFETIME,
+        )
+    )
+    db.flush()
+    return token
+
+
+def agent_for_token(db: Session, token: str, now: datetime | None = None) -> Agent | None:
+    row = db.get(AgentToken, _digest(token))
+    if row is None:
+        return None
+    expires = (
+        row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
+    )
+    if expires <= (now or utcnow()):
+        return None
+    agent = db.get(Agent, row.agent_id)
+    return agent if agent is not None and agent.active else None
+
+
+def log_out(db: Session, token: str) -> None:
+    db.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token)))
+
+
+def set_presence(db: Session, agent_id: int, presence: str) -> Agent:
+    if presence not in ("online", "away"):
+        raise AgentError("presence is 'online' or 'away'")
+    agent = db.get(Agent, agent_id)
+    if agent is None:
+        raise AgentError(f"no agent {agent_id}")
+    agent.presence = presence
+    db.flush()
+    return agent

@@ -1,0 +1,23 @@
+"""Alembic environment: runs on the connection handed over by ``handoff.db.migrate``,
+or on ``DATABASE_URL`` when invoked as ``alembic -c handoff/alembic.ini``."""
+
+from alembic import context
+
+from handoff.db import make_engine
+from handoff.models import Base
+
+config = context.config
+connection = config.attributes.get("connection")
+
+
+def _run(conn) -> None:  # type: ignore[no-untyped-def]
+    context.configure(connection=conn, target_metadata=Base.metadata, render_as_batch=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+if connection is not None:
+    _run(connection)
+else:
+    with make_engine().begin() as conn:
+        _run(conn)

@@ -1,0 +1,124 @@
+"""Desk tables (prefixed ``handoff_``): conversations, messages, sessions, agents, CSAT.
+
+Declared with SQLAlchemy 1.4 ``Column``s (Rasa pins 1.4; ``mapped_column`` is 2.0).
+Schema changes go through Alembic (``handoff/migrations``), never ``create_all``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import declarative_base
+
+Base = declarative_base()
+
+SESSION_STATES = ("queued", "assigned", "resolved", "reopened")
+OPEN_STATES = ("queued", "reopened")  # claimable
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Agent(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_agents"
+
+    id = Column(Integer, primary_key=True)
+    email = Column(String(254), nullable=False, unique=True)
+    display_name = Column(String(100), nullable=False)
+    password_hash = Column(String(200), nullable=False)
+    presence = Column(String(10), nullable=False, default="away")
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (CheckConstraint("presence IN ('online', 'away')", name="presence"),)
+
+
+class AgentToken(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_agent_tokens"
+
+    token_hash = Column(String(64), primary_key=True)  # sha256 of the bearer token
+    agent_id = Column(Integer, ForeignKey("handoff_agents.id", ondelete="CASCADE"), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Conversation(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_conversations"
+
+    id = Column(String(200), primary_key=True)  # the Rasa sender id
+    channel = Column(String(30), nullable=False, default="rest")
+    language = Column(String(5), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Message(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_messages"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(200), ForeignKey("handoff_conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    author = Column(String(10), nullable=False)  # user | bot | agent | system
+    kind = Column(String(10), nullable=False, default="message")  # message | note
+    text = Column(Text, nullable=False)
+    agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (
+        CheckConstraint("author IN ('user', 'bot', 'agent', 'system')", name="author"),
+        CheckConstraint("kind IN ('message', 'note')", name="kind"),
+        Index("ix_handoff_messages_conversation", "conversation_id", "id"),
+    )
+
+
+class HandoffSession(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_sessions"
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(
+        String(200), ForeignKey("handoff_conversations.id", ondelete="CASCADE"), nullable=False
+    )
+    # The bot's payload, kept whole; `payload_key` makes a redelivered payload a no-op.
+    payload = Column(JSON, nullable=False)
+    payload_key = Column(String(64), nullable=False, unique=True)
+    reason = Column(String(30), nullable=False)
+    priority = Column(String(10), nullable=False)
+    language = Column(String(5), nullable=False)
+    sla_hours = Column(Integer, nullable=True)
+    due_at = Column(DateTime(timezone=True), nullable=True)
+    state = Column(String(10), nullable=False, default="queued")
+    agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
+    queued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    assigned_at = Column(DateTime(timezone=True), nullable=True)
+    resolved_at = Column(DateTime(timezone=True), nullable=True)
+    reopened_at = Column(DateTime(timezone=True), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'assigned', 'resolved', 'reopened')", name="state"),
+        Index("ix_handoff_sessions_state_queued", "state", "queued_at"),
+    )
+
+
+class Csat(Base):  # type: ignore[valid-type,misc]
+    __tablename__ = "handoff_csat"
+
+    id = Column(Integer, primary_key=True)
+    session_id = Column(
+        Integer, ForeignKey("handoff_sessions.id", ondelete="CASCADE"), nullable=False, unique=True
+    )
+    score = Column(Integer, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)

@@ -1,0 +1,213 @@
+"""The desk's store on SQLite and, when reachable, PostgreSQL (each test rolled back)."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, inspect, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from handoff import queue
+from handoff.agents import AgentError, agent_for_token, create_agent, log_in, set_presence
+from handoff.db import make_engine, migrate, session_factory
+from handoff.models import Agent, AgentToken, Conversation, HandoffSession, utcnow
+from handoff.payload import HandoffPayload
+
+PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
+
+
+def _postgres_up() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex(("127.0.0.1", 5432)) == 0
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    if request.param == "postgresql":
+        if not _postgres_up():
+            pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+        url = PG_URL
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
+    engine = make_engine(url)
+    migrate(engine)
+    migrate(engine)  # a second start finds the schema current
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def db(engine: Engine) -> Iterator[Session]:
+    connection = engine.connect()
+    outer = connection.begin()
+    session = Session(bind=connection, future=True, expire_on_commit=False)
+    yield session
+    session.close()
+    outer.rollback()
+    connection.close()
+
+
+def payload(
+    conversation: str = "u1",
+    reason: str = "user_request",
+    priority: str = "normal",
+    created_at: str | None = None,
+) -> HandoffPayload:
+    return HandoffPayload(
+        conversation_id=conversation,
+        reason=reason,
+        priority=priority,
+        language="zh",
+        sla_hours=48,
+        summary="user request",
+        details={"chain": "tron"},
+        created_at=created_at or utcnow().isoformat(),
+    )
+
+
+def test_migrations_create_the_desk_tables(engine: Engine) -> None:
+    tables = set(inspect(engine).get_table_names())
+    assert {
+        "handoff_agents",
+        "handoff_sessions",
+        "handoff_messages",
+        "handoff_csat",
+        "handoff_conversations",
+        "handoff_agent_tokens",
+        "alembic_version",
+    } <= tables
+
+
+def test_a_payload_becomes_one_queued_session_however_often_it_arrives(db: Session) -> None:
+    first, created = queue.open_session(db, payload())
+    assert created and first.state == "queued"
+    assert first.payload["details"]["chain"] == "tron"
+    assert first.due_at is not None and first.due_at - first.queued_at == timedelta(hours=48)
+    again, created = queue.open_session(db, HandoffPayload.parse_obj(first.payload))
+    assert not created and again.id == first.id
+    assert db.execute(select(HandoffSession)).scalars().all() == [first]
+
+
+def test_queue_is_most_urgent_first_then_longest_waiting(db: Session) -> None:
+    now = utcnow()
+    normal_old, _ = queue.open_session(db, payload("a"), now=now - timedelta(minutes=10))
+    normal_new, _ = queue.open_session(db, payload("b"), now=now)
+    urgent, _ = queue.open_session(db, payload("c", "security", "urgent"), now=now)
+    assert [s.id for s in queue.queued(db)] == [urgent.id, normal_old.id, normal_new.id]
+
+
+def test_claim_transfer_resolve_reopen(db: Session) -> None:
+    ana = create_agent(db, "ana@example.com", "Ana", "correct horse battery")
+    ben = create_agent(db, "ben@example.com", "Ben", "correct horse battery")
+    session, _ = queue.open_session(db, payload())
+    claimed = queue.claim(db, session.id, ana.id)
+    assert (claimed.state, claimed.agent_id) == ("assigned", ana.id)
+    assert claimed.assigned_at is not None
+    with pytest.raises(queue.Conflict):
+        queue.claim(db, session.id, ben.id)
+    with pytest.raises(queue.Conflict):
+        queue.transfer(db, session.id, ben.id, ana.id)  # only the holder transfers
+    assert queue.transfer(db, session.id, ana.id, ben.id).agent_id == ben.id
+    with pytest.raises(queue.Conflict):
+        queue.resolve(db, session.id, ana.id)
+    resolved = queue.resolve(db, session.id, ben.id)
+    assert resolved.state == "resolved" and resolved.resolved_at is not None
+    reopened = queue.reopen(db, session.id)
+    assert (reopened.state, reopened.agent_id) == ("reopened", None)
+    assert queue.claim(db, session.id, ana.id).state == "assigned"
+
+
+def test_unknown_session_or_conversation_is_not_found(db: Session) -> None:
+    with pytest.raises(queue.NotFound):
+        queue.claim(db, 999_999, 1)
+    with pytest.raises(queue.NotFound):
+        queue.add_message(db, "nobody", "user", "hi")
+
+
+def test_messages_and_notes_belong_to_the_conversation(db: Session) -> None:
+    queue.open_session(db, payload("chat-1"))
+    queue.add_message(db, "chat-1", "user", "还在吗")
+    note = queue.add_message(db, "chat-1", "agent", "checked tronscan: confirmed", kind="note")
+    assert note.id is not None and db.get(Conversation, "chat-1") is not None
+
+
+def test_agent_passwords_are_hashed_and_tokens_expire(db: Session) -> None:
+    agent = create_agent(db, "Ana@Example.com", "Ana", "correct horse battery")
+    assert agent.email == "ana@example.com"
+    assert "correct horse" not in agent.password_hash and agent.password_hash.startswith("$argon2")
+    with pytest.raises(AgentError, match="already exists"):
+        create_agent(db, "ana@example.com", "Ana again", "another long password")
+    with pytest.raises(AgentError, match="10 characters"):
+        create_agent(db, "short@example.com", "S", "short")
+    assert log_in(db, "ana@example.com", "wrong password!!") is None
+    assert log_in(db, "nobody@example.com", "correct horse battery") is None
+    token = log_in(db, "ANA@example.com", "correct horse battery")
+    assert token is not None
+    assert agent_for_token(db, token) == agent
+    assert agent_for_token(db, "forged-token") is None
+    assert agent_for_token(db, token, now=utcnow() + timedelta(hours=13)) is None
+    assert set_presence(db, agent.id, "online").presence == "online"
+    with pytest.raises(AgentError):
+        set_presence(db, agent.id, "busy")
+
+
+def test_twenty_simultaneous_claims_have_exactly_one_winner(engine: Engine) -> None:
+    factory = session_factory(engine)
+    tag = uuid.uuid4().hex[:8]
+    with factory.begin() as setup:
+        agents = [
+            create_agent(setup, f"a{i}-{tag}@example.com", f"A{i}", "correct horse battery")
+            for i in range(20)
+        ]
+        session, _ = queue.open_session(setup, payload(f"race-{tag}"))
+    agent_ids, session_id = [a.id for a in agents], session.id
+    results: list[str] = []
+    barrier = threading.Barrier(20)
+
+    def contend(agent_id: int) -> None:
+        with factory() as db:
+            barrier.wait()
+            try:
+                queue.claim(db, session_id, agent_id)
+                db.commit()
+                results.append("won")
+            except queue.Conflict:
+                db.rollback()
+                results.append("409")
+
+    threads = [threading.Thread(target=contend, args=(a,)) for a in agent_ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    try:
+        assert sorted(results) == ["409"] * 19 + ["won"]
+        with factory() as db:
+            winner = db.get(HandoffSession, session_id)
+            assert (
+                winner is not None and winner.agent_id in agent_ids and winner.state == "assigned"
+            )
+    finally:
+        with factory.begin() as cleanup:
+            cleanup.execute(delete(HandoffSession).where(HandoffSession.id == session_id))
+            cleanup.execute(delete(Conversation).where(Conversation.id == f"race-{tag}"))
+            cleanup.execute(delete(AgentToken).where(AgentToken.agent_id.in_(agent_ids)))
+            cleanup.execute(delete(Agent).where(Agent.id.in_(agent_ids)))
+
+
+def test_default_database_is_sqlite_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    from handoff.db import database_url
+
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    assert database_url().startswith("sqlite:///") and database_url().endswith("var/support.db")
+    monkeypatch.setenv("DATABASE_URL", PG_URL)
+    assert database_url() == PG_URL
