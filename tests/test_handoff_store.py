@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import socket
+import subprocess
+import sys
 import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import delete, inspect, select
@@ -211,3 +215,35 @@ def test_default_database_is_sqlite_under_var(monkeypatch: pytest.MonkeyPatch) -
     assert database_url().startswith("sqlite:///") and database_url().endswith("var/support.db")
     monkeypatch.setenv("DATABASE_URL", PG_URL)
     assert database_url() == PG_URL
+
+
+def test_agents_cli_creates_lists_and_disables(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
+        "AGENT_PASSWORD": "correct horse battery",
+    }
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "handoff", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    assert cli("agents", "create", "ana@example.com", "Ana").returncode == 0
+    duplicate = cli("agents", "create", "ana@example.com", "Ana")
+    assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
+    assert "ana@example.com\tAna\taway\tactive" in cli("agents", "list").stdout
+    assert cli("agents", "disable", "ana@example.com").returncode == 0
+    assert "disabled" in cli("agents", "list").stdout
+    weak = subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "create", "b@example.com", "B"],
+        env={**env, "AGENT_PASSWORD": "short"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert weak.returncode == 2 and "10 characters" in weak.stderr
