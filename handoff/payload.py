@@ -45,6 +45,7 @@ class HandoffReason(str, Enum):
     NO_ANSWER = "no_answer"  # the knowledge base had nothing good enough
     FAILED_SELF_SERVICE = "failed_self_service"
     SECURITY = "security"
+    BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
 
 
 class Priority(str, Enum):

@@ -1,0 +1,17 @@
+"""Channels and the router between them, Rasa and the desk."""
+
+from connectors._base import CollectingConnector, Connector
+from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
+from connectors._rasa import RasaClient, RasaUnavailable
+from connectors._router import Router
+
+__all__ = [
+    "MAX_TEXT",
+    "CollectingConnector",
+    "Connector",
+    "InboundMessage",
+    "OutboundMessage",
+    "RasaClient",
+    "RasaUnavailable",
+    "Router",
+]

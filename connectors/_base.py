@@ -1,0 +1,47 @@
+"""The connector interface: one required method, richer sends fall back to text."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+from connectors._message import OutboundMessage
+
+
+class Connector(ABC):
+    """A chat service. Only :meth:`send_text_message` must be implemented."""
+
+    name: str = "connector"
+
+    @abstractmethod
+    async def send_text_message(self, user_id: str, text: str) -> None:
+        """Deliver *text* to *user_id* on this service."""
+
+    async def send_buttons(
+        self, user_id: str, text: str, buttons: tuple[tuple[str, str], ...]
+    ) -> None:
+        numbered = "\n".join(f"{i}. {title}" for i, (title, _) in enumerate(buttons, 1))
+        await self.send_text_message(user_id, f"{text}\n{numbered}" if text else numbered)
+
+    async def send_image(self, user_id: str, url: str, caption: str = "") -> None:
+        await self.send_text_message(user_id, f"{caption}\n{url}".strip())
+
+    async def send(self, user_id: str, message: OutboundMessage) -> None:
+        """Deliver one reply, using the richest form this connector supports."""
+        if message.image:
+            await self.send_image(user_id, message.image, message.text)
+        elif message.buttons:
+            await self.send_buttons(user_id, message.text, message.buttons)
+        elif message.text:
+            await self.send_text_message(user_id, message.text)
+
+
+class CollectingConnector(Connector):
+    """Keeps what it would send: the in-memory connector for tests and the desk."""
+
+    name = "collecting"
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    async def send_text_message(self, user_id: str, text: str) -> None:
+        self.sent.append((user_id, text))

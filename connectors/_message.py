@@ -1,0 +1,50 @@
+"""The one message shape every channel speaks (cf. Rasa's ``UserMessage``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from handoff.models import utcnow
+
+MAX_TEXT = 4000  # longer user messages are refused with a clear error, not truncated
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """What a connector makes of a platform payload."""
+
+    channel: str  # "webchat", "telegram", "wechat"
+    user_id: str  # the platform's id for the user
+    text: str
+    language: str | None = None  # the channel's hint (locale), if any
+    platform_id: str | None = None  # for deduplication (update_id, MsgId)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    received_at: datetime = field(default_factory=utcnow)
+
+    @property
+    def conversation_id(self) -> str:
+        return f"{self.channel}:{self.user_id}"
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    """One reply: text, optionally buttons, an image or a custom payload."""
+
+    text: str = ""
+    buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
+    image: str | None = None
+    custom: dict[str, Any] | None = None
+
+    @classmethod
+    def from_rasa(cls, reply: dict[str, Any]) -> OutboundMessage:
+        buttons = tuple(
+            (str(b.get("title", "")), str(b.get("payload", ""))) for b in reply.get("buttons") or []
+        )
+        return cls(
+            text=str(reply.get("text") or ""),
+            buttons=buttons,
+            image=reply.get("image"),
+            custom=reply.get("custom"),
+        )
