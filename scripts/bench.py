@@ -17,6 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+OFF_TOPIC: list[str] = []  # filled during the 1-thread round-trip run (same servers)
 BANKING77 = ROOT.parent / "shared" / "benchmarks" / "banking77_mapped.tsv"
 
 
@@ -121,6 +122,35 @@ def bench_encode() -> list[str]:
     return rows
 
 
+def bench_off_topic(rasa_url: str) -> list[str]:
+    """Off-topic questions through the whole bot (NLU + KB), not the KB alone."""
+    import httpx
+
+    from common.settings import kb_settings, service_settings
+    from faq_kb.articles import load_articles
+    from faq_kb.evaluate import read_labelled
+
+    service = service_settings()
+    answers = {
+        article.answer(language, service)
+        for article in load_articles(kb_settings().articles_dir)
+        for language in ("zh", "en", "es")
+    }
+    rows = [
+        r for r in read_labelled(ROOT / "faq_kb" / "eval" / "questions.tsv") if r[1] == {"none"}
+    ]
+    counts: dict[str, list[int]] = {}
+    with httpx.Client(timeout=30) as client:
+        for i, (language, _, question) in enumerate(rows):
+            replies = client.post(
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={"sender": f"offtopic-{i}", "message": question},
+            ).json()
+            answered = any(r.get("text") in answers for r in replies)
+            counts.setdefault(language, []).append(int(answered))
+    return [f"| {lang} | {len(v)} | {sum(v) / len(v):.3f} |" for lang, v in sorted(counts.items())]
+
+
 def bench_rest(turns: int, threads: int = 1) -> list[str]:
     import httpx
 
@@ -153,6 +183,8 @@ def bench_rest(turns: int, threads: int = 1) -> list[str]:
                 reply.raise_for_status()
                 rest.append((time.perf_counter() - started) * 1000)
         parse, rest = parse[10:], rest[10:]
+        if threads == 1:
+            OFF_TOPIC.extend(bench_off_topic(servers.rasa_url))
     return [
         f"| {threads} | bare `/model/parse` | {len(parse)} | {statistics.median(parse):.0f} ms | {pct(parse, 0.95):.0f} ms |",
         f"| {threads} | FAQ answer over REST (Rasa + action server + KB) | {len(rest)} | "
@@ -201,6 +233,10 @@ def main() -> int:
         "|---|---|---|---|---|",
         *bench_rest(args.turns, threads=1),
         *bench_rest(args.turns, threads=2),
+        "",
+        "| lang | off-topic questions | answered with an article by the bot |",
+        "|---|---|---|",
+        *OFF_TOPIC,
         "",
     ]
     print("\n".join(out))
