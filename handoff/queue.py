@@ -120,7 +120,6 @@ def _transition(
 def claim(
     db: Session, session_id: int, agent_id: int, now: datetime | None = None
 ) -> HandoffSession:
-    _get(db, session_id)
     return _transition(
         db,
         session_id,
@@ -132,7 +131,6 @@ def claim(
 
 
 def transfer(db: Session, session_id: int, from_agent: int, to_agent: int) -> HandoffSession:
-    _get(db, session_id)
     return _transition(
         db, session_id, {"state": "assigned", "agent_id": from_agent}, agent_id=to_agent
     )
@@ -141,7 +139,6 @@ def transfer(db: Session, session_id: int, from_agent: int, to_agent: int) -> Ha
 def resolve(
     db: Session, session_id: int, agent_id: int, now: datetime | None = None
 ) -> HandoffSession:
-    _get(db, session_id)
     return _transition(
         db,
         session_id,
@@ -152,7 +149,6 @@ def resolve(
 
 
 def reopen(db: Session, session_id: int, now: datetime | None = None) -> HandoffSession:
-    _get(db, session_id)
     return _transition(
         db,
         session_id,
