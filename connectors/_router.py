@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.language import DEFAULT_LANGUAGE, detect_language, normalise_language
@@ -19,7 +18,6 @@ from connectors._base import Connector
 from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
 from connectors._rasa import RasaClient, RasaUnavailable
 from handoff import queue
-from handoff.models import Conversation, HandoffSession
 from handoff.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 
 DeskNotifier = Callable[[str, int | None], Awaitable[None]]
@@ -57,9 +55,9 @@ class Router:
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         with self._sessions.begin() as db:
-            self._conversation(db, message, language)
+            queue.ensure_conversation(db, message.conversation_id, message.channel, language)
             queue.add_message(db, message.conversation_id, "user", message.text)
-            held = self._open_session(db, message.conversation_id)
+            held = queue.held_session(db, message.conversation_id)
         if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
             reply = [OutboundMessage(text=_TOO_LONG[language])]
             await self._deliver(connector, message.user_id, reply)
@@ -82,22 +80,6 @@ class Router:
             replies.append(OutboundMessage(custom={HANDOFF_KEY: payload.dict()}))
         visible = await self._record_and_deliver(connector, message, replies)
         return visible
-
-    def _conversation(self, db: Session, message: InboundMessage, language: str) -> None:
-        if db.get(Conversation, message.conversation_id) is None:
-            db.add(
-                Conversation(id=message.conversation_id, channel=message.channel, language=language)
-            )
-            db.flush()
-
-    @staticmethod
-    def _open_session(db: Session, conversation_id: str) -> int | None:
-        return db.execute(
-            select(HandoffSession.id).where(
-                HandoffSession.conversation_id == conversation_id,
-                HandoffSession.state.in_(("queued", "assigned", "reopened")),
-            )
-        ).scalar_one_or_none()
 
     async def _record_and_deliver(
         self, connector: Connector, message: InboundMessage, replies: list[OutboundMessage]

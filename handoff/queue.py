@@ -35,6 +35,33 @@ def payload_key(payload: HandoffPayload) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def ensure_conversation(db: Session, conversation_id: str, channel: str, language: str) -> None:
+    """Create the conversation row once, however many deliveries race for it."""
+    if db.get(Conversation, conversation_id) is not None:
+        return
+    try:
+        with db.begin_nested():
+            db.add(Conversation(id=conversation_id, channel=channel, language=language))
+    except IntegrityError:
+        pass  # created by a concurrent delivery: it is the same conversation
+
+
+def held_session(db: Session, conversation_id: str) -> int | None:
+    """The open session (queued, assigned or reopened) a human holds, if any."""
+    return (
+        db.execute(
+            select(HandoffSession.id)
+            .where(
+                HandoffSession.conversation_id == conversation_id,
+                HandoffSession.state.in_((*OPEN_STATES, "assigned")),
+            )
+            .order_by(HandoffSession.id)
+        )
+        .scalars()
+        .first()
+    )
+
+
 def open_session(
     db: Session, payload: HandoffPayload, channel: str = "rest", now: datetime | None = None
 ) -> tuple[HandoffSession, bool]:
@@ -46,16 +73,7 @@ def open_session(
     if existing is not None:
         return existing, False
     now = now or utcnow()
-    if db.get(Conversation, payload.conversation_id) is None:
-        try:
-            with db.begin_nested():
-                db.add(
-                    Conversation(
-                        id=payload.conversation_id, channel=channel, language=payload.language
-                    )
-                )
-        except IntegrityError:
-            pass  # created by a concurrent delivery: fine, it is the same conversation
+    ensure_conversation(db, payload.conversation_id, channel, payload.language)
     session = HandoffSession(
         conversation_id=payload.conversation_id,
         payload=payload.dict(),
