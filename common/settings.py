@@ -107,6 +107,71 @@ class KBSettings(BaseSettings):
         return self.model_path or _default_model_path()
 
 
+class DeskSettings(BaseSettings):
+    """The human desk: agent hours, CSAT, the web gateway (env prefix ``DESK_``)."""
+
+    # When agents staff the chat, in `timezone`. Outside them a handoff becomes a
+    # ticket answered within the SLA instead of a live chat.
+    agent_hours: str = "09:00-21:00"
+    agent_days: str = "mon,tue,wed,thu,fri,sat,sun"
+    timezone: str = "Asia/Shanghai"
+    # An agent counts as available while online and seen within this many seconds
+    # (the console pings); a closed browser must not leave users waiting.
+    presence_timeout_seconds: PositiveInt = 120
+    # How long the 1–5 rating question stays open after a resolve.
+    csat_minutes: PositiveInt = 30
+    # Signs web chat visitor tokens; empty means a random secret kept in var/.
+    secret: str = ""
+    host: str = "127.0.0.1"
+    port: PositiveInt = 8000
+    rasa_url: str = "http://127.0.0.1:5005"
+    rasa_timeout_seconds: float = 15.0
+    sweep_seconds: PositiveInt = 30
+
+    class Config:
+        env_prefix = "DESK_"
+        env_file = ".env"
+        extra = "ignore"
+
+    @validator("agent_hours")
+    def _hours(cls, value: str) -> str:
+        try:
+            start, end = (part.strip() for part in value.split("-"))
+            for part in (start, end):
+                hours, minutes = part.split(":")
+                if not (0 <= int(hours) <= 24 and 0 <= int(minutes) < 60):
+                    raise ValueError
+        except ValueError:
+            raise ValueError("write agent hours as HH:MM-HH:MM, e.g. 09:00-21:00") from None
+        return f"{start}-{end}"
+
+    @validator("agent_days")
+    def _days(cls, value: str) -> str:
+        days = [d.strip().lower()[:3] for d in value.split(",") if d.strip()]
+        unknown = set(days) - set(WEEKDAYS)
+        if unknown or not days:
+            raise ValueError(f"agent days are a comma-separated subset of {','.join(WEEKDAYS)}")
+        return ",".join(days)
+
+    @validator("timezone")
+    def _zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name") from None
+        return value
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@lru_cache(maxsize=1)
+def desk_settings() -> DeskSettings:
+    return DeskSettings()
+
+
 @lru_cache(maxsize=1)
 def service_settings() -> ServiceSettings:
     return ServiceSettings()

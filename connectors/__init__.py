@@ -3,7 +3,7 @@
 from connectors._base import CollectingConnector, Connector
 from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
 from connectors._rasa import RasaClient, RasaUnavailable
-from connectors._router import Router
+from connectors._router import Router, Turn
 
 __all__ = [
     "MAX_TEXT",
@@ -14,4 +14,5 @@ __all__ = [
     "RasaClient",
     "RasaUnavailable",
     "Router",
+    "Turn",
 ]

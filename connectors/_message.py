@@ -19,6 +19,7 @@ class InboundMessage:
     user_id: str  # the platform's id for the user
     text: str
     language: str | None = None  # the channel's hint (locale), if any
+    title: str | None = None  # what a pressed button showed; `text` is then its payload
     platform_id: str | None = None  # for deduplication (update_id, MsgId)
     metadata: dict[str, Any] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)
@@ -36,6 +37,10 @@ class OutboundMessage:
     buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
     image: str | None = None
     custom: dict[str, Any] | None = None
+    # Set once stored: the desk's message id, who wrote it, and when.
+    id: int | None = None
+    author: str = "bot"  # bot | agent | system
+    created_at: datetime | None = None
 
     @classmethod
     def from_rasa(cls, reply: dict[str, Any]) -> OutboundMessage:

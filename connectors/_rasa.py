@@ -15,10 +15,25 @@ class RasaUnavailable(RuntimeError):
 
 class RasaClient:
     def __init__(
-        self, url: str, timeout: float = 10.0, client: httpx.AsyncClient | None = None
+        self,
+        url: str,
+        timeout: float = 10.0,
+        client: httpx.AsyncClient | None = None,
+        actions_url: str | None = None,
     ) -> None:
         self._endpoint = f"{url.rstrip('/')}/webhooks/rest/webhook"
+        self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
         self._client = client or httpx.AsyncClient(timeout=timeout)
+
+    async def actions_down(self) -> bool:
+        """Whether the action server fails its health check (asked only after a fallback)."""
+        if self._actions_health is None:
+            return False
+        try:
+            response = await self._client.get(self._actions_health, timeout=2.0)
+        except httpx.HTTPError:
+            return True
+        return response.status_code != 200
 
     async def send(self, message: InboundMessage) -> list[OutboundMessage]:
         body: dict[str, Any] = {

@@ -1,26 +1,35 @@
 """The router: store every message, then the desk or Rasa, then reply on the same channel.
 
 1. Persist the inbound message (nothing is lost, whatever fails next).
-2. If a session is queued or held by an agent, the message is for the desk: the
-   bot stays silent.
-3. Otherwise Rasa answers; a handoff payload in its replies opens a session.
-4. If Rasa is down, the user is told so in their language and a human takes over.
+2. If a human holds the conversation (a queued live chat, or a session an agent
+   has claimed), the message is for the desk: the bot stays silent.
+3. A rating answer after a resolved session is recorded, not sent to Rasa.
+4. Otherwise Rasa answers; a handoff payload in its replies opens a session.
+5. If Rasa or its action server is down, the user is told so in their language
+   and the conversation goes to a human (or becomes a ticket).
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import asyncio
+import logging
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session, sessionmaker
-
-from common.language import DEFAULT_LANGUAGE, detect_language, normalise_language
-from connectors._base import Connector
+from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
+from common.metrics import BOT_TURNS
 from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
 from connectors._rasa import RasaClient, RasaUnavailable
-from handoff import queue
 from handoff.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 
-DeskNotifier = Callable[[str, int | None], Awaitable[None]]
+if TYPE_CHECKING:  # the desk imports the connector interface: no import cycle at run time
+    from handoff.desk import Desk
+    from handoff.models import Message
+
+log = logging.getLogger(__name__)
+
+OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 
 _TROUBLE = {
     "zh": "抱歉，我们的系统暂时出了点问题。您的消息已保存，人工客服会接手这个对话。",
@@ -36,71 +45,100 @@ _TOO_LONG = {
 }
 
 
-class Router:
-    def __init__(
-        self,
-        sessions: sessionmaker[Session],
-        rasa: RasaClient,
-        connectors: dict[str, Connector],
-        notify_desk: DeskNotifier | None = None,
-    ) -> None:
-        self._sessions = sessions
-        self._rasa = rasa
-        self._connectors = connectors
-        self._notify_desk = notify_desk
+@dataclass
+class Turn:
+    """One routed message: the stored user message and what was sent back."""
 
-    async def handle(self, message: InboundMessage) -> list[OutboundMessage]:
-        """Route one inbound message; returns what was sent back to the user."""
-        connector = self._connectors[message.channel]
+    message: Message
+    replies: list[OutboundMessage] = field(default_factory=list)
+
+
+class Router:
+    def __init__(self, desk: Desk, rasa: RasaClient) -> None:
+        self.desk = desk
+        self._rasa = rasa
+        # One turn at a time per conversation, so replies keep the order of messages.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, message: InboundMessage) -> Turn:
+        """Route one inbound message; returns it as stored and what was sent back."""
+        lock = self._locks[message.conversation_id]
+        try:
+            async with lock:
+                return await self._handle(message)
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(message.conversation_id, None)
+
+    async def _handle(self, message: InboundMessage) -> Turn:
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
-        with self._sessions.begin() as db:
-            queue.ensure_conversation(db, message.conversation_id, message.channel, language)
-            queue.add_message(db, message.conversation_id, "user", message.text)
-            held = queue.held_session(db, message.conversation_id)
+        shown = message.title or message.text
+        stored = self.desk.store_user_message(
+            message.conversation_id, message.channel, language, shown
+        )
+        turn = Turn(stored.message)
         if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
-            reply = [OutboundMessage(text=_TOO_LONG[language])]
-            await self._deliver(connector, message.user_id, reply)
-            return reply
-        if held is not None:
-            if self._notify_desk:
-                await self._notify_desk(message.conversation_id, held)
-            return []
-        try:
-            replies = await self._rasa.send(message)
-        except RasaUnavailable:
-            replies = [OutboundMessage(text=_TROUBLE[language])]
-            payload = HandoffPayload(
-                conversation_id=message.conversation_id,
-                reason=HandoffReason.BOT_UNAVAILABLE,
-                priority=Priority.HIGH,
-                language=language,
-                summary=f"bot unavailable; last message: {message.text[:200]}",
+            turn.replies = await self.desk.deliver(
+                message.conversation_id, [OutboundMessage(text=_TOO_LONG[language])], "system"
             )
-            replies.append(OutboundMessage(custom={HANDOFF_KEY: payload.dict()}))
-        visible = await self._record_and_deliver(connector, message, replies)
-        return visible
+        elif stored.held is None:
+            if stored.rating_open is not None:
+                rated = await self.desk.take_rating(
+                    message.conversation_id, stored.rating_open, message.text
+                )
+                if rated is not None:
+                    turn.replies = rated
+                    return turn
+            try:
+                replies = await self._rasa.send(message)
+            except RasaUnavailable as exc:
+                log.warning("Rasa unavailable for %s: %s", message.conversation_id, exc)
+                replies = [OutboundMessage(custom={OUTCOME_KEY: "unavailable"})]
+            turn.replies = await self._answer(message, language, replies)
+        return turn
 
-    async def _record_and_deliver(
-        self, connector: Connector, message: InboundMessage, replies: list[OutboundMessage]
+    async def _answer(
+        self, message: InboundMessage, language: Language, replies: list[OutboundMessage]
     ) -> list[OutboundMessage]:
-        visible = [r for r in replies if not (r.custom and HANDOFF_KEY in r.custom)]
-        opened: int | None = None
-        with self._sessions.begin() as db:
-            for reply in visible:
-                if reply.text:
-                    queue.add_message(db, message.conversation_id, "bot", reply.text)
-            for reply in replies:
-                if reply.custom and HANDOFF_KEY in reply.custom:
-                    payload = HandoffPayload.from_message(reply.custom)
-                    session, created = queue.open_session(db, payload, channel=message.channel)
-                    opened = session.id if created else opened
-        await self._deliver(connector, message.user_id, visible)
-        if opened is not None and self._notify_desk:
-            await self._notify_desk(message.conversation_id, opened)
-        return visible
-
-    @staticmethod
-    async def _deliver(connector: Connector, user_id: str, replies: list[OutboundMessage]) -> None:
+        payloads: list[HandoffPayload] = []
+        outcomes: set[str] = set()
+        visible: list[OutboundMessage] = []
         for reply in replies:
-            await connector.send(user_id, reply)
+            custom = reply.custom or {}
+            if HANDOFF_KEY in custom:
+                payloads.append(HandoffPayload.from_message(custom))
+            elif OUTCOME_KEY in custom:
+                outcomes.add(str(custom[OUTCOME_KEY]))
+            elif reply.text or reply.image:
+                visible.append(reply)
+        if "fallback" in outcomes and await self._rasa.actions_down():
+            outcomes.add("unavailable")  # Rasa's error reply: its action server is down
+        if "unavailable" in outcomes:
+            visible = [OutboundMessage(text=_TROUBLE[language])]
+            payloads = [
+                HandoffPayload(
+                    conversation_id=message.conversation_id,
+                    reason=HandoffReason.BOT_UNAVAILABLE,
+                    priority=Priority.HIGH,
+                    language=language,
+                    summary=f"bot unavailable; last message: {message.text[:200]}",
+                )
+            ]
+        outcome = (
+            "unavailable"
+            if "unavailable" in outcomes
+            else "handoff"
+            if payloads
+            else "fallback"
+            if "fallback" in outcomes
+            else "out_of_scope"
+            if "out_of_scope" in outcomes
+            else "answer"
+        )
+        BOT_TURNS.labels(outcome).inc()
+        sent = await self.desk.deliver(message.conversation_id, visible, "bot")
+        for payload in payloads:
+            _session, notices = await self.desk.open(payload, message.channel)
+            sent += notices
+        return sent

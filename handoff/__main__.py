@@ -4,6 +4,7 @@
     python -m handoff agents create EMAIL "Display Name"   # asks for the password
     python -m handoff agents list
     python -m handoff agents disable EMAIL
+    python -m handoff agents bootstrap   # first start only: an admin with a random password
 
 ``DATABASE_URL`` selects the database (default: SQLite under ``var/``). The
 password is read without echo, or from ``AGENT_PASSWORD`` for scripts.
@@ -14,10 +15,13 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import secrets
 import sys
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from common.settings import ROOT
 from handoff.agents import AgentError, create_agent
 from handoff.db import make_engine, migrate, session_factory
 from handoff.models import Agent
@@ -48,6 +52,7 @@ def main(argv: list[str] | None = None) -> int:
     actions.add_parser("list")
     disable = actions.add_parser("disable")
     disable.add_argument("email")
+    actions.add_parser("bootstrap", help="create admin@localhost if there is no agent yet")
     args = parser.parse_args(argv)
 
     engine = make_engine()
@@ -60,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "create":
                 agent = create_agent(db, args.email, args.name, _password())
                 print(f"handoff: created agent {agent.email} (id {agent.id})")
+            elif args.action == "bootstrap":
+                bootstrap(db)
             elif args.action == "list":
                 for agent in db.execute(select(Agent).order_by(Agent.id)).scalars():
                     state = "active" if agent.active else "disabled"
@@ -78,6 +85,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"handoff: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def bootstrap(db: Session) -> None:
+    """A first account, so a fresh install can be tried; its password is kept in var/."""
+    keep = ROOT / "var" / "initial_agent_password"
+    if db.execute(select(Agent.id).limit(1)).first() is not None:
+        if keep.exists():
+            print(f"handoff: agent admin@localhost, password in {keep}")
+        return
+    password = os.environ.get("AGENT_PASSWORD") or secrets.token_urlsafe(12)
+    create_agent(db, "admin@localhost", "Admin", password)
+    keep.parent.mkdir(parents=True, exist_ok=True)
+    keep.write_text(password + "\n")
+    keep.chmod(0o600)
+    print(f"handoff: created agent admin@localhost with password {password} (kept in {keep})")
 
 
 if __name__ == "__main__":

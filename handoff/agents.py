@@ -90,6 +90,14 @@ def log_out(db: Session, token: str) -> None:
     db.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token)))
 
 
+def active_agents(db: Session) -> list[Agent]:
+    return list(
+        db.execute(
+            select(Agent).where(Agent.active.is_(True)).order_by(Agent.display_name)
+        ).scalars()
+    )
+
+
 def set_presence(db: Session, agent_id: int, presence: str) -> Agent:
     if presence not in ("online", "away"):
         raise AgentError("presence is 'online' or 'away'")

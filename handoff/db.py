@@ -31,6 +31,10 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor = connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=5000")  # wait for a writer instead of failing
+    # WAL: readers don't block the writer, and a commit is not an fsync of the
+    # whole journal (NORMAL is durable across application crashes; see SQLite docs).
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
 
 

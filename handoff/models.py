@@ -41,6 +41,8 @@ class Agent(Base):  # type: ignore[valid-type,misc]
     password_hash = Column(String(200), nullable=False)
     presence = Column(String(10), nullable=False, default="away")
     active = Column(Boolean, nullable=False, default=True)
+    # Refreshed while the agent's console is connected; "online" counts only while fresh.
+    last_seen_at = Column(DateTime(timezone=True), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (CheckConstraint("presence IN ('online', 'away')", name="presence"),)
@@ -73,6 +75,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
     author = Column(String(10), nullable=False)  # user | bot | agent | system
     kind = Column(String(10), nullable=False, default="message")  # message | note
     text = Column(Text, nullable=False)
+    buttons = Column(JSON, nullable=True)  # [{"title": …, "payload": …}] offered with the text
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
@@ -99,16 +102,28 @@ class HandoffSession(Base):  # type: ignore[valid-type,misc]
     sla_hours = Column(Integer, nullable=True)
     due_at = Column(DateTime(timezone=True), nullable=True)
     state = Column(String(10), nullable=False, default="queued")
+    # "chat": an agent was available, the bot is silent until resolved;
+    # "ticket": nobody was, the bot keeps answering and the agent replies later.
+    kind = Column(String(10), nullable=False, default="chat")
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
     queued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     assigned_at = Column(DateTime(timezone=True), nullable=True)
     resolved_at = Column(DateTime(timezone=True), nullable=True)
     reopened_at = Column(DateTime(timezone=True), nullable=True)
+    breached_at = Column(DateTime(timezone=True), nullable=True)  # first seen past due_at
+    csat_status = Column(String(10), nullable=True)  # asked | answered | skipped
+    csat_asked_at = Column(DateTime(timezone=True), nullable=True)
 
     __table_args__ = (
         CheckConstraint("state IN ('queued', 'assigned', 'resolved', 'reopened')", name="state"),
+        CheckConstraint("kind IN ('chat', 'ticket')", name="kind"),
         Index("ix_handoff_sessions_state_queued", "state", "queued_at"),
+        Index("ix_handoff_sessions_conversation", "conversation_id", "state"),
     )
+
+    @property
+    def ticket(self) -> str:
+        return f"T-{self.id:06d}"
 
 
 class Csat(Base):  # type: ignore[valid-type,misc]

@@ -11,11 +11,11 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff.models import OPEN_STATES, Conversation, HandoffSession, Message, utcnow
+from handoff.models import OPEN_STATES, Agent, Conversation, Csat, HandoffSession, Message, utcnow
 from handoff.payload import HandoffPayload
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
@@ -46,11 +46,11 @@ def ensure_conversation(db: Session, conversation_id: str, channel: str, languag
         pass  # created by a concurrent delivery: it is the same conversation
 
 
-def held_session(db: Session, conversation_id: str) -> int | None:
-    """The open session (queued, assigned or reopened) a human holds, if any."""
+def active_session(db: Session, conversation_id: str) -> HandoffSession | None:
+    """The conversation's unresolved session (chat or ticket), if any."""
     return (
         db.execute(
-            select(HandoffSession.id)
+            select(HandoffSession)
             .where(
                 HandoffSession.conversation_id == conversation_id,
                 HandoffSession.state.in_((*OPEN_STATES, "assigned")),
@@ -62,10 +62,42 @@ def held_session(db: Session, conversation_id: str) -> int | None:
     )
 
 
+def held_session(db: Session, conversation_id: str) -> int | None:
+    """The session holding the conversation for a human, if any: the bot stays silent.
+
+    A live chat holds it from the moment it is queued; a ticket only once an
+    agent has claimed it (until then the bot keeps answering).
+    """
+    session = active_session(db, conversation_id)
+    if session is None or (session.kind == "ticket" and session.state != "assigned"):
+        return None
+    return int(session.id)
+
+
+def latest_session(db: Session, conversation_id: str) -> HandoffSession | None:
+    return (
+        db.execute(
+            select(HandoffSession)
+            .where(HandoffSession.conversation_id == conversation_id)
+            .order_by(HandoffSession.id.desc())
+        )
+        .scalars()
+        .first()
+    )
+
+
 def open_session(
-    db: Session, payload: HandoffPayload, channel: str = "rest", now: datetime | None = None
+    db: Session,
+    payload: HandoffPayload,
+    channel: str = "rest",
+    now: datetime | None = None,
+    kind: str = "chat",
 ) -> tuple[HandoffSession, bool]:
-    """Queue a session for *payload*; ``(session, False)`` if it was already queued."""
+    """Queue a session for *payload*; ``(session, False)`` if it was already queued.
+
+    A conversation has at most one unresolved session: a second handoff while one
+    is open adds a note to it instead of a second queue entry.
+    """
     key = payload_key(payload)
     existing = db.execute(
         select(HandoffSession).where(HandoffSession.payload_key == key)
@@ -74,6 +106,16 @@ def open_session(
         return existing, False
     now = now or utcnow()
     ensure_conversation(db, payload.conversation_id, channel, payload.language)
+    current = active_session(db, payload.conversation_id)
+    if current is not None:
+        add_message(
+            db,
+            payload.conversation_id,
+            "system",
+            f"The bot handed off again ({payload.reason}): {payload.summary}",
+            kind="note",
+        )
+        return current, False
     session = HandoffSession(
         conversation_id=payload.conversation_id,
         payload=payload.dict(),
@@ -84,6 +126,7 @@ def open_session(
         sla_hours=payload.sla_hours,
         due_at=now + timedelta(hours=payload.sla_hours) if payload.sla_hours else None,
         state="queued",
+        kind=kind,
         queued_at=now,
     )
     try:
@@ -99,15 +142,156 @@ def open_session(
     return session, True
 
 
+def _urgency() -> object:
+    return case(_PRIORITY_ORDER, value=HandoffSession.priority, else_=3)
+
+
 def queued(db: Session) -> list[HandoffSession]:
     """Claimable sessions: most urgent first, then longest waiting."""
-    order = case(_PRIORITY_ORDER, value=HandoffSession.priority, else_=3)
     rows = db.execute(
         select(HandoffSession)
         .where(HandoffSession.state.in_(OPEN_STATES))
-        .order_by(order, HandoffSession.queued_at)
+        .order_by(_urgency(), HandoffSession.queued_at, HandoffSession.id)
     )
     return list(rows.scalars())
+
+
+def listing(db: Session, view: str, agent_id: int, limit: int = 200) -> list[HandoffSession]:
+    """The console's lists: ``queue``, ``mine``, ``open`` or ``resolved``."""
+    if view == "queue":
+        return queued(db)[:limit]
+    statement = select(HandoffSession)
+    if view == "mine":
+        statement = statement.where(
+            HandoffSession.state == "assigned", HandoffSession.agent_id == agent_id
+        ).order_by(_urgency(), HandoffSession.queued_at)
+    elif view == "open":
+        statement = statement.where(HandoffSession.state != "resolved").order_by(
+            _urgency(), HandoffSession.queued_at
+        )
+    elif view == "resolved":
+        statement = statement.where(HandoffSession.state == "resolved").order_by(
+            HandoffSession.resolved_at.desc()
+        )
+    else:
+        raise ValueError(f"unknown view {view!r}: use queue, mine, open or resolved")
+    return list(db.execute(statement.limit(limit)).scalars())
+
+
+def position(db: Session, session: HandoffSession) -> int:
+    """1 for the next live chat an agent will take (tickets wait apart)."""
+    ahead = [s.id for s in queued(db) if s.kind == "chat"]
+    return ahead.index(session.id) + 1 if session.id in ahead else 1
+
+
+def agents_online(db: Session, seen_since: datetime) -> int:
+    return int(
+        db.execute(
+            select(func.count(Agent.id)).where(
+                Agent.active.is_(True), Agent.presence == "online", Agent.last_seen_at >= seen_since
+            )
+        ).scalar_one()
+    )
+
+
+def waiting_chats(db: Session) -> list[HandoffSession]:
+    rows = db.execute(
+        select(HandoffSession).where(
+            HandoffSession.state.in_(OPEN_STATES), HandoffSession.kind == "chat"
+        )
+    )
+    return list(rows.scalars())
+
+
+def make_ticket(db: Session, session_id: int) -> bool:
+    """Turn a waiting live chat into a ticket (nobody is there to take it)."""
+    result = db.execute(
+        update(HandoffSession)
+        .where(
+            HandoffSession.id == session_id,
+            HandoffSession.kind == "chat",
+            HandoffSession.state.in_(OPEN_STATES),
+        )
+        .values(kind="ticket")
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def flag_breaches(db: Session, now: datetime) -> list[int]:
+    """Mark sessions past their SLA once; returns the ids newly marked."""
+    candidates = list(
+        db.execute(
+            select(HandoffSession.id).where(
+                HandoffSession.state != "resolved",
+                HandoffSession.due_at.is_not(None),
+                HandoffSession.due_at < now,
+                HandoffSession.breached_at.is_(None),
+            )
+        ).scalars()
+    )
+    marked = []
+    for session_id in candidates:
+        result = db.execute(
+            update(HandoffSession)
+            .where(HandoffSession.id == session_id, HandoffSession.breached_at.is_(None))
+            .values(breached_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:  # another process may have marked it first
+            marked.append(session_id)
+    return marked
+
+
+def pending_csat(db: Session, conversation_id: str, since: datetime) -> HandoffSession | None:
+    """The resolved session whose rating question is still open, if any."""
+    session = latest_session(db, conversation_id)
+    if (
+        session is None
+        or session.state != "resolved"
+        or session.csat_status != "asked"
+        or session.csat_asked_at is None
+        or _aware(session.csat_asked_at) < since
+    ):
+        return None
+    return session
+
+
+def ask_csat(db: Session, session_id: int, now: datetime) -> None:
+    db.execute(
+        update(HandoffSession)
+        .where(HandoffSession.id == session_id)
+        .values(csat_status="asked", csat_asked_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def record_csat(db: Session, session_id: int, score: int | None) -> bool:
+    """Store the rating (or ``None``: the user moved on); False if already settled."""
+    result = db.execute(
+        update(HandoffSession)
+        .where(HandoffSession.id == session_id, HandoffSession.csat_status == "asked")
+        .values(csat_status="answered" if score is not None else "skipped")
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        return False
+    if score is not None:
+        if not 1 <= score <= 5:
+            raise ValueError("a rating is 1 to 5")
+        db.add(Csat(session_id=session_id, score=score))
+        db.flush()
+    return True
+
+
+def csat_score(db: Session, session_id: int) -> int | None:
+    row = db.execute(select(Csat.score).where(Csat.session_id == session_id)).scalar()
+    return int(row) if row is not None else None
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite returns naive datetimes; everything stored is UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=utcnow().tzinfo)
 
 
 def _get(db: Session, session_id: int) -> HandoffSession:
@@ -149,6 +333,9 @@ def claim(
 
 
 def transfer(db: Session, session_id: int, from_agent: int, to_agent: int) -> HandoffSession:
+    target = db.get(Agent, to_agent)
+    if target is None or not target.active:
+        raise NotFound(f"no active agent {to_agent}")
     return _transition(
         db, session_id, {"state": "assigned", "agent_id": from_agent}, agent_id=to_agent
     )
@@ -184,12 +371,29 @@ def add_message(
     text: str,
     kind: str = "message",
     agent_id: int | None = None,
+    buttons: list[dict[str, str]] | None = None,
 ) -> Message:
     if db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
     message = Message(
-        conversation_id=conversation_id, author=author, text=text, kind=kind, agent_id=agent_id
+        conversation_id=conversation_id,
+        author=author,
+        text=text,
+        kind=kind,
+        agent_id=agent_id,
+        buttons=buttons or None,
     )
     db.add(message)
     db.flush()
     return message
+
+
+def messages(
+    db: Session, conversation_id: str, after: int = 0, include_notes: bool = False
+) -> list[Message]:
+    statement = select(Message).where(
+        Message.conversation_id == conversation_id, Message.id > after
+    )
+    if not include_notes:
+        statement = statement.where(Message.kind == "message")
+    return list(db.execute(statement.order_by(Message.id)).scalars())

@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Start the action server and the Rasa server (REST channel), wait until both
-# answer, and stop both on Ctrl-C. Ports: RASA_PORT (5005), ACTIONS_PORT (5055).
+# Start the action server, the Rasa server (REST channel) and the gateway (web
+# chat, agent console, metrics), wait until all answer, and stop all on Ctrl-C.
+# Ports: RASA_PORT (5005), ACTIONS_PORT (5055), DESK_PORT (8000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=.venv/bin
 RASA_PORT=${RASA_PORT:-5005}
 ACTIONS_PORT=${ACTIONS_PORT:-5055}
+export DESK_PORT=${DESK_PORT:-8000}
+export DESK_RASA_URL=${DESK_RASA_URL:-http://127.0.0.1:$RASA_PORT}
 HOST=${HOST:-127.0.0.1}
 mkdir -p var/log
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
@@ -23,21 +26,29 @@ pids+=($!)
 $BIN/python -m bot.rasa_server run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
   --enable-api --interface "$HOST" --port "$RASA_PORT" >var/log/rasa.log 2>&1 &
 pids+=($!)
+$BIN/python -m handoff agents bootstrap
+$BIN/python -m gateway --host "$HOST" --port "$DESK_PORT" \
+  --actions-url "http://127.0.0.1:$ACTIONS_PORT" >var/log/gateway.log 2>&1 &
+pids+=($!)
 
-echo "Starting the action server (:$ACTIONS_PORT) and Rasa (:$RASA_PORT); Rasa needs about a minute..."
+echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa needs about a minute..."
 for _ in $(seq 1 240); do
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "a server exited; see var/log/*.log" >&2; tail -n 30 var/log/*.log >&2; exit 1; }
   done
   if curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1; then
+     curl -fsS "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$DESK_PORT/health" >/dev/null 2>&1; then
     cat <<MSG
 
 The assistant is up.
+  Web chat:             http://$HOST:$DESK_PORT/chat/
+  Agent console:        http://$HOST:$DESK_PORT/console/   (first login: admin@localhost, password in var/initial_agent_password)
+  API docs:             http://$HOST:$DESK_PORT/docs       metrics: http://$HOST:$DESK_PORT/metrics
   Chat in a terminal:   RASA_PORT=$RASA_PORT make chat   (another terminal)
   REST channel:         curl -s -X POST http://$HOST:$RASA_PORT/webhooks/rest/webhook \\
                           -d '{"sender": "me", "message": "USDT没到账", "metadata": {"language": "zh"}}'
-  Logs:                 var/log/rasa.log, var/log/actions.log
+  Logs:                 var/log/rasa.log, var/log/actions.log, var/log/gateway.log
 Press Ctrl-C to stop.
 MSG
     wait -n "${pids[@]}"

@@ -16,6 +16,7 @@ os.environ.setdefault("BOT_PRELOAD_KB", "0")
 from common.settings import KBSettings, kb_settings, service_settings
 from faq_kb.__main__ import NEGATIVES
 from faq_kb.search import HybridKnowledgeBase
+from tests.e2e_support import Servers, running_servers
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,3 +42,17 @@ def kb(built_index: KBSettings) -> Iterator[HybridKnowledgeBase]:
     use_knowledge_base(knowledge_base)
     yield knowledge_base
     use_knowledge_base(None)
+
+
+@pytest.fixture(scope="session")
+def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    """Rasa, the action server and the gateway, started once for all e2e tests."""
+    if os.environ.get("E2E_RASA_URL"):  # reuse servers started by `make run`
+        yield Servers(
+            os.environ["E2E_RASA_URL"],
+            os.environ.get("E2E_ACTIONS_URL", ""),
+            os.environ.get("E2E_GATEWAY_URL", ""),
+        )
+        return
+    with running_servers(tmp_path_factory.mktemp("e2e"), with_gateway=True) as servers:
+        yield servers

@@ -30,6 +30,8 @@ def free_port() -> int:
 class Servers:
     rasa_url: str
     actions_url: str
+    gateway_url: str = ""
+    env: dict[str, str] | None = None
 
     def say(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -57,9 +59,16 @@ def _wait(url: str, processes: list[subprocess.Popen[bytes]], logs: list[Path]) 
 
 @contextmanager
 def running_servers(
-    workdir: Path, extra_env: dict[str, str] | None = None, with_actions: bool = True
+    workdir: Path,
+    extra_env: dict[str, str] | None = None,
+    with_actions: bool = True,
+    with_gateway: bool = False,
 ) -> Iterator[Servers]:
-    """Rasa (and, unless ``with_actions`` is false, the action server) on free ports."""
+    """Rasa (and, unless ``with_actions`` is false, the action server) on free ports.
+
+    With ``with_gateway`` the gateway runs too, on its own SQLite desk database in
+    *workdir* (shared with the action server, which reads ticket status from it).
+    """
     model = (
         subprocess.run(
             [sys.executable, "-m", "bot.train"],
@@ -71,7 +80,7 @@ def running_servers(
         .stdout.strip()
         .splitlines()[-1]
     )
-    rasa_port, actions_port = free_port(), free_port()
+    rasa_port, actions_port, gateway_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
         "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
@@ -80,6 +89,10 @@ def running_servers(
         "HF_HUB_OFFLINE": "1",
         "RASA_TELEMETRY_ENABLED": "false",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        "DATABASE_URL": f"sqlite:///{workdir / 'desk.db'}",
+        "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
+        "DESK_SECRET": "e2e-secret",
+        "DESK_AGENT_HOURS": "00:00-24:00",
         **(extra_env or {}),
     }
     commands = [
@@ -111,6 +124,19 @@ def running_servers(
         ],
     ]
     logs = [workdir / "actions.log", workdir / "rasa.log"]
+    if with_gateway:
+        commands.append(
+            [
+                sys.executable,
+                "-m",
+                "gateway",
+                "--port",
+                str(gateway_port),
+                "--actions-url",
+                f"http://127.0.0.1:{actions_port}",
+            ]
+        )
+        logs.append(workdir / "gateway.log")
     if not with_actions:  # the action endpoint then points at a closed port
         commands, logs = commands[1:], logs[1:]
     processes = []
@@ -125,7 +151,15 @@ def running_servers(
         if with_actions:
             _wait(f"http://127.0.0.1:{actions_port}/health", processes, logs)
         _wait(f"http://127.0.0.1:{rasa_port}/status", processes, logs)
-        yield Servers(f"http://127.0.0.1:{rasa_port}", f"http://127.0.0.1:{actions_port}")
+        gateway_url = f"http://127.0.0.1:{gateway_port}" if with_gateway else ""
+        if with_gateway:
+            _wait(f"{gateway_url}/health", processes, logs)
+        yield Servers(
+            f"http://127.0.0.1:{rasa_port}",
+            f"http://127.0.0.1:{actions_port}",
+            gateway_url,
+            env,
+        )
     finally:
         for process in processes:
             process.terminate()

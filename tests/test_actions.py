@@ -352,3 +352,31 @@ def test_transcript_shows_button_titles_not_payloads(domain: dict[str, Any]) -> 
         "需要我为您转接人工客服吗？",
         "[是，转人工]",
     ]
+
+
+def test_ticket_status_reads_the_desk(
+    kb: Any, domain: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.actions import tickets
+    from handoff import queue
+    from handoff.db import make_engine, migrate, session_factory
+
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    tickets.desk_sessions.cache_clear()
+    migrate(make_engine(url))
+    try:
+        messages, _ = run(tickets.ActionTicketStatus(), tracker("my ticket?"), domain)
+        assert responses(messages) == ["utter_ticket_none", "utter_offer_human"]
+        assert "48" in messages[1]["text"]  # the reply-time article
+        payload = HandoffPayload(
+            conversation_id="tester", reason="dispute", language="en", summary="s", sla_hours=24
+        )
+        with session_factory(make_engine(url)).begin() as db:
+            session, _ = queue.open_session(db, payload, kind="ticket")
+            number = session.ticket
+        messages, _ = run(tickets.ActionTicketStatus(), tracker("my ticket?"), domain)
+        assert responses(messages) == ["utter_ticket_waiting"]
+        assert messages[0]["ticket"] == number and "Asia/Shanghai" in messages[0]["due"]
+    finally:
+        tickets.desk_sessions.cache_clear()

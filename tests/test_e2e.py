@@ -2,27 +2,21 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from handoff.payload import HandoffPayload
-from tests.e2e_support import Servers, running_servers
+from tests.e2e_support import Servers
 
 pytestmark = pytest.mark.e2e
 TRON_HASH = "4c" * 32
 
 
 @pytest.fixture(scope="module")
-def bot(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
-    if os.environ.get("E2E_RASA_URL"):  # reuse servers started by `make run`
-        yield Servers(os.environ["E2E_RASA_URL"], os.environ.get("E2E_ACTIONS_URL", ""))
-        return
-    with running_servers(tmp_path_factory.mktemp("e2e")) as servers:
-        yield servers
+def bot(live_servers: Servers) -> Servers:
+    return live_servers
 
 
 def text(replies: list[dict[str, Any]]) -> str:
@@ -30,7 +24,11 @@ def text(replies: list[dict[str, Any]]) -> str:
 
 
 def payloads(replies: list[dict[str, Any]]) -> list[HandoffPayload]:
-    return [HandoffPayload.from_message(r["custom"]) for r in replies if "custom" in r]
+    return [
+        HandoffPayload.from_message(r["custom"])
+        for r in replies
+        if "handoff" in r.get("custom", {})
+    ]
 
 
 @pytest.mark.parametrize(

@@ -11,12 +11,17 @@ from typing import Any
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.settings import DeskSettings, ServiceSettings
 from connectors import MAX_TEXT, CollectingConnector, InboundMessage, RasaClient, Router
+from handoff.agents import create_agent
 from handoff.db import make_engine, migrate, session_factory
-from handoff.models import HandoffSession, Message
+from handoff.desk import Desk
+from handoff.events import EventHub
+from handoff.models import HandoffSession, Message, utcnow
 from handoff.payload import HandoffPayload
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -40,29 +45,51 @@ def sessions(tmp_path: Path) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
+class RecordingHub(EventHub):
+    def __init__(self) -> None:
+        super().__init__()
+        self.published: list[tuple[str, dict[str, Any]]] = []
+
+    def publish(self, topic: str, event: dict[str, Any]) -> None:
+        self.published.append((topic, event))
+        super().publish(topic, event)
+
+
 class Harness:
-    def __init__(self, sessions: sessionmaker[Session], handler: Handler) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        handler: Handler,
+        agent_online: bool = True,
+        actions_up: bool = True,
+    ) -> None:
         self.rasa_calls: list[dict[str, Any]] = []
-        self.desk: list[tuple[str, int | None]] = []
 
         def recording(request: httpx.Request) -> httpx.Response:
+            if request.url.path == "/health":
+                return httpx.Response(200 if actions_up else 503)
             self.rasa_calls.append(json.loads(request.content))
             return handler(request)
 
         client = httpx.AsyncClient(transport=httpx.MockTransport(recording))
         self.chat = CollectingConnector()
         self.sessions = sessions
-
-        async def notify(conversation: str, session_id: int | None) -> None:
-            self.desk.append((conversation, session_id))
-
-        self.router = Router(
-            sessions, RasaClient("http://rasa.test", client=client), {"webchat": self.chat}, notify
-        )
+        self.hub = RecordingHub()
+        if agent_online:
+            with sessions.begin() as db:
+                agent = create_agent(db, "a@example.com", "A", "long enough password")
+                agent.presence, agent.last_seen_at = "online", utcnow()
+        settings = DeskSettings(agent_hours="00:00-24:00", secret="s")
+        desk = Desk(sessions, {"webchat": self.chat}, self.hub, settings, ServiceSettings())
+        rasa = RasaClient("http://rasa.test", client=client, actions_url="http://actions.test")
+        self.router = Router(desk, rasa)
 
     def say(self, text: str, user: str = "u1", language: str | None = None) -> list[Any]:
         message = InboundMessage(channel="webchat", user_id=user, text=text, language=language)
-        return asyncio.run(self.router.handle(message))
+        return asyncio.run(self.router.handle(message)).replies
+
+    def desk_messages(self) -> list[str]:
+        return [e["message"]["text"] for t, e in self.hub.published if e["type"] == "message"]
 
     def stored(self) -> list[tuple[str, str]]:
         with self.sessions() as db:
@@ -103,13 +130,15 @@ def test_handoff_opens_one_session_and_then_the_bot_is_silent(
     h.say("human please")
     [session] = h.open_sessions()
     assert session.state == "queued" and session.reason == "user_request"
-    assert h.desk == [("webchat:u1", session.id)]
-    assert h.chat.sent == [("u1", "Connecting you to a human.")]  # the payload is not shown
+    assert session.kind == "chat"
+    # The payload is not shown; the desk says where the user is in the queue.
+    assert h.chat.sent[0] == ("u1", "Connecting you to a human.")
+    assert "number 1 in line" in h.chat.sent[1][1] and len(h.chat.sent) == 2
     h.say("are you there?")
     assert len(h.rasa_calls) == 1  # a held conversation goes to the desk, not the bot
-    assert h.desk[-1] == ("webchat:u1", session.id)
+    assert h.desk_messages()[-1] == "are you there?"  # pushed to the consoles
     assert h.stored()[-1] == ("user", "are you there?")
-    assert len(h.chat.sent) == 1
+    assert len(h.chat.sent) == 2
 
 
 def test_a_redelivered_payload_is_still_one_session(sessions: sessionmaker[Session]) -> None:
@@ -146,5 +175,54 @@ def test_an_oversize_message_is_kept_but_refused_clearly(sessions: sessionmaker[
     text = "x" * (MAX_TEXT + 1)
     h.say(text, language="es")
     assert h.rasa_calls == []
-    assert h.stored() == [("user", text)]
+    assert h.stored()[0] == ("user", text)
     assert "demasiado largo" in h.chat.sent[0][1]
+
+
+def test_action_server_down_is_told_and_handed_off(sessions: sessionmaker[Session]) -> None:
+    """Rasa answers with its error reply (utter_default) and the action server is down."""
+    fallback = [
+        {"recipient_id": "webchat:u1", "text": "Sorry, I couldn't handle that"},
+        {"recipient_id": "webchat:u1", "custom": {"outcome": "fallback"}},
+    ]
+    h = Harness(sessions, lambda _: httpx.Response(200, json=fallback), actions_up=False)
+    h.say("where is my money", language="en")
+    assert "having trouble" in h.chat.sent[0][1]
+    [session] = h.open_sessions()
+    assert session.reason == "bot_unavailable"
+
+
+def test_a_plain_fallback_is_only_counted(sessions: sessionmaker[Session]) -> None:
+    fallback = [
+        {"recipient_id": "webchat:u1", "text": "Could you say it another way?"},
+        {"recipient_id": "webchat:u1", "custom": {"outcome": "fallback"}},
+    ]
+    h = Harness(sessions, lambda _: httpx.Response(200, json=fallback))
+    h.say("blorp", language="en")
+    assert h.chat.sent == [("u1", "Could you say it another way?")]  # the marker is not shown
+    assert h.open_sessions() == []
+    assert REGISTRY.get_sample_value("support_bot_turns_total", {"outcome": "fallback"})
+
+
+def test_replies_keep_their_order_under_concurrent_messages(
+    sessions: sessionmaker[Session],
+) -> None:
+    async def slow_first(request: httpx.Request) -> httpx.Response:
+        text = json.loads(request.content)["message"]
+        if text == "first":
+            await asyncio.sleep(0.2)
+        return httpx.Response(200, json=[{"recipient_id": "webchat:u1", "text": f"re: {text}"}])
+
+    h = Harness(sessions, lambda _: httpx.Response(200, json=[]))
+    client = httpx.AsyncClient(transport=httpx.MockTransport(slow_first))
+    h.router._rasa = RasaClient("http://rasa.test", client=client)
+
+    async def both() -> None:
+        first = InboundMessage(channel="webchat", user_id="u1", text="first")
+        second = InboundMessage(channel="webchat", user_id="u1", text="second")
+        task = asyncio.ensure_future(h.router.handle(first))
+        await asyncio.sleep(0.01)
+        await asyncio.gather(task, h.router.handle(second))
+
+    asyncio.run(both())
+    assert [text for _, text in h.chat.sent] == ["re: first", "re: second"]

@@ -16,7 +16,6 @@ FAILED_TURNS_BEFORE_OFFER = 2
 # Intents whose answer is one known article, followed by an offer of a human.
 INTENT_ARTICLES: dict[str, tuple[str, HandoffReason]] = {
     "account_locked": ("account-locked", HandoffReason.ACCOUNT_LOCKED),
-    "ticket_status": ("ticket-reply-time", HandoffReason.USER_REQUEST),
 }
 
 
@@ -56,6 +55,7 @@ class ActionAnswerFaq(Action):
             dispatcher.utter_message(response="utter_anything_else")
             return answered
         failed = int(tracker.get_slot("failed_turns") or 0) + 1
+        dispatcher.utter_message(json_message={"outcome": "fallback"})  # for the gateway's metrics
         if failed >= FAILED_TURNS_BEFORE_OFFER:
             return [SlotSet("failed_turns", 0), *offer_human(dispatcher, HandoffReason.NO_ANSWER)]
         dispatcher.utter_message(response="utter_default")

@@ -1,0 +1,27 @@
+"""Prometheus metrics of the gateway (served at ``/metrics``).
+
+Labels are fixed vocabularies (channel, direction, outcome, reason); never user text.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Histogram
+
+MESSAGES = Counter(
+    "support_messages_total", "Messages in and out, per channel", ["channel", "direction"]
+)
+BOT_TURNS = Counter(
+    "support_bot_turns_total",
+    "Bot turns by outcome: answer, fallback, handoff or unavailable",
+    ["outcome"],
+)
+HANDOFFS = Counter(
+    "support_handoffs_total", "Sessions opened, by reason and kind", ["reason", "kind"]
+)
+CLAIM_SECONDS = Histogram(
+    "support_handoff_claim_seconds",
+    "Time from handoff to an agent's claim",
+    buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 48 * 3600),
+)
+SLA_BREACHES = Counter("support_sla_breaches_total", "Sessions that went past their SLA")
+CSAT = Counter("support_csat_total", "Satisfaction ratings received", ["score"])

@@ -1,0 +1,147 @@
+"""The web chat API: visitors, messages, history and the push stream (see docs/desk-api.md)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from connectors._message import MAX_TEXT, InboundMessage
+from connectors._router import Router
+from connectors.webchat._connector import CHANNEL, webchat_json
+from connectors.webchat._tokens import VisitorTokens
+from handoff import queue
+from handoff.desk import Desk, aware
+from handoff.events import chat_topic, stream_events
+
+# Longer than this is refused outright; up to it, an oversize message is kept for an agent.
+HARD_LIMIT = 20_000
+
+api = APIRouter(prefix="/webchat", tags=["web chat"])
+
+Language = Literal["zh", "en", "es"]
+
+
+class VisitorIn(BaseModel):
+    language: Language | None = None
+
+
+class Visitor(BaseModel):
+    user_id: str
+    token: str
+
+
+class Button(BaseModel):
+    title: str
+    payload: str
+
+
+class ChatMessage(BaseModel):
+    id: int
+    author: Literal["user", "bot", "agent", "system"]
+    text: str
+    buttons: list[Button] = []
+    created_at: str | None
+
+
+class MessageIn(BaseModel):
+    text: str = Field(
+        ..., max_length=HARD_LIMIT, description="what the user typed, or a button's payload"
+    )
+    language: Language | None = Field(None, description="the page's language; detected if absent")
+    title: str | None = Field(None, max_length=200, description="the pressed button's title")
+
+
+class Posted(BaseModel):
+    message: ChatMessage
+    replies: list[ChatMessage]
+
+
+class History(BaseModel):
+    messages: list[ChatMessage]
+
+
+def _tokens(request: Request) -> VisitorTokens:
+    tokens: VisitorTokens = request.app.state.visitor_tokens
+    return tokens
+
+
+def visitor(request: Request, authorization: str = Header("")) -> str:
+    """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise)."""
+    scheme, _, token = authorization.partition(" ")
+    user_id = _tokens(request).verify(token) if scheme.lower() == "bearer" else None
+    if user_id is None:
+        raise HTTPException(401, "a web chat visitor token is needed: POST /webchat/api/visitors")
+    return user_id
+
+
+def _chat_json(row: Any) -> dict[str, Any]:
+    created = aware(row.created_at)
+    return {
+        "id": row.id,
+        "author": row.author,
+        "text": row.text,
+        "buttons": row.buttons or [],
+        "created_at": created.isoformat() if created else None,
+    }
+
+
+@api.post("/api/visitors", response_model=Visitor, status_code=201)
+def new_visitor(request: Request, body: VisitorIn | None = None) -> Visitor:
+    """Issue a visitor id and token; the page keeps them in ``localStorage``."""
+    user_id, token = _tokens(request).issue()
+    return Visitor(user_id=user_id, token=token)
+
+
+@api.post(
+    "/api/messages",
+    response_model=Posted,
+    responses={413: {"description": "too long: kept for an agent, not read by the bot"}},
+)
+async def post_message(request: Request, body: MessageIn, user_id: str = Depends(visitor)) -> Any:
+    """Send the user's message; the bot's replies come back here and on the stream."""
+    if not body.text.strip():
+        raise HTTPException(422, "the message is empty")
+    router: Router = request.app.state.router
+    inbound = InboundMessage(
+        channel=CHANNEL, user_id=user_id, text=body.text, language=body.language, title=body.title
+    )
+    turn = await router.handle(inbound)
+    result = {
+        "message": _chat_json(turn.message),
+        "replies": [webchat_json(r) for r in turn.replies],
+    }
+    if len(body.text) > MAX_TEXT:
+        return JSONResponse(
+            {
+                "detail": f"the message has {len(body.text)} characters, at most {MAX_TEXT} "
+                "are read: it was kept for an agent, please send it in parts",
+                **result,
+            },
+            status_code=413,
+        )
+    return result
+
+
+@api.get("/api/messages", response_model=History)
+def history(request: Request, after: int = 0, user_id: str = Depends(visitor)) -> History:
+    """Everything the visitor should see after message ``after`` (for reconnects)."""
+    desk: Desk = request.app.state.desk
+    with desk.sessions() as db:
+        rows = queue.messages(db, f"{CHANNEL}:{user_id}", after=after)
+    return History(messages=[ChatMessage(**_chat_json(r)) for r in rows])
+
+
+@api.websocket("/ws")
+async def stream(websocket: WebSocket, token: str = "") -> None:
+    """Pushes ``{"type": "message", "message": …}`` for this visitor's conversation."""
+    user_id = websocket.app.state.visitor_tokens.verify(token)
+    if user_id is None:
+        await websocket.close(code=4401, reason="bad or missing visitor token")
+        return
+    await websocket.accept()
+    hub = websocket.app.state.desk.hub
+    async with hub.subscribe(chat_topic(f"{CHANNEL}:{user_id}")) as events:
+        await stream_events(websocket, events)

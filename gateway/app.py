@@ -1,0 +1,121 @@
+"""Compose the gateway: web chat, agent API and console, metrics, and the periodic sweep."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from common.settings import DeskSettings, desk_settings, service_settings
+from connectors import RasaClient, Router, webchat
+from gateway.metrics import QUEUE
+from handoff import console
+from handoff.api import api as agent_api
+from handoff.db import make_engine, migrate, session_factory
+from handoff.desk import Desk
+from handoff.events import EventHub
+
+log = logging.getLogger(__name__)
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts)
+
+
+def create_app(
+    settings: DeskSettings | None = None,
+    database_url: str | None = None,
+    rasa: RasaClient | None = None,
+    actions_url: str | None = None,
+) -> FastAPI:
+    settings = settings or desk_settings()
+    engine = make_engine(database_url)
+    sessions = session_factory(engine)
+    hub = EventHub()
+    desk = Desk(
+        sessions,
+        {webchat.CHANNEL: webchat.WebChatConnector(hub)},
+        hub,
+        settings,
+        service_settings(),
+    )
+    rasa = rasa or RasaClient(
+        settings.rasa_url, timeout=settings.rasa_timeout_seconds, actions_url=actions_url
+    )
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
+        QUEUE.sessions = sessions
+        sweeper = asyncio.ensure_future(_sweep(desk, settings.sweep_seconds))
+        try:
+            yield
+        finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
+            await rasa.close()
+            engine.dispose()
+
+    app = FastAPI(
+        title="Wallet support gateway",
+        version="0.1.0",
+        description="Web chat, the human desk and metrics. See docs/desk-api.md.",
+        lifespan=lifespan,
+    )
+    app.state.desk = desk
+    app.state.router = Router(desk, rasa)
+    app.state.visitor_tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if any(
+            e.get("type") in ("json_invalid", "value_error.jsondecode")
+            or e.get("msg") == "JSON decode error"
+            for e in exc.errors()
+        ):
+            return JSONResponse({"detail": f"malformed JSON: {_readable(exc)}"}, status_code=400)
+        return JSONResponse({"detail": _readable(exc)}, status_code=422)
+
+    app.include_router(webchat.api)
+    app.include_router(agent_api)
+    app.mount("/chat", StaticFiles(directory=webchat.STATIC, html=True), name="chat")
+    app.mount("/console", StaticFiles(directory=console.STATIC, html=True), name="console")
+
+    @app.get("/", include_in_schema=False)
+    def home() -> RedirectResponse:
+        return RedirectResponse("/chat/")
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/health", tags=["operations"])
+    def health() -> dict[str, Any]:
+        with sessions() as db:
+            db.execute(text("SELECT 1"))
+        return {"status": "ok"}
+
+    return app
+
+
+async def _sweep(desk: Desk, every: int) -> None:
+    while True:
+        try:
+            await desk.sweep()
+        except Exception:
+            log.exception("desk sweep failed; retrying in %ss", every)
+        await asyncio.sleep(every)

@@ -1,0 +1,412 @@
+"""The desk: what happens around a handoff session, beyond the store.
+
+:mod:`handoff.queue` changes rows atomically; the desk adds what users and agents
+see because of it: the queue position or ticket number, "an agent has joined",
+agent replies delivered through the user's connector, the rating question after a
+resolve, pushes to consoles, and the metrics.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.metrics import CLAIM_SECONDS, CSAT, HANDOFFS, MESSAGES, SLA_BREACHES
+from common.settings import DeskSettings, ServiceSettings
+from connectors._base import Connector
+from connectors._message import OutboundMessage
+from handoff import queue, texts
+from handoff.events import DESK, EventHub
+from handoff.hours import within_agent_hours
+from handoff.models import Agent, Conversation, HandoffSession, Message, utcnow
+from handoff.payload import HandoffPayload
+
+log = logging.getLogger(__name__)
+
+
+class Forbidden(PermissionError):
+    """The agent may not do this to this session (HTTP 403)."""
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A stored user message and who answers it."""
+
+    message: Message
+    held: int | None  # the session whose agent it is for: the bot stays silent
+    rating_open: int | None  # the resolved session still waiting for a 1-5 rating
+
+
+def user_of(conversation_id: str) -> tuple[str, str]:
+    """``"webchat:abc"`` -> ``("webchat", "abc")``: the channel and its user id."""
+    channel, _, user_id = conversation_id.partition(":")
+    return channel, user_id
+
+
+def aware(moment: datetime | None) -> datetime | None:
+    """SQLite hands back naive datetimes; everything stored is UTC."""
+    if moment is None or moment.tzinfo:
+        return moment
+    return moment.replace(tzinfo=utcnow().tzinfo)
+
+
+def agent_json(agent: Agent | None) -> dict[str, Any] | None:
+    if agent is None:
+        return None
+    return {
+        "id": agent.id,
+        "email": agent.email,
+        "display_name": agent.display_name,
+        "presence": agent.presence,
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    moment = aware(moment)
+    return moment.isoformat() if moment else None
+
+
+class Desk:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        connectors: dict[str, Connector],
+        hub: EventHub,
+        settings: DeskSettings,
+        service: ServiceSettings,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.sessions = sessions
+        self.connectors = connectors
+        self.hub = hub
+        self.settings = settings
+        self.service = service
+        self.clock = clock
+
+    # --- messages ---------------------------------------------------------------
+
+    def store_user_message(
+        self, conversation_id: str, channel: str, language: str, text: str
+    ) -> Inbound:
+        """Persist what the user wrote, and say who should answer it (one transaction)."""
+        since = self.clock() - timedelta(minutes=self.settings.csat_minutes)
+        with self.sessions.begin() as db:
+            queue.ensure_conversation(db, conversation_id, channel, language)
+            message = queue.add_message(db, conversation_id, "user", text)
+            active = queue.active_session(db, conversation_id)
+            held = None
+            if active is not None and (active.kind == "chat" or active.state == "assigned"):
+                held = int(active.id)
+            rating_open = None if active else queue.pending_csat(db, conversation_id, since)
+            event = self._message_event(db, message, active)
+        MESSAGES.labels(channel, "in").inc()
+        if event:
+            self.hub.publish(DESK, event)
+        return Inbound(message, held, rating_open.id if rating_open is not None else None)
+
+    async def deliver(
+        self,
+        conversation_id: str,
+        replies: list[OutboundMessage],
+        author: str = "bot",
+        agent_id: int | None = None,
+    ) -> list[OutboundMessage]:
+        """Store *replies*, then send them through the conversation's connector.
+
+        Stored first: if the connector fails, the message is still in the history
+        the user's client fetches when it reconnects.
+        """
+        stored: list[OutboundMessage] = []
+        events = []
+        with self.sessions.begin() as db:
+            active = queue.active_session(db, conversation_id)
+            for reply in replies:
+                if not (reply.text or reply.image):
+                    continue
+                buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
+                message = queue.add_message(
+                    db, conversation_id, author, reply.text, agent_id=agent_id, buttons=buttons
+                )
+                stored.append(
+                    replace(reply, id=message.id, author=author, created_at=message.created_at)
+                )
+                event = self._message_event(db, message, active)
+                if event:
+                    events.append(event)
+        for event in events:
+            self.hub.publish(DESK, event)
+        channel, user_id = user_of(conversation_id)
+        connector = self.connectors.get(channel)
+        for reply in stored:
+            if connector is None:
+                log.error("no connector for channel %s; message %s kept", channel, reply.id)
+                continue
+            try:
+                await connector.send(user_id, reply)
+                MESSAGES.labels(channel, "out").inc()
+            except Exception:
+                # Kept in the database; the client catches up by message id.
+                log.exception("delivery of message %s on %s failed", reply.id, channel)
+        return stored
+
+    def _message_event(
+        self, db: Session, message: Message, active: HandoffSession | None
+    ) -> dict[str, Any] | None:
+        if active is None:
+            return None
+        return {
+            "type": "message",
+            "session_id": active.id,
+            "conversation_id": message.conversation_id,
+            "message": self.desk_message(db, message),
+        }
+
+    @staticmethod
+    def desk_message(db: Session, message: Message) -> dict[str, Any]:
+        agent = db.get(Agent, message.agent_id) if message.agent_id else None
+        return {
+            "id": message.id,
+            "author": message.author,
+            "kind": message.kind,
+            "text": message.text,
+            "buttons": message.buttons or [],
+            "agent": agent_json(agent),
+            "created_at": _iso(message.created_at),
+        }
+
+    async def _tell(
+        self, conversation_id: str, language: str, key: texts.Key, **values: Any
+    ) -> list[OutboundMessage]:
+        return await self.deliver(
+            conversation_id, [OutboundMessage(text=texts.text(language, key, **values))], "system"
+        )
+
+    # --- sessions ---------------------------------------------------------------
+
+    def agents_available(self, db: Session, now: datetime) -> bool:
+        if not within_agent_hours(self.settings, now):
+            return False
+        since = now - timedelta(seconds=self.settings.presence_timeout_seconds)
+        return queue.agents_online(db, since) > 0
+
+    async def open(
+        self, payload: HandoffPayload, channel: str
+    ) -> tuple[HandoffSession, list[OutboundMessage]]:
+        """Queue the bot's handoff and tell the user what happens next."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            kind = "chat" if self.agents_available(db, now) else "ticket"
+            session, created = queue.open_session(db, payload, channel, now=now, kind=kind)
+            place = queue.position(db, session) if session.kind == "chat" else 0
+        language = session.language
+        told: list[OutboundMessage] = []
+        if created:
+            HANDOFFS.labels(payload.reason, session.kind).inc()
+            if session.kind == "chat":
+                told = await self._tell(payload.conversation_id, language, "queued", position=place)
+            else:
+                told = await self._ticket_notice(session)
+        elif session.payload_key != queue.payload_key(payload):
+            told = await self._tell(
+                payload.conversation_id, language, "already_open", ticket=session.ticket
+            )
+        self.hub.publish(DESK, {"type": "queue"})
+        return session, told
+
+    async def _ticket_notice(self, session: HandoffSession) -> list[OutboundMessage]:
+        return await self._tell(
+            session.conversation_id,
+            session.language,
+            "ticket",
+            ticket=session.ticket,
+            sla_hours=session.sla_hours or self.service.ticket_sla_hours,
+            hours=self.settings.agent_hours,
+            timezone=self.settings.timezone,
+        )
+
+    async def claim(self, agent: Agent, session_id: int) -> HandoffSession:
+        now = self.clock()
+        with self.sessions.begin() as db:
+            session = queue.claim(db, session_id, agent.id, now=now)
+        waited_since = aware(session.reopened_at) or aware(session.queued_at)
+        if waited_since:
+            CLAIM_SECONDS.observe(max(0.0, (now - waited_since).total_seconds()))
+        await self._tell(
+            session.conversation_id, session.language, "joined", agent=agent.display_name
+        )
+        self.hub.publish(DESK, {"type": "queue"})
+        return session
+
+    async def transfer(self, agent: Agent, session_id: int, to_agent: int) -> HandoffSession:
+        with self.sessions.begin() as db:
+            target = db.get(Agent, to_agent)
+            session = queue.transfer(db, session_id, agent.id, to_agent)
+            note = (
+                f"Transferred from {agent.display_name} to {target.display_name if target else '?'}"
+            )
+            message = queue.add_message(
+                db, session.conversation_id, "system", note, kind="note", agent_id=agent.id
+            )
+            event = self._message_event(db, message, session)
+        self.hub.publish(DESK, {"type": "queue"})
+        if event:
+            self.hub.publish(DESK, event)
+        return session
+
+    def _own(self, db: Session, agent: Agent, session_id: int) -> HandoffSession:
+        session = db.get(HandoffSession, session_id)
+        if session is None:
+            raise queue.NotFound(f"no handoff session {session_id}")
+        if session.state != "assigned":
+            raise queue.Conflict(f"session {session_id} is {session.state}: claim it first")
+        if session.agent_id != agent.id:
+            raise Forbidden(f"session {session_id} is assigned to another agent")
+        return session
+
+    async def reply(self, agent: Agent, session_id: int, text: str) -> OutboundMessage:
+        with self.sessions.begin() as db:
+            session = self._own(db, agent, session_id)
+            conversation_id = session.conversation_id
+        stored = await self.deliver(
+            conversation_id, [OutboundMessage(text=text)], author="agent", agent_id=agent.id
+        )
+        return stored[0]
+
+    def note(self, agent: Agent, session_id: int, text: str) -> dict[str, Any]:
+        with self.sessions.begin() as db:
+            session = db.get(HandoffSession, session_id)
+            if session is None:
+                raise queue.NotFound(f"no handoff session {session_id}")
+            message = queue.add_message(
+                db, session.conversation_id, "agent", text, kind="note", agent_id=agent.id
+            )
+            body = self.desk_message(db, message)
+        self.hub.publish(
+            DESK,
+            {
+                "type": "message",
+                "session_id": session_id,
+                "conversation_id": message.conversation_id,
+                "message": body,
+            },
+        )
+        return body
+
+    async def resolve(self, agent: Agent, session_id: int) -> HandoffSession:
+        now = self.clock()
+        with self.sessions.begin() as db:
+            session = queue.resolve(db, session_id, agent.id, now=now)
+            queue.ask_csat(db, session.id, now)
+        await self._tell(session.conversation_id, session.language, "resolved")
+        await self.deliver(
+            session.conversation_id,
+            [
+                OutboundMessage(
+                    text=texts.text(session.language, "csat"),
+                    buttons=tuple((b["title"], b["payload"]) for b in texts.CSAT_BUTTONS),
+                )
+            ],
+            author="system",
+        )
+        self.hub.publish(DESK, {"type": "queue"})
+        return session
+
+    async def reopen(self, agent: Agent, session_id: int) -> HandoffSession:
+        with self.sessions.begin() as db:
+            session = queue.reopen(db, session_id, now=self.clock())
+            queue.add_message(
+                db,
+                session.conversation_id,
+                "system",
+                f"Reopened by {agent.display_name}",
+                kind="note",
+                agent_id=agent.id,
+            )
+        self.hub.publish(DESK, {"type": "queue"})
+        return session
+
+    async def take_rating(
+        self, conversation_id: str, session_id: int, text: str
+    ) -> list[OutboundMessage] | None:
+        """Record *text* as the answer to session *session_id*'s rating question, and thank.
+
+        ``None`` means it was not a rating: the bot answers as usual (and the
+        question is dropped, so it never swallows a later message).
+        """
+        score = rating(text)
+        with self.sessions.begin() as db:
+            if not queue.record_csat(db, session_id, score):
+                return None  # settled meanwhile (another delivery of the same answer)
+            session = db.get(HandoffSession, session_id)
+            language = session.language if session is not None else "en"
+        if score is None:
+            return None
+        CSAT.labels(str(score)).inc()
+        self.hub.publish(DESK, {"type": "queue"})
+        return await self._tell(conversation_id, language, "csat_thanks")
+
+    async def sweep(self) -> None:
+        """Periodic: flag SLA breaches once; waiting chats become tickets when nobody is there."""
+        now = self.clock()
+        with self.sessions.begin() as db:
+            breached = queue.flag_breaches(db, now)
+            converted: list[HandoffSession] = []
+            if not self.agents_available(db, now):
+                for session in queue.waiting_chats(db):
+                    if queue.make_ticket(db, session.id):
+                        db.refresh(session)
+                        converted.append(session)
+        if breached:
+            SLA_BREACHES.inc(len(breached))
+        for session in converted:
+            await self._ticket_notice(session)
+        if breached or converted:
+            self.hub.publish(DESK, {"type": "queue"})
+
+    def summary(self, db: Session, session: HandoffSession) -> dict[str, Any]:
+        now = self.clock()
+        due = aware(session.due_at)
+        start = aware(session.reopened_at) or aware(session.queued_at) or now
+        end = aware(session.assigned_at) if session.state == "assigned" else None
+        if session.state == "resolved":
+            end = aware(session.resolved_at)
+        conversation = db.get(Conversation, session.conversation_id)
+        return {
+            "id": session.id,
+            "ticket": session.ticket,
+            "kind": session.kind,
+            "state": session.state,
+            "priority": session.priority,
+            "reason": session.reason,
+            "language": session.language,
+            "channel": conversation.channel
+            if conversation
+            else user_of(session.conversation_id)[0],
+            "conversation_id": session.conversation_id,
+            "summary": (session.payload or {}).get("summary", ""),
+            "queued_at": _iso(session.queued_at),
+            "assigned_at": _iso(session.assigned_at),
+            "resolved_at": _iso(session.resolved_at),
+            "due_at": _iso(due),
+            "overdue": session.state != "resolved" and due is not None and due < now,
+            "waiting_seconds": int(max(0.0, ((end or now) - start).total_seconds())),
+            "agent": agent_json(db.get(Agent, session.agent_id) if session.agent_id else None),
+            "csat": queue.csat_score(db, session.id),
+        }
+
+
+def rating(text: str) -> int | None:
+    """'4', '4分', '⭐⭐⭐⭐' or '4/5' -> 4; anything else is not a rating."""
+    stripped = text.strip()
+    if 1 <= stripped.count("⭐") <= 5 and not stripped.replace("⭐", "").strip():
+        return stripped.count("⭐")
+    digits = [c for c in stripped if c.isdigit()]
+    short = len(stripped) <= 8 and digits and digits[0] in "12345"
+    if short and (len(digits) == 1 or stripped.replace(" ", "").endswith("/5")):
+        return int(digits[0])
+    return None

@@ -1,0 +1,81 @@
+"""In-process publish/subscribe for pushes to web chat users and agent consoles.
+
+Topics are plain strings: ``"desk"`` for every console, ``"chat:<conversation id>"``
+for one user's open chat pages. A slow subscriber loses its oldest events rather
+than blocking the publisher; clients then catch up from the database by message id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import defaultdict
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+Event = dict[str, Any]
+DESK = "desk"
+QUEUE_SIZE = 500
+
+
+def chat_topic(conversation_id: str) -> str:
+    return f"chat:{conversation_id}"
+
+
+class EventHub:
+    def __init__(self) -> None:
+        self._subscribers: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+
+    def publish(self, topic: str, event: Event) -> None:
+        for queue in list(self._subscribers.get(topic, ())):
+            if queue.full():
+                queue.get_nowait()
+            queue.put_nowait(event)
+
+    @asynccontextmanager
+    async def subscribe(self, topic: str) -> AsyncIterator[asyncio.Queue[Event]]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(QUEUE_SIZE)
+        self._subscribers[topic].add(queue)
+        try:
+            yield queue
+        finally:
+            self._subscribers[topic].discard(queue)
+            if not self._subscribers[topic]:
+                del self._subscribers[topic]
+
+    def subscribers(self, topic: str) -> int:
+        return len(self._subscribers.get(topic, ()))
+
+
+async def stream_events(
+    websocket: WebSocket,
+    events: asyncio.Queue[Event],
+    tick: Callable[[], None] | None = None,
+    every: float = 30.0,
+) -> None:
+    """Send *events* to *websocket* until the client leaves; call *tick* every *every* s.
+
+    The client's own frames (pings) are read and dropped, which is also how a
+    disconnect is noticed.
+    """
+    async with anyio.create_task_group() as group:
+
+        async def forward() -> None:
+            while True:
+                await websocket.send_json(await events.get())
+
+        async def ticker() -> None:
+            while tick is not None:
+                tick()
+                await anyio.sleep(every)
+
+        group.start_soon(forward)
+        group.start_soon(ticker)
+        with contextlib.suppress(WebSocketDisconnect):
+            while True:
+                await websocket.receive_text()
+        group.cancel_scope.cancel()

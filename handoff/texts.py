@@ -1,0 +1,54 @@
+"""What the desk itself tells users, in their language (the bot's own lines live in Rasa)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Key = Literal["queued", "ticket", "already_open", "joined", "resolved", "csat", "csat_thanks"]
+
+_TEXTS: dict[str, dict[Key, str]] = {
+    "zh": {
+        "queued": "您已进入人工客服队列，当前排在第 {position} 位。客服接入后会直接在这里回复您，请稍候。",
+        "ticket": "现在没有在线的人工客服（人工服务时间 {hours}，{timezone}）。我们已为您创建工单 {ticket}，"
+        "会在 {sla_hours} 小时内在这里回复您。期间您可以继续向我提问，也可以随时问我“工单进度”。",
+        "already_open": "您已有一个处理中的工单 {ticket}，新的信息已补充给客服，无需重复提交。",
+        "joined": "人工客服 {agent} 已接入，正在查看您的问题。",
+        "resolved": "客服已将此问题标记为已解决。如还有其他问题，可以直接问我。",
+        "csat": "请为本次人工服务打分：1（很不满意）到 5（非常满意）。",
+        "csat_thanks": "感谢您的评分！还有什么可以帮您？",
+    },
+    "en": {
+        "queued": "You're in the queue for a human agent, number {position} in line. "
+        "The agent will reply right here, please stay with us.",
+        "ticket": "No agent is online right now (agents work {hours}, {timezone}). "
+        "I've opened ticket {ticket} for you, and we'll reply here within {sla_hours} hours. "
+        "Meanwhile you can keep asking me questions, or ask me for the ticket's status.",
+        "already_open": "You already have ticket {ticket} open. I've added this to it, "
+        "so there's no need to submit it again.",
+        "joined": "{agent} from our support team has joined and is looking at your case.",
+        "resolved": "The agent has marked this case as resolved. "
+        "If you need anything else, just ask me.",
+        "csat": "How was the help you got? Rate it from 1 (very poor) to 5 (excellent).",
+        "csat_thanks": "Thanks for your rating! Anything else I can help with?",
+    },
+    "es": {
+        "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
+        "El agente te responderá aquí mismo; no cierres el chat.",
+        "ticket": "Ahora no hay agentes conectados (horario de agentes {hours}, {timezone}). "
+        "He abierto el ticket {ticket} y te responderemos aquí en un máximo de {sla_hours} horas. "
+        "Mientras tanto puedes seguir preguntándome, o pedirme el estado del ticket.",
+        "already_open": "Ya tienes abierto el ticket {ticket}. He añadido esto al ticket, "
+        "así que no hace falta enviarlo otra vez.",
+        "joined": "{agent}, del equipo de soporte, se ha unido y está revisando tu caso.",
+        "resolved": "El agente ha marcado este caso como resuelto. "
+        "Si necesitas algo más, pregúntame.",
+        "csat": "¿Qué tal te atendimos? Puntúa de 1 (muy mal) a 5 (excelente).",
+        "csat_thanks": "¡Gracias por tu valoración! ¿Te ayudo con algo más?",
+    },
+}
+
+CSAT_BUTTONS = [{"title": "⭐" * n, "payload": str(n)} for n in range(1, 6)]
+
+
+def text(language: str, key: Key, **values: object) -> str:
+    return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)

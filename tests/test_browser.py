@@ -1,0 +1,127 @@
+"""The whole journey in a real headless browser (Debian's Chromium, driven by Playwright).
+
+A user escalates in the web chat page; an agent logs in to the console, claims,
+replies (the user sees it live), adds a note and resolves; the user rates the help
+and the bot answers an FAQ again. Real Rasa, action server and gateway.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.e2e_support import ROOT, Servers
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+# The flags that keep Chromium off the (closed) network and working as root.
+FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PASSWORD = "browser-test-password"
+TIMEOUT = 30_000  # ms; the bot's first turns load models
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    if CHROMIUM is None:
+        if os.environ.get("REQUIRE_BROWSER"):
+            pytest.fail("Chromium is required here (REQUIRE_BROWSER) but is not installed")
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+def make_agent(servers: Servers, email: str) -> None:
+    env = {**(servers.env or os.environ), "AGENT_PASSWORD": PASSWORD}
+    subprocess.run(
+        [sys.executable, "-m", "handoff", "agents", "create", email, "Dana Agent"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
+def test_escalate_claim_reply_resolve_rate_and_the_bot_is_back(
+    live_servers: Servers, browser: object, tmp_path: Path
+) -> None:
+    if not live_servers.gateway_url:
+        pytest.skip("no gateway in the reused servers (set E2E_GATEWAY_URL)")
+    from playwright.sync_api import Browser, expect
+
+    assert isinstance(browser, Browser)
+    url = live_servers.gateway_url
+    make_agent(live_servers, "dana@example.com")
+
+    agent = browser.new_page()
+    agent.set_default_timeout(TIMEOUT)
+    agent.goto(f"{url}/console/")
+    agent.fill("#email", "dana@example.com")
+    agent.fill("#password", PASSWORD)
+    agent.click("#login-button")
+    expect(agent.locator("#agent-name")).to_contain_text("Dana Agent")
+    expect(agent.locator("#presence")).to_have_value("online")
+
+    user = browser.new_page()
+    user.set_default_timeout(TIMEOUT)
+    user.goto(f"{url}/chat/?lang=en")
+    expect(user.locator("#status")).to_have_attribute("data-state", "connected")
+
+    def say(text: str) -> None:
+        user.fill("#text", text)
+        user.click("#send")
+
+    # 1. The user escalates and is told their place in the queue.
+    say("I want to talk to a human agent")
+    expect(user.locator(".msg-system").last).to_contain_text("number 1 in line")
+
+    # 2. The queue shows it live, with priority, language and reason.
+    item = agent.locator(".queue-item").first
+    expect(item).to_contain_text("EN")
+    expect(item).to_contain_text("user request")
+    item.click()
+    agent.click("#claim")
+    expect(user.locator(".msg-system").last).to_contain_text("has joined")
+
+    # 3. The agent sees the transcript and replies; the user sees it at once.
+    expect(agent.locator("#thread")).to_contain_text("I want to talk to a human agent")
+    agent.fill("#reply-text", "Hi, this is Dana. How can I help?")
+    agent.click("#reply-send")
+    expect(user.locator(".msg-agent").last).to_contain_text("Hi, this is Dana")
+    say("My transfer is missing")
+    expect(agent.locator("#thread")).to_contain_text("My transfer is missing")
+
+    # 4. An internal note, then resolve.
+    agent.fill("#note-text", "Checked the explorer: confirmed.")
+    agent.click("#note-send")
+    expect(agent.locator("#thread .note").last).to_contain_text("Checked the explorer")
+    agent.click("#resolve")
+
+    # 5. The user rates the help and the bot answers again.
+    rating = user.locator(".quick-reply", has_text="⭐⭐⭐⭐⭐")
+    expect(rating).to_be_visible()
+    rating.click()
+    expect(user.locator(".msg-system").last).to_contain_text("Thanks for your rating")
+    say("what's your phone number?")
+    expect(user.locator(".msg-bot").last).to_contain_text("+1 555 0100")
+    assert "Checked the explorer" not in user.locator("#messages").inner_text()
+    user.screenshot(path=str(tmp_path / "chat.png"))
+    agent.screenshot(path=str(tmp_path / "console.png"))
