@@ -401,10 +401,11 @@ class Desk:
 
 
 def rating(text: str) -> int | None:
-    """'4', '4分', '⭐⭐⭐⭐' or '4/5' -> 4; anything else is not a rating."""
+    """'4', '4分', '★★★★' or '4/5' -> 4; anything else is not a rating."""
     stripped = text.strip()
-    if 1 <= stripped.count("⭐") <= 5 and not stripped.replace("⭐", "").strip():
-        return stripped.count("⭐")
+    for star in "★⭐":
+        if 1 <= stripped.count(star) <= 5 and not stripped.replace(star, "").strip():
+            return stripped.count(star)
     digits = [c for c in stripped if c.isdigit()]
     short = len(stripped) <= 8 and digits and digits[0] in "12345"
     if short and (len(digits) == 1 or stripped.replace(" ", "").endswith("/5")):

@@ -47,7 +47,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
     },
 }
 
-CSAT_BUTTONS = [{"title": "⭐" * n, "payload": str(n)} for n in range(1, 6)]
+CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 
 
 def text(language: str, key: Key, **values: object) -> str:

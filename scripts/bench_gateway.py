@@ -48,9 +48,13 @@ async def overhead(rasa_url: str, gateway_url: str, turns: int) -> list[str]:
     direct: list[float] = []
     gateway: list[float] = []
     async with httpx.AsyncClient(timeout=60) as client:
-        token = (await client.post(f"{gateway_url}/webchat/api/visitors", json={})).json()["token"]
-        headers = {"Authorization": f"Bearer {token}"}
+        # Seven conversations on each path, so both keep Rasa trackers of the same length.
+        tokens = [
+            (await client.post(f"{gateway_url}/webchat/api/visitors", json={})).json()["token"]
+            for _ in range(7)
+        ]
         for i in range(turns + 10):
+            headers = {"Authorization": f"Bearer {tokens[i % 7]}"}
             language, question = QUESTIONS[i % len(QUESTIONS)]
             started = time.perf_counter()
             response = await client.post(
@@ -158,6 +162,33 @@ async def agent_work(url: str, email: str, stop: asyncio.Event, replies: Counter
             await asyncio.sleep(0.2)
 
 
+async def direct_load(rasa_url: str, conversations: int, messages: int) -> tuple[float, float]:
+    """The same load straight to Rasa's REST channel: messages/s and p95 latency."""
+    latencies: list[float] = []
+
+    async def one(index: int, client: httpx.AsyncClient) -> None:
+        for turn in range(messages):
+            language, text = QUESTIONS[(index + turn) % len(QUESTIONS)]
+            started = time.perf_counter()
+            response = await client.post(
+                f"{rasa_url}/webhooks/rest/webhook",
+                json={
+                    "sender": f"load-{index}",
+                    "message": text,
+                    "metadata": {"language": language},
+                },
+            )
+            assert response.status_code == 200
+            latencies.append((time.perf_counter() - started) * 1000)
+
+    limits = httpx.Limits(max_connections=conversations + 10)
+    async with httpx.AsyncClient(timeout=120, limits=limits) as client:
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i, client) for i in range(conversations)))
+        wall = time.perf_counter() - started
+    return len(latencies) / wall, pct(latencies, 0.95)
+
+
 async def load(url: str, conversations: int, messages: int, env: dict[str, str]) -> list[str]:
     for n in range(2):
         subprocess.run(
@@ -167,6 +198,7 @@ async def load(url: str, conversations: int, messages: int, env: dict[str, str])
             check=True,
             capture_output=True,
         )
+    direct = await direct_load(env["DESK_RASA_URL"], conversations, messages)
     users = [User(i, escalates=i % 5 == 0) for i in range(conversations)]
     ws_url = url.replace("http://", "ws://")
     limits = httpx.Limits(max_connections=conversations + 10)
@@ -219,6 +251,8 @@ async def load(url: str, conversations: int, messages: int, env: dict[str, str])
         f"{escalated} escalate to 2 agents |",
         f"| user messages sent | {sent} in {wall:.1f} s |",
         f"| sustained throughput | **{sent / wall:.1f} messages/s** |",
+        f"| the same load straight to Rasa (no escalations) | {direct[0]:.1f} messages/s, "
+        f"p95 {direct[1]:.0f} ms |",
         f"| POST latency p50 / p95 | {statistics.median(latencies):.0f} / "
         f"{pct(latencies, 0.95):.0f} ms |",
         f"| HTTP errors | {errors} |",

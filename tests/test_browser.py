@@ -116,7 +116,7 @@ def test_escalate_claim_reply_resolve_rate_and_the_bot_is_back(
     agent.click("#resolve")
 
     # 5. The user rates the help and the bot answers again.
-    rating = user.locator(".quick-reply", has_text="⭐⭐⭐⭐⭐")
+    rating = user.locator(".quick-reply", has_text="★★★★★")
     expect(rating).to_be_visible()
     rating.click()
     expect(user.locator(".msg-system").last).to_contain_text("Thanks for your rating")

@@ -48,6 +48,7 @@ def test_bad_desk_settings_are_refused_with_a_reason(bad: dict[str, str]) -> Non
         ("4", 4),
         (" 5 ", 5),
         ("⭐⭐⭐", 3),
+        ("★★★★★", 5),
         ("4分", 4),
         ("4/5", 4),
         ("1", 1),

@@ -269,7 +269,7 @@ def test_the_whole_journey_with_live_pushes(gateway: Gateway) -> None:
         assert "1 (very poor) to 5" in csat["text"]
         assert [b["payload"] for b in csat["buttons"]] == ["1", "2", "3", "4", "5"]
 
-    rated = gateway.say(me, "4", title="⭐⭐⭐⭐")
+    rated = gateway.say(me, "4", title="★★★★")
     assert texts(rated) == ["Thanks for your rating! Anything else I can help with?"]
     assert len(gateway.rasa.calls) == calls  # the rating never reached the bot
     assert texts(gateway.say(me, "how do I back up?")) == ["bot: how do I back up?"]
@@ -446,3 +446,19 @@ def test_migrations_run_once_for_the_app(database_url: str) -> None:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     engine.dispose()
     assert version == "0002"
+
+
+def test_twenty_agents_claiming_at_once_through_the_api(gateway: Gateway) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    agents = [gateway.agent(f"agent{n}@example.com") for n in range(20)]
+    gateway.say(gateway.visitor(), "human")
+    [session] = gateway.queue(agents[0])
+
+    def claim(headers: dict[str, str]) -> int:
+        url = f"/api/agent/sessions/{session['id']}/claim"
+        return gateway.client.post(url, headers=headers).status_code
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(pool.map(claim, agents))
+    assert sorted(codes) == [200] + [409] * 19
