@@ -12,12 +12,13 @@ from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, WebSocket
 from pydantic import BaseModel, Field, constr
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from handoff import agents, queue
 from handoff.desk import Desk, Forbidden, agent_json
 from handoff.events import DESK, stream_events
-from handoff.models import Agent, HandoffSession, utcnow
+from handoff.models import Agent, Conversation, HandoffSession, utcnow
 
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 
@@ -87,6 +88,14 @@ class DeskMessage(BaseModel):
 
 class SessionDetail(SessionSummary):
     payload: dict[str, Any] = Field(..., description="the bot's handoff payload, whole")
+    messages: list[DeskMessage]
+
+
+class ConversationOut(BaseModel):
+    id: str
+    channel: str
+    language: str | None
+    sessions: list[SessionSummary]
     messages: list[DeskMessage]
 
 
@@ -223,6 +232,31 @@ def session_detail(
         return SessionDetail(
             **desk.summary(db, session),
             payload=session.payload,
+            messages=[DeskMessage(**desk.desk_message(db, m)) for m in rows],
+        )
+
+
+@api.get("/conversations/{conversation_id}", response_model=ConversationOut)
+def conversation(
+    conversation_id: str, request: Request, _: Agent = Depends(current_agent)
+) -> ConversationOut:
+    """A whole conversation: every session it had and every message, notes included."""
+    desk = desk_of(request)
+    with desk.sessions() as db:
+        row = db.get(Conversation, conversation_id)
+        if row is None:
+            raise HTTPException(404, f"no conversation {conversation_id}")
+        history = db.execute(
+            select(HandoffSession)
+            .where(HandoffSession.conversation_id == conversation_id)
+            .order_by(HandoffSession.id)
+        ).scalars()
+        rows = queue.messages(db, conversation_id, include_notes=True)
+        return ConversationOut(
+            id=row.id,
+            channel=row.channel,
+            language=row.language,
+            sessions=[_summary(desk, db, s) for s in history],
             messages=[DeskMessage(**desk.desk_message(db, m)) for m in rows],
         )
 

@@ -8,9 +8,12 @@ and the bot answers an FAQ again. Real Rasa, action server and gateway.
 from __future__ import annotations
 
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -125,3 +128,80 @@ def test_escalate_claim_reply_resolve_rate_and_the_bot_is_back(
     assert "Checked the explorer" not in user.locator("#messages").inner_text()
     user.screenshot(path=str(tmp_path / "chat.png"))
     agent.screenshot(path=str(tmp_path / "console.png"))
+    with agent.expect_response(lambda r: r.url.endswith("/api/agent/presence")):
+        agent.select_option("#presence", "away")
+    agent.close()
+    user.close()
+
+
+def test_a_gateway_restart_mid_handoff_loses_nothing(
+    live_servers: Servers, browser: object
+) -> None:
+    """kill -9 the gateway while the user waits; a new one takes over and both carry on."""
+    if not live_servers.env:
+        pytest.skip("needs servers started by the test run")
+    import httpx
+    from playwright.sync_api import Browser, expect
+
+    from tests.e2e_support import free_port
+
+    assert isinstance(browser, Browser)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+
+    def start() -> subprocess.Popen[bytes]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gateway", "--port", str(port)],
+            cwd=ROOT,
+            env=live_servers.env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for _ in range(120):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    return process
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        process.kill()
+        raise TimeoutError("the gateway did not start")
+
+    gateway = start()
+    try:
+        user = browser.new_page()
+        user.set_default_timeout(TIMEOUT)
+        user.goto(f"{url}/chat/?lang=es")
+        expect(user.locator("#status")).to_have_attribute("data-state", "connected")
+        user.fill("#text", "quiero hablar con un agente")
+        user.click("#send")
+        # A ticket if nobody is online, else a place in the queue: both are held for a human.
+        expect(user.locator(".msg-system").last).to_contain_text(re.compile("ticket|cola"))
+
+        gateway.send_signal(signal.SIGKILL)
+        gateway.wait()
+        expect(user.locator("#status")).to_have_attribute("data-state", "reconnecting")
+        gateway = start()
+        expect(user.locator("#status")).to_have_attribute("data-state", "connected")
+
+        make_agent(live_servers, "restart@example.com")
+        login = httpx.post(
+            f"{url}/api/agent/login", json={"email": "restart@example.com", "password": PASSWORD}
+        )
+        agent = {"Authorization": f"Bearer {login.json()['token']}"}
+        waiting = httpx.get(f"{url}/api/agent/sessions?view=queue", headers=agent).json()
+        [session] = [s for s in waiting["sessions"] if s["language"] == "es"]
+        sid = session["id"]
+        assert httpx.post(f"{url}/api/agent/sessions/{sid}/claim", headers=agent).is_success
+        reply = {"text": "Hola, seguimos aquí."}
+        httpx.post(f"{url}/api/agent/sessions/{sid}/messages", json=reply, headers=agent)
+        expect(user.locator(".msg-agent").last).to_contain_text("seguimos aquí")
+        user.fill("#text", "gracias")
+        user.click("#send")
+        expect(user.locator(".msg-user").last).to_contain_text("gracias")
+        detail = httpx.get(f"{url}/api/agent/sessions/{sid}", headers=agent).json()
+        said = [m["text"] for m in detail["messages"] if m["author"] == "user"]
+        assert said[-2:] == ["quiero hablar con un agente", "gracias"]
+    finally:
+        gateway.kill()
+        gateway.wait()

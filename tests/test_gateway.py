@@ -289,6 +289,15 @@ def test_transfer_and_missing_things(gateway: Gateway) -> None:
     [session] = gateway.queue(alice)
     sid, post = session["id"], gateway.client.post
     assert post("/api/agent/sessions/999999/claim", headers=alice).status_code == 404
+    assert (
+        gateway.client.get("/api/agent/conversations/webchat:nobody", headers=alice).status_code
+        == 404
+    )
+    whole = gateway.client.get(
+        f"/api/agent/conversations/{session['conversation_id']}", headers=alice
+    )
+    assert whole.status_code == 200 and [s["id"] for s in whole.json()["sessions"]] == [sid]
+    assert whole.json()["messages"][0]["text"] == "human"
     assert gateway.client.get("/api/agent/sessions/999999", headers=alice).status_code == 404
     post(f"/api/agent/sessions/{sid}/claim", headers=alice)
     unknown = post(f"/api/agent/sessions/{sid}/transfer", json={"agent_id": 999}, headers=alice)

@@ -188,10 +188,9 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         HandoffReason.COMPLAINT: service.complaint_sla_hours,
     }.get(reason, service.ticket_sla_hours)
     details = _details(tracker)
-    last_user = next(
-        (str(e.get("text") or "") for e in reversed(tracker.events) if e.get("event") == "user"),
-        "",
-    )
+    lines = transcript(tracker)
+    # The transcript shows a pressed button's title ("[Yes, a human]"), not "/affirm".
+    last_user = next((line.text for line in reversed(lines) if line.role == "user"), "")
     payload = HandoffPayload(
         conversation_id=tracker.sender_id,
         reason=reason,
@@ -200,7 +199,7 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
         sla_hours=sla,
         details=details,
         summary=summary_line(reason, details, last_user),
-        transcript=transcript(tracker),
+        transcript=lines,
     )
     dispatcher.utter_message(
         response=_RESPONSE.get(reason, "utter_handoff"),

@@ -151,6 +151,12 @@ function upsert(message) {
   const element = render(message);
   const after = [...list.children].find((child) => Number(child.dataset.id) > message.id);
   list.insertBefore(element, after || null);
+  if (message.id > state.lastId) {
+    // Quick replies answer the latest question only; older ones would be misread.
+    for (const old of list.querySelectorAll(".msg")) {
+      if (old !== element) old.querySelectorAll(".quick-reply").forEach((b) => { b.disabled = true; });
+    }
+  }
   state.lastId = Math.max(state.lastId, message.id);
   list.scrollTop = list.scrollHeight;
 }

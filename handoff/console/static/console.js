@@ -250,7 +250,12 @@ function renderHeader(s) {
     option.value = String(agent.id);
     select.append(option);
   }
-  $("transfer").disabled = !select.options.length;
+  if (!select.options.length) {
+    const none = el("option", "", "no other agent");
+    none.disabled = true;
+    select.append(none);
+  }
+  $("transfer").disabled = !state.agents.some((a) => a.id !== state.me.id);
 }
 
 function renderDetails(s) {
