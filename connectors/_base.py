@@ -7,6 +7,14 @@ from abc import ABC, abstractmethod
 from connectors._message import OutboundMessage
 
 
+class Undeliverable(Exception):
+    """The user can't be reached on this platform until they write again (kept, not lost)."""
+
+
+class DeliveryFailed(Exception):
+    """The platform refused the message, or stayed unreachable through every retry."""
+
+
 class Connector(ABC):
     """A chat service. Only :meth:`send_text_message` must be implemented."""
 

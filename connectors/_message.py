@@ -12,6 +12,16 @@ MAX_TEXT = 4000  # longer user messages are refused with a clear error, not trun
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file the user sent (a dispute screenshot), already saved under ``var/media``."""
+
+    kind: str  # "image" | "file"
+    path: str  # relative to the project root
+    name: str = ""
+    mime: str = ""
+
+
+@dataclass(frozen=True)
 class InboundMessage:
     """What a connector makes of a platform payload."""
 
@@ -21,6 +31,7 @@ class InboundMessage:
     language: str | None = None  # the channel's hint (locale), if any
     title: str | None = None  # what a pressed button showed; `text` is then its payload
     platform_id: str | None = None  # for deduplication (update_id, MsgId)
+    attachment: Attachment | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)
 

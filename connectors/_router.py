@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
 from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
@@ -74,10 +74,13 @@ class Router:
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
+        attachment = asdict(message.attachment) if message.attachment else None
         stored = self.desk.store_user_message(
-            message.conversation_id, message.channel, language, shown
+            message.conversation_id, message.channel, language, shown, attachment
         )
         turn = Turn(stored.message)
+        if stored.undelivered:  # the user can be reached again: kept replies go first
+            await self.desk.redeliver(message.conversation_id)
         if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
             turn.replies = await self.desk.deliver(
                 message.conversation_id, [OutboundMessage(text=_TOO_LONG[language])], "system"

@@ -11,18 +11,21 @@ from collections.abc import Iterator
 from typing import Any, Literal
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response, WebSocket
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, constr
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from common.settings import ROOT
 from handoff import agents, queue
 from handoff.desk import Desk, Forbidden, agent_json
 from handoff.events import DESK, stream_events
-from handoff.models import Agent, Conversation, HandoffSession, utcnow
+from handoff.models import Agent, Conversation, HandoffSession, Message, utcnow
 
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 
 HEARTBEAT_SECONDS = 30
+MEDIA_ROOT = (ROOT / "var" / "media").resolve()
 Text = constr(strip_whitespace=True, min_length=1, max_length=4000)
 
 
@@ -82,6 +85,13 @@ class DeskMessage(BaseModel):
     kind: Literal["message", "note"]
     text: str
     buttons: list[dict[str, str]] = []
+    attachment: dict[str, str] | None = Field(
+        None, description="a file the user sent; fetch it from /api/agent/media/{id}"
+    )
+    delivery: Literal["undelivered", "failed"] | None = Field(
+        None, description="outbound only: null once delivered"
+    )
+    delivery_error: str | None = None
     agent: AgentOut | None
     created_at: str | None
 
@@ -261,6 +271,25 @@ def conversation(
         )
 
 
+@api.get("/media/{message_id}", response_class=FileResponse)
+def media(
+    message_id: int, request: Request, token: str = "", authorization: str = Header("")
+) -> FileResponse:
+    """A file the user sent (``?token=`` works too, so the console can use it in ``<img>``)."""
+    desk = desk_of(request)
+    verify = request.app.state.visitor_tokens.verify
+    authenticate(desk, _bearer(authorization) or token, verify)
+    with desk.sessions() as db:
+        message = db.get(Message, message_id)
+        attachment = message.attachment if message is not None else None
+    if not attachment:
+        raise HTTPException(404, f"message {message_id} has no attachment")
+    path = (ROOT / attachment["path"]).resolve()
+    if MEDIA_ROOT not in path.parents or not path.is_file():
+        raise HTTPException(404, "the file is gone")
+    return FileResponse(path, media_type=attachment.get("mime") or None, filename=path.name)
+
+
 @api.post("/sessions/{session_id}/claim", response_model=SessionSummary, responses={409: {}})
 async def claim(session_id: int, request: Request, agent: Agent = Depends(current_agent)) -> Any:
     desk = desk_of(request)
@@ -287,14 +316,11 @@ async def reply(
     desk = desk_of(request)
     with errors():
         sent = await desk.reply(agent, session_id, body.text)
-    return DeskMessage(
-        id=sent.id or 0,
-        author="agent",
-        kind="message",
-        text=sent.text,
-        agent=AgentOut(**agent_json(agent) or {}),
-        created_at=sent.created_at.isoformat() if sent.created_at else None,
-    )
+    desk = desk_of(request)
+    with desk.sessions() as db:
+        stored = db.get(Message, sent.id)
+        assert stored is not None
+        return DeskMessage(**desk.desk_message(db, stored))
 
 
 @api.post("/sessions/{session_id}/notes", response_model=DeskMessage)

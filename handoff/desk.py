@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.metrics import CLAIM_SECONDS, CSAT, HANDOFFS, MESSAGES, SLA_BREACHES
 from common.settings import DeskSettings, ServiceSettings
-from connectors._base import Connector
+from connectors._base import Connector, DeliveryFailed, Undeliverable
 from connectors._message import OutboundMessage
 from handoff import queue, texts
 from handoff.events import DESK, EventHub
@@ -40,6 +40,7 @@ class Inbound:
     message: Message
     held: int | None  # the session whose agent it is for: the bot stays silent
     rating_open: int | None  # the resolved session still waiting for a 1-5 rating
+    undelivered: bool = False  # replies kept because the user couldn't be reached
 
 
 def user_of(conversation_id: str) -> tuple[str, str]:
@@ -91,13 +92,23 @@ class Desk:
     # --- messages ---------------------------------------------------------------
 
     def store_user_message(
-        self, conversation_id: str, channel: str, language: str, text: str
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        text: str,
+        attachment: dict[str, str] | None = None,
     ) -> Inbound:
         """Persist what the user wrote, and say who should answer it (one transaction)."""
-        since = self.clock() - timedelta(minutes=self.settings.csat_minutes)
+        now = self.clock()
+        since = now - timedelta(minutes=self.settings.csat_minutes)
         with self.sessions.begin() as db:
             queue.ensure_conversation(db, conversation_id, channel, language)
-            message = queue.add_message(db, conversation_id, "user", text)
+            message = queue.add_message(db, conversation_id, "user", text, attachment=attachment)
+            conversation = db.get(Conversation, conversation_id)
+            if conversation is not None:
+                conversation.last_inbound_at, conversation.sent_since_inbound = now, 0
+            waiting = queue.has_undelivered(db, conversation_id)
             active = queue.active_session(db, conversation_id)
             held = None
             if active is not None and (active.kind == "chat" or active.state == "assigned"):
@@ -107,7 +118,7 @@ class Desk:
         MESSAGES.labels(channel, "in").inc()
         if event:
             self.hub.publish(DESK, event)
-        return Inbound(message, held, rating_open.id if rating_open is not None else None)
+        return Inbound(message, held, rating_open.id if rating_open is not None else None, waiting)
 
     async def deliver(
         self,
@@ -140,19 +151,58 @@ class Desk:
                     events.append(event)
         for event in events:
             self.hub.publish(DESK, event)
+        for reply in stored:
+            await self._send(conversation_id, reply)
+        return stored
+
+    async def _send(self, conversation_id: str, reply: OutboundMessage) -> bool:
+        """Send one stored reply; a failure is recorded on the message, never dropped."""
         channel, user_id = user_of(conversation_id)
         connector = self.connectors.get(channel)
-        for reply in stored:
+        try:
             if connector is None:
-                log.error("no connector for channel %s; message %s kept", channel, reply.id)
-                continue
-            try:
-                await connector.send(user_id, reply)
-                MESSAGES.labels(channel, "out").inc()
-            except Exception:
-                # Kept in the database; the client catches up by message id.
-                log.exception("delivery of message %s on %s failed", reply.id, channel)
-        return stored
+                raise DeliveryFailed(f"no connector for channel {channel!r} is configured")
+            await connector.send(user_id, reply)
+        except Undeliverable as exc:
+            self._delivery(conversation_id, reply, "undelivered", str(exc))
+            return False
+        except Exception as exc:
+            log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
+            self._delivery(conversation_id, reply, "failed", str(exc) or type(exc).__name__)
+            return False
+        MESSAGES.labels(channel, "out").inc()
+        return True
+
+    def _delivery(
+        self, conversation_id: str, reply: OutboundMessage, status: str | None, error: str = ""
+    ) -> None:
+        if reply.id is None:
+            return
+        with self.sessions.begin() as db:
+            queue.mark_delivery(db, reply.id, status, error)
+            message = db.get(Message, reply.id)
+            active = queue.active_session(db, conversation_id)
+            event = self._message_event(db, message, active) if message is not None else None
+        if event:
+            self.hub.publish(DESK, {**event, "type": "delivery"})
+
+    async def redeliver(self, conversation_id: str) -> None:
+        """The user wrote again: send what was kept because they couldn't be reached."""
+        with self.sessions() as db:
+            kept = queue.undelivered(db, conversation_id)
+            replies = [
+                OutboundMessage(
+                    text=m.text,
+                    buttons=tuple((b["title"], b["payload"]) for b in m.buttons or []),
+                    id=m.id,
+                    author=m.author,
+                    created_at=m.created_at,
+                )
+                for m in kept
+            ]
+        for reply in replies:
+            if await self._send(conversation_id, reply):
+                self._delivery(conversation_id, reply, None)
 
     def _message_event(
         self, db: Session, message: Message, active: HandoffSession | None
@@ -175,6 +225,9 @@ class Desk:
             "kind": message.kind,
             "text": message.text,
             "buttons": message.buttons or [],
+            "attachment": message.attachment,
+            "delivery": message.delivery,
+            "delivery_error": message.delivery_error,
             "agent": agent_json(agent),
             "created_at": _iso(message.created_at),
         }

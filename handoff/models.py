@@ -63,6 +63,10 @@ class Conversation(Base):  # type: ignore[valid-type,misc]
     channel = Column(String(30), nullable=False, default="rest")
     language = Column(String(5), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # When the user last wrote, and what we sent since: some platforms (WeChat's
+    # 48-hour customer-service window) only accept replies within a window.
+    last_inbound_at = Column(DateTime(timezone=True), nullable=True)
+    sent_since_inbound = Column(Integer, nullable=False, default=0)
 
 
 class Message(Base):  # type: ignore[valid-type,misc]
@@ -76,6 +80,12 @@ class Message(Base):  # type: ignore[valid-type,misc]
     kind = Column(String(10), nullable=False, default="message")  # message | note
     text = Column(Text, nullable=False)
     buttons = Column(JSON, nullable=True)  # [{"title": …, "payload": …}] offered with the text
+    # {"kind": "image"|"file", "path": "var/media/…", "name": …, "mime": …}
+    attachment = Column(JSON, nullable=True)
+    # Outbound only: NULL = delivered; "undelivered" = kept until the user can be
+    # reached again; "failed" = the platform refused it after retries.
+    delivery = Column(String(12), nullable=True)
+    delivery_error = Column(Text, nullable=True)
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
@@ -83,6 +93,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
         CheckConstraint("author IN ('user', 'bot', 'agent', 'system')", name="author"),
         CheckConstraint("kind IN ('message', 'note')", name="kind"),
         Index("ix_handoff_messages_conversation", "conversation_id", "id"),
+        Index("ix_handoff_messages_delivery", "conversation_id", "delivery"),
     )
 
 
@@ -137,3 +148,23 @@ class Csat(Base):  # type: ignore[valid-type,misc]
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+
+
+class Delivery(Base):  # type: ignore[valid-type,misc]
+    """One row per platform delivery id (Telegram update_id, WeChat MsgId): a retry is a no-op."""
+
+    __tablename__ = "handoff_deliveries"
+
+    channel = Column(String(20), primary_key=True)
+    key = Column(String(200), primary_key=True)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class CachedValue(Base):  # type: ignore[valid-type,misc]
+    """Values every gateway process shares, such as a platform access token."""
+
+    __tablename__ = "handoff_cache"
+
+    key = Column(String(100), primary_key=True)
+    value = Column(Text, nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)

@@ -15,7 +15,17 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff.models import OPEN_STATES, Agent, Conversation, Csat, HandoffSession, Message, utcnow
+from handoff.models import (
+    OPEN_STATES,
+    Agent,
+    CachedValue,
+    Conversation,
+    Csat,
+    Delivery,
+    HandoffSession,
+    Message,
+    utcnow,
+)
 from handoff.payload import HandoffPayload
 
 _PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2}
@@ -372,6 +382,7 @@ def add_message(
     kind: str = "message",
     agent_id: int | None = None,
     buttons: list[dict[str, str]] | None = None,
+    attachment: dict[str, str] | None = None,
 ) -> Message:
     if db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -382,6 +393,7 @@ def add_message(
         kind=kind,
         agent_id=agent_id,
         buttons=buttons or None,
+        attachment=attachment,
     )
     db.add(message)
     db.flush()
@@ -397,3 +409,56 @@ def messages(
     if not include_notes:
         statement = statement.where(Message.kind == "message")
     return list(db.execute(statement.order_by(Message.id)).scalars())
+
+
+def first_delivery(db: Session, channel: str, key: str) -> bool:
+    """True the first time a platform delivers *key*; False for its retries, in any process."""
+    try:
+        with db.begin_nested():
+            db.add(Delivery(channel=channel, key=key[:200]))
+            db.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def mark_delivery(db: Session, message_id: int, status: str | None, error: str = "") -> None:
+    """``None`` = delivered, ``"undelivered"`` = kept for later, ``"failed"`` = refused."""
+    message = db.get(Message, message_id)
+    if message is not None:
+        message.delivery = status
+        message.delivery_error = error[:1000] or None
+
+
+def has_undelivered(db: Session, conversation_id: str) -> bool:
+    row = db.execute(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.delivery == "undelivered")
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def undelivered(db: Session, conversation_id: str) -> list[Message]:
+    rows = db.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.delivery == "undelivered")
+        .order_by(Message.id)
+    )
+    return list(rows.scalars())
+
+
+def cached(db: Session, key: str, now: datetime) -> str | None:
+    row = db.get(CachedValue, key)
+    if row is None or _aware(row.expires_at) <= now:
+        return None
+    return str(row.value)
+
+
+def cache(db: Session, key: str, value: str, expires_at: datetime) -> None:
+    row = db.get(CachedValue, key)
+    if row is None:
+        db.add(CachedValue(key=key, value=value, expires_at=expires_at))
+    else:
+        row.value, row.expires_at = value, expires_at
+    db.flush()

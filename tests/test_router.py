@@ -16,7 +16,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.settings import DeskSettings, ServiceSettings
-from connectors import MAX_TEXT, CollectingConnector, InboundMessage, RasaClient, Router
+from connectors import (
+    MAX_TEXT,
+    CollectingConnector,
+    InboundMessage,
+    OutboundMessage,
+    RasaClient,
+    Router,
+    Undeliverable,
+)
 from handoff.agents import create_agent
 from handoff.db import make_engine, migrate, session_factory
 from handoff.desk import Desk
@@ -226,3 +234,49 @@ def test_replies_keep_their_order_under_concurrent_messages(
 
     asyncio.run(both())
     assert [text for _, text in h.chat.sent] == ["re: first", "re: second"]
+
+
+class FlakyConnector(CollectingConnector):
+    """Refuses while ``reachable`` is False, like WeChat outside its 48-hour window."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.reachable = True
+        self.broken = False
+
+    async def send_text_message(self, user_id: str, text: str) -> None:
+        if self.broken:
+            raise RuntimeError("HTTP 502 from the platform")
+        if not self.reachable:
+            raise Undeliverable("the user can't be reached until they write again")
+        await super().send_text_message(user_id, text)
+
+
+def test_kept_replies_go_out_when_the_user_writes_again(sessions: sessionmaker[Session]) -> None:
+    h = Harness(sessions, lambda r: httpx.Response(200, json=[{"text": "ok"}]))
+    flaky = FlakyConnector()
+    h.router.desk.connectors["webchat"] = flaky
+    h.say("hello", language="en")
+    flaky.reachable = False
+    desk = h.router.desk
+    asyncio.run(desk.deliver("webchat:u1", [OutboundMessage(text="agent: found it")], "agent"))
+    with sessions() as db:
+        kept = db.execute(select(Message).where(Message.text == "agent: found it")).scalar_one()
+        assert kept.delivery == "undelivered" and "write again" in kept.delivery_error
+    assert [e for _, e in h.hub.published if e["type"] == "delivery"] == []  # no session: no desk
+    flaky.reachable = True
+    h.say("any news?", language="en")
+    assert [text for _, text in flaky.sent] == ["ok", "agent: found it", "ok"]
+    with sessions() as db:
+        assert db.get(Message, kept.id).delivery is None
+
+
+def test_a_failed_send_is_marked_for_the_agent(sessions: sessionmaker[Session]) -> None:
+    h = Harness(sessions, lambda r: httpx.Response(200, json=[{"text": "ok"}]))
+    flaky = FlakyConnector()
+    flaky.broken = True
+    h.router.desk.connectors["webchat"] = flaky
+    h.say("hello", language="en")
+    with sessions() as db:
+        reply = db.execute(select(Message).where(Message.author == "bot")).scalar_one()
+        assert reply.delivery == "failed" and "502" in reply.delivery_error

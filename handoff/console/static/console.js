@@ -297,7 +297,7 @@ function renderDetails(s) {
 
 function upsertMessage(message) {
   const thread = $("thread");
-  if (thread.querySelector(`[data-id="${message.id}"]`)) return;
+  thread.querySelector(`[data-id="${message.id}"]`)?.remove(); // a newer state of it (delivery)
   const node = el("div", `msg msg-${message.author}${message.kind === "note" ? " note" : ""}`);
   node.dataset.id = String(message.id);
   let who = { user: "User", bot: "Bot", agent: "Agent", system: "System" }[message.author];
@@ -306,6 +306,27 @@ function upsertMessage(message) {
   const label = el("span", "who", who);
   label.append(el("span", "time", localTime(message.created_at)));
   node.append(label, document.createTextNode(message.text));
+  if (message.attachment) {
+    const url = `/api/agent/media/${message.id}?token=${encodeURIComponent(state.token)}`;
+    const link = el("a", "attachment");
+    link.href = url;
+    link.target = "_blank";
+    if (message.attachment.kind === "image") {
+      const img = el("img");
+      img.src = url;
+      img.alt = message.attachment.name || "image";
+      link.append(img);
+    } else {
+      link.textContent = `📎 ${message.attachment.name || "file"}`;
+    }
+    node.append(link);
+  }
+  if (message.delivery) {
+    const text = message.delivery === "undelivered"
+      ? `Not delivered yet: ${message.delivery_error || "the user can't be reached"}. It will be sent when they write again.`
+      : `Delivery failed: ${message.delivery_error || "the platform refused it"}`;
+    node.append(el("span", `delivery ${message.delivery}`, text));
+  }
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
   thread.insertBefore(node, after || null);
   thread.scrollTop = thread.scrollHeight;
@@ -360,7 +381,7 @@ function connect() {
   };
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
-    if (data.type === "message") {
+    if (data.type === "message" || data.type === "delivery") {
       if (state.selected && (state.selected.id === data.session_id || state.selected.conversation_id === data.conversation_id)) {
         upsertMessage(data.message);
       } else {
