@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -35,12 +35,22 @@ def _readable(exc: RequestValidationError) -> str:
     return "; ".join(parts)
 
 
+Channel = Callable[[FastAPI, Desk], "Callable[[], Awaitable[None]] | None"]
+
+
 def create_app(
     settings: DeskSettings | None = None,
     database_url: str | None = None,
     rasa: RasaClient | None = None,
     actions_url: str | None = None,
+    channels: list[Channel] | None = None,
 ) -> FastAPI:
+    """The gateway. *channels* mount platform connectors (default: those configured).
+
+    A channel is ``mount(app, desk)``: it adds its connector to ``desk.connectors``
+    and its webhook routes to *app*, and may return a coroutine function to run for
+    the app's lifetime (long polling, say). An unconfigured channel mounts nothing.
+    """
     settings = settings or desk_settings()
     engine = make_engine(database_url)
     sessions = session_factory(engine)
@@ -60,13 +70,14 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
         QUEUE.sessions = sessions
-        sweeper = asyncio.ensure_future(_sweep(desk, settings.sweep_seconds))
+        tasks = [asyncio.ensure_future(_sweep(desk, settings.sweep_seconds))]
+        tasks += [asyncio.ensure_future(_forever(run)) for run in runners]
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await rasa.close()
             engine.dispose()
 
@@ -92,6 +103,11 @@ def create_app(
 
     app.include_router(webchat.api)
     app.include_router(agent_api)
+    runners = [
+        run
+        for mount in (default_channels() if channels is None else channels)
+        if (run := mount(app, desk)) is not None
+    ]
     app.mount("/chat", StaticFiles(directory=webchat.STATIC, html=True), name="chat")
     app.mount("/console", StaticFiles(directory=console.STATIC, html=True), name="console")
 
@@ -110,6 +126,26 @@ def create_app(
         return {"status": "ok"}
 
     return app
+
+
+def default_channels() -> list[Channel]:
+    """The platform connectors; each mounts only when its settings are present."""
+    from connectors import telegram, wechat
+
+    return [telegram.mount, wechat.mount]
+
+
+async def _forever(run: Callable[[], Awaitable[None]]) -> None:
+    """Run a channel's background loop; restart it after a crash instead of going deaf."""
+    while True:
+        try:
+            await run()
+            return
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("a channel's background loop crashed; restarting in 5 s")
+            await asyncio.sleep(5)
 
 
 async def _sweep(desk: Desk, every: int) -> None:

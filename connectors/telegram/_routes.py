@@ -1,0 +1,71 @@
+"""The webhook (Telegram POSTs updates here) and the long-polling loop."""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from typing import Any
+
+from fastapi import APIRouter, Header, HTTPException, Request
+from telegram import Update
+from telegram.error import TelegramError
+
+from connectors.telegram._connector import TelegramConnector
+from connectors.telegram._settings import TelegramSettings
+from connectors.telegram._updates import handle_update, is_new
+
+log = logging.getLogger(__name__)
+
+
+def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> APIRouter:
+    api = APIRouter(tags=["telegram"])
+    secret = settings.webhook_secret.get_secret_value()
+
+    @api.post("/telegram/webhook", responses={403: {"description": "bad secret token"}})
+    async def webhook(
+        request: Request,
+        x_telegram_bot_api_secret_token: str = Header(""),
+    ) -> dict[str, Any]:
+        """Telegram's update delivery; checks ``X-Telegram-Bot-Api-Secret-Token``."""
+        if not hmac.compare_digest(x_telegram_bot_api_secret_token, secret):
+            log.warning("Telegram webhook call with a bad or missing secret token refused")
+            raise HTTPException(403, "bad or missing X-Telegram-Bot-Api-Secret-Token")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, connector.bot)
+        except Exception as exc:
+            raise HTTPException(400, f"not a Telegram update: {exc}") from exc
+        if update is None:
+            raise HTTPException(400, "not a Telegram update")
+        desk = request.app.state.desk
+        if not is_new(desk, update.update_id):
+            return {"ok": True, "duplicate": True}
+        await handle_update(update, connector, request.app.state.router, desk)
+        return {"ok": True}
+
+    return api
+
+
+async def poll(app: Any, connector: TelegramConnector, settings: TelegramSettings) -> None:
+    """Long polling: for an operator without a public URL. Never both with a webhook."""
+    await connector.ensure_ready()
+    await connector.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
+    offset: int | None = None
+    delay = 1.0
+    while True:
+        try:
+            updates = await connector.bot.get_updates(
+                offset=offset, timeout=settings.poll_timeout_seconds
+            )
+        except TelegramError as exc:
+            log.warning("Telegram getUpdates failed: %s; retrying in %.0f s", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 60)
+            continue
+        delay = 1.0
+        for update in updates:
+            offset = update.update_id + 1
+            desk = app.state.desk
+            if is_new(desk, update.update_id):
+                await handle_update(update, connector, app.state.router, desk)

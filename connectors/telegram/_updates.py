@@ -1,0 +1,175 @@
+"""Inbound from Telegram: an ``Update`` becomes one :class:`InboundMessage` for the router.
+
+Handles text, commands (/start, /help, /human, /lang), button callbacks, photos and
+documents (saved for the agent) and edits. Every update is deduplicated on its
+``update_id`` in the database, so a retried delivery or a restart never routes it twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from telegram import Message, Update, User
+
+from common.language import normalise_language
+from common.settings import ROOT
+from connectors._message import Attachment, InboundMessage, OutboundMessage
+from connectors.telegram._connector import TelegramConnector
+from handoff import queue
+
+if TYPE_CHECKING:
+    from connectors._router import Router
+    from handoff.desk import Desk
+
+log = logging.getLogger(__name__)
+
+MEDIA = ROOT / "var" / "media" / "telegram"
+LANGUAGES = (("中文", "zh"), ("English", "en"), ("Español", "es"))
+HELP = {
+    "zh": "我是钱包客服助手，可以直接用中文提问。\n/human 转人工客服\n/lang 切换语言\n"
+    "请注意：客服绝不会向您索要助记词或私钥。",
+    "en": "I'm the wallet support assistant: just ask your question.\n/human talk to an agent\n"
+    "/lang change language\nSupport will never ask for your recovery phrase or private key.",
+    "es": "Soy el asistente de soporte: escribe tu pregunta.\n/human hablar con un agente\n"
+    "/lang cambiar idioma\nSoporte nunca te pedirá tu frase de recuperación ni tu clave privada.",
+}
+CHOOSE_LANGUAGE = "请选择语言 / Choose a language / Elige un idioma"
+
+
+def _language(user: User | None) -> str | None:
+    return normalise_language(user.language_code) if user and user.language_code else None
+
+
+def command_text(text: str) -> str | None:
+    """What a command means to the bot, or None for commands the connector answers itself."""
+    command, _, argument = text.partition(" ")
+    command = command.split("@")[0].lower()  # "/start@wallet_bot" in groups
+    if command == "/start":
+        return "/greet"
+    if command == "/human":
+        return "/request_human"
+    if command == "/lang" and normalise_language(argument.strip()):
+        return f'/change_language{{"language": "{normalise_language(argument.strip())}"}}'
+    if command in ("/help", "/lang"):
+        return None
+    return text.lstrip("/")  # an unknown command: let the bot read it as words
+
+
+async def _save(connector: TelegramConnector, file_id: str, name: str) -> Path:
+    file = await connector.bot.get_file(file_id)
+    suffix = Path(file.file_path or name).suffix or ".bin"
+    MEDIA.mkdir(parents=True, exist_ok=True)
+    path = MEDIA / f"{file.file_unique_id}{suffix}"
+    await file.download_to_drive(path)
+    return path
+
+
+async def _attachment(connector: TelegramConnector, message: Message) -> Attachment | None:
+    if message.photo:
+        largest = message.photo[-1]
+        path = await _save(connector, largest.file_id, "photo.jpg")
+        return Attachment("image", str(path.relative_to(ROOT)), path.name, "image/jpeg")
+    if message.document:
+        document = message.document
+        name = document.file_name or "file"
+        path = await _save(connector, document.file_id, name)
+        mime = document.mime_type or mimetypes.guess_type(name)[0] or ""
+        kind = "image" if mime.startswith("image/") else "file"
+        return Attachment(kind, str(path.relative_to(ROOT)), name, mime)
+    return None
+
+
+async def handle_update(
+    update: Update, connector: TelegramConnector, router: Router, desk: Desk
+) -> None:
+    """Route one update (already known to be new)."""
+    query = update.callback_query
+    if query is not None:
+        await connector.ensure_ready()
+        await query.answer()  # stops the button's loading spinner
+        markup = query.message.reply_markup if isinstance(query.message, Message) else None
+        title = next(
+            (
+                b.text
+                for row in (markup.inline_keyboard if markup else ())
+                for b in row
+                if b.callback_data == query.data
+            ),
+            None,
+        )
+        await router.handle(
+            InboundMessage(
+                channel="telegram",
+                user_id=str(query.from_user.id),
+                text=str(query.data or ""),
+                title=title,
+                language=_language(query.from_user),
+                platform_id=str(update.update_id),
+            )
+        )
+        return
+    message = update.message
+    if update.edited_message is not None:
+        edited = update.edited_message
+        # An edit is kept for the agent; replaying it to the bot would restart a flow.
+        desk.store_user_message(
+            f"telegram:{edited.chat.id}",
+            "telegram",
+            _language(edited.from_user) or "en",
+            f"✏️ (edited) {edited.text or edited.caption or ''}",
+        )
+        return
+    if message is None or message.chat.type != "private":
+        return  # channel posts, group chatter, member updates: not support conversations
+    user_id = str(message.chat.id)
+    language = _language(message.from_user)
+    text = message.text or message.caption or ""
+    if message.text and message.text.startswith("/"):
+        meaning = command_text(message.text)
+        if meaning is None:
+            await _answer_command(message.text, user_id, language or "en", desk)
+            return
+        text = meaning
+    try:
+        attachment = await _attachment(connector, message)
+    except Exception as exc:  # the text still counts; the agent is told the file is missing
+        log.warning("could not fetch a Telegram file: %s", exc)
+        attachment = None
+        text = text or "[a file that could not be downloaded]"
+    if attachment is not None and not text:
+        text = "[photo]" if attachment.kind == "image" else f"[file: {attachment.name}]"
+    if not text:
+        text = "[a message type the assistant can't read: sticker, voice, location…]"
+    await router.handle(
+        InboundMessage(
+            channel="telegram",
+            user_id=user_id,
+            text=text,
+            language=language,
+            platform_id=str(update.update_id),
+            attachment=attachment,
+        )
+    )
+
+
+async def _answer_command(text: str, user_id: str, language: str, desk: Desk) -> None:
+    conversation = f"telegram:{user_id}"
+    desk.store_user_message(conversation, "telegram", language, text)
+    if text.split("@")[0].lower().startswith("/help"):
+        reply = OutboundMessage(text=HELP.get(language, HELP["en"]))
+    else:
+        reply = OutboundMessage(
+            text=CHOOSE_LANGUAGE,
+            buttons=tuple(
+                (title, f'/change_language{{"language": "{code}"}}') for title, code in LANGUAGES
+            ),
+        )
+    await desk.deliver(conversation, [reply], "system")
+
+
+def is_new(desk: Desk, update_id: int) -> bool:
+    with desk.sessions.begin() as db:
+        return queue.first_delivery(db, "telegram", str(update_id))

@@ -1,0 +1,380 @@
+"""The Telegram connector against a local HTTP server that plays the Bot API.
+
+python-telegram-bot talks to it through ``base_url``; the updates are real-format
+``Update`` JSON. Rasa is the ``FakeRasa`` of the gateway tests.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+
+from connectors import RasaClient, telegram
+from connectors.telegram import ConfigurationError, TelegramSettings, command_text, split_text
+from gateway import create_app
+from tests.test_gateway import ALWAYS, FakeRasa, Gateway
+
+TOKEN = "123456:TEST-token"
+SECRET = "s3cret_token-1"
+CHAT = 777000111
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
+)
+
+
+class BotApi:
+    """Plays api.telegram.org: records calls, answers like Telegram, can fail on purpose."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.fail_sends = 0  # answer this many sendMessage calls with HTTP 502
+        self.updates: list[dict[str, Any]] = []
+        self.next_id = 1000
+        api = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                if "/file/bot" in self.path and self.path.endswith(".jpg"):
+                    api.calls.append(("download", {"path": self.path}))
+                    self._send(200, PNG, "image/png")
+                else:
+                    self._send(404, b"{}")
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length).decode()
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(raw or "{}")
+                else:
+                    params = dict(parse_qsl(raw))
+                method = self.path.rsplit("/", 1)[-1]
+                status, result = api.answer(method, params)
+                body = (
+                    {"ok": status == 200, "result": result}
+                    if status == 200
+                    else {"ok": False, "error_code": status, "description": "Bad Gateway"}
+                )
+                self._send(status, json.dumps(body).encode(), "application/json")
+
+            def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
+        self.calls.append((method, params))
+        chat = {"id": int(params.get("chat_id", CHAT)), "type": "private"}
+        if method == "getMe":
+            return 200, {"id": 42, "is_bot": True, "first_name": "Support", "username": "sup_bot"}
+        if method in ("sendMessage", "sendPhoto"):
+            if method == "sendMessage" and self.fail_sends > 0:
+                self.fail_sends -= 1
+                return 502, None
+            self.next_id += 1
+            return 200, {
+                "message_id": self.next_id,
+                "date": int(time.time()),
+                "chat": chat,
+                "text": params.get("text", ""),
+            }
+        if method == "getFile":
+            return 200, {
+                "file_id": params["file_id"],
+                "file_unique_id": "uniq1",
+                "file_size": len(PNG),
+                "file_path": "photos/file_1.jpg",
+            }
+        if method == "getUpdates":
+            updates, self.updates = self.updates, []
+            return 200, updates
+        return 200, True  # answerCallbackQuery, setWebhook, deleteWebhook
+
+    def sent(self) -> list[str]:
+        return [str(p.get("text", "")) for m, p in self.calls if m == "sendMessage"]
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+def update(update_id: int, **body: Any) -> dict[str, Any]:
+    return {"update_id": update_id, **body}
+
+
+def user(language: str = "es") -> dict[str, Any]:
+    return {"id": CHAT, "is_bot": False, "first_name": "Ana", "language_code": language}
+
+
+def message(text: str | None = None, message_id: int = 1, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": message_id,
+        "date": int(time.time()),
+        "chat": {"id": CHAT, "type": "private", "first_name": "Ana"},
+        "from": user(),
+        **extra,
+    }
+    if text is not None:
+        body["text"] = text
+        if text.startswith("/"):
+            body["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
+            ]
+    return body
+
+
+def settings(api: BotApi, **extra: Any) -> TelegramSettings:
+    return TelegramSettings(
+        token=SecretStr(TOKEN),
+        webhook_secret=SecretStr(SECRET),
+        base_url=f"{api.url}/bot",
+        base_file_url=f"{api.url}/file/bot",
+        retry_seconds=0.01,
+        **extra,
+    )
+
+
+class TelegramGateway(Gateway):
+    def __init__(self, url: str, api: BotApi, **extra: Any) -> None:
+        self.url = url
+        self.rasa = LongRasa()
+        client = httpx.AsyncClient(transport=httpx.MockTransport(self.rasa))
+        config = settings(api, **extra)
+        self.app = create_app(
+            ALWAYS,
+            url,
+            RasaClient("http://rasa.test", client=client),
+            channels=[lambda app, desk: telegram.mount(app, desk, config)],
+        )
+        self.client = TestClient(self.app)
+
+    def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return self.client.post("/telegram/webhook", json=body, headers=headers)
+
+
+class LongRasa(FakeRasa):
+    """FakeRasa, plus "long" for a reply longer than one Telegram message."""
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        body = json.loads(request.content)
+        if body["message"] == "long":
+            self.calls.append(body)
+            text = ("A fairly long paragraph about network fees. " * 60 + "\n\n") * 3
+            return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": text}])
+        return super().__call__(request)
+
+
+@pytest.fixture
+def api() -> Iterator[BotApi]:
+    api = BotApi()
+    yield api
+    api.close()
+
+
+@pytest.fixture
+def tg(api: BotApi, tmp_path: Path) -> Iterator[TelegramGateway]:
+    gateway = TelegramGateway(f"sqlite:///{tmp_path / 'desk.db'}", api)
+    with gateway.client:
+        yield gateway
+
+
+def test_the_webhook_refuses_a_bad_or_missing_secret(tg: TelegramGateway, api: BotApi) -> None:
+    assert tg.post(update(1, message=message("hola")), secret=None).status_code == 403
+    assert tg.post(update(1, message=message("hola")), secret="wrong").status_code == 403
+    bad = tg.client.post(
+        "/telegram/webhook",
+        content=b"{not json",
+        headers={"X-Telegram-Bot-Api-Secret-Token": SECRET, "Content-Type": "application/json"},
+    )
+    assert bad.status_code == 400
+    assert tg.rasa.calls == [] and api.sent() == []  # (getMe ran at start-up)
+
+
+def test_text_goes_to_the_bot_and_the_reply_comes_back_with_a_keyboard(
+    tg: TelegramGateway, api: BotApi
+) -> None:
+    assert tg.post(update(10, message=message("hola"))).json() == {"ok": True}
+    [call] = tg.rasa.calls
+    assert call["sender"] == f"telegram:{CHAT}"
+    assert call["metadata"] == {"channel": "telegram", "language": "es"}
+    [(_, params)] = [c for c in api.calls if c[0] == "sendMessage"]
+    assert params["text"] == "bot: hola" and int(params["chat_id"]) == CHAT
+    keyboard = json.loads(params["reply_markup"])["inline_keyboard"]
+    assert keyboard == [[{"text": "Yes", "callback_data": "/affirm"}]]
+
+
+def test_a_replayed_update_is_processed_once(tg: TelegramGateway, api: BotApi) -> None:
+    first = tg.post(update(11, message=message("hola")))
+    again = tg.post(update(11, message=message("hola")))
+    assert first.json() == {"ok": True} and again.json()["duplicate"] is True
+    assert len(tg.rasa.calls) == 1 and len(api.sent()) == 1
+
+
+def test_long_replies_are_split_at_4096(tg: TelegramGateway, api: BotApi) -> None:
+    tg.post(update(12, message=message("long")))
+    pieces = api.sent()
+    assert len(pieces) == 2 and all(len(p) <= 4096 for p in pieces)
+    assert "".join(pieces).replace("\n", "").replace(" ", "") == (
+        ("A fairly long paragraph about network fees. " * 60) * 3
+    ).replace(" ", "")
+    assert split_text("x" * 9000) == ["x" * 4096, "x" * 4096, "x" * 808]
+
+
+def test_a_photo_is_saved_for_the_agent(tg: TelegramGateway, api: BotApi) -> None:
+    photo = [
+        {"file_id": "small", "file_unique_id": "s1", "width": 90, "height": 90},
+        {"file_id": "big", "file_unique_id": "b1", "width": 800, "height": 800},
+    ]
+    tg.post(update(13, message=message(photo=photo, caption="human")))
+    assert ("getFile", {"file_id": "big"}) in api.calls
+    agent = tg.agent("alice@example.com")
+    [session] = tg.queue(agent)
+    detail = tg.client.get(f"/api/agent/sessions/{session['id']}", headers=agent).json()
+    [shot] = [m for m in detail["messages"] if m["attachment"]]
+    assert shot["text"] == "human" and shot["attachment"]["kind"] == "image"
+    image = tg.client.get(f"/api/agent/media/{shot['id']}", headers=agent)
+    assert image.status_code == 200 and image.content == PNG
+    assert tg.client.get(f"/api/agent/media/{shot['id']}").status_code == 401
+
+
+def test_commands(tg: TelegramGateway, api: BotApi) -> None:
+    tg.post(update(20, message=message("/start")))
+    assert tg.rasa.calls[-1]["message"] == "/greet"
+    assert tg.rasa.calls[-1]["metadata"]["language"] == "es"
+    tg.post(update(21, message=message("/help", message_id=2)))
+    assert "/human" in api.sent()[-1] and "frase de recuperación" in api.sent()[-1]
+    tg.post(update(22, message=message("/lang", message_id=3)))
+    keyboard = json.loads(api.calls[-1][1]["reply_markup"])["inline_keyboard"]
+    assert [row[0]["text"] for row in keyboard] == ["中文", "English", "Español"]
+    tg.post(update(23, message=message("/human", message_id=4)))
+    assert tg.rasa.calls[-1]["message"] == "/request_human"
+    assert len(tg.rasa.calls) == 2  # /help and /lang were answered without the bot
+    assert command_text("/lang zh") == '/change_language{"language": "zh"}'
+    assert command_text("/start@sup_bot") == "/greet"
+
+
+def test_a_button_press_sends_its_payload_and_shows_its_title(
+    tg: TelegramGateway, api: BotApi
+) -> None:
+    tg.post(update(30, message=message("hola")))
+    sent = api.calls[-1][1]
+    callback = {
+        "id": "cb1",
+        "from": user(),
+        "chat_instance": "ci",
+        "data": "/affirm",
+        "message": {
+            "message_id": 1001,
+            "date": int(time.time()),
+            "chat": {"id": CHAT, "type": "private"},
+            "text": sent["text"],
+            "reply_markup": json.loads(sent["reply_markup"]),
+        },
+    }
+    tg.post(update(31, callback_query=callback))
+    assert ("answerCallbackQuery", {"callback_query_id": "cb1"}) in api.calls
+    assert tg.rasa.calls[-1]["message"] == "/affirm"
+    agent = tg.agent("alice@example.com")
+    tg.post(update(32, message=message("human", message_id=5)))
+    [session] = tg.queue(agent)
+    detail = tg.client.get(f"/api/agent/sessions/{session['id']}", headers=agent).json()
+    assert [m["text"] for m in detail["messages"] if m["author"] == "user"][:2] == ["hola", "Yes"]
+
+
+def test_an_edit_is_kept_for_the_agent_but_not_replayed_to_the_bot(
+    tg: TelegramGateway, api: BotApi
+) -> None:
+    tg.post(update(40, message=message("my tx is 0xabc")))
+    edited = message("my tx is 0xabcd", edit_date=int(time.time()))
+    tg.post(update(41, edited_message=edited))
+    assert len(tg.rasa.calls) == 1 and len(api.sent()) == 1
+    agent = tg.agent("alice@example.com")
+    whole = tg.client.get(f"/api/agent/conversations/telegram:{CHAT}", headers=agent).json()
+    assert whole["messages"][-1]["text"] == "✏️ (edited) my tx is 0xabcd"
+
+
+def test_the_journey_on_telegram(tg: TelegramGateway, api: BotApi) -> None:
+    agent = tg.agent("alice@example.com")
+    tg.post(update(50, message=message("human")))
+    assert "puesto 1" in api.sent()[-1]  # the queue position, in Spanish
+    [session] = tg.queue(agent)
+    sid = session["id"]
+    assert session["channel"] == "telegram" and session["language"] == "es"
+    tg.client.post(f"/api/agent/sessions/{sid}/claim", headers=agent)
+    assert "Alice" in api.sent()[-1]
+    tg.client.post(
+        f"/api/agent/sessions/{sid}/messages", json={"text": "Hola, soy Alice"}, headers=agent
+    )
+    assert api.sent()[-1] == "Hola, soy Alice"
+    tg.post(update(51, message=message("gracias", message_id=2)))
+    assert len(tg.rasa.calls) == 1  # held by the agent: the bot is silent
+    tg.client.post(f"/api/agent/sessions/{sid}/resolve", headers=agent)
+    rating = json.loads(api.calls[-1][1]["reply_markup"])["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in rating] == ["1", "2", "3", "4", "5"]
+    callback = {"id": "cb9", "from": user(), "chat_instance": "ci", "data": "5"}
+    tg.post(update(52, callback_query=callback))
+    assert "Gracias por tu valoración" in api.sent()[-1]
+    [done] = tg.queue(agent, "resolved")
+    assert done["csat"] == 5
+
+
+def test_an_outage_is_retried_then_marked_failed_for_the_agent(
+    tg: TelegramGateway, api: BotApi
+) -> None:
+    api.fail_sends = 2
+    tg.post(update(60, message=message("hola")))
+    assert api.sent()[-1] == "bot: hola"  # delivered on the third try
+    api.fail_sends = 100
+    agent = tg.agent("alice@example.com")
+    tg.post(update(61, message=message("human", message_id=2)))
+    [session] = tg.queue(agent)
+    detail = tg.client.get(f"/api/agent/sessions/{session['id']}", headers=agent).json()
+    failed = [m for m in detail["messages"] if m["delivery"] == "failed"]
+    assert failed and "Telegram unreachable" in failed[0]["delivery_error"]
+
+
+def test_configuration_is_all_or_nothing(api: BotApi, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    off = TelegramSettings(token=SecretStr(""))
+    none = create_app(ALWAYS, url, channels=[lambda app, desk: telegram.mount(app, desk, off)])
+    with TestClient(none) as client:
+        assert client.post("/telegram/webhook", json={}).status_code == 404
+    half = TelegramSettings(token=SecretStr(TOKEN), webhook_secret=SecretStr(""))
+    with pytest.raises(ConfigurationError, match="TELEGRAM_WEBHOOK_SECRET"):
+        create_app(ALWAYS, url, channels=[lambda app, desk: telegram.mount(app, desk, half)])
+    with pytest.raises(ValueError, match="A-Z"):
+        TelegramSettings(token=SecretStr(TOKEN), webhook_secret=SecretStr("has spaces"))
+
+
+def test_long_polling_processes_each_update_once(api: BotApi, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    api.updates = [update(70, message=message("hola")), update(71, message=message("adiós"))]
+    gateway = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
+    with gateway.client:
+        deadline = time.monotonic() + 10
+        while len(gateway.rasa.calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        api.updates = [update(71, message=message("adiós"))]  # redelivered after a restart
+        time.sleep(0.3)
+    assert [c["message"] for c in gateway.rasa.calls] == ["hola", "adiós"]
+    assert "deleteWebhook" in [m for m, _ in api.calls]
