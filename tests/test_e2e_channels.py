@@ -1,0 +1,102 @@
+"""The journey on Telegram with the real bot: a gateway process with the Telegram
+connector, the live Rasa and action servers, and a local server playing the Bot API."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+
+import httpx
+import pytest
+
+from tests.e2e_support import ROOT, Servers, free_port
+from tests.test_telegram import CHAT, SECRET, TOKEN, BotApi, message, update, user
+
+pytestmark = pytest.mark.e2e
+PASSWORD = "channel-test-password"
+
+
+@pytest.fixture(scope="module")
+def telegram_gateway(live_servers: Servers) -> Iterator[tuple[str, BotApi]]:
+    if not live_servers.env:
+        pytest.skip("needs servers started by the test run")
+    api = BotApi()
+    port = free_port()
+    env = {
+        **live_servers.env,
+        "TELEGRAM_TOKEN": TOKEN,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_BASE_URL": f"{api.url}/bot",
+        "TELEGRAM_BASE_FILE_URL": f"{api.url}/file/bot",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gateway", "--port", str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        subprocess.run(
+            [sys.executable, "-m", "handoff", "agents", "create", "tg@example.com", "Tomás"],
+            cwd=ROOT,
+            env={**env, "AGENT_PASSWORD": PASSWORD},
+            check=True,
+            capture_output=True,
+        )
+        yield url, api
+    finally:
+        process.kill()
+        process.wait()
+        api.close()
+
+
+def test_the_journey_on_telegram_with_the_real_bot(
+    telegram_gateway: tuple[str, BotApi],
+) -> None:
+    url, api = telegram_gateway
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+    def send(update_id: int, **body: object) -> None:
+        response = httpx.post(
+            f"{url}/telegram/webhook", json=update(update_id, **body), headers=headers, timeout=60
+        )
+        assert response.status_code == 200, response.text
+
+    login = httpx.post(
+        f"{url}/api/agent/login", json={"email": "tg@example.com", "password": PASSWORD}
+    )
+    agent = {"Authorization": f"Bearer {login.json()['token']}"}
+    httpx.put(f"{url}/api/agent/presence", json={"presence": "online"}, headers=agent)
+
+    send(500, message=message("¿cuál es el teléfono de soporte?"))
+    assert "+1 555 0100" in api.sent()[-1]
+    send(501, message=message("quiero hablar con un agente", message_id=2))
+    assert "puesto 1" in api.sent()[-1]
+    waiting = httpx.get(f"{url}/api/agent/sessions", headers=agent).json()["sessions"]
+    [session] = [s for s in waiting if s["conversation_id"] == f"telegram:{CHAT}"]
+    sid = session["id"]
+    httpx.post(f"{url}/api/agent/sessions/{sid}/claim", headers=agent)
+    reply = {"text": "Hola, soy Tomás. ¿Qué ha pasado?"}
+    httpx.post(f"{url}/api/agent/sessions/{sid}/messages", json=reply, headers=agent)
+    assert api.sent()[-1] == reply["text"]
+    httpx.post(f"{url}/api/agent/sessions/{sid}/resolve", headers=agent)
+    keyboard = json.loads(api.calls[-1][1]["reply_markup"])["inline_keyboard"]
+    assert [row[0]["callback_data"] for row in keyboard] == ["1", "2", "3", "4", "5"]
+    send(502, callback_query={"id": "cb", "from": user(), "chat_instance": "c", "data": "4"})
+    assert "Gracias" in api.sent()[-1]
+    before = len(api.sent())
+    send(503, message=message("¿cuál es el teléfono de soporte?", message_id=3))
+    assert len(api.sent()) > before and "+1 555 0100" in api.sent()[-1]  # the bot is back
+    detail = httpx.get(f"{url}/api/agent/sessions/{sid}", headers=agent).json()
+    assert detail["csat"] == 4
