@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from common.settings import ROOT
 
@@ -43,7 +44,11 @@ def make_engine(url: str | None = None) -> Engine:
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and ":memory:" not in url:
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
+        # SQLAlchemy 1.4 gives file databases a NullPool: a new connection, and its
+        # PRAGMAs, for every transaction. Pooling them (2.0's default) is what the
+        # gateway's overhead budget needs.
+        pool = {"poolclass": QueuePool} if ":memory:" not in url else {}
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
         return engine

@@ -109,12 +109,16 @@ class Desk:
             if conversation is not None:
                 conversation.last_inbound_at, conversation.sent_since_inbound = now, 0
             waiting = queue.has_undelivered(db, conversation_id)
-            active = queue.active_session(db, conversation_id)
+            # One lookup: an unresolved session is always the conversation's latest.
+            latest = queue.latest_session(db, conversation_id)
+            active = latest if latest is not None and latest.state != "resolved" else None
             held = None
             if active is not None and (active.kind == "chat" or active.state == "assigned"):
                 held = int(active.id)
-            rating_open = None if active else queue.pending_csat(db, conversation_id, since)
-            event = self._message_event(db, message, active)
+            rating_open = None
+            if active is None and latest is not None and queue.rating_pending(latest, since):
+                rating_open = latest
+            event = self._message_event(db, message, active.id if active else None)
         MESSAGES.labels(channel, "in").inc()
         if event:
             self.hub.publish(DESK, event)
@@ -135,7 +139,7 @@ class Desk:
         stored: list[OutboundMessage] = []
         events = []
         with self.sessions.begin() as db:
-            active = queue.active_session(db, conversation_id)
+            active = queue.active_session_id(db, conversation_id)
             for reply in replies:
                 if not (reply.text or reply.image):
                     continue
@@ -181,7 +185,7 @@ class Desk:
         with self.sessions.begin() as db:
             queue.mark_delivery(db, reply.id, status, error)
             message = db.get(Message, reply.id)
-            active = queue.active_session(db, conversation_id)
+            active = queue.active_session_id(db, conversation_id)
             event = self._message_event(db, message, active) if message is not None else None
         if event:
             self.hub.publish(DESK, {**event, "type": "delivery"})
@@ -205,13 +209,14 @@ class Desk:
                 self._delivery(conversation_id, reply, None)
 
     def _message_event(
-        self, db: Session, message: Message, active: HandoffSession | None
+        self, db: Session, message: Message, session_id: int | None
     ) -> dict[str, Any] | None:
-        if active is None:
+        """The console event for *message*, if an unresolved session shows it."""
+        if session_id is None:
             return None
         return {
             "type": "message",
-            "session_id": active.id,
+            "session_id": session_id,
             "conversation_id": message.conversation_id,
             "message": self.desk_message(db, message),
         }
@@ -305,7 +310,7 @@ class Desk:
             message = queue.add_message(
                 db, session.conversation_id, "system", note, kind="note", agent_id=agent.id
             )
-            event = self._message_event(db, message, session)
+            event = self._message_event(db, message, session.id)
         self.hub.publish(DESK, {"type": "queue"})
         if event:
             self.hub.publish(DESK, event)

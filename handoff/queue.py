@@ -72,6 +72,18 @@ def active_session(db: Session, conversation_id: str) -> HandoffSession | None:
     )
 
 
+def active_session_id(db: Session, conversation_id: str) -> int | None:
+    """Like :func:`active_session`, without loading the row."""
+    return db.execute(
+        select(HandoffSession.id)
+        .where(
+            HandoffSession.conversation_id == conversation_id,
+            HandoffSession.state.in_((*OPEN_STATES, "assigned")),
+        )
+        .limit(1)
+    ).scalar()
+
+
 def held_session(db: Session, conversation_id: str) -> int | None:
     """The session holding the conversation for a human, if any: the bot stays silent.
 
@@ -253,18 +265,20 @@ def flag_breaches(db: Session, now: datetime) -> list[int]:
     return marked
 
 
+def rating_pending(session: HandoffSession, since: datetime) -> bool:
+    """Whether *session* was resolved and its rating question, asked after *since*, is open."""
+    return (
+        session.state == "resolved"
+        and session.csat_status == "asked"
+        and session.csat_asked_at is not None
+        and _aware(session.csat_asked_at) >= since
+    )
+
+
 def pending_csat(db: Session, conversation_id: str, since: datetime) -> HandoffSession | None:
     """The resolved session whose rating question is still open, if any."""
     session = latest_session(db, conversation_id)
-    if (
-        session is None
-        or session.state != "resolved"
-        or session.csat_status != "asked"
-        or session.csat_asked_at is None
-        or _aware(session.csat_asked_at) < since
-    ):
-        return None
-    return session
+    return session if session is not None and rating_pending(session, since) else None
 
 
 def ask_csat(db: Session, session_id: int, now: datetime) -> None:
@@ -364,6 +378,11 @@ def resolve(
 
 
 def reopen(db: Session, session_id: int, now: datetime | None = None) -> HandoffSession:
+    session = _get(db, session_id)
+    latest = latest_session(db, session.conversation_id)
+    if latest is not None and latest.id != session.id:
+        # A conversation has at most one open session, and it is its latest one.
+        raise Conflict(f"conversation has a newer session ({latest.ticket}); reopen that one")
     return _transition(
         db,
         session_id,
