@@ -44,14 +44,15 @@ class FakeRasa:
         text, sender = body["message"], body["sender"]
         if text == "crash":
             return httpx.Response(500, text="boom")
-        if text in ("human", "dispute"):
+        if text in ("human", "/request_human", "dispute"):
             self.handoffs += 1
+            human = text != "dispute"
             payload = HandoffPayload(
                 conversation_id=sender,
-                reason="user_request" if text == "human" else "dispute",
-                priority="normal" if text == "human" else "high",
+                reason="user_request" if human else "dispute",
+                priority="normal" if human else "high",
                 language=body["metadata"].get("language", "en"),
-                sla_hours=48 if text == "human" else 24,
+                sla_hours=48 if human else 24,
                 details={"chain": "tron", "tx_hash": "ab" * 32},
                 summary="asked for a human",
                 created_at=f"2026-11-24T00:00:{self.handoffs:02d}+00:00",

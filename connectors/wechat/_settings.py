@@ -1,0 +1,44 @@
+"""WeChat Official Account settings (env prefix ``WECHAT_``): off until configured."""
+
+from __future__ import annotations
+
+from pydantic import BaseSettings, SecretStr
+
+
+class WeChatSettings(BaseSettings):
+    app_id: str = ""
+    app_secret: SecretStr = SecretStr("")
+    token: SecretStr = SecretStr("")  # the server-configuration Token (signature check)
+    # Set for safe mode (安全模式, AES); empty for plain mode.
+    encoding_aes_key: SecretStr = SecretStr("")
+    api_base: str = "https://api.weixin.qq.com"
+    # WeChat waits 5 s for a passive reply; past this we answer "success" and send
+    # the reply as a customer-service message instead.
+    reply_deadline_seconds: float = 4.0
+    window_hours: int = 48  # customer-service messages only within this after the user wrote
+    window_quota: int = 5  # … and at most this many of them
+    send_retries: int = 3
+    retry_seconds: float = 0.5
+    # Menu CLICK keys → what the bot is told (a Rasa intent payload or words).
+    menu: dict[str, str] = {"HUMAN": "/request_human", "FAQ": "/greet"}
+
+    class Config:
+        env_prefix = "WECHAT_"
+        env_file = ".env"
+        extra = "ignore"
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.app_id or self.token.get_secret_value())
+
+    def missing(self) -> list[str]:
+        needed = {
+            "WECHAT_APP_ID": self.app_id,
+            "WECHAT_APP_SECRET": self.app_secret.get_secret_value(),
+            "WECHAT_TOKEN": self.token.get_secret_value(),
+        }
+        missing = [name for name, value in needed.items() if not value]
+        key = self.encoding_aes_key.get_secret_value()
+        if key and len(key) != 43:
+            missing.append("a valid WECHAT_ENCODING_AES_KEY (43 characters)")
+        return missing
