@@ -5,3 +5,4 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/python scripts/bench.py "$@"
 .venv/bin/python scripts/bench_gateway.py
+.venv/bin/python scripts/bench_channels.py

@@ -323,8 +323,8 @@ function upsertMessage(message) {
   }
   if (message.delivery) {
     const text = message.delivery === "undelivered"
-      ? `Not delivered yet: ${message.delivery_error || "the user can't be reached"}. It will be sent when they write again.`
-      : `Delivery failed: ${message.delivery_error || "the platform refused it"}`;
+      ? `⏳ Not delivered yet (${message.delivery_error || "the user can't be reached"}). It goes out by itself when they write.`
+      : `⚠ Delivery failed: ${message.delivery_error || "the platform refused it"}`;
     node.append(el("span", `delivery ${message.delivery}`, text));
   }
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
