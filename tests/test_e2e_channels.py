@@ -1,5 +1,5 @@
-"""The journey on Telegram with the real bot: a gateway process with the Telegram
-connector, the live Rasa and action servers, and a local server playing the Bot API."""
+"""The journey on Telegram and on WeChat with the real bot: a gateway process with both
+connectors, the live Rasa and action servers, and local servers playing the platforms."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 
 import httpx
@@ -14,16 +15,26 @@ import pytest
 
 from tests.e2e_support import ROOT, Servers, free_port
 from tests.test_telegram import CHAT, SECRET, TOKEN, BotApi, message, update, user
+from tests.test_wechat import APP_ID, OPENID, WeChatApi, signed, xml
+from tests.test_wechat import TOKEN as WECHAT_TOKEN
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "channel-test-password"
 
 
 @pytest.fixture(scope="module")
-def telegram_gateway(live_servers: Servers) -> Iterator[tuple[str, BotApi]]:
+def platforms() -> Iterator[tuple[BotApi, WeChatApi]]:
+    telegram, wechat = BotApi(), WeChatApi()
+    yield telegram, wechat
+    telegram.close()
+    wechat.close()
+
+
+@pytest.fixture(scope="module")
+def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi]) -> Iterator[str]:
     if not live_servers.env:
         pytest.skip("needs servers started by the test run")
-    api = BotApi()
+    api, wechat = platforms
     port = free_port()
     env = {
         **live_servers.env,
@@ -31,6 +42,10 @@ def telegram_gateway(live_servers: Servers) -> Iterator[tuple[str, BotApi]]:
         "TELEGRAM_WEBHOOK_SECRET": SECRET,
         "TELEGRAM_BASE_URL": f"{api.url}/bot",
         "TELEGRAM_BASE_FILE_URL": f"{api.url}/file/bot",
+        "WECHAT_APP_ID": APP_ID,
+        "WECHAT_APP_SECRET": "e2e-secret",
+        "WECHAT_TOKEN": WECHAT_TOKEN,
+        "WECHAT_API_BASE": wechat.url,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--port", str(port)],
@@ -54,17 +69,25 @@ def telegram_gateway(live_servers: Servers) -> Iterator[tuple[str, BotApi]]:
             check=True,
             capture_output=True,
         )
-        yield url, api
+        yield url
     finally:
         process.kill()
         process.wait()
-        api.close()
+
+
+def agent_headers(url: str) -> dict[str, str]:
+    login = httpx.post(
+        f"{url}/api/agent/login", json={"email": "tg@example.com", "password": PASSWORD}
+    )
+    agent = {"Authorization": f"Bearer {login.json()['token']}"}
+    httpx.put(f"{url}/api/agent/presence", json={"presence": "online"}, headers=agent)
+    return agent
 
 
 def test_the_journey_on_telegram_with_the_real_bot(
-    telegram_gateway: tuple[str, BotApi],
+    channels_gateway: str, platforms: tuple[BotApi, WeChatApi]
 ) -> None:
-    url, api = telegram_gateway
+    url, api = channels_gateway, platforms[0]
     headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
 
     def send(update_id: int, **body: object) -> None:
@@ -73,12 +96,7 @@ def test_the_journey_on_telegram_with_the_real_bot(
         )
         assert response.status_code == 200, response.text
 
-    login = httpx.post(
-        f"{url}/api/agent/login", json={"email": "tg@example.com", "password": PASSWORD}
-    )
-    agent = {"Authorization": f"Bearer {login.json()['token']}"}
-    httpx.put(f"{url}/api/agent/presence", json={"presence": "online"}, headers=agent)
-
+    agent = agent_headers(url)
     send(500, message=message("¿cuál es el teléfono de soporte?"))
     assert "+1 555 0100" in api.sent()[-1]
     send(501, message=message("quiero hablar con un agente", message_id=2))
@@ -100,3 +118,39 @@ def test_the_journey_on_telegram_with_the_real_bot(
     assert len(api.sent()) > before and "+1 555 0100" in api.sent()[-1]  # the bot is back
     detail = httpx.get(f"{url}/api/agent/sessions/{sid}", headers=agent).json()
     assert detail["csat"] == 4
+
+
+def test_the_journey_on_wechat_with_the_real_bot(
+    channels_gateway: str, platforms: tuple[BotApi, WeChatApi]
+) -> None:
+    url, api = channels_gateway, platforms[1]
+    agent = agent_headers(url)
+
+    def say(msg_id: int, text: str) -> str:
+        timestamp, nonce = str(int(time.time())), f"n{msg_id}"
+        params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+        response = httpx.post(
+            f"{url}/wechat",
+            params=params,
+            content=xml("text", msg_id, Content=text).encode(),
+            timeout=30,
+        )
+        assert response.status_code == 200
+        if response.text == "success":
+            return ""
+        return ET.fromstring(response.text).findtext("Content") or ""
+
+    assert "+1 555 0100" in say(9001, "客服电话是多少")
+    assert "第 1 位" in say(9002, "转人工")
+    waiting = httpx.get(f"{url}/api/agent/sessions", headers=agent).json()["sessions"]
+    [session] = [s for s in waiting if s["conversation_id"] == f"wechat:{OPENID}"]
+    sid = session["id"]
+    httpx.post(f"{url}/api/agent/sessions/{sid}/claim", headers=agent)
+    assert "已接入" in api.texts()[-1]
+    httpx.post(f"{url}/api/agent/sessions/{sid}/messages", json={"text": "您好"}, headers=agent)
+    assert api.texts()[-1] == "您好"
+    assert say(9003, "好的，谢谢") == ""  # held by the agent: the bot stays silent
+    httpx.post(f"{url}/api/agent/sessions/{sid}/resolve", headers=agent)
+    assert "5." in api.texts()[-1]
+    assert "感谢您的评分" in say(9004, "5")
+    assert "+1 555 0100" in say(9005, "客服电话是多少")  # the bot is back
