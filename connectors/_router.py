@@ -14,13 +14,15 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
 from common.metrics import BOT_TURNS
 from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
 from connectors._rasa import RasaClient, RasaUnavailable
+from guard import Verdict
+from handoff import texts
 from handoff.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 
 if TYPE_CHECKING:  # the desk imports the connector interface: no import cycle at run time
@@ -71,6 +73,13 @@ class Router:
                 self._locks.pop(message.conversation_id, None)
 
     async def _handle(self, message: InboundMessage) -> Turn:
+        # The guard first: past this line the original text exists nowhere, only the
+        # redacted one is stored, logged, sent to Rasa or shown to an agent.
+        conversation = message.conversation_id
+        verdict = self.desk.guard.inspect(
+            conversation, message.text, hash_expected=lambda: self.desk.asked_for_hash(conversation)
+        )
+        message = replace(message, text=verdict.text)
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
@@ -79,9 +88,20 @@ class Router:
             message.conversation_id, message.channel, language, shown, attachment
         )
         turn = Turn(stored.message)
+        self.desk.guard.remember_message(conversation, stored.message.id)
         if stored.undelivered:  # the user can be reached again: kept replies go first
             await self.desk.redeliver(message.conversation_id)
-        if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
+        if verdict.leaked:
+            turn.replies = await self._secret_shared(message, language, verdict)
+        elif verdict.scam:
+            self.desk.tag(conversation, "scam_report")
+            channels = ", ".join(self.desk.service.domain_list)
+            turn.replies = await self.desk.deliver(
+                conversation,
+                [OutboundMessage(text=texts.text(language, "scam", channels=channels))],
+                "system",
+            )
+        elif len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
             turn.replies = await self.desk.deliver(
                 message.conversation_id, [OutboundMessage(text=_TOO_LONG[language])], "system"
             )
@@ -100,6 +120,32 @@ class Router:
                 replies = [OutboundMessage(custom={OUTCOME_KEY: "unavailable"})]
             turn.replies = await self._answer(message, language, replies)
         return turn
+
+    async def _secret_shared(
+        self, message: InboundMessage, language: Language, verdict: Verdict
+    ) -> list[OutboundMessage]:
+        """Warn at once, and have a human follow up. Nothing of it goes to the bot."""
+        conversation = message.conversation_id
+        kind = verdict.secrets[0]
+        if verdict.earlier_fragments:
+            self.desk.redact_messages(verdict.earlier_fragments, kind)
+        self.desk.tag(conversation, "secret_shared")
+        article = f"{self.desk.service.help_center_url.rstrip('/')}/seed-phrase-safety"
+        warning = texts.text(
+            language, "secret", kind=texts.SECRET_KINDS[language][kind], article=article
+        )
+        sent = await self.desk.deliver(conversation, [OutboundMessage(text=warning)], "system")
+        BOT_TURNS.labels("secret_shared").inc()
+        payload = HandoffPayload(
+            conversation_id=conversation,
+            reason=HandoffReason.SECURITY,
+            priority=Priority.HIGH,
+            language=language,
+            summary=f"security: the user sent a {' and a '.join(verdict.secrets)} "
+            "(redacted, never stored); warned to move funds to a new wallet",
+        )
+        _session, notices = await self.desk.open(payload, message.channel)
+        return sent + notices
 
     async def _answer(
         self, message: InboundMessage, language: Language, replies: list[OutboundMessage]

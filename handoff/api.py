@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from common.settings import ROOT
 from handoff import agents, queue
-from handoff.desk import Desk, Forbidden, agent_json
+from handoff.desk import Blocked, Desk, Forbidden, agent_json
 from handoff.events import DESK, stream_events
 from handoff.models import Agent, Conversation, HandoffSession, Message, utcnow
 
@@ -77,6 +77,7 @@ class SessionSummary(BaseModel):
     waiting_seconds: int
     agent: AgentOut | None
     csat: int | None
+    tags: list[str] = Field([], description="scam_report, secret_shared: read before replying")
 
 
 class DeskMessage(BaseModel):
@@ -156,6 +157,8 @@ def errors() -> Iterator[None]:
         raise HTTPException(409, str(exc)) from exc
     except Forbidden as exc:
         raise HTTPException(403, str(exc)) from exc
+    except Blocked as exc:
+        raise HTTPException(422, str(exc)) from exc
 
 
 def _summary(desk: Desk, db: Session, session: HandoffSession) -> SessionSummary:

@@ -9,10 +9,12 @@ resolve, pushes to consoles, and the metrics.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -20,10 +22,11 @@ from common.metrics import CLAIM_SECONDS, CSAT, HANDOFFS, MESSAGES, SLA_BREACHES
 from common.settings import DeskSettings, ServiceSettings
 from connectors._base import Connector, DeliveryFailed, Undeliverable
 from connectors._message import OutboundMessage
+from guard import Guard
 from handoff import queue, texts
 from handoff.events import DESK, EventHub
 from handoff.hours import within_agent_hours
-from handoff.models import Agent, Conversation, HandoffSession, Message, utcnow
+from handoff.models import Agent, Audit, Conversation, HandoffSession, Message, utcnow
 from handoff.payload import HandoffPayload
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,10 @@ log = logging.getLogger(__name__)
 
 class Forbidden(PermissionError):
     """The agent may not do this to this session (HTTP 403)."""
+
+
+class Blocked(ValueError):
+    """The guard stopped an agent's message (HTTP 422); the attempt is audited."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,7 @@ class Desk:
         settings: DeskSettings,
         service: ServiceSettings,
         clock: Callable[[], datetime] = utcnow,
+        guard: Guard | None = None,
     ) -> None:
         self.sessions = sessions
         self.connectors = connectors
@@ -88,6 +96,7 @@ class Desk:
         self.settings = settings
         self.service = service
         self.clock = clock
+        self.guard = guard or Guard(trusted_domains(service))
 
     # --- messages ---------------------------------------------------------------
 
@@ -244,6 +253,30 @@ class Desk:
             conversation_id, [OutboundMessage(text=texts.text(language, key, **values))], "system"
         )
 
+    # --- the guard's consequences ------------------------------------------------
+
+    def asked_for_hash(self, conversation_id: str) -> bool:
+        """Whether the bot's last message asked for a transaction hash (a bare 64-hex reply
+        to it is a hash, not a private key)."""
+        with self.sessions() as db:
+            text = queue.last_outbound_text(db, conversation_id)
+        return bool(re.search(r"hash|txid|哈希|交易号|transacción", text or "", re.IGNORECASE))
+
+    def tag(self, conversation_id: str, tag: str) -> None:
+        with self.sessions.begin() as db:
+            conversation = db.get(Conversation, conversation_id)
+            if conversation is not None and tag not in (conversation.tags or []):
+                conversation.tags = [*(conversation.tags or []), tag]
+        self.hub.publish(DESK, {"type": "queue"})
+
+    def redact_messages(self, message_ids: list[int], kind: str) -> None:
+        """Earlier pieces of a phrase, recognised only once the rest arrived."""
+        with self.sessions.begin() as db:
+            for message_id in message_ids:
+                message = db.get(Message, message_id)
+                if message is not None:
+                    message.text = f"[redacted: {kind}]"
+
     # --- sessions ---------------------------------------------------------------
 
     def agents_available(self, db: Session, now: datetime) -> bool:
@@ -330,6 +363,26 @@ class Desk:
         with self.sessions.begin() as db:
             session = self._own(db, agent, session_id)
             conversation_id = session.conversation_id
+        violation = self.guard.check_agent(text)
+        if violation is not None:
+            # A compromised or fake agent account must not reach the user; record who tried.
+            detail = f"blocked: {violation}; text: {self.guard.inspect('audit', text).text[:500]}"
+            with self.sessions.begin() as db:
+                db.add(
+                    Audit(
+                        agent_id=agent.id,
+                        session_id=session_id,
+                        action="reply_blocked",
+                        detail=detail,
+                    )
+                )
+            log.warning(
+                "agent %s: reply on session %s blocked: %s", agent.id, session_id, violation
+            )
+            raise Blocked(
+                f"not sent: {violation}. Support never asks for these, and links "
+                "must stay on the official domains."
+            )
         stored = await self.deliver(
             conversation_id, [OutboundMessage(text=text)], author="agent", agent_id=agent.id
         )
@@ -455,7 +508,14 @@ class Desk:
             "waiting_seconds": int(max(0.0, ((end or now) - start).total_seconds())),
             "agent": agent_json(db.get(Agent, session.agent_id) if session.agent_id else None),
             "csat": queue.csat_score(db, session.id),
+            "tags": (conversation.tags if conversation else None) or [],
         }
+
+
+def trusted_domains(service: ServiceSettings) -> tuple[str, ...]:
+    """Official domains, plus the block explorers the bot itself links to."""
+    explorers = (urlparse(url).hostname or "" for url in service.explorer_tx_urls.values())
+    return (*service.domain_list, *(h for h in explorers if h))
 
 
 def rating(text: str) -> int | None:

@@ -67,6 +67,7 @@ class Conversation(Base):  # type: ignore[valid-type,misc]
     # 48-hour customer-service window) only accept replies within a window.
     last_inbound_at = Column(DateTime(timezone=True), nullable=True)
     sent_since_inbound = Column(Integer, nullable=False, default=0)
+    tags = Column(JSON, nullable=True)  # ["scam_report", "secret_shared"]: shown to agents
 
 
 class Message(Base):  # type: ignore[valid-type,misc]
@@ -168,3 +169,16 @@ class CachedValue(Base):  # type: ignore[valid-type,misc]
     key = Column(String(100), primary_key=True)
     value = Column(Text, nullable=False)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class Audit(Base):  # type: ignore[valid-type,misc]
+    """What agents tried that the guard stopped (a request for a phrase, an unknown link)."""
+
+    __tablename__ = "handoff_audit"
+
+    id = Column(Integer, primary_key=True)
+    agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
+    session_id = Column(Integer, nullable=True)
+    action = Column(String(40), nullable=False)
+    detail = Column(Text, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)

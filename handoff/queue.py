@@ -481,3 +481,12 @@ def cache(db: Session, key: str, value: str, expires_at: datetime) -> None:
     else:
         row.value, row.expires_at = value, expires_at
     db.flush()
+
+
+def last_outbound_text(db: Session, conversation_id: str) -> str | None:
+    return db.execute(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.author.in_(("bot", "agent")))
+        .order_by(Message.id.desc())
+        .limit(1)
+    ).scalar()

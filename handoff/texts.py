@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-Key = Literal["queued", "ticket", "already_open", "joined", "resolved", "csat", "csat_thanks"]
+Key = Literal[
+    "queued",
+    "ticket",
+    "already_open",
+    "joined",
+    "resolved",
+    "csat",
+    "csat_thanks",
+    "secret",
+    "scam",
+]
 
 _TEXTS: dict[str, dict[Key, str]] = {
     "zh": {
@@ -16,6 +26,8 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "resolved": "客服已将此问题标记为已解决。如还有其他问题，可以直接问我。",
         "csat": "请为本次人工服务打分：1（很不满意）到 5（非常满意）。",
         "csat_thanks": "感谢您的评分！还有什么可以帮您？",
+        "secret": "⚠️ 请立即停止：您刚才发送的内容像是{kind}，我们已将其删除，没有保存。客服绝不会索要助记词或私钥，任何拿到它的人都能转走您的资产。请立刻在可信的设备上创建新钱包，并把资产转过去。详见：{article}。人工客服会尽快跟进。",
+        "scam": "⚠️ 请注意防骗：我们的客服绝不会私信您、收取“解冻手续费”、让您“验证钱包”或安装非官方 App。官方渠道只有：{channels}。请不要点击陌生链接，也不要向任何人提供助记词或私钥。如需人工帮助，请回复“转人工”。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -30,6 +42,8 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "If you need anything else, just ask me.",
         "csat": "How was the help you got? Rate it from 1 (very poor) to 5 (excellent).",
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
+        "secret": "⚠️ Stop: what you just sent looks like a {kind}. We deleted it and did not store it. Support will never ask for it, and anyone who has it controls your funds. Create a new wallet on a trusted device now and move your assets to it. More: {article}. A member of our team will follow up.",
+        "scam": '⚠️ Beware of scams: our support never DMs you first, never charges a fee to unfreeze funds, never asks you to "verify" your wallet, and never sends apps outside our official channels: {channels}. Don\'t open unknown links, and never share your recovery phrase or private key. Reply "human" to reach our team.',
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -44,6 +58,8 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "Si necesitas algo más, pregúntame.",
         "csat": "¿Qué tal te atendimos? Puntúa de 1 (muy mal) a 5 (excelente).",
         "csat_thanks": "¡Gracias por tu valoración! ¿Te ayudo con algo más?",
+        "secret": "⚠️ Para: lo que acabas de enviar parece una {kind}. La hemos borrado y no la hemos guardado. Soporte nunca te la pedirá y quien la tenga controla tus fondos. Crea ahora una billetera nueva en un dispositivo de confianza y mueve tus activos a ella. Más: {article}. Alguien de nuestro equipo te contactará.",
+        "scam": "⚠️ Cuidado con las estafas: nuestro soporte nunca te escribe primero por privado, nunca cobra comisiones para desbloquear fondos, nunca te pide «verificar» tu billetera ni envía apps fuera de los canales oficiales: {channels}. No abras enlaces desconocidos ni compartas tu frase de recuperación o clave privada. Responde «agente» para hablar con nuestro equipo.",
     },
 }
 
@@ -52,3 +68,18 @@ CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 
 def text(language: str, key: Key, **values: object) -> str:
     return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)
+
+
+SECRET_KINDS = {
+    "zh": {"recovery phrase": "助记词", "private key": "私钥", "keystore": "Keystore 文件"},
+    "en": {
+        "recovery phrase": "recovery phrase",
+        "private key": "private key",
+        "keystore": "keystore file",
+    },
+    "es": {
+        "recovery phrase": "frase de recuperación",
+        "private key": "clave privada",
+        "keystore": "archivo keystore",
+    },
+}

@@ -455,7 +455,7 @@ def test_migrations_run_once_for_the_app(database_url: str) -> None:
     with engine.connect() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     engine.dispose()
-    assert version == "0003"
+    assert version == "0004"
 
 
 def test_twenty_agents_claiming_at_once_through_the_api(gateway: Gateway) -> None:

@@ -36,10 +36,15 @@ def _postgres_up() -> bool:
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
+    schema = None
     if request.param == "postgresql":
         if not _postgres_up():
             pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-        url = PG_URL
+        # A schema of its own: another test run on the same server can't interfere.
+        schema = f"store_{uuid.uuid4().hex[:12]}"
+        with make_engine(PG_URL).begin() as connection:
+            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
+        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
     else:
         url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
     engine = make_engine(url)
@@ -47,6 +52,11 @@ def engine(
     migrate(engine)  # a second start finds the schema current
     yield engine
     engine.dispose()
+    if schema:
+        admin = make_engine(PG_URL)
+        with admin.begin() as connection:
+            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
+        admin.dispose()
 
 
 @pytest.fixture

@@ -1,0 +1,253 @@
+"""Find recovery phrases, private keys and keystores in a message.
+
+Word lists are BIP39's official ones, shipped by the ``mnemonic`` package. A complete
+phrase must pass its checksum; a damaged one is still caught when a 12-word window
+holds 10 or more list words. A 64-hex string is a key unless its context says it is a
+transaction hash ("tx", "hash", "交易哈希", an explorer link, or the bot just asked
+for a hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import base58
+from mnemonic import Mnemonic
+
+PHRASE_LENGTHS = (12, 15, 18, 21, 24)
+WINDOW, WINDOW_HITS = 12, 10  # a damaged phrase: 10 list words in 12
+FRAGMENT_WORDS, FRAGMENT_RATIO = 4, 0.8  # a piece of a phrase sent on its own
+
+PHRASE = "recovery phrase"
+PRIVATE_KEY = "private key"
+KEYSTORE = "keystore"
+
+_LATIN_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+_HEX64 = re.compile(r"(?<![0-9a-zA-Z])(0x)?([0-9a-fA-F]{64})(?![0-9a-zA-Z])")
+_WIF = re.compile(
+    r"(?<![1-9A-HJ-NP-Za-km-z])[5KL][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])"
+)
+_XKEY = re.compile(r"\b[xyzt]prv[1-9A-HJ-NP-Za-km-z]{100,112}\b")
+_HASH_CONTEXT = re.compile(
+    r"(tx|txid|txn|hash|transaction|交易|哈希|转账记录|/tx/|transaction/|区块|hash de)",
+    re.IGNORECASE,
+)
+_KEY_CONTEXT = re.compile(r"(private|私钥|clave privada|密钥|secret|wif)", re.IGNORECASE)
+_KEYSTORE = re.compile(r'"(ciphertext|kdf|kdfparams|cipherparams)"\s*:', re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # PHRASE, PRIVATE_KEY or KEYSTORE
+    start: int
+    end: int
+    words: int = 0  # list words, for phrase fragments counted across messages
+    complete: bool = True  # False for a lone fragment of a phrase
+
+
+def normalise(text: str) -> str:
+    """NFC: word lists and some keyboards produce decomposed accents ("o" + "´")."""
+    return unicodedata.normalize("NFC", text)
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents: Spanish phrases are often typed without them."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+@lru_cache(maxsize=1)
+def _lists() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
+    latin: dict[str, set[str]] = {}
+    for language in ("english", "spanish"):
+        for word in Mnemonic(language).wordlist:
+            latin.setdefault(_fold(word), set()).add(language)
+    han: set[str] = set()
+    for language in ("chinese_simplified", "chinese_traditional"):
+        han.update(Mnemonic(language).wordlist)
+    return {w: frozenset(v) for w, v in latin.items()}, frozenset(han)
+
+
+@lru_cache(maxsize=8)
+def _index(language: str) -> dict[str, int]:
+    """Word -> position, accents folded (mnemonic's own check is a list scan per word)."""
+    return {_fold(word): i for i, word in enumerate(Mnemonic(language).wordlist)}
+
+
+def _checksum_ok(words: list[str], languages: tuple[str, ...]) -> bool:
+    """BIP39: the last bits of the phrase are the first bits of SHA-256 of the rest."""
+    if len(words) not in PHRASE_LENGTHS:
+        return False
+    for language in languages:
+        index = _index(language)
+        if not all(w in index for w in words):
+            continue
+        bits = "".join(f"{index[w]:011b}" for w in words)
+        size = len(bits) * 32 // 33
+        entropy = int(bits[:size], 2).to_bytes(size // 8, "big")
+        digest = f"{int.from_bytes(hashlib.sha256(entropy).digest(), 'big'):0256b}"
+        if digest[: len(bits) - size] == bits[size:]:
+            return True
+    return False
+
+
+def _latin_phrases(text: str) -> list[Finding]:
+    latin, _ = _lists()
+    tokens = [(m.start(), m.end(), _fold(m.group())) for m in _LATIN_WORD.finditer(text)]
+    listed = [w in latin for _, _, w in tokens]
+    n = len(tokens)
+    # Every window of 12 tokens (or the whole message, if shorter) with 10 list words
+    # is part of a phrase: a misspelt or missing word doesn't hide the rest.
+    size = min(WINDOW, n)
+    prefix = [0]
+    for hit in listed:
+        prefix.append(prefix[-1] + hit)
+    marked = [False] * n
+    if n >= WINDOW_HITS:
+        for k in range(n - size + 1):
+            if prefix[k + size] - prefix[k] >= WINDOW_HITS:
+                marked[k : k + size] = [True] * size
+    findings = [
+        Finding(PHRASE, tokens[i][0], tokens[j - 1][1], prefix[j] - prefix[i])
+        for i, j in _spans(marked, listed)
+    ]
+    if not findings:  # a piece of a phrase, sent on its own
+        for i, j in _spans(listed, listed):
+            hits = prefix[j] - prefix[i]
+            if hits >= FRAGMENT_WORDS and hits / max(n, 1) >= FRAGMENT_RATIO:
+                findings.append(Finding(PHRASE, tokens[i][0], tokens[j - 1][1], hits, False))
+    return findings
+
+
+def _spans(marked: list[bool], listed: list[bool]) -> list[tuple[int, int]]:
+    """Runs of marked tokens, trimmed to start and end on a list word."""
+    spans, i = [], 0
+    while i < len(marked):
+        if not marked[i]:
+            i += 1
+            continue
+        j = i
+        while j < len(marked) and marked[j]:
+            j += 1
+        first, last = i, j
+        while first < last and not listed[first]:
+            first += 1
+        while last > first and not listed[last - 1]:
+            last -= 1
+        if last > first:
+            spans.append((first, last))
+        i = j
+    return spans
+
+
+def _window_hit(listed: list[bool]) -> bool:
+    if len(listed) < WINDOW:
+        return False
+    return any(sum(listed[k : k + WINDOW]) >= WINDOW_HITS for k in range(len(listed) - WINDOW + 1))
+
+
+def _han_phrases(text: str) -> list[Finding]:
+    _, han = _lists()
+    findings: list[Finding] = []
+    # Runs of list characters, allowing spaces (and the odd comma) between them.
+    for match in re.finditer(r"[\u3400-\u9fff](?:[\s,，、]*[\u3400-\u9fff])+", text):
+        chars = [(i, c) for i, c in enumerate(match.group()) if "\u3400" <= c <= "\u9fff"]
+        listed = [c in han for _, c in chars]
+        if len(chars) < WINDOW:
+            continue
+        spaced = bool(re.search(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]", match.group()))
+        if spaced and _window_hit(listed):
+            findings.append(Finding(PHRASE, match.start(), match.end(), sum(listed)))
+            continue
+        # Unspaced, the phrase is usually the whole run, or ends or starts it
+        # ("我的助记词是…"). A checksum-valid stretch could still be a sentence, but
+        # random characters don't form words: most of a phrase segments into singles.
+        for first, last in _candidate_spans(len(chars)):
+            span = [c for _, c in chars[first:last]]
+            if _checksum_ok(span, HAN) and _mostly_single_characters("".join(span)):
+                start = match.start() + chars[first][0]
+                findings.append(
+                    Finding(PHRASE, start, match.start() + chars[last - 1][0] + 1, len(span))
+                )
+                break
+    return findings
+
+
+HAN = ("chinese_simplified", "chinese_traditional")
+
+
+def _candidate_spans(n: int) -> list[tuple[int, int]]:
+    spans = [(0, n)] if n in PHRASE_LENGTHS else []
+    for length in sorted(PHRASE_LENGTHS, reverse=True):
+        if length < n:
+            spans += [(n - length, n), (0, length)]
+    return spans
+
+
+def _mostly_single_characters(text: str) -> bool:
+    import jieba
+
+    pieces = [p for p in jieba.lcut(text, HMM=False) if p.strip()]
+    return sum(len(p) == 1 for p in pieces) / max(len(pieces), 1) >= 0.75
+
+
+def _keys(text: str, hash_expected: Expectation) -> list[Finding]:
+    findings: list[Finding] = []
+    for match in _HEX64.finditer(text):
+        before = text[max(0, match.start() - 40) : match.start()]
+        after = text[match.end() : match.end() + 20]
+        in_link = bool(re.search(r"https?://\S*$", before))
+        said_key = bool(_KEY_CONTEXT.search(before))
+        said_hash = bool(_HASH_CONTEXT.search(before) or _HASH_CONTEXT.search(after))
+        if said_key or not (in_link or said_hash or _expected(hash_expected)):
+            findings.append(Finding(PRIVATE_KEY, match.start(), match.end()))
+    for match in _WIF.finditer(text):
+        try:
+            raw = base58.b58decode_check(match.group())
+        except ValueError:
+            continue
+        if raw[:1] in (b"\x80", b"\xef"):  # mainnet / testnet private key versions
+            findings.append(Finding(PRIVATE_KEY, match.start(), match.end()))
+    findings += [Finding(PRIVATE_KEY, m.start(), m.end()) for m in _XKEY.finditer(text)]
+    return findings
+
+
+def _keystores(text: str) -> list[Finding]:
+    if len(_KEYSTORE.findall(text)) < 2:
+        return []
+    start = text.find("{")
+    end = text.rfind("}")
+    if start == -1 or end < start:
+        return [Finding(KEYSTORE, 0, len(text))]
+    try:
+        json.loads(text[start : end + 1])
+    except ValueError:
+        return [Finding(KEYSTORE, 0, len(text))]  # a damaged keystore is still one
+    return [Finding(KEYSTORE, start, end + 1)]
+
+
+Expectation = bool | Callable[[], bool]
+
+
+def _expected(hash_expected: Expectation) -> bool:
+    """Asked lazily: only a bare 64-hex string needs the conversation's context."""
+    return hash_expected() if callable(hash_expected) else hash_expected
+
+
+def find_secrets(text: str, hash_expected: Expectation = False) -> list[Finding]:
+    """Every secret in *text* (NFC-normalised: see :func:`normalise`), non-overlapping."""
+    found = _keystores(text) + _keys(text, hash_expected) + _latin_phrases(text)
+    found += _han_phrases(text)
+    found.sort(key=lambda f: (f.start, -(f.end - f.start)))
+    merged: list[Finding] = []
+    for finding in found:
+        if merged and finding.start < merged[-1].end:
+            continue  # inside a span already found (a key inside a keystore)
+        merged.append(finding)
+    return merged
