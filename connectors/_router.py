@@ -79,13 +79,14 @@ class Router:
         verdict = self.desk.guard.inspect(
             conversation, message.text, hash_expected=lambda: self.desk.asked_for_hash(conversation)
         )
-        message = replace(message, text=verdict.text)
+        title = self.desk.guard.scrub(message.title) if message.title else None
+        message = replace(message, text=verdict.text, title=title)
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
         attachment = asdict(message.attachment) if message.attachment else None
         stored = self.desk.store_user_message(
-            message.conversation_id, message.channel, language, shown, attachment
+            message.conversation_id, message.channel, language, shown, attachment, guarded=True
         )
         turn = Turn(stored.message)
         self.desk.guard.remember_message(conversation, stored.message.id)

@@ -109,6 +109,12 @@ class Guard:
             at, words, _ = recent[-1]
             recent[-1] = (at, words, message_id)
 
+    def scrub(self, text: str) -> str:
+        """Redact without counting pieces: for text that doesn't come through the router
+        (edits, notes, an agent's own message)."""
+        text = normalise(text)
+        return redact(text, find_secrets(text, hash_expected=True))
+
     def check_agent(self, text: str) -> str | None:
         return agent_violation(text, self.domains)
 

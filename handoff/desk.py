@@ -107,8 +107,14 @@ class Desk:
         language: str,
         text: str,
         attachment: dict[str, str] | None = None,
+        guarded: bool = False,
     ) -> Inbound:
-        """Persist what the user wrote, and say who should answer it (one transaction)."""
+        """Persist what the user wrote, and say who should answer it (one transaction).
+
+        The router passes text the guard has already seen (*guarded*); anything else
+        is scrubbed here, so no path stores a secret.
+        """
+        text = text if guarded else self.guard.scrub(text)
         now = self.clock()
         since = now - timedelta(minutes=self.settings.csat_minutes)
         with self.sessions.begin() as db:
@@ -384,7 +390,10 @@ class Desk:
                 "must stay on the official domains."
             )
         stored = await self.deliver(
-            conversation_id, [OutboundMessage(text=text)], author="agent", agent_id=agent.id
+            conversation_id,
+            [OutboundMessage(text=self.guard.scrub(text))],
+            author="agent",
+            agent_id=agent.id,
         )
         return stored[0]
 
@@ -394,7 +403,12 @@ class Desk:
             if session is None:
                 raise queue.NotFound(f"no handoff session {session_id}")
             message = queue.add_message(
-                db, session.conversation_id, "agent", text, kind="note", agent_id=agent.id
+                db,
+                session.conversation_id,
+                "agent",
+                self.guard.scrub(text),  # an agent may paste what the user sent
+                kind="note",
+                agent_id=agent.id,
             )
             body = self.desk_message(db, message)
         self.hub.publish(

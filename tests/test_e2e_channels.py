@@ -9,6 +9,7 @@ import sys
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -47,12 +48,13 @@ def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi])
         "WECHAT_TOKEN": WECHAT_TOKEN,
         "WECHAT_API_BASE": wechat.url,
     }
+    log = workdir(live_servers) / "channels-gateway.log"
     process = subprocess.Popen(
         [sys.executable, "-m", "gateway", "--port", str(port)],
         cwd=ROOT,
         env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -73,6 +75,11 @@ def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi])
     finally:
         process.kill()
         process.wait()
+
+
+def workdir(servers: Servers) -> Path:
+    assert servers.env is not None
+    return Path(servers.env["DATABASE_URL"].removeprefix("sqlite:///")).parent
 
 
 def agent_headers(url: str) -> dict[str, str]:
@@ -154,3 +161,93 @@ def test_the_journey_on_wechat_with_the_real_bot(
     assert "5." in api.texts()[-1]
     assert "感谢您的评分" in say(9004, "5")
     assert "+1 555 0100" in say(9005, "客服电话是多少")  # the bot is back
+
+
+def _windows(secret: str) -> list[str]:
+    """Every 4-word window (4 characters for unspaced Chinese, 16 for a hex key)."""
+    words = secret.split()
+    if len(words) >= 4:
+        return [" ".join(words[i : i + 4]) for i in range(len(words) - 3)]
+    size = 16 if secret.isascii() else 4
+    return [secret[i : i + size] for i in range(len(secret) - size + 1)]
+
+
+def test_no_secret_leaks_anywhere(
+    live_servers: Servers, channels_gateway: str, platforms: tuple[BotApi, WeChatApi]
+) -> None:
+    """Secrets through every connector and a handoff; then scan every store and log."""
+    from mnemonic import Mnemonic
+
+    web = live_servers.gateway_url
+    english = Mnemonic("english").generate(128)
+    spanish = Mnemonic("spanish").generate(256)
+    chinese = Mnemonic("chinese_simplified").generate(128)
+    key = "c0ffee" + "1a2b3c4d" * 7 + "ba"  # 64 hex characters
+    split = Mnemonic("english").generate(128).split()
+    secrets = [english, spanish, chinese, chinese.replace(" ", ""), key, " ".join(split)]
+
+    visitor = httpx.post(f"{web}/webchat/api/visitors", json={}).json()
+    headers = {"Authorization": f"Bearer {visitor['token']}"}
+
+    def chat(text: str) -> None:
+        body = {"text": text, "language": "en"}
+        assert (
+            httpx.post(
+                f"{web}/webchat/api/messages", json=body, headers=headers, timeout=60
+            ).status_code
+            == 200
+        )
+
+    chat("hi, my transfer is missing")
+    chat(f"is this my backup? {english}")
+    chat(f"private key {key}")
+    for start in (0, 4, 8):
+        chat(" ".join(split[start : start + 4]))
+    chat("I want to talk to a human agent")
+
+    telegram = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    httpx.post(
+        f"{channels_gateway}/telegram/webhook",
+        headers=telegram,
+        timeout=60,
+        json=update(9100, message=message(f"mi frase es {spanish}", message_id=91)),
+    )
+    timestamp, nonce = str(int(time.time())), "leak"
+    params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    for msg_id, text in ((9201, f"我的助记词 {chinese}"), (9202, chinese.replace(" ", ""))):
+        httpx.post(
+            f"{channels_gateway}/wechat",
+            params=params,
+            timeout=30,
+            content=xml("text", msg_id, Content=text).encode(),
+        )
+
+    # What an agent sees: every session's detail and whole conversation.
+    agent = agent_headers(channels_gateway)
+    seen = []
+    for view in ("open", "resolved"):
+        listing = httpx.get(f"{web}/api/agent/sessions?view={view}", headers=agent).json()
+        for session in listing["sessions"]:
+            seen.append(httpx.get(f"{web}/api/agent/sessions/{session['id']}", headers=agent).text)
+            seen.append(
+                httpx.get(
+                    f"{web}/api/agent/conversations/{session['conversation_id']}", headers=agent
+                ).text
+            )
+    assert any("secret_shared" in page for page in seen)  # the agent is told, not shown
+
+    time.sleep(1)  # let the servers flush their logs
+    places = {
+        path.name: path.read_bytes().decode("utf-8", "ignore")
+        for path in workdir(live_servers).iterdir()
+        if path.is_file() and path.suffix in (".db", ".log", ".db-wal", ".db-journal", "")
+    }
+    places["console API"] = "\n".join(seen)
+    assert {"desk.db", "tracker.db"} <= set(places), sorted(places)
+    # The scan reads real content: the ordinary message is there, in both stores.
+    assert "my transfer is missing" in places["desk.db"] + places.get("desk.db-wal", "")
+    assert "my transfer is missing" in places["tracker.db"] + places.get("tracker.db-wal", "")
+    for name, content in places.items():
+        for secret in secrets:
+            for window in _windows(secret):
+                assert window not in content, f"{window!r} found in {name}"
