@@ -21,6 +21,10 @@ const DETAIL_LABELS = {
   description: "Description",
 };
 const MONO = new Set(["tx_hash", "to_address", "counterparty"]);
+const TAGS = {
+  secret_shared: "shared a secret: make sure they moved their funds",
+  scam_report: "reports a scam / fake support",
+};
 
 class ApiError extends Error {
   constructor(status, detail) { super(detail); this.status = status; }
@@ -170,6 +174,7 @@ function renderQueue() {
       el("span", "reason", human(session.reason)),
     );
     if (isOverdue(session)) line.append(el("span", "badge overdue-badge", "overdue"));
+    for (const tag of session.tags || []) line.append(el("span", "badge tag", TAGS[tag] || tag));
     const times = el("div", "times");
     times.dataset.role = "times";
     const summary = el("div", "summary", session.summary);
@@ -232,6 +237,7 @@ function renderHeader(s) {
     el("span", "", s.due_at ? `SLA ${localTime(s.due_at)}` : ""),
   );
   if (isOverdue(s)) meta.append(el("span", "badge overdue-badge", "overdue"));
+  for (const tag of s.tags || []) meta.append(el("span", "badge tag", TAGS[tag] || tag));
   const mine = s.state === "assigned" && s.agent && s.agent.id === state.me.id;
   $("claim").hidden = !(s.state === "queued" || s.state === "reopened");
   $("transfer").hidden = !mine;
