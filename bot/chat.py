@@ -1,50 +1,58 @@
-"""Chat with the running assistant in a terminal, over Rasa's REST channel.
+"""Chat with the running assistant in a terminal, through the gateway's web chat API.
 
-``python -m bot.chat [--language zh] [--url http://127.0.0.1:5005]``. Buttons are
-numbered: type the number to press one. A handoff payload is printed as JSON,
-the way the desk will receive it. ``/quit`` leaves.
+``python -m bot.chat [--language zh] [--url http://127.0.0.1:8000]``. Buttons are
+numbered: type the number to press one. Agent replies that arrived while you were
+typing are shown before the next prompt (press Enter to check). ``/quit`` leaves.
+Going through the gateway means the same path as a real user: the secret guard,
+the desk and the handoff all apply.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import uuid
 from typing import Any
 
 import httpx
 
+LABELS = {"bot": "bot", "agent": "agent", "system": "desk"}
+
 
 def render(message: dict[str, Any], buttons: list[dict[str, str]]) -> None:
-    if "text" in message:
-        print(f"bot> {message['text']}")
+    print(f"{LABELS.get(message['author'], message['author'])}> {message['text']}")
     for button in message.get("buttons", []):
         buttons.append(button)
         print(f"     [{len(buttons)}] {button['title']}")
-    if "custom" in message:
-        print("bot> (custom message)")
-        print(json.dumps(message["custom"], ensure_ascii=False, indent=2))
-    if "image" in message:
-        print(f"bot> (image) {message['image']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bot.chat", description=__doc__)
     default_url = (
-        os.environ.get("RASA_URL") or f"http://127.0.0.1:{os.environ.get('RASA_PORT', '5005')}"
+        os.environ.get("GATEWAY_URL") or f"http://127.0.0.1:{os.environ.get('DESK_PORT', '8000')}"
     )
-    parser.add_argument("--url", default=default_url, help="Rasa server (env RASA_URL/RASA_PORT)")
-    parser.add_argument("--sender", default=f"terminal-{uuid.uuid4().hex[:8]}")
-    parser.add_argument("--language", help="channel language metadata: zh, en or es")
+    parser.add_argument("--url", default=default_url, help="the gateway (env GATEWAY_URL)")
+    parser.add_argument("--language", help="the chat's language: zh, en or es")
     args = parser.parse_args(argv)
-    endpoint = f"{args.url.rstrip('/')}/webhooks/rest/webhook"
-    metadata = {"language": args.language} if args.language else {}
-    print(f"Chatting as {args.sender} with {endpoint}. /quit to leave.")
-    buttons: list[dict[str, str]] = []
-    with httpx.Client(timeout=30) as client:
+    base = args.url.rstrip("/")
+    with httpx.Client(timeout=60) as client:
+        try:
+            visitor = client.post(f"{base}/webchat/api/visitors", json={}).json()
+        except (httpx.HTTPError, ValueError) as exc:
+            print(f"error: no gateway at {base} ({exc}). Is `make run` up?", file=sys.stderr)
+            return 1
+        headers = {"Authorization": f"Bearer {visitor['token']}"}
+        print(f"Chatting as {visitor['user_id']} through {base}. /quit to leave.")
+        buttons: list[dict[str, str]] = []
+        last = 0
         while True:
+            for message in client.get(
+                f"{base}/webchat/api/messages", params={"after": last}, headers=headers
+            ).json()["messages"]:
+                last = message["id"]
+                if message["author"] != "user":
+                    buttons = []
+                    render(message, buttons)
             try:
                 text = input("you> ")
             except (EOFError, KeyboardInterrupt):
@@ -52,21 +60,28 @@ def main(argv: list[str] | None = None) -> int:
                 return 0
             if text.strip() == "/quit":
                 return 0
+            if not text.strip():
+                continue
+            title = None
             if text.strip().isdigit() and 0 < int(text) <= len(buttons):
-                text = buttons[int(text) - 1]["payload"]
-            body = {"sender": args.sender, "message": text, "metadata": metadata}
+                title, text = buttons[int(text) - 1]["title"], buttons[int(text) - 1]["payload"]
+            body = {"text": text, "language": args.language, "title": title}
             try:
-                response = client.post(endpoint, json=body)
-                response.raise_for_status()
+                response = client.post(f"{base}/webchat/api/messages", json=body, headers=headers)
             except httpx.HTTPError as exc:
                 print(
-                    f"error: the assistant did not answer ({exc}). Is `make run` up? "
-                    "Your message was not sent; type it again to retry.",
+                    f"error: the gateway did not answer ({exc}); type it again to retry.",
                     file=sys.stderr,
                 )
                 continue
+            result = response.json()
+            if response.status_code not in (200, 413):
+                print(f"error: {result.get('detail')}", file=sys.stderr)
+                continue
+            last = max(last, result["message"]["id"])
             buttons = []
-            for message in response.json():
+            for message in result["replies"]:
+                last = max(last, message["id"])
                 render(message, buttons)
 
 

@@ -45,7 +45,7 @@ The assistant is up.
   Web chat:             http://$HOST:$DESK_PORT/chat/
   Agent console:        http://$HOST:$DESK_PORT/console/   (first login: admin@localhost, password in var/initial_agent_password)
   API docs:             http://$HOST:$DESK_PORT/docs       metrics: http://$HOST:$DESK_PORT/metrics
-  Chat in a terminal:   RASA_PORT=$RASA_PORT make chat   (another terminal)
+  Chat in a terminal:   DESK_PORT=$DESK_PORT make chat   (another terminal)
   REST channel:         curl -s -X POST http://$HOST:$RASA_PORT/webhooks/rest/webhook \\
                           -d '{"sender": "me", "message": "USDT没到账", "metadata": {"language": "zh"}}'
   Logs:                 var/log/rasa.log, var/log/actions.log, var/log/gateway.log
