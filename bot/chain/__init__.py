@@ -1,0 +1,121 @@
+"""Look a transaction up on the configured chains: what happened to the user's transfer.
+
+    check = await ChainLookup(ChainSettings()).lookup(tx_hash, chain=None)
+
+Candidate chains follow the hash's format (``0x`` + 64 hex: EVM chains; 64 hex: TRON)
+unless the user named one, and are asked at once. Each call has a short timeout and the
+whole lookup a budget; a node that fails or hangs makes the result ``unavailable``,
+never a guessed status, unless another chain found the transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Protocol
+
+import httpx
+
+from bot.chain._evm import EvmAdapter
+from bot.chain._result import NodeError, Status, TxCheck, units
+from bot.chain._settings import ChainSettings
+from bot.chain._tron import TronAdapter, tron_address
+
+_EVM_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
+_BARE_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+
+
+class InvalidHash(ValueError):
+    """Not a transaction hash any configured chain uses; the message says what is."""
+
+
+class Adapter(Protocol):
+    chain: str
+
+    async def lookup(self, client: httpx.AsyncClient, tx_hash: str) -> TxCheck: ...
+
+
+class ChainLookup:
+    def __init__(self, settings: ChainSettings, client: httpx.AsyncClient | None = None) -> None:
+        self.settings = settings
+        self.adapters: dict[str, Adapter] = {
+            chain: EvmAdapter(
+                chain, url, settings.native.get(chain, "ETH"), settings.tokens.get(chain, {})
+            )
+            for chain, url in settings.evm_endpoints.items()
+        }
+        if settings.tron_endpoint:
+            self.adapters["tron"] = TronAdapter(
+                settings.tron_endpoint, settings.tokens.get("tron", {})
+            )
+        self._client = client or httpx.AsyncClient(timeout=settings.call_timeout_seconds)
+        self._cache: dict[str, tuple[float, TxCheck]] = {}
+
+    def candidates(self, tx_hash: str, chain: str | None = None) -> list[str]:
+        if _EVM_HASH.match(tx_hash):
+            fitting = [c for c in self.adapters if c != "tron"]
+        elif _BARE_HASH.match(tx_hash):
+            fitting = ["tron"] if "tron" in self.adapters else []
+        else:
+            raise InvalidHash(
+                "a transaction hash is 64 hexadecimal characters (0-9, a-f); on Ethereum, "
+                "BNB Chain and Polygon it starts with 0x"
+            )
+        if chain in fitting:
+            return [chain, *(c for c in fitting if c != chain)]  # theirs first, then the rest
+        return fitting
+
+    async def lookup(self, tx_hash: str, chain: str | None = None) -> TxCheck:
+        tx_hash = tx_hash.strip()
+        cached = self._cache.get(tx_hash.lower())
+        if cached and time.monotonic() - cached[0] < self.settings.cache_seconds:
+            return cached[1]
+        chains = self.candidates(tx_hash, chain)
+        if not chains:
+            return TxCheck(
+                chain or "unknown",
+                "unavailable",
+                tx_hash,
+                error="no node is configured for this kind of hash",
+            )
+        tasks = {
+            asyncio.ensure_future(self.adapters[c].lookup(self._client, tx_hash)): c for c in chains
+        }
+        done, pending = await asyncio.wait(tasks, timeout=self.settings.budget_seconds)
+        for task in pending:
+            task.cancel()
+        results: list[TxCheck] = []
+        failures: list[str] = [f"{tasks[t]}: no answer in time" for t in pending]
+        for task in done:
+            error = task.exception()
+            if error is None:
+                results.append(task.result())
+            else:
+                failures.append(f"{tasks[task]}: {error}")
+        found = [r for r in results if r.status != "not_found"]
+        if found:
+            # The chain the user named wins a tie (the same hash on two EVM chains).
+            found.sort(key=lambda r: chains.index(r.chain))
+            result = found[0]
+        elif failures:  # not found where we could look, unknown where we couldn't
+            return TxCheck(chain or chains[0], "unavailable", tx_hash, error="; ".join(failures))
+        else:
+            result = TxCheck(chain or chains[0], "not_found", tx_hash)
+        self._cache[tx_hash.lower()] = (time.monotonic(), result)
+        return result
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+__all__ = [
+    "ChainLookup",
+    "ChainSettings",
+    "InvalidHash",
+    "NodeError",
+    "Status",
+    "TxCheck",
+    "tron_address",
+    "units",
+]

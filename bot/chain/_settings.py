@@ -1,0 +1,32 @@
+"""Chain lookup settings (env prefix ``CHAIN_``). No endpoint is built in: an operator
+names the nodes it trusts (its own, or a provider's)."""
+
+from __future__ import annotations
+
+from pydantic import BaseSettings, PositiveFloat
+
+
+class ChainSettings(BaseSettings):
+    # {"ethereum": "https://…", "bsc": "https://…", "polygon": "https://…"}
+    evm_endpoints: dict[str, str] = {}
+    tron_endpoint: str = ""  # a TRON full node's HTTP API
+    call_timeout_seconds: PositiveFloat = 1.5
+    # The whole lookup, all chains at once; inside WeChat's 5-second reply window.
+    budget_seconds: PositiveFloat = 3.0
+    cache_seconds: PositiveFloat = 60.0
+    native: dict[str, str] = {"ethereum": "ETH", "bsc": "BNB", "polygon": "MATIC", "tron": "TRX"}
+    # Token contracts → symbol and decimals (lower-case hex for EVM, base58 for TRON).
+    tokens: dict[str, dict[str, tuple[str, int]]] = {
+        "ethereum": {
+            "0xdac17f958d2ee523a2206206994597c13d831ec7": ("USDT", 6),
+            "0xa0b86991c6218b36c1d19d4a2e9eb0ce3606eb48": ("USDC", 6),
+        },
+        "bsc": {"0x55d398326f99059ff775485246999027b3197955": ("USDT", 18)},
+        "polygon": {"0xc2132d05d31c914a87c6611c10748aeb04b58e8f": ("USDT", 6)},
+        "tron": {"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("USDT", 6)},
+    }
+
+    class Config:
+        env_prefix = "CHAIN_"
+        env_file = ".env"
+        extra = "ignore"
