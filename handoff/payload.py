@@ -68,6 +68,9 @@ class Details(BaseModel):
     transfer_time: TransferTime | None = None
     counterparty: str | None = None
     description: str | None = None
+    # The transaction as a node reported it: chain, status, block, confirmations, sender,
+    # recipient, token, amount, fee, checked_at (see bot/chain). None when not checked.
+    chain_check: dict[str, Any] | None = None
 
 
 class TranscriptLine(BaseModel):

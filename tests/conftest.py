@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -45,7 +47,17 @@ def kb(built_index: KBSettings) -> Iterator[HybridKnowledgeBase]:
 
 
 @pytest.fixture(scope="session")
-def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+def chain_nodes() -> Iterator[Any]:
+    """Local stand-ins for an Ethereum JSON-RPC node and a TRON full node (tests/test_chain)."""
+    from tests.test_chain import Nodes
+
+    nodes = Nodes()
+    yield nodes
+    nodes.close()
+
+
+@pytest.fixture(scope="session")
+def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Any) -> Iterator[Servers]:
     """Rasa, the action server and the gateway, started once for all e2e tests."""
     if os.environ.get("E2E_RASA_URL"):  # reuse servers started by `make run`
         yield Servers(
@@ -54,5 +66,11 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
             os.environ.get("E2E_GATEWAY_URL", ""),
         )
         return
-    with running_servers(tmp_path_factory.mktemp("e2e"), with_gateway=True) as servers:
+    chains = {
+        "CHAIN_EVM_ENDPOINTS": json.dumps({"ethereum": f"{chain_nodes.url}/evm/ethereum"}),
+        "CHAIN_TRON_ENDPOINT": f"{chain_nodes.url}/tron",
+        "CHAIN_BUDGET_SECONDS": "2",
+        "CHAIN_CALL_TIMEOUT_SECONDS": "1",
+    }
+    with running_servers(tmp_path_factory.mktemp("e2e"), chains, with_gateway=True) as servers:
         yield servers

@@ -8,13 +8,14 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 from eth_abi import encode
 
 from bot.chain import ChainLookup, ChainSettings, InvalidHash, tron_address
+from tests.e2e_support import LocalServer
 
 USDT_ETH = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 ALICE = "0x" + "11" * 20
@@ -235,7 +236,7 @@ class Nodes:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LocalServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -10,7 +10,7 @@ import json
 import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from connectors import RasaClient, telegram
 from connectors.telegram import ConfigurationError, TelegramSettings, command_text, split_text
 from gateway import create_app
+from tests.e2e_support import LocalServer
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway
 
 TOKEN = "123456:TEST-token"
@@ -78,7 +79,7 @@ class BotApi:
                 self.end_headers()
                 self.wfile.write(body)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LocalServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

@@ -15,7 +15,7 @@ import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -32,6 +32,7 @@ from connectors.wechat import ConfigurationError, WeChatSettings, numbered, spli
 from gateway import create_app
 from handoff.db import make_engine, session_factory
 from handoff.models import Conversation, utcnow
+from tests.e2e_support import LocalServer
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway
 
 APP_ID = "wx1234567890abcdef"
@@ -90,7 +91,7 @@ class WeChatApi:
                 self.end_headers()
                 self.wfile.write(raw)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = LocalServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 

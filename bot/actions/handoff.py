@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.chain import check_transaction
 from bot.actions.common import language_of, latest_intent
 from bot.actions.faq import offer_human
 from bot.nlu.vocabulary import CHAIN_NAMES
@@ -107,9 +108,21 @@ class ActionTransferSummary(Action):
             template = urls.get(known_chain or "") or (
                 urls["ethereum"] if tx_hash.startswith("0x") else urls["tron"]
             )
-            dispatcher.utter_message(
-                response="utter_transfer_advice_explorer", explorer_link=template.format(tx=tx_hash)
+            link = template.format(tx=tx_hash)
+            to_address = tracker.get_slot("to_address")
+            checked = await check_transaction(
+                dispatcher,
+                tx_hash,
+                known_chain,
+                None if to_address == UNKNOWN else to_address,
+                link,
             )
+            if checked is None:  # no node configured: the explorer, with what to look for
+                dispatcher.utter_message(
+                    response="utter_transfer_advice_explorer", explorer_link=link
+                )
+            else:
+                return [*checked, *offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)]
         return offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
 
 
@@ -146,6 +159,7 @@ def _details(tracker: Tracker) -> Details:
     }
     return Details(
         **slots,
+        chain_check=tracker.get_slot("tx_check"),
         description=tracker.get_slot("dispute_description"),
         transfer_time=TransferTime(raw=raw_time, parsed=tracker.get_slot("transfer_time_parsed"))
         if raw_time
@@ -168,10 +182,16 @@ def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -
     facts = [
         f"{name}={value if not isinstance(value, TransferTime) else value.raw}"
         for name, value in details
-        if value is not None and name != "description"
+        if value is not None and name not in ("description", "chain_check")
     ]
     if facts:
         parts.append(", ".join(facts))
+    check = details.chain_check
+    if check:
+        seen = f"on-chain: {check.get('status')} on {check.get('chain')}"
+        if check.get("confirmations") is not None:
+            seen += f", {check['confirmations']} confirmations"
+        parts.append(seen)
     if details.description:
         parts.append(f"description: {details.description[:200]}")
     elif last_user_text:

@@ -82,18 +82,7 @@ class ChainLookup:
         tasks = {
             asyncio.ensure_future(self.adapters[c].lookup(self._client, tx_hash)): c for c in chains
         }
-        done, pending = await asyncio.wait(tasks, timeout=self.settings.budget_seconds)
-        for task in pending:
-            task.cancel()
-        results: list[TxCheck] = []
-        failures: list[str] = [f"{tasks[t]}: no answer in time" for t in pending]
-        for task in done:
-            error = task.exception()
-            if error is None:
-                results.append(task.result())
-            else:
-                failures.append(f"{tasks[task]}: {error}")
-        found = [r for r in results if r.status != "not_found"]
+        found, failures = await self._first_found(tasks)
         if found:
             # The chain the user named wins a tie (the same hash on two EVM chains).
             found.sort(key=lambda r: chains.index(r.chain))
@@ -104,6 +93,34 @@ class ChainLookup:
             result = TxCheck(chain or chains[0], "not_found", tx_hash)
         self._cache[tx_hash.lower()] = (time.monotonic(), result)
         return result
+
+    async def _first_found(
+        self, tasks: dict[asyncio.Task[TxCheck], str]
+    ) -> tuple[list[TxCheck], list[str]]:
+        """Stop at the first chain that has the transaction; else wait out the budget."""
+        deadline = time.monotonic() + self.settings.budget_seconds
+        waiting = set(tasks)
+        found: list[TxCheck] = []
+        failures: list[str] = []
+        while waiting and not found:
+            done, waiting = await asyncio.wait(
+                waiting,
+                timeout=max(deadline - time.monotonic(), 0),
+                return_when=asyncio.FIRST_COMPLETED,
+            )
+            if not done:
+                break  # out of budget
+            for task in done:
+                error = task.exception()
+                if error is not None:
+                    failures.append(f"{tasks[task]}: {error}")
+                elif task.result().status != "not_found":
+                    found.append(task.result())
+        for task in waiting:
+            task.cancel()
+            if not found:
+                failures.append(f"{tasks[task]}: no answer in time")
+        return found, failures
 
     async def close(self) -> None:
         await self._client.aclose()

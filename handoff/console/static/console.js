@@ -289,6 +289,17 @@ function renderDetails(s) {
     }
     list.append(el("dt", "", label), dd);
   }
+  const check = details.chain_check;
+  if (check) {
+    const parts = [`${check.status.replace("_", " ")} on ${check.chain}`];
+    if (check.confirmations != null) parts.push(`${check.confirmations} confirmations`);
+    if (check.amount) parts.push(`${check.amount} ${check.token || ""}`.trim());
+    if (check.recipient) parts.push(`to ${check.recipient}`);
+    if (check.fee) parts.push(`fee ${check.fee}`);
+    if (check.error) parts.push(check.error);
+    parts.push(`checked ${localTime(check.checked_at)}`);
+    list.append(el("dt", "", "On-chain"), el("dd", `chain-${check.status}`, parts.join(" · ")));
+  }
   if (!list.children.length) list.append(el("dd", "unknown", "nothing collected"));
   $("csat").textContent = s.csat ? `User rating: ${"★".repeat(s.csat)}${"☆".repeat(5 - s.csat)} (${s.csat}/5)` : "";
   const transcript = $("transcript");
