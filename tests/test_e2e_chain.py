@@ -94,3 +94,10 @@ def test_a_failing_node_is_said_and_never_guessed(live_servers: Servers, chain_n
     assert "查不到链上状态" in reply and "失败" not in reply
     handoff = payloads(live_servers.say("chain-down", "是"))
     assert handoff[0].details.chain_check["status"] == "unavailable"
+
+
+def test_a_hash_pasted_on_its_own_is_looked_up(live_servers: Servers) -> None:
+    reply = text(live_servers.say("chain-paste", "0x" + "a4" * 32, {"language": "en"}))
+    assert "confirmed" in reply and "2 ETH" in reply and "6 confirmations" in reply
+    reply = text(live_servers.say("chain-paste-zh", f"交易哈希 {'b2' * 32}", {"language": "zh"}))
+    assert "等待确认" in reply

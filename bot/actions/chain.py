@@ -11,6 +11,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.chain import ChainLookup, ChainSettings, InvalidHash, TxCheck
 from bot.nlu.vocabulary import CHAIN_NAMES
+from common.settings import service_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,14 @@ def chain_lookup() -> ChainLookup | None:
     if not settings.evm_endpoints and not settings.tron_endpoint:
         return None
     return ChainLookup(settings)
+
+
+def explorer_link(tx_hash: str, chain: str | None) -> str:
+    urls = service_settings().explorer_tx_urls
+    template = urls.get(chain or "") or (
+        urls["ethereum"] if tx_hash.startswith("0x") else urls["tron"]
+    )
+    return template.format(tx=tx_hash)
 
 
 def _short(address: str | None) -> str:

@@ -7,7 +7,9 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.chain import chain_lookup, check_transaction, explorer_link
 from bot.actions.common import knowledge_base, language_of, latest_intent, latest_text
+from bot.nlu.vocabulary import CHAIN_NAMES
 from common.settings import kb_settings
 from handoff.payload import HandoffReason
 
@@ -24,6 +26,44 @@ def offer_human(dispatcher: CollectingDispatcher, reason: HandoffReason) -> list
     return [SlotSet("pending_question", "offer_human"), SlotSet("handoff_reason", reason.value)]
 
 
+async def check_pasted_hash(
+    dispatcher: CollectingDispatcher, tracker: Tracker
+) -> list[EventType] | None:
+    """A tx hash sent outside the missing-transfer form: look it up (None: not one)."""
+    pasted = next(
+        (
+            str(e["value"])
+            for e in tracker.latest_message.get("entities", [])
+            if e.get("entity") == "tx_hash"
+        ),
+        None,
+    )
+    if not pasted or chain_lookup() is None:
+        return None
+    chain = tracker.get_slot("chain")
+    chain = chain if chain in CHAIN_NAMES else None
+    checked = await check_transaction(dispatcher, pasted, chain, None, explorer_link(pasted, chain))
+    if checked is None:
+        return None
+    return [SlotSet("tx_hash", pasted), SlotSet("failed_turns", 0), *checked]
+
+
+class ActionOutOfScope(Action):
+    """Out of scope, unless the message is a bare tx hash (the NLU can't tell those)."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        checked = await check_pasted_hash(dispatcher, tracker)
+        if checked is not None:
+            return checked
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
 class ActionAnswerFaq(Action):
     """Search the KB; a confident hit is answered, a miss counts toward a human."""
 
@@ -37,6 +77,9 @@ class ActionAnswerFaq(Action):
         if not text.strip():
             dispatcher.utter_message(response="utter_empty_message")
             return []
+        checked = await check_pasted_hash(dispatcher, tracker)
+        if checked is not None:
+            return checked
         kb = knowledge_base()
         hits = kb.search(text, k=3)
         language = language_of(tracker)

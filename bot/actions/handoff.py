@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.chain import check_transaction
+from bot.actions.chain import check_transaction, explorer_link
 from bot.actions.common import language_of, latest_intent
 from bot.actions.faq import offer_human
 from bot.nlu.vocabulary import CHAIN_NAMES
@@ -104,11 +104,7 @@ class ActionTransferSummary(Action):
         elif tx_hash in (None, UNKNOWN):
             dispatcher.utter_message(response="utter_transfer_advice_no_hash")
         else:
-            urls = service_settings().explorer_tx_urls
-            template = urls.get(known_chain or "") or (
-                urls["ethereum"] if tx_hash.startswith("0x") else urls["tron"]
-            )
-            link = template.format(tx=tx_hash)
+            link = explorer_link(tx_hash, known_chain)
             to_address = tracker.get_slot("to_address")
             checked = await check_transaction(
                 dispatcher,
