@@ -75,9 +75,12 @@ def create_app(
         try:
             yield
         finally:
+            # Say so first: a library may swallow one cancellation (PTB turns it into a
+            # NetworkError mid-request), and a loop that checks the flag still stops.
+            app.state.stopping = True
             for task in tasks:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.wait(tasks, timeout=10)
             await rasa.close()
             engine.dispose()
 
@@ -89,6 +92,7 @@ def create_app(
     )
     app.state.desk = desk
     app.state.router = Router(desk, rasa)
+    app.state.stopping = False
     app.state.visitor_tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
 
     @app.exception_handler(RequestValidationError)
@@ -137,7 +141,7 @@ def default_channels() -> list[Channel]:
 
 async def _forever(run: Callable[[], Awaitable[None]]) -> None:
     """Run a channel's background loop; restart it after a crash instead of going deaf."""
-    while True:
+    while True:  # cancelled by the lifespan
         try:
             await run()
             return

@@ -53,7 +53,7 @@ async def poll(app: Any, connector: TelegramConnector, settings: TelegramSetting
     await connector.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
     offset: int | None = None
     delay = 1.0
-    while True:
+    while not app.state.stopping:
         try:
             updates = await connector.bot.get_updates(
                 offset=offset, timeout=settings.poll_timeout_seconds
