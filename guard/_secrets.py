@@ -3,8 +3,8 @@
 Word lists are BIP39's official ones, shipped by the ``mnemonic`` package. A complete
 phrase must pass its checksum; a damaged one is still caught when a 12-word window
 holds 10 or more list words. A 64-hex string is a key unless its context says it is a
-transaction hash ("tx", "hash", "交易哈希", an explorer link, or the bot just asked
-for a hash).
+transaction hash ("tx", "hash", "交易哈希", an explorer link, or the conversation is
+about a transfer); ``0x`` + 64 hex is a hash unless the words call it a key.
 """
 
 from __future__ import annotations
@@ -205,7 +205,11 @@ def _keys(text: str, hash_expected: Expectation) -> list[Finding]:
         in_link = bool(re.search(r"https?://\S*$", before))
         said_key = bool(_KEY_CONTEXT.search(before))
         said_hash = bool(_HASH_CONTEXT.search(before) or _HASH_CONTEXT.search(after))
-        if said_key or not (in_link or said_hash or _expected(hash_expected)):
+        # EVM transaction hashes are always written with 0x, and wallets export raw
+        # keys without it; so 0x + 64 hex is a key only when the words say so. A bare
+        # 64-hex string (a TRON hash looks the same as a key) needs context to pass.
+        prefixed = match.group(1) is not None
+        if said_key or not (prefixed or in_link or said_hash or _expected(hash_expected)):
             findings.append(Finding(PRIVATE_KEY, match.start(), match.end()))
     for match in _WIF.finditer(text):
         try:

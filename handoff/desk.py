@@ -32,6 +32,12 @@ from handoff.payload import HandoffPayload
 log = logging.getLogger(__name__)
 
 
+_TRANSFER_TALK = re.compile(
+    r"hash|txid|哈希|交易|转账|到账|transfer|transacci[oó]n|transferencia|network|网络|\bred\b",
+    re.IGNORECASE,
+)
+
+
 class Forbidden(PermissionError):
     """The agent may not do this to this session (HTTP 403)."""
 
@@ -262,11 +268,11 @@ class Desk:
     # --- the guard's consequences ------------------------------------------------
 
     def asked_for_hash(self, conversation_id: str) -> bool:
-        """Whether the bot's last message asked for a transaction hash (a bare 64-hex reply
-        to it is a hash, not a private key)."""
+        """Whether the conversation is about a transfer just now (the bot's last message
+        asked for a hash, or about the transfer): a bare 64-hex reply is then a hash."""
         with self.sessions() as db:
             text = queue.last_outbound_text(db, conversation_id)
-        return bool(re.search(r"hash|txid|哈希|交易号|transacción", text or "", re.IGNORECASE))
+        return bool(_TRANSFER_TALK.search(text or ""))
 
     def tag(self, conversation_id: str, tag: str) -> None:
         with self.sessions.begin() as db:

@@ -74,6 +74,7 @@ HASH_FRAMES = [
     ("https://tronscan.org/#/transaction/{h}", False),
     ("{h}", True),  # a bare hash, right after the bot asked for one
     ("0x{h}", True),
+    ("0x{h}", False),  # an EVM hash out of the blue: 0x means hash unless called a key
 ]
 ADDRESS_FRAMES = [
     "send to {a}",

@@ -134,6 +134,8 @@ def test_a_tx_hash_after_the_bot_asked_for_one_is_not_a_key(desk_gateway: Gatewa
         other = desk_gateway.visitor()
         desk_gateway.say(other, "hello", language="en")
         assert desk_gateway.say(other, tx).json()["message"]["text"] == "[redacted: private key]"
+        # 0x + 64 hex is how EVM hashes are written; wallets export keys without the 0x.
+        assert desk_gateway.say(other, "0x" + tx).json()["message"]["text"] == "0x" + tx
 
 
 def test_scam_reports_get_the_warning_and_a_tag(desk_gateway: Gateway) -> None:
