@@ -376,3 +376,11 @@ def test_configuration_is_all_or_nothing(tmp_path: Path) -> None:
     off = create_app(ALWAYS, url, channels=[lambda app, desk: wechat.mount(app, desk, none)])
     with TestClient(off) as client:
         assert client.get("/wechat").status_code == 404
+
+
+def test_errors_never_show_the_app_secret_or_token() -> None:
+    from connectors.wechat._client import scrub
+
+    error = "HTTPSConnectionPool: /cgi-bin/token?grant_type=x&appid=wx1&secret=s3cr3t failed"
+    assert "s3cr3t" not in scrub(error) and "wx1" not in scrub(error)
+    assert "TOKEN1" not in scrub("/cgi-bin/message/custom/send?access_token=TOKEN1 refused")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from datetime import timedelta
 from typing import Any
 
@@ -28,6 +29,13 @@ OUT_OF_WINDOW = {45015, 45047}
 TRANSIENT = {-1, 45009, 45011}
 UNREACHABLE = "the user can't be reached on WeChat until they write again"
 REFRESH_EARLY = timedelta(minutes=5)  # tokens last 2 h; refresh before, never after
+# requests' errors quote the URL, and WeChat's URLs carry the app secret or the token.
+_CREDENTIALS = re.compile(r"(access_token|secret|appid)=[^&\s'\"]+", re.IGNORECASE)
+
+
+def scrub(error: object) -> str:
+    """An error as text agents and logs may see: credentials in URLs masked."""
+    return _CREDENTIALS.sub(r"\1=***", str(error))
 
 
 class DatabaseStorage(SessionStorage):
@@ -85,8 +93,8 @@ async def send_text(client: Client, settings: WeChatSettings, openid: str, text:
         except Exception as exc:  # network trouble
             error = exc
         if attempt == settings.send_retries:
-            raise DeliveryFailed(f"WeChat unreachable after {attempt} tries: {error}")
-        log.warning("WeChat send failed (try %d): %s", attempt, error)
+            raise DeliveryFailed(f"WeChat unreachable after {attempt} tries: {scrub(error)}")
+        log.warning("WeChat send failed (try %d): %s", attempt, scrub(error))
         await asyncio.sleep(delay)
         delay *= 2
 
