@@ -25,3 +25,19 @@ CLAIM_SECONDS = Histogram(
 )
 SLA_BREACHES = Counter("support_sla_breaches_total", "Sessions that went past their SLA")
 CSAT = Counter("support_csat_total", "Satisfaction ratings received", ["score"])
+JOB_RUNS = Counter(
+    "support_job_runs_total",
+    "Periodic jobs run by this process, by job and result",
+    ["job", "result"],
+)
+RETRIES = Counter(
+    "support_retries_total",
+    "Work done again after a failure: a Rasa call sent to another server, a turn "
+    "recovered from a dead process, a failed delivery sent again",
+    ["what"],
+)
+FANOUT = Counter(
+    "support_fanout_events_total",
+    "Console and chat events exchanged with other processes over Redis",
+    ["direction"],
+)

@@ -124,14 +124,44 @@ class DeskSettings(BaseSettings):
     secret: str = ""
     host: str = "127.0.0.1"
     port: PositiveInt = 8000
+    # One Rasa server, or several separated by commas: a conversation keeps to one
+    # (by hash) and moves to the next only when its server can't be reached.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 15.0
     sweep_seconds: PositiveInt = 30
+    # Redis for console and chat events between gateway processes (the production
+    # profile); empty means one process, events stay in memory.
+    redis_url: str = ""  # read from REDIS_URL (no prefix): see Config
+    # A user message still without a finished turn after this long was being handled
+    # by a process that died; another process's job finishes it.
+    turn_stale_seconds: PositiveInt = 45
+    # Agents are reminded once of a ticket this many hours before it is due.
+    reminder_hours: PositiveInt = 4
+    # A delivery the platform refused with a transient error is retried this often.
+    delivery_retries: PositiveInt = 3
 
     class Config:
         env_prefix = "DESK_"
         env_file = ".env"
         extra = "ignore"
+        fields = {"redis_url": {"env": "REDIS_URL"}}  # noqa: RUF012  (pydantic 1 reads it)
+
+    @validator("rasa_url")
+    def _rasa_urls(cls, value: str) -> str:
+        urls = [u.strip().rstrip("/") for u in value.split(",") if u.strip()]
+        if not urls or not all(u.startswith(("http://", "https://")) for u in urls):
+            raise ValueError("give one or more http(s) URLs separated by commas")
+        return ",".join(urls)
+
+    @validator("redis_url")
+    def _redis(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("REDIS_URL looks like redis://host:6379/0")
+        return value
+
+    @property
+    def rasa_urls(self) -> list[str]:
+        return self.rasa_url.split(",")
 
     @validator("agent_hours")
     def _hours(cls, value: str) -> str:

@@ -31,6 +31,8 @@ class InboundMessage:
     language: str | None = None  # the channel's hint (locale), if any
     title: str | None = None  # what a pressed button showed; `text` is then its payload
     platform_id: str | None = None  # for deduplication (update_id, MsgId)
+    # A client's own id for the message (web chat): a retry of it is stored once.
+    client_id: str | None = None
     attachment: Attachment | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)

@@ -1,12 +1,31 @@
-"""Rasa's REST channel as a client, with a short timeout and one clear failure type."""
+"""Rasa's REST channel as a client, with a short timeout and one clear failure type.
+
+With several Rasa servers (the production profile: a shared tracker store and
+Redis lock store), each conversation goes to one of them by hash and moves to the
+next only when that server can't be reached or the connection breaks before an
+answer. A timeout is not retried: the server may still be working on the turn, and
+a second server would answer the same message twice.
+"""
 
 from __future__ import annotations
 
+import logging
+import time
+import zlib
 from typing import Any
 
 import httpx
 
+from common.metrics import RETRIES
 from connectors._message import InboundMessage, OutboundMessage
+
+log = logging.getLogger(__name__)
+
+# The request never got an answer from a live server: safe to send elsewhere.
+# (A killed server resets the connection; that turn either never ran or its tracker
+# was never saved, since Rasa saves at the end of the turn.)
+_GONE = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+SKIP_SECONDS = 5.0  # after a server is found gone, others are asked first for this long
 
 
 class RasaUnavailable(RuntimeError):
@@ -16,12 +35,14 @@ class RasaUnavailable(RuntimeError):
 class RasaClient:
     def __init__(
         self,
-        url: str,
+        url: str | list[str],
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         actions_url: str | None = None,
     ) -> None:
-        self._endpoint = f"{url.rstrip('/')}/webhooks/rest/webhook"
+        urls = url.split(",") if isinstance(url, str) else url
+        self._endpoints = [f"{u.strip().rstrip('/')}/webhooks/rest/webhook" for u in urls]
+        self._gone_until: dict[str, float] = {}
         self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
         self._client = client or httpx.AsyncClient(timeout=timeout)
 
@@ -45,15 +66,33 @@ class RasaClient:
                 **({"language": message.language} if message.language else {}),
             },
         }
-        try:
-            response = await self._client.post(self._endpoint, json=body)
-            response.raise_for_status()
-            replies = response.json()
-        except (httpx.HTTPError, ValueError) as exc:
-            raise RasaUnavailable(f"Rasa did not answer: {exc!r}") from exc
+        replies = await self._post(message.conversation_id, body)
         if not isinstance(replies, list):
             raise RasaUnavailable(f"Rasa answered with {type(replies).__name__}, not a list")
         return [OutboundMessage.from_rasa(r) for r in replies if isinstance(r, dict)]
+
+    async def _post(self, conversation_id: str, body: dict[str, Any]) -> Any:
+        count = len(self._endpoints)
+        first = zlib.crc32(conversation_id.encode()) % count
+        ring = [self._endpoints[(first + n) % count] for n in range(count)]
+        now = time.monotonic()
+        # Servers recently found gone go last, so each message doesn't wait on them.
+        ring.sort(key=lambda endpoint: self._gone_until.get(endpoint, 0.0) > now)
+        for attempt, endpoint in enumerate(ring):
+            try:
+                response = await self._client.post(endpoint, json=body)
+                response.raise_for_status()
+                self._gone_until.pop(endpoint, None)
+                return response.json()
+            except _GONE as exc:
+                self._gone_until[endpoint] = time.monotonic() + SKIP_SECONDS
+                if attempt == count - 1:
+                    raise RasaUnavailable(f"no Rasa server answered: {exc!r}") from exc
+                RETRIES.labels("rasa_other_server").inc()
+                log.warning("Rasa at %s is gone (%r); trying the next server", endpoint, exc)
+            except (httpx.HTTPError, ValueError) as exc:
+                raise RasaUnavailable(f"Rasa did not answer: {exc!r}") from exc
+        raise AssertionError("unreachable")
 
     async def close(self) -> None:
         await self._client.aclose()

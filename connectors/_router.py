@@ -7,18 +7,24 @@
 4. Otherwise Rasa answers; a handoff payload in its replies opens a session.
 5. If Rasa or its action server is down, the user is told so in their language
    and the conversation goes to a human (or becomes a ticket).
+
+A stored message stays *pending* until its turn is done. If the process dies in
+between, :meth:`Router.recover` (a job, in whichever process takes it) runs the
+turn again, so a killed gateway loses no answer.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
-from common.metrics import BOT_TURNS
+from common.metrics import BOT_TURNS, RETRIES
 from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
 from connectors._rasa import RasaClient, RasaUnavailable
 from guard import Verdict
@@ -26,7 +32,7 @@ from handoff import texts
 from handoff.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 
 if TYPE_CHECKING:  # the desk imports the connector interface: no import cycle at run time
-    from handoff.desk import Desk
+    from handoff.desk import Desk, Inbound
     from handoff.models import Message
 
 log = logging.getLogger(__name__)
@@ -53,6 +59,7 @@ class Turn:
 
     message: Message
     replies: list[OutboundMessage] = field(default_factory=list)
+    duplicate: bool = False  # a retry of a message already stored; nothing was done
 
 
 class Router:
@@ -64,13 +71,18 @@ class Router:
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Route one inbound message; returns it as stored and what was sent back."""
-        lock = self._locks[message.conversation_id]
+        async with self._turn(message.conversation_id):
+            return await self._handle(message)
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, conversation_id: str) -> AsyncIterator[None]:
+        lock = self._locks[conversation_id]
         try:
             async with lock:
-                return await self._handle(message)
+                yield
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(message.conversation_id, None)
+                self._locks.pop(conversation_id, None)
 
     async def _handle(self, message: InboundMessage) -> Turn:
         # The guard first: past this line the original text exists nowhere, only the
@@ -85,11 +97,45 @@ class Router:
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
         attachment = asdict(message.attachment) if message.attachment else None
+        dedup = f"{message.user_id}:{message.client_id}" if message.client_id else None
         stored = self.desk.store_user_message(
-            message.conversation_id, message.channel, language, shown, attachment, guarded=True
+            message.conversation_id,
+            message.channel,
+            language,
+            shown,
+            attachment,
+            guarded=True,
+            dedup_key=dedup,
+            pending=True,
         )
-        turn = Turn(stored.message)
+        if stored.duplicate:
+            return Turn(stored.message, duplicate=True)
         self.desk.guard.remember_message(conversation, stored.message.id)
+        turn = await self._route(message, language, stored, verdict)
+        self.desk.finish(stored.message.id)
+        return turn
+
+    async def recover(self) -> int:
+        """Finish the turns of messages a dead process stored but never answered."""
+        recovered = 0
+        for stored in await asyncio.to_thread(self.desk.take_stale_turns):
+            conversation = stored.message.conversation_id
+            channel, _, user_id = conversation.partition(":")
+            hint = await asyncio.to_thread(self.desk.language_of, conversation)
+            language = normalise_language(hint) or DEFAULT_LANGUAGE
+            message = InboundMessage(channel, user_id, stored.message.text, language=language)
+            log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
+            RETRIES.labels("turn_recovered").inc()
+            async with self._turn(conversation):
+                await self._route(message, language, stored, Verdict(message.text))
+            recovered += 1
+        return recovered
+
+    async def _route(
+        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+    ) -> Turn:
+        conversation = message.conversation_id
+        turn = Turn(stored.message)
         if stored.undelivered:  # the user can be reached again: kept replies go first
             await self.desk.redeliver(message.conversation_id)
         if verdict.leaked:

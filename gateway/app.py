@@ -1,4 +1,9 @@
-"""Compose the gateway: web chat, agent API and console, metrics, and the periodic sweep."""
+"""Compose the gateway: web chat, agent API and console, metrics, and the periodic jobs.
+
+Any number of gateway processes may run over one PostgreSQL database: state lives
+there, events cross between processes over Redis (``REDIS_URL``), and each periodic
+job runs once per period in whichever process takes its lease (``handoff.jobs``).
+"""
 
 from __future__ import annotations
 
@@ -23,6 +28,8 @@ from handoff.api import api as agent_api
 from handoff.db import make_engine, migrate, session_factory
 from handoff.desk import Desk
 from handoff.events import EventHub
+from handoff.fanout import RedisFanout
+from handoff.jobs import Scheduler
 
 log = logging.getLogger(__name__)
 
@@ -63,14 +70,23 @@ def create_app(
         service_settings(),
     )
     rasa = rasa or RasaClient(
-        settings.rasa_url, timeout=settings.rasa_timeout_seconds, actions_url=actions_url
+        settings.rasa_urls, timeout=settings.rasa_timeout_seconds, actions_url=actions_url
     )
+    router = Router(desk, rasa)
+    fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None
+    jobs = Scheduler(sessions)
+    jobs.every("sla", settings.sweep_seconds, desk.sweep)
+    jobs.every("ticket_reminders", 60, desk.remind)
+    jobs.every("unfinished_turns", 10, router.recover)
+    jobs.every("delivery_retries", 60, desk.retry_failed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
         QUEUE.sessions = sessions
-        tasks = [asyncio.ensure_future(_sweep(desk, settings.sweep_seconds))]
+        tasks = [asyncio.ensure_future(_forever(jobs.forever))]
+        if fanout is not None:
+            tasks.append(asyncio.ensure_future(_forever(fanout.run)))
         tasks += [asyncio.ensure_future(_forever(run)) for run in runners]
         try:
             yield
@@ -91,7 +107,9 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.desk = desk
-    app.state.router = Router(desk, rasa)
+    app.state.router = router
+    app.state.jobs = jobs
+    app.state.fanout = fanout
     app.state.stopping = False
     app.state.visitor_tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
 
@@ -125,9 +143,13 @@ def create_app(
 
     @app.get("/health", tags=["operations"])
     def health() -> dict[str, Any]:
+        """For load balancers: 200 while the database answers. ``fanout`` is ``"off"``
+        (one process), ``"ok"`` or ``"down"`` (Redis lost: consoles on other
+        processes see this one's events only after it returns)."""
         with sessions() as db:
             db.execute(text("SELECT 1"))
-        return {"status": "ok"}
+        state = "off" if fanout is None else "ok" if fanout.ready.is_set() else "down"
+        return {"status": "ok", "fanout": state}
 
     return app
 
@@ -150,12 +172,3 @@ async def _forever(run: Callable[[], Awaitable[None]]) -> None:
         except Exception:
             log.exception("a channel's background loop crashed; restarting in 5 s")
             await asyncio.sleep(5)
-
-
-async def _sweep(desk: Desk, every: int) -> None:
-    while True:
-        try:
-            await desk.sweep()
-        except Exception:
-            log.exception("desk sweep failed; retrying in %ss", every)
-        await asyncio.sleep(every)

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.metrics import CLAIM_SECONDS, CSAT, HANDOFFS, MESSAGES, SLA_BREACHES
+from common.metrics import CLAIM_SECONDS, CSAT, HANDOFFS, MESSAGES, RETRIES, SLA_BREACHES
 from common.settings import DeskSettings, ServiceSettings
 from connectors._base import Connector, DeliveryFailed, Undeliverable
 from connectors._message import OutboundMessage
@@ -54,6 +54,18 @@ class Inbound:
     held: int | None  # the session whose agent it is for: the bot stays silent
     rating_open: int | None  # the resolved session still waiting for a 1-5 rating
     undelivered: bool = False  # replies kept because the user couldn't be reached
+    duplicate: bool = False  # the client sent it before: *message* is the first copy
+
+
+@dataclass(frozen=True)
+class _Situation:
+    inbound: Inbound
+    held_or_active: int | None  # the unresolved session whose console shows the message
+
+
+def _conversation_of(db: Session, message_id: int) -> str | None:
+    message = db.get(Message, message_id)
+    return str(message.conversation_id) if message is not None else None
 
 
 def user_of(conversation_id: str) -> tuple[str, str]:
@@ -114,36 +126,73 @@ class Desk:
         text: str,
         attachment: dict[str, str] | None = None,
         guarded: bool = False,
+        dedup_key: str | None = None,
+        pending: bool = False,
     ) -> Inbound:
         """Persist what the user wrote, and say who should answer it (one transaction).
 
         The router passes text the guard has already seen (*guarded*); anything else
-        is scrubbed here, so no path stores a secret.
+        is scrubbed here, so no path stores a secret. With *dedup_key* (a client's
+        message id) a second delivery, from any process, stores nothing and gets the
+        first copy back. *pending* marks a turn that :meth:`finish` closes.
         """
         text = text if guarded else self.guard.scrub(text)
         now = self.clock()
-        since = now - timedelta(minutes=self.settings.csat_minutes)
         with self.sessions.begin() as db:
             queue.ensure_conversation(db, conversation_id, channel, language)
-            message = queue.add_message(db, conversation_id, "user", text, attachment=attachment)
+            if dedup_key is not None and not queue.first_delivery(db, channel, dedup_key):
+                first = queue.delivered_message(db, channel, dedup_key)
+                if first is not None:
+                    return Inbound(first, None, None, duplicate=True)
+            message = queue.add_message(
+                db, conversation_id, "user", text, attachment=attachment, pending=pending
+            )
+            if dedup_key is not None:
+                queue.link_delivery(db, channel, dedup_key, message.id)
             conversation = db.get(Conversation, conversation_id)
             if conversation is not None:
                 conversation.last_inbound_at, conversation.sent_since_inbound = now, 0
             waiting = queue.has_undelivered(db, conversation_id)
-            # One lookup: an unresolved session is always the conversation's latest.
-            latest = queue.latest_session(db, conversation_id)
-            active = latest if latest is not None and latest.state != "resolved" else None
-            held = None
-            if active is not None and (active.kind == "chat" or active.state == "assigned"):
-                held = int(active.id)
-            rating_open = None
-            if active is None and latest is not None and queue.rating_pending(latest, since):
-                rating_open = latest
-            event = self._message_event(db, message, active.id if active else None)
+            inbound = self._situation(db, message, now, waiting)
+            event = self._message_event(db, message, inbound.held_or_active)
         MESSAGES.labels(channel, "in").inc()
         if event:
             self.hub.publish(DESK, event)
-        return Inbound(message, held, rating_open.id if rating_open is not None else None, waiting)
+        return inbound.inbound
+
+    def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
+        # One lookup: an unresolved session is always the conversation's latest.
+        latest = queue.latest_session(db, message.conversation_id)
+        active = latest if latest is not None and latest.state != "resolved" else None
+        held = None
+        if active is not None and (active.kind == "chat" or active.state == "assigned"):
+            held = int(active.id)
+        rating_open = None
+        since = now - timedelta(minutes=self.settings.csat_minutes)
+        if active is None and latest is not None and queue.rating_pending(latest, since):
+            rating_open = int(latest.id)
+        inbound = Inbound(message, held, rating_open, waiting)
+        return _Situation(inbound, int(active.id) if active is not None else None)
+
+    def language_of(self, conversation_id: str) -> str | None:
+        with self.sessions() as db:
+            conversation = db.get(Conversation, conversation_id)
+            return str(conversation.language) if conversation and conversation.language else None
+
+    def finish(self, message_id: int) -> None:
+        """The turn for this user message is done (see ``Message.pending``)."""
+        with self.sessions.begin() as db:
+            queue.finish_turn(db, message_id)
+
+    def take_stale_turns(self) -> list[Inbound]:
+        """Claim turns a dead process left unfinished; each is claimed by one process."""
+        before = self.clock() - timedelta(seconds=self.settings.turn_stale_seconds)
+        taken = []
+        with self.sessions.begin() as db:
+            for message in queue.stale_turns(db, before):
+                if queue.finish_turn(db, message.id):  # the claim: one process wins it
+                    taken.append(self._situation(db, message, self.clock(), False).inbound)
+        return taken
 
     async def deliver(
         self,
@@ -214,20 +263,54 @@ class Desk:
     async def redeliver(self, conversation_id: str) -> None:
         """The user wrote again: send what was kept because they couldn't be reached."""
         with self.sessions() as db:
-            kept = queue.undelivered(db, conversation_id)
-            replies = [
-                OutboundMessage(
+            kept = [m.id for m in queue.undelivered(db, conversation_id)]
+        await self._resend(conversation_id, kept, "undelivered")
+
+    async def retry_failed(self) -> int:
+        """A job: send again what a platform refused with a transient error (last 24 h)."""
+        since = self.clock() - timedelta(hours=24)
+        with self.sessions() as db:
+            failed = [
+                (m, c)
+                for m in queue.failed_deliveries(db, since, self.settings.delivery_retries)
+                if (c := _conversation_of(db, m)) is not None
+            ]
+        sent = 0
+        for message_id, conversation_id in failed:
+            sent += await self._resend(conversation_id, [message_id], "failed")
+        return sent
+
+    async def _resend(self, conversation_id: str, ids: list[int], status: str) -> int:
+        sent = 0
+        for message_id in ids:
+            with self.sessions.begin() as db:
+                if not queue.claim_resend(db, message_id, status):
+                    continue  # another process is sending it
+                m = db.get(Message, message_id)
+                if m is None:
+                    continue
+                reply = OutboundMessage(
                     text=m.text,
                     buttons=tuple((b["title"], b["payload"]) for b in m.buttons or []),
                     id=m.id,
                     author=m.author,
                     created_at=m.created_at,
                 )
-                for m in kept
-            ]
-        for reply in replies:
+            RETRIES.labels(f"delivery_{status}").inc()
             if await self._send(conversation_id, reply):
                 self._delivery(conversation_id, reply, None)
+                sent += 1
+        return sent
+
+    async def remind(self) -> int:
+        """A job: tell the consoles, once, about tickets due within ``reminder_hours``."""
+        now = self.clock()
+        before = now + timedelta(hours=self.settings.reminder_hours)
+        with self.sessions.begin() as db:
+            summaries = [self.summary(db, s) for s in queue.due_soon(db, before, now)]
+        for summary in summaries:
+            self.hub.publish(DESK, {"type": "reminder", "session": summary})
+        return len(summaries)
 
     def _message_event(
         self, db: Session, message: Message, session_id: int | None

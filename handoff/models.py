@@ -89,12 +89,20 @@ class Message(Base):  # type: ignore[valid-type,misc]
     delivery_error = Column(Text, nullable=True)
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    # A user message whose turn has not finished. Set in the transaction that stores
+    # it, cleared when the turn is done: a gateway killed mid-turn leaves it set,
+    # and another process's recovery job finishes the turn.
+    pending = Column(Boolean, nullable=False, default=False)
+    # How often a "failed" delivery has been retried by the retry job.
+    attempts = Column(Integer, nullable=False, default=0)
 
     __table_args__ = (
         CheckConstraint("author IN ('user', 'bot', 'agent', 'system')", name="author"),
         CheckConstraint("kind IN ('message', 'note')", name="kind"),
         Index("ix_handoff_messages_conversation", "conversation_id", "id"),
         Index("ix_handoff_messages_delivery", "conversation_id", "delivery"),
+        Index("ix_handoff_messages_pending", "pending", "created_at"),
+        Index("ix_handoff_messages_failed", "delivery", "created_at"),
     )
 
 
@@ -125,6 +133,7 @@ class HandoffSession(Base):  # type: ignore[valid-type,misc]
     breached_at = Column(DateTime(timezone=True), nullable=True)  # first seen past due_at
     csat_status = Column(String(10), nullable=True)  # asked | answered | skipped
     csat_asked_at = Column(DateTime(timezone=True), nullable=True)
+    reminded_at = Column(DateTime(timezone=True), nullable=True)  # the due-soon reminder
 
     __table_args__ = (
         CheckConstraint("state IN ('queued', 'assigned', 'resolved', 'reopened')", name="state"),
@@ -152,13 +161,29 @@ class Csat(Base):  # type: ignore[valid-type,misc]
 
 
 class Delivery(Base):  # type: ignore[valid-type,misc]
-    """One row per platform delivery id (Telegram update_id, WeChat MsgId): a retry is a no-op."""
+    """One row per delivery id (Telegram update_id, WeChat MsgId, a web chat client id).
+
+    A retry, in any process, finds the row and is a no-op; ``message_id`` is what
+    the first delivery stored, so a client's retry can be answered with it.
+    """
 
     __tablename__ = "handoff_deliveries"
 
     channel = Column(String(20), primary_key=True)
     key = Column(String(200), primary_key=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    message_id = Column(Integer, nullable=True)
+
+
+class Lease(Base):  # type: ignore[valid-type,misc]
+    """A named job or role, held by one process until ``expires_at`` (see handoff.jobs)."""
+
+    __tablename__ = "handoff_leases"
+
+    name = Column(String(100), primary_key=True)
+    holder = Column(String(100), nullable=False)
+    expires_at = Column(DateTime(timezone=True), nullable=False)
+    runs = Column(Integer, nullable=False, default=0)
 
 
 class CachedValue(Base):  # type: ignore[valid-type,misc]

@@ -402,6 +402,7 @@ def add_message(
     agent_id: int | None = None,
     buttons: list[dict[str, str]] | None = None,
     attachment: dict[str, str] | None = None,
+    pending: bool = False,
 ) -> Message:
     if db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -413,6 +414,7 @@ def add_message(
         agent_id=agent_id,
         buttons=buttons or None,
         attachment=attachment,
+        pending=pending,
     )
     db.add(message)
     db.flush()
@@ -439,6 +441,91 @@ def first_delivery(db: Session, channel: str, key: str) -> bool:
     except IntegrityError:
         return False
     return True
+
+
+def delivered_message(db: Session, channel: str, key: str) -> Message | None:
+    """The message the first delivery of *key* stored, if it stored one."""
+    row = db.get(Delivery, (channel, key[:200]))
+    return db.get(Message, row.message_id) if row is not None and row.message_id else None
+
+
+def link_delivery(db: Session, channel: str, key: str, message_id: int) -> None:
+    row = db.get(Delivery, (channel, key[:200]))
+    if row is not None:
+        row.message_id = message_id
+        db.flush()
+
+
+def finish_turn(db: Session, message_id: int) -> bool:
+    """Clear *message_id*'s pending flag; True only for the call that cleared it."""
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.pending)
+        .values(pending=False)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def stale_turns(db: Session, before: datetime, limit: int = 100) -> list[Message]:
+    rows = db.execute(
+        select(Message)
+        .where(Message.pending, Message.created_at < before)
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+def claim_resend(db: Session, message_id: int, status: str) -> bool:
+    """Take a kept or failed reply for sending again; one process wins each."""
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.delivery == status)
+        .values(delivery="sending", attempts=Message.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def failed_deliveries(db: Session, since: datetime, attempts: int, limit: int = 100) -> list[int]:
+    rows = db.execute(
+        select(Message.id)
+        .where(
+            Message.delivery == "failed",
+            Message.created_at >= since,
+            Message.attempts < attempts,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+def due_soon(db: Session, before: datetime, now: datetime) -> list[HandoffSession]:
+    """Open tickets due before *before* whose agents haven't been reminded; marks them."""
+    candidates = db.execute(
+        select(HandoffSession.id).where(
+            HandoffSession.kind == "ticket",
+            HandoffSession.state != "resolved",
+            HandoffSession.due_at.is_not(None),
+            HandoffSession.due_at < before,
+            HandoffSession.reminded_at.is_(None),
+        )
+    ).scalars()
+    marked = []
+    for session_id in list(candidates):
+        result = db.execute(
+            update(HandoffSession)
+            .where(HandoffSession.id == session_id, HandoffSession.reminded_at.is_(None))
+            .values(reminded_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            session = db.get(HandoffSession, session_id)
+            if session is not None:
+                marked.append(session)
+    return marked
 
 
 def mark_delivery(db: Session, message_id: int, status: str | None, error: str = "") -> None:
@@ -477,9 +564,16 @@ def cached(db: Session, key: str, now: datetime) -> str | None:
 def cache(db: Session, key: str, value: str, expires_at: datetime) -> None:
     row = db.get(CachedValue, key)
     if row is None:
-        db.add(CachedValue(key=key, value=value, expires_at=expires_at))
-    else:
-        row.value, row.expires_at = value, expires_at
+        try:  # another process may insert the same key at the same moment
+            with db.begin_nested():
+                db.add(CachedValue(key=key, value=value, expires_at=expires_at))
+                db.flush()
+            return
+        except IntegrityError:
+            row = db.get(CachedValue, key, populate_existing=True)
+            if row is None:
+                raise
+    row.value, row.expires_at = value, expires_at
     db.flush()
 
 

@@ -445,7 +445,7 @@ def test_openapi_documents_both_apis(gateway: Gateway) -> None:
         assert path in paths
     assert gateway.client.get("/chat/").status_code == 200
     assert gateway.client.get("/console/").status_code == 200
-    assert gateway.client.get("/health").json() == {"status": "ok"}
+    assert gateway.client.get("/health").json() == {"status": "ok", "fanout": "off"}
 
 
 def test_migrations_run_once_for_the_app(database_url: str) -> None:
@@ -455,7 +455,7 @@ def test_migrations_run_once_for_the_app(database_url: str) -> None:
     with engine.connect() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     engine.dispose()
-    assert version == "0004"
+    assert version == "0005"
 
 
 def test_twenty_agents_claiming_at_once_through_the_api(gateway: Gateway) -> None:

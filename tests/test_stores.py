@@ -12,18 +12,31 @@ from pathlib import Path
 
 import pytest
 
+from bot.endpoints import rasa_environment
+
 ROOT = Path(__file__).resolve().parent.parent
+# What `scripts/serve.sh rasa` derives from the two URLs an operator sets.
 ENV = {
     "ACTION_ENDPOINT_URL": "http://127.0.0.1:5055/webhook",
-    "POSTGRES_HOST": "127.0.0.1",
-    "POSTGRES_PORT": "5432",
-    "POSTGRES_DB": "test",
-    "POSTGRES_USER": "postgres",
-    "POSTGRES_PASSWORD": "",
-    "REDIS_HOST": "127.0.0.1",
-    "REDIS_PORT": "6379",
-    "REDIS_DB": "0",
+    **rasa_environment(
+        "postgresql+psycopg2://postgres@127.0.0.1:5432/test", "redis://127.0.0.1:6379/0"
+    ),
 }
+
+
+def test_the_urls_become_rasa_s_endpoint_variables() -> None:
+    env = rasa_environment("postgresql://bob:p%40ss@db.internal:6543/support", "redis://r:6380/2")
+    assert env["RASA_ENDPOINTS"] == "endpoints.production.yml"
+    assert (env["POSTGRES_HOST"], env["POSTGRES_PORT"], env["POSTGRES_DB"]) == (
+        "db.internal",
+        "6543",
+        "support",
+    )
+    assert (env["POSTGRES_USER"], env["POSTGRES_PASSWORD"]) == ("bob", "p@ss")
+    assert (env["REDIS_HOST"], env["REDIS_PORT"], env["REDIS_DB"]) == ("r", "6380", "2")
+    assert rasa_environment("sqlite:///var/support.db", "") == {"RASA_ENDPOINTS": "endpoints.yml"}
+    with pytest.raises(SystemExit, match="REDIS_URL"):
+        rasa_environment("postgresql://db/support", "")
 
 
 def _reachable(port: int) -> bool:

@@ -52,11 +52,22 @@ class MessageIn(BaseModel):
     )
     language: Language | None = Field(None, description="the page's language; detected if absent")
     title: str | None = Field(None, max_length=200, description="the pressed button's title")
+    client_id: str | None = Field(
+        None,
+        min_length=8,
+        max_length=64,
+        regex=r"^[A-Za-z0-9_.:-]+$",
+        description="the page's own id for this message: a retry with the same id (say, "
+        "after a gateway died mid-request) is stored once and answered with the first copy",
+    )
 
 
 class Posted(BaseModel):
     message: ChatMessage
     replies: list[ChatMessage]
+    duplicate: bool = Field(
+        False, description="a retry of a message already received; its replies are on the stream"
+    )
 
 
 class History(BaseModel):
@@ -106,13 +117,21 @@ async def post_message(request: Request, body: MessageIn, user_id: str = Depends
         raise HTTPException(422, "the message is empty")
     router: Router = request.app.state.router
     inbound = InboundMessage(
-        channel=CHANNEL, user_id=user_id, text=body.text, language=body.language, title=body.title
+        channel=CHANNEL,
+        user_id=user_id,
+        text=body.text,
+        language=body.language,
+        title=body.title,
+        client_id=body.client_id,
     )
     turn = await router.handle(inbound)
     result = {
         "message": _chat_json(turn.message),
         "replies": [webchat_json(r) for r in turn.replies],
+        "duplicate": turn.duplicate,
     }
+    if turn.duplicate:
+        return result
     if len(body.text) > MAX_TEXT:
         return JSONResponse(
             {

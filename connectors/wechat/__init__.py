@@ -36,6 +36,9 @@ def mount(
     connector = WeChatConnector(settings, client, desk.sessions)
     desk.connectors[connector.name] = connector
     app.include_router(wechat_routes(connector))
+    scheduler = getattr(app.state, "jobs", None)  # the gateway's; bare test apps have none
+    if scheduler is not None:
+        scheduler.every("wechat_token", 60, client.refresh)
     return None
 
 

@@ -6,8 +6,10 @@ wechatpy's client is synchronous (requests); calls run in a worker thread.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -18,7 +20,7 @@ from wechatpy.session import SessionStorage
 
 from connectors._base import DeliveryFailed, Undeliverable
 from connectors.wechat._settings import WeChatSettings
-from handoff import queue
+from handoff import jobs, queue
 from handoff.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,9 @@ OUT_OF_WINDOW = {45015, 45047}
 TRANSIENT = {-1, 45009, 45011}
 UNREACHABLE = "the user can't be reached on WeChat until they write again"
 REFRESH_EARLY = timedelta(minutes=5)  # tokens last 2 h; refresh before, never after
+HTTP_TIMEOUT = 5.0  # seconds; wechatpy's token fetch has none of its own
+# The job refreshes a token this long before the stored expiry (itself 5 min early).
+REFRESH_AHEAD = timedelta(minutes=3)
 # requests' errors quote the URL, and WeChat's URLs carry the app secret or the token.
 _CREDENTIALS = re.compile(r"(access_token|secret|appid)=[^&\s'\"]+", re.IGNORECASE)
 
@@ -58,15 +63,38 @@ class DatabaseStorage(SessionStorage):
         with self._sessions.begin() as db:
             queue.cache(db, f"wechat:{key}", "", utcnow())
 
+    def fresh(self, key: str, ahead: timedelta) -> bool:
+        """Whether *key* is stored and still valid *ahead* from now."""
+        with self._sessions() as db:
+            return queue.cached(db, f"wechat:{key}", utcnow() + ahead) is not None
+
 
 class Client(WeChatClient):
-    """WeChatClient with a configurable API host (tests point it at a local server)."""
+    """WeChatClient with a configurable API host, timeouts and one token per account.
 
-    def __init__(self, settings: WeChatSettings, storage: SessionStorage) -> None:
-        super().__init__(settings.app_id, settings.app_secret.get_secret_value(), session=storage)
+    WeChat voids the previous token a few minutes after a new one is issued, so the
+    gateway processes must not each fetch their own: the fetch happens under a
+    lease, and a process that doesn't get it waits for the holder's token.
+    """
+
+    def __init__(self, settings: WeChatSettings, storage: DatabaseStorage) -> None:
+        super().__init__(
+            settings.app_id,
+            settings.app_secret.get_secret_value(),
+            session=storage,
+            timeout=HTTP_TIMEOUT,
+        )
         self.API_BASE_URL = f"{settings.api_base.rstrip('/')}/cgi-bin/"
+        self.storage = storage
+        self._http.get = functools.partial(self._http.get, timeout=HTTP_TIMEOUT)
 
     def fetch_access_token(self) -> Any:
+        with self.storage._sessions.begin() as db:
+            mine = jobs.acquire(db, "wechat_token_fetch", timedelta(seconds=15), utcnow())
+        if not mine:
+            token = self._await_token()
+            if token is not None:
+                return {"access_token": token}
         # Stored without an expiry this instance knows of: the storage's TTL decides.
         result = self._fetch_access_token(
             url=f"{self.API_BASE_URL}token",
@@ -74,6 +102,22 @@ class Client(WeChatClient):
         )
         self.expires_at = None
         return result
+
+    def _await_token(self, wait: float = 10.0) -> str | None:
+        deadline = time.monotonic() + wait
+        while time.monotonic() < deadline:
+            token = self.storage.get(self.access_token_key)
+            if token:
+                return str(token)
+            time.sleep(0.2)
+        return None
+
+    async def refresh(self) -> bool:
+        """A job: fetch a new token shortly before the stored one expires."""
+        if self.storage.fresh(self.access_token_key, REFRESH_AHEAD):
+            return False
+        await asyncio.to_thread(self.fetch_access_token)
+        return True
 
 
 async def send_text(client: Client, settings: WeChatSettings, openid: str, text: str) -> None:

@@ -184,6 +184,7 @@ function connect() {
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "message") upsert(data.message);
+    else if (data.type === "resync") catchUp(); // the server may have missed events for us
   };
   socket.onclose = () => {
     setStatus("reconnecting");
@@ -198,10 +199,25 @@ async function send(text, title = null) {
   state.sending = true;
   $("send").disabled = true;
   $("typing").hidden = false;
+  // One id for every try of this message: a retry after a dropped connection (the
+  // server may have stored it before dying) is then stored once.
+  const client_id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   try {
-    const { status, body } = await api("/webchat/api/messages", {
-      method: "POST", body: JSON.stringify({ text, language, title }),
+    const post = () => api("/webchat/api/messages", {
+      method: "POST", body: JSON.stringify({ text, language, title, client_id }),
     });
+    let response;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        response = await post();
+        // 502-504: the load balancer lost the gateway it chose; another one answers.
+        if (response.status < 502 || response.status > 504 || attempt >= 2) break;
+      } catch (error) {
+        if (attempt >= 2) throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 1000 * (attempt + 1)));
+    }
+    const { status, body } = response;
     if (body.message) upsert(body.message);
     (body.replies || []).forEach(upsert);
     if (status !== 200) {

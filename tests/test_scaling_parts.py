@@ -1,0 +1,292 @@
+"""The scale-out pieces one at a time: leases, Redis fan-out, Rasa failover, web chat
+client ids, recovery of unfinished turns, concurrent migrations."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+import sqlalchemy
+
+from connectors import RasaClient
+from connectors._rasa import RasaUnavailable
+from handoff import jobs
+from handoff.db import make_engine, migrate, session_factory
+from handoff.events import EventHub
+from handoff.fanout import RedisFanout
+from handoff.models import utcnow
+from tests.cluster import PG_ADMIN, REDIS_URL, services_up
+from tests.e2e_support import ROOT
+from tests.test_gateway import ALWAYS, FakeRasa, Gateway, database_url  # noqa: F401
+
+
+def _need(service: str) -> None:
+    missing = services_up()
+    if missing and service in missing:
+        pytest.skip(missing)
+
+
+# --- leases -----------------------------------------------------------------------------
+
+
+def test_a_lease_is_won_by_exactly_one_of_many_concurrent_processes(database_url: str) -> None:  # noqa: F811
+    engine = make_engine(database_url)
+    migrate(engine)
+    sessions = session_factory(engine)
+    now = utcnow()
+    for period in range(3):  # three periods; 8 contenders in each
+        moment = now + timedelta(seconds=10 * period)
+        wins: list[str] = []
+        barrier = threading.Barrier(8)
+
+        def contend(
+            holder: str,
+            at: object = moment,
+            barrier: threading.Barrier = barrier,
+            wins: list[str] = wins,
+        ) -> None:
+            barrier.wait()
+            with sessions.begin() as db:
+                if jobs.acquire(db, "sla", timedelta(seconds=9), at, holder=holder):  # type: ignore[arg-type]
+                    wins.append(holder)
+
+        threads = [threading.Thread(target=contend, args=(f"p{i}",)) for i in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(wins) == 1, (period, wins)
+    with sessions.begin() as db:  # a held role is renewed by its holder only
+        assert jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
+        assert jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
+        assert not jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="b", renew=True)
+    engine.dispose()
+
+
+def test_the_scheduler_runs_each_job_once_per_period_across_processes(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    runs: list[str] = []
+    clock = [utcnow()]
+    schedulers = [jobs.Scheduler(sessions, clock=lambda: clock[0]) for _ in range(3)]
+
+    async def job() -> None:
+        runs.append("ran")
+
+    for scheduler in schedulers:
+        scheduler.every("reminders", 60, job)
+
+    async def passes() -> None:
+        for minute in range(4):
+            clock[0] = utcnow() + timedelta(seconds=61 * minute)
+            for _ in range(3):  # each process looks several times per period
+                for scheduler in schedulers:
+                    await scheduler.run_due()
+
+    asyncio.run(passes())
+    assert len(runs) == 4
+    engine.dispose()
+
+
+def test_the_desk_jobs_act_once_when_two_processes_run_them(database_url: str) -> None:  # noqa: F811
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    with first.client, second.client:
+        first.agent("away@example.com", online=False)
+        first.say(first.visitor(), "human")  # nobody online: a ticket, due in 48 h
+        seen: list[dict[str, object]] = []
+        for gateway in (first, second):
+            hub = gateway.app.state.desk.hub
+            original = hub.publish
+
+            def spy(topic: str, event: dict[str, object], original: object = original) -> None:
+                seen.append(event)
+                original(topic, event)  # type: ignore[operator]
+
+            hub.publish = spy
+        for gateway in (first, second):
+            gateway.app.state.desk.settings = ALWAYS.copy(update={"reminder_hours": 72})
+
+        async def both() -> None:
+            await asyncio.gather(first.app.state.desk.remind(), second.app.state.desk.remind())
+
+        asyncio.run(both())
+        assert [e["type"] for e in seen].count("reminder") == 1
+
+
+# --- Redis fan-out ------------------------------------------------------------------------
+
+
+def test_events_cross_processes_over_redis_once_and_clients_resync_after_an_outage() -> None:
+    _need("Redis")
+    channel = f"test:{uuid.uuid4().hex}"
+
+    async def run() -> None:
+        a, b = EventHub(), EventHub()
+        fan_a, fan_b = RedisFanout(a, REDIS_URL, channel), RedisFanout(b, REDIS_URL, channel)
+        tasks = [asyncio.create_task(fan_a.run()), asyncio.create_task(fan_b.run())]
+        await asyncio.wait_for(asyncio.gather(fan_a.ready.wait(), fan_b.ready.wait()), 10)
+        async with a.subscribe("desk") as on_a, b.subscribe("desk") as on_b:
+            for n in range(20):
+                a.publish("desk", {"type": "message", "n": n})
+            got_b = [await asyncio.wait_for(on_b.get(), 5) for _ in range(20)]
+            assert [e["n"] for e in got_b] == list(range(20))  # in order
+            got_a = [on_a.get_nowait() for _ in range(on_a.qsize())]
+            assert [e["n"] for e in got_a] == list(range(20))  # once: not echoed back
+            await asyncio.sleep(0.3)
+            assert on_a.empty() and on_b.empty()
+            # Redis drops B's connection: B's clients are told to reload.
+            admin = redis.Redis.from_url(REDIS_URL)
+            for client in admin.client_list():
+                if client["name"] == fan_b.client_name:
+                    admin.client_kill_filter(_id=client["id"])
+            event = await asyncio.wait_for(on_b.get(), 15)
+            assert event == {"type": "resync"}
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(run())
+
+
+# --- Rasa failover ------------------------------------------------------------------------
+
+
+def test_a_conversation_moves_to_the_next_rasa_server_only_when_its_server_is_gone() -> None:
+    calls: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        calls.append(request.url.host)
+        if request.url.host == "dead":
+            raise httpx.ConnectError("refused", request=request)
+        if request.url.host == "slow":
+            raise httpx.ReadTimeout("timed out", request=request)
+        return httpx.Response(200, json=[{"text": f"from {request.url.host}"}])
+
+    from connectors._message import InboundMessage
+
+    async def run() -> None:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
+        rasa = RasaClient(["http://dead", "http://alive"], client=client)
+        for n in range(10):
+            [reply] = await rasa.send(InboundMessage("webchat", f"user{n}", "hi"))
+            assert reply.text == "from alive"
+        assert calls.count("alive") == 10 and 0 < calls.count("dead") < 10
+        slow = RasaClient(["http://slow", "http://alive"], client=client)
+        calls.clear()
+        with pytest.raises(RasaUnavailable):  # it may still be working: never a second turn
+            for n in range(10):
+                await slow.send(InboundMessage("webchat", f"user{n}", "hi"))
+        assert "alive" not in calls[calls.index("slow") :][:1]
+
+    asyncio.run(run())
+
+
+# --- web chat client ids and unfinished turns ------------------------------------------
+
+
+def test_a_retried_web_chat_message_is_stored_once(database_url: str) -> None:  # noqa: F811
+    gateway = Gateway(database_url, FakeRasa())
+    with gateway.client:
+        headers = {"Authorization": gateway.visitor()["Authorization"]}
+        body = {"text": "hello there", "client_id": "c-12345678"}
+        first = gateway.client.post("/webchat/api/messages", json=body, headers=headers)
+        again = gateway.client.post("/webchat/api/messages", json=body, headers=headers)
+        assert first.status_code == again.status_code == 200
+        assert first.json()["duplicate"] is False and again.json()["duplicate"] is True
+        assert again.json()["message"]["id"] == first.json()["message"]["id"]
+        assert len(gateway.rasa.calls) == 1
+        history = gateway.client.get("/webchat/api/messages", headers=headers).json()
+        assert [m["text"] for m in history["messages"] if m["author"] == "user"] == ["hello there"]
+        bad = gateway.client.post(
+            "/webchat/api/messages", json={**body, "client_id": "<script>"}, headers=headers
+        )
+        assert bad.status_code == 422
+
+
+def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url: str) -> None:  # noqa: F811
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    with first.client, second.client:
+        desk = first.app.state.desk
+        # What a process killed between storing a message and answering it leaves behind.
+        stored = desk.store_user_message(
+            "webchat:v1", "webchat", "en", "where is my USDT", pending=True
+        )
+        assert asyncio.run(first.app.state.router.recover()) == 0  # not stale yet
+        for gateway in (first, second):
+            gateway.app.state.desk.settings = ALWAYS.copy(update={"turn_stale_seconds": 1})
+            gateway.app.state.desk.clock = lambda: utcnow() + timedelta(seconds=5)
+
+        async def both() -> list[int]:
+            return list(
+                await asyncio.gather(
+                    first.app.state.router.recover(), second.app.state.router.recover()
+                )
+            )
+
+        # The gateways' own schedulers may take it first: either way, one turn.
+        assert sum(asyncio.run(both())) <= 1
+        for _ in range(50):
+            if first.rasa.calls or second.rasa.calls:
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
+        assert len(first.rasa.calls) + len(second.rasa.calls) == 1
+        with desk.sessions() as db:
+            from handoff import queue
+
+            texts = [(m.author, m.text) for m in queue.messages(db, "webchat:v1")]
+        assert texts == [("user", "where is my USDT"), ("bot", "bot: where is my USDT")]
+        assert first.rasa.calls + second.rasa.calls == [
+            {**(first.rasa.calls + second.rasa.calls)[0], "message": stored.message.text}
+        ]
+
+
+# --- migrations -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def empty_postgres() -> Iterator[str]:
+    _need("PostgreSQL")
+    name = f"mig_{uuid.uuid4().hex[:10]}"
+    admin = sqlalchemy.create_engine(PG_ADMIN, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    yield f"postgresql+psycopg2://postgres@127.0.0.1:5432/{name}"
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin.dispose()
+
+
+def test_six_processes_migrating_at_once_upgrade_the_schema_once(empty_postgres: str) -> None:
+    env = {"DATABASE_URL": empty_postgres, "PATH": str(Path(sys.executable).parent)}
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "handoff", "migrate"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        for _ in range(6)
+    ]
+    outputs = [p.communicate(timeout=120)[0].decode() for p in processes]
+    assert all(p.returncode == 0 for p in processes), outputs
+    engine = sqlalchemy.create_engine(empty_postgres, future=True)
+    with engine.connect() as connection:
+        versions = connection.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        tables = connection.execute(
+            sqlalchemy.text("SELECT count(*) FROM pg_tables WHERE tablename LIKE 'handoff_%'")
+        ).scalar()
+    engine.dispose()
+    assert versions == [("0005",)] and tables and tables >= 10
