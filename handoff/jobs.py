@@ -28,7 +28,12 @@ from handoff.models import Lease, utcnow
 
 log = logging.getLogger(__name__)
 
-HOLDER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+def new_holder() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+HOLDER = new_holder()
 
 
 def acquire(
@@ -83,6 +88,7 @@ class Scheduler:
         self.clock = clock
         self.tick = tick
         self.jobs: dict[str, Job] = {}
+        self.holder = new_holder()  # this process (or app) in the lease table
 
     def every(self, name: str, seconds: float, run: Callable[[], Awaitable[object]]) -> None:
         self.jobs[name] = Job(name, seconds, run)
@@ -91,7 +97,8 @@ class Scheduler:
         # The lease lasts a little less than the period, so clock skew between hosts
         # can't make two processes both see it free within one period.
         with self.sessions.begin() as db:
-            return acquire(db, job.name, timedelta(seconds=job.every * 0.95), self.clock())
+            ttl = timedelta(seconds=job.every * 0.95)
+            return acquire(db, job.name, ttl, self.clock(), holder=self.holder)
 
     async def run_due(self) -> list[str]:
         """One pass: run every job whose lease this process wins; returns their names."""

@@ -367,6 +367,21 @@ def test_configuration_is_all_or_nothing(api: BotApi, tmp_path: Path) -> None:
         TelegramSettings(token=SecretStr(TOKEN), webhook_secret=SecretStr("has spaces"))
 
 
+def test_of_two_polling_gateways_only_the_lease_holder_polls(api: BotApi, tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    api.updates = [update(80, message=message("hola"))]
+    one = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
+    two = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
+    with one.client, two.client:
+        deadline = time.monotonic() + 10
+        while not (one.rasa.calls or two.rasa.calls) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+    assert len(one.rasa.calls) + len(two.rasa.calls) == 1
+    # Telegram allows one getUpdates caller: only the lease holder ever started polling.
+    assert [m for m, _ in api.calls].count("deleteWebhook") == 1
+
+
 def test_long_polling_processes_each_update_once(api: BotApi, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     api.updates = [update(70, message=message("hola")), update(71, message=message("adiós"))]

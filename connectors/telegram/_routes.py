@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Header, HTTPException, Request
@@ -14,6 +15,8 @@ from telegram.error import TelegramError
 from connectors.telegram._connector import TelegramConnector
 from connectors.telegram._settings import TelegramSettings
 from connectors.telegram._updates import handle_update, is_new
+from handoff import jobs
+from handoff.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -47,13 +50,35 @@ def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> 
     return api
 
 
+POLL_LEASE = "telegram_polling"
+
+
+def _hold(app: Any, settings: TelegramSettings) -> bool:
+    """Take or renew the polling lease: Telegram allows one getUpdates caller per bot."""
+    ttl = timedelta(seconds=settings.poll_timeout_seconds + 30)
+    with app.state.desk.sessions.begin() as db:
+        holder = app.state.jobs.holder
+        return jobs.acquire(db, POLL_LEASE, ttl, utcnow(), holder=holder, renew=True)
+
+
 async def poll(app: Any, connector: TelegramConnector, settings: TelegramSettings) -> None:
-    """Long polling: for an operator without a public URL. Never both with a webhook."""
+    """Long polling: for an operator without a public URL. Never both with a webhook.
+
+    With several gateway processes, the one holding the polling lease polls; the
+    others wait and take over within a minute if it dies.
+    """
     await connector.ensure_ready()
-    await connector.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
     offset: int | None = None
     delay = 1.0
+    holding = False
     while not app.state.stopping:
+        if not await asyncio.to_thread(_hold, app, settings):
+            holding = False
+            await asyncio.sleep(5)
+            continue
+        if not holding:
+            await connector.bot.delete_webhook()  # Telegram refuses getUpdates while one is set
+            holding = True
         try:
             updates = await connector.bot.get_updates(
                 offset=offset, timeout=settings.poll_timeout_seconds
