@@ -31,8 +31,10 @@ class InboundMessage:
     language: str | None = None  # the channel's hint (locale), if any
     title: str | None = None  # what a pressed button showed; `text` is then its payload
     platform_id: str | None = None  # for deduplication (update_id, MsgId)
-    # A client's own id for the message (web chat): a retry of it is stored once.
-    client_id: str | None = None
+    # A redelivery of this message (a Telegram update_id, a web chat client's message
+    # id) is recognised by this key, in the same transaction that stores the message:
+    # a process that dies before storing it leaves nothing that blocks the retry.
+    dedup_key: str | None = None
     attachment: Attachment | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
     received_at: datetime = field(default_factory=utcnow)

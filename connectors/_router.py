@@ -97,7 +97,6 @@ class Router:
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
         attachment = asdict(message.attachment) if message.attachment else None
-        dedup = f"{message.user_id}:{message.client_id}" if message.client_id else None
         stored = self.desk.store_user_message(
             message.conversation_id,
             message.channel,
@@ -105,7 +104,7 @@ class Router:
             shown,
             attachment,
             guarded=True,
-            dedup_key=dedup,
+            dedup_key=message.dedup_key,
             pending=True,
         )
         if stored.duplicate:

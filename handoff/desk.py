@@ -141,9 +141,12 @@ class Desk:
         with self.sessions.begin() as db:
             queue.ensure_conversation(db, conversation_id, channel, language)
             if dedup_key is not None and not queue.first_delivery(db, channel, dedup_key):
+                # Delivered before: nothing is stored, the first copy is the answer
+                # (none for a delivery that stored no message, such as a group post).
                 first = queue.delivered_message(db, channel, dedup_key)
-                if first is not None:
-                    return Inbound(first, None, None, duplicate=True)
+                if first is None:
+                    first = Message(conversation_id=conversation_id, author="user", text="")
+                return Inbound(first, None, None, duplicate=True)
             message = queue.add_message(
                 db, conversation_id, "user", text, attachment=attachment, pending=pending
             )

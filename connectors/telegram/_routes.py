@@ -14,7 +14,7 @@ from telegram.error import TelegramError
 
 from connectors.telegram._connector import TelegramConnector
 from connectors.telegram._settings import TelegramSettings
-from connectors.telegram._updates import handle_update, is_new
+from connectors.telegram._updates import handle_update
 from handoff import jobs
 from handoff.models import utcnow
 
@@ -41,10 +41,9 @@ def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> 
             raise HTTPException(400, f"not a Telegram update: {exc}") from exc
         if update is None:
             raise HTTPException(400, "not a Telegram update")
-        desk = request.app.state.desk
-        if not is_new(desk, update.update_id):
+        state = request.app.state
+        if not await handle_update(update, connector, state.router, state.desk):
             return {"ok": True, "duplicate": True}
-        await handle_update(update, connector, request.app.state.router, desk)
         return {"ok": True}
 
     return api
@@ -91,6 +90,4 @@ async def poll(app: Any, connector: TelegramConnector, settings: TelegramSetting
         delay = 1.0
         for update in updates:
             offset = update.update_id + 1
-            desk = app.state.desk
-            if is_new(desk, update.update_id):
-                await handle_update(update, connector, app.state.router, desk)
+            await handle_update(update, connector, app.state.router, app.state.desk)

@@ -7,18 +7,19 @@ documents (saved for the agent) and edits. Every update is deduplicated on its
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import mimetypes
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from telegram import Message, Update, User
+from telegram.error import TelegramError
 
 from common.language import normalise_language
 from common.settings import ROOT
 from connectors._message import Attachment, InboundMessage, OutboundMessage
 from connectors.telegram._connector import TelegramConnector
-from handoff import queue
 
 if TYPE_CHECKING:
     from connectors._router import Router
@@ -84,12 +85,18 @@ async def _attachment(connector: TelegramConnector, message: Message) -> Attachm
 
 async def handle_update(
     update: Update, connector: TelegramConnector, router: Router, desk: Desk
-) -> None:
-    """Route one update (already known to be new)."""
+) -> bool:
+    """Route one update; False if it was delivered before (in any process).
+
+    The update id is recorded in the transaction that stores the user's message, so a
+    gateway killed before that leaves Telegram's retry free to be processed.
+    """
+    key = str(update.update_id)
     query = update.callback_query
     if query is not None:
         await connector.ensure_ready()
-        await query.answer()  # stops the button's loading spinner
+        with contextlib.suppress(TelegramError):  # a retry's query may be too old to answer
+            await query.answer()  # stops the button's loading spinner
         markup = query.message.reply_markup if isinstance(query.message, Message) else None
         title = next(
             (
@@ -100,38 +107,39 @@ async def handle_update(
             ),
             None,
         )
-        await router.handle(
+        turn = await router.handle(
             InboundMessage(
                 channel="telegram",
                 user_id=str(query.from_user.id),
                 text=str(query.data or ""),
                 title=title,
                 language=_language(query.from_user),
-                platform_id=str(update.update_id),
+                platform_id=key,
+                dedup_key=key,
             )
         )
-        return
+        return not turn.duplicate
     message = update.message
     if update.edited_message is not None:
         edited = update.edited_message
         # An edit is kept for the agent; replaying it to the bot would restart a flow.
-        desk.store_user_message(
+        stored = desk.store_user_message(
             f"telegram:{edited.chat.id}",
             "telegram",
             _language(edited.from_user) or "en",
             f"✏️ (edited) {edited.text or edited.caption or ''}",
+            dedup_key=key,
         )
-        return
+        return not stored.duplicate
     if message is None or message.chat.type != "private":
-        return  # channel posts, group chatter, member updates: not support conversations
+        return True  # channel posts, group chatter, member updates: not support conversations
     user_id = str(message.chat.id)
     language = _language(message.from_user)
     text = message.text or message.caption or ""
     if message.text and message.text.startswith("/"):
         meaning = command_text(message.text)
         if meaning is None:
-            await _answer_command(message.text, user_id, language or "en", desk)
-            return
+            return await _answer_command(message.text, user_id, language or "en", desk, key)
         text = meaning
     try:
         attachment = await _attachment(connector, message)
@@ -143,21 +151,24 @@ async def handle_update(
         text = "[photo]" if attachment.kind == "image" else f"[file: {attachment.name}]"
     if not text:
         text = "[a message type the assistant can't read: sticker, voice, location…]"
-    await router.handle(
+    turn = await router.handle(
         InboundMessage(
             channel="telegram",
             user_id=user_id,
             text=text,
             language=language,
-            platform_id=str(update.update_id),
+            platform_id=key,
+            dedup_key=key,
             attachment=attachment,
         )
     )
+    return not turn.duplicate
 
 
-async def _answer_command(text: str, user_id: str, language: str, desk: Desk) -> None:
+async def _answer_command(text: str, user_id: str, language: str, desk: Desk, key: str) -> bool:
     conversation = f"telegram:{user_id}"
-    desk.store_user_message(conversation, "telegram", language, text)
+    if desk.store_user_message(conversation, "telegram", language, text, dedup_key=key).duplicate:
+        return False
     if text.split("@")[0].lower().startswith("/help"):
         reply = OutboundMessage(text=HELP.get(language, HELP["en"]))
     else:
@@ -168,8 +179,4 @@ async def _answer_command(text: str, user_id: str, language: str, desk: Desk) ->
             ),
         )
     await desk.deliver(conversation, [reply], "system")
-
-
-def is_new(desk: Desk, update_id: int) -> bool:
-    with desk.sessions.begin() as db:
-        return queue.first_delivery(db, "telegram", str(update_id))
+    return True

@@ -122,7 +122,7 @@ async def post_message(request: Request, body: MessageIn, user_id: str = Depends
         text=body.text,
         language=body.language,
         title=body.title,
-        client_id=body.client_id,
+        dedup_key=f"{user_id}:{body.client_id}" if body.client_id else None,
     )
     turn = await router.handle(inbound)
     result = {
