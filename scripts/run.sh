@@ -14,21 +14,19 @@ mkdir -p var/log
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}
 export RASA_TRACKER_DB=${RASA_TRACKER_DB:-$PWD/var/rasa_tracker.db}
-MODEL=$($BIN/python -m bot.train --print-path)
-[ -f "$MODEL" ] || { echo "no trained model at $MODEL: run 'make setup'" >&2; exit 1; }
 
 pids=()
 cleanup() { kill "${pids[@]}" 2>/dev/null || true; wait 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
-$BIN/rasa run actions --actions bot.actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 &
+# The same role commands as a scaled deployment (README: "Running at scale").
+PORT=$ACTIONS_PORT HOST=$HOST scripts/serve.sh actions >var/log/actions.log 2>&1 &
 pids+=($!)
-$BIN/python -m bot.rasa_server run --model "$MODEL" --endpoints endpoints.yml --credentials credentials.yml \
-  --enable-api --interface "$HOST" --port "$RASA_PORT" >var/log/rasa.log 2>&1 &
+PORT=$RASA_PORT HOST=$HOST scripts/serve.sh rasa >var/log/rasa.log 2>&1 &
 pids+=($!)
 $BIN/python -m handoff agents bootstrap
-$BIN/python -m gateway --host "$HOST" --port "$DESK_PORT" \
-  --actions-url "http://127.0.0.1:$ACTIONS_PORT" >var/log/gateway.log 2>&1 &
+PORT=$DESK_PORT HOST=$HOST ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT" \
+  scripts/serve.sh gateway >var/log/gateway.log 2>&1 &
 pids+=($!)
 
 echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa needs about a minute..."

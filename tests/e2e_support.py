@@ -177,3 +177,15 @@ class LocalServer(ThreadingHTTPServer):
 
     request_queue_size = 256
     daemon_threads = True
+
+
+def service_missing(reason: str) -> None:
+    """Skip a test whose PostgreSQL or Redis is down, saying so; in CI, fail it.
+
+    ``.ci/run`` sets ``REQUIRE_SERVICES``: CI must exercise both, never skip them.
+    """
+    import pytest
+
+    if os.environ.get("REQUIRE_SERVICES"):
+        pytest.fail(f"{reason} (REQUIRE_SERVICES is set: CI must exercise it)")
+    pytest.skip(reason)

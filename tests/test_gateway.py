@@ -25,6 +25,7 @@ from handoff.agents import create_agent
 from handoff.db import make_engine, migrate, session_factory
 from handoff.models import HandoffSession, utcnow
 from handoff.payload import HandoffPayload
+from tests.e2e_support import service_missing
 from tests.test_handoff_store import PG_URL, _postgres_up
 
 ALWAYS = DeskSettings(agent_hours="00:00-24:00", secret="test-secret", sweep_seconds=3600)
@@ -82,7 +83,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         yield f"sqlite:///{tmp_path / 'desk.db'}"
         return
     if not _postgres_up():
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+        service_missing("PostgreSQL is not reachable on 127.0.0.1:5432")
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sqlalchemy.create_engine(PG_URL, future=True)
     with admin.begin() as connection:

@@ -22,6 +22,7 @@ from handoff.agents import AgentError, agent_for_token, create_agent, log_in, se
 from handoff.db import make_engine, migrate, session_factory
 from handoff.models import Agent, AgentToken, Conversation, HandoffSession, utcnow
 from handoff.payload import HandoffPayload
+from tests.e2e_support import service_missing
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 
@@ -39,7 +40,7 @@ def engine(
     schema = None
     if request.param == "postgresql":
         if not _postgres_up():
-            pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+            service_missing("PostgreSQL is not reachable on 127.0.0.1:5432")
         # A schema of its own: another test run on the same server can't interfere.
         schema = f"store_{uuid.uuid4().hex[:12]}"
         with make_engine(PG_URL).begin() as connection:

@@ -26,14 +26,14 @@ from handoff.events import EventHub
 from handoff.fanout import RedisFanout
 from handoff.models import utcnow
 from tests.cluster import PG_ADMIN, REDIS_URL, services_up
-from tests.e2e_support import ROOT
+from tests.e2e_support import ROOT, service_missing
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway, database_url  # noqa: F401
 
 
 def _need(service: str) -> None:
     missing = services_up()
     if missing and service in missing:
-        pytest.skip(missing)
+        service_missing(missing)
 
 
 # --- leases -----------------------------------------------------------------------------

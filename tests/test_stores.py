@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.endpoints import rasa_environment
+from tests.e2e_support import service_missing
 
 ROOT = Path(__file__).resolve().parent.parent
 # What `scripts/serve.sh rasa` derives from the two URLs an operator sets.
@@ -49,7 +50,7 @@ def _reachable(port: int) -> bool:
 def endpoints(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
     for service, port in (("PostgreSQL", 5432), ("Redis", 6379)):
         if not _reachable(port):
-            pytest.skip(f"{service} is not reachable on 127.0.0.1:{port}")
+            service_missing(f"{service} is not reachable on 127.0.0.1:{port}")
     for key, value in ENV.items():
         monkeypatch.setenv(key, value)
     from rasa.core.utils import read_endpoints_from_path
