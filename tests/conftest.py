@@ -6,7 +6,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +19,10 @@ from common.settings import KBSettings, kb_settings, service_settings
 from faq_kb.__main__ import NEGATIVES
 from faq_kb.search import HybridKnowledgeBase
 from tests.e2e_support import Servers, running_servers
+
+if TYPE_CHECKING:
+    from tests.test_telegram import BotApi
+    from tests.test_wechat import WeChatApi
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +78,15 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Any) -> 
     }
     with running_servers(tmp_path_factory.mktemp("e2e"), chains, with_gateway=True) as servers:
         yield servers
+
+
+@pytest.fixture(scope="module")
+def platforms() -> Iterator[tuple[BotApi, WeChatApi]]:
+    """Local servers that play the Telegram Bot API and the WeChat API."""
+    from tests.test_telegram import BotApi
+    from tests.test_wechat import WeChatApi
+
+    telegram, wechat = BotApi(), WeChatApi()
+    yield telegram, wechat
+    telegram.close()
+    wechat.close()

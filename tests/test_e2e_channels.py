@@ -24,14 +24,6 @@ PASSWORD = "channel-test-password"
 
 
 @pytest.fixture(scope="module")
-def platforms() -> Iterator[tuple[BotApi, WeChatApi]]:
-    telegram, wechat = BotApi(), WeChatApi()
-    yield telegram, wechat
-    telegram.close()
-    wechat.close()
-
-
-@pytest.fixture(scope="module")
 def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi]) -> Iterator[str]:
     if not live_servers.env:
         pytest.skip("needs servers started by the test run")

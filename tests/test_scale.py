@@ -36,14 +36,6 @@ REPORT = Path(os.environ.get("SCALE_REPORT", "var/scale-report.json"))
 
 
 @pytest.fixture(scope="module")
-def platforms() -> Iterator[tuple[BotApi, WeChatApi]]:
-    telegram, wechat = BotApi(), WeChatApi()
-    yield telegram, wechat
-    telegram.close()
-    wechat.close()
-
-
-@pytest.fixture(scope="module")
 def two_by_two(
     tmp_path_factory: pytest.TempPathFactory, platforms: tuple[BotApi, WeChatApi]
 ) -> Iterator[tuple[c.Cluster, list[c.Process], list[c.Process]]]:
@@ -79,28 +71,24 @@ def report(section: str, values: dict[str, Any]) -> None:
     print(f"\n{section}: {json.dumps(values)}")
 
 
-def outbound_ids(url: str, conversation: str) -> list[int]:
+def _column(url: str, column: str, conversation: str, authors: str) -> list[Any]:
     return [
         r[0]
         for r in c.rows(
             url,
-            "SELECT id FROM handoff_messages WHERE conversation_id = :c AND author <> 'user' "
-            "AND kind = 'message' ORDER BY id",
+            f"SELECT {column} FROM handoff_messages WHERE conversation_id = :c "
+            f"AND kind = 'message' AND {authors} ORDER BY id",
             c=conversation,
         )
     ]
+
+
+def outbound_ids(url: str, conversation: str) -> list[int]:
+    return _column(url, "id", conversation, "author <> 'user'")
 
 
 def user_texts(url: str, conversation: str) -> list[str]:
-    return [
-        r[0]
-        for r in c.rows(
-            url,
-            "SELECT text FROM handoff_messages WHERE conversation_id = :c AND author = 'user' "
-            "ORDER BY id",
-            c=conversation,
-        )
-    ]
+    return _column(url, "text", conversation, "author = 'user'")
 
 
 async def _claim_all(
@@ -237,6 +225,17 @@ def test_200_conversations_over_two_gateways_each_message_and_claim_exactly_once
         agent_texts = [m["text"] for m in visitor.pushed if m["author"] == "agent"]
         assert len(agent_texts) == 2 and agent_texts[0].startswith("agent reply 1")
 
+    # Fan-out: each console saw user messages that arrived on the other gateway, and
+    # some agent replies reached users through a gateway the agent didn't use.
+    for agent in result["agents"]:
+        elsewhere = {v.conversation for v in visitors if v.url != agent.url}
+        assert any(e.get("conversation_id") in elsewhere for _, e in agent.events), agent.email
+    claimed_by = {sid: a.url for a in result["agents"] for sid in a.claimed}
+    homes = {v.conversation: v.url for v in escalating}
+    sessions_by_id = dict(c.rows(url, "SELECT id, conversation_id FROM handoff_sessions"))
+    crossed = sum(url_ != homes[sessions_by_id[sid]] for sid, url_ in claimed_by.items())
+    assert crossed > 0
+
     latencies = result["latencies"]
     messages = sum(len(v.sent) for v in visitors)
     report(
@@ -247,6 +246,7 @@ def test_200_conversations_over_two_gateways_each_message_and_claim_exactly_once
             "escalated": len(escalating),
             "claims_won": len(result["wins"]),
             "claim_conflicts": sum(a.conflicts for a in result["agents"]),
+            "sessions_answered_through_the_other_gateway": crossed,
             "seconds": round(result["elapsed"], 1),
             "console_latency_p50_ms": round(1000 * latencies[len(latencies) // 2]),
             "console_latency_p95_ms": round(1000 * latencies[int(len(latencies) * 0.95)]),

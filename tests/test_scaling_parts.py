@@ -19,8 +19,10 @@ import redis
 import sqlalchemy
 
 from connectors import RasaClient
+from connectors._base import Connector, DeliveryFailed
+from connectors._message import OutboundMessage
 from connectors._rasa import RasaUnavailable
-from handoff import jobs
+from handoff import jobs, queue
 from handoff.db import make_engine, migrate, session_factory
 from handoff.events import EventHub
 from handoff.fanout import RedisFanout
@@ -243,8 +245,6 @@ def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url:
         time.sleep(0.3)
         assert len(first.rasa.calls) + len(second.rasa.calls) == 1
         with desk.sessions() as db:
-            from handoff import queue
-
             texts = [(m.author, m.text) for m in queue.messages(db, "webchat:v1")]
         assert texts == [("user", "where is my USDT"), ("bot", "bot: where is my USDT")]
         assert first.rasa.calls + second.rasa.calls == [
@@ -290,3 +290,45 @@ def test_six_processes_migrating_at_once_upgrade_the_schema_once(empty_postgres:
         ).scalar()
     engine.dispose()
     assert versions == [("0005",)] and tables and tables >= 10
+
+
+class Flaky(Connector):
+    """A platform that refuses the first send, then takes everything."""
+
+    name = "flaky"
+
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.refuse = 1
+
+    async def send_text_message(self, user_id: str, text: str) -> None:
+        if self.refuse:
+            self.refuse -= 1
+            raise DeliveryFailed("502 from the platform")
+        self.sent.append(text)
+
+
+def test_a_failed_delivery_is_retried_once_across_processes(database_url: str) -> None:  # noqa: F811
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    platform = Flaky()
+    with first.client, second.client:
+        for gateway in (first, second):
+            gateway.app.state.desk.connectors["flaky"] = platform
+        desk = first.app.state.desk
+        with desk.sessions.begin() as db:
+            queue.ensure_conversation(db, "flaky:u1", "flaky", "en")
+        asyncio.run(desk.deliver("flaky:u1", [OutboundMessage(text="your ticket is T-000001")]))
+        assert platform.sent == []
+
+        async def both() -> list[int]:
+            return list(
+                await asyncio.gather(
+                    first.app.state.desk.retry_failed(), second.app.state.desk.retry_failed()
+                )
+            )
+
+        assert sorted(asyncio.run(both())) == [0, 1]
+        assert platform.sent == ["your ticket is T-000001"]
+        with desk.sessions() as db:
+            [message] = queue.messages(db, "flaky:u1")
+        assert message.delivery is None and message.attempts == 1

@@ -405,6 +405,14 @@ function connect() {
         state.activity.add(data.session_id);
         document.querySelector(`.queue-item[data-session-id="${data.session_id}"]`)?.append(el("span", "activity"));
       }
+    } else if (data.type === "reminder") {
+      // Sent once per ticket, by whichever gateway ran the reminder job.
+      const session = data.session;
+      const button = $("reminder");
+      button.textContent = `⏰ ${session.ticket} ${dueText(session)}: ${human(session.reason)}`;
+      button.onclick = () => { button.hidden = true; openSession(session.id); };
+      button.hidden = false;
+      refreshSoon();
     } else if (data.type === "presence") {
       loadAgents().then(() => state.selected && renderHeader(state.selected)).catch(() => {});
     } else {
