@@ -449,6 +449,26 @@ def delivered_message(db: Session, channel: str, key: str) -> Message | None:
     return db.get(Message, row.message_id) if row is not None and row.message_id else None
 
 
+def answers_to(db: Session, message: Message) -> list[Message]:
+    """What was sent back after user *message*, up to the user's next message."""
+    later = db.execute(
+        select(Message)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.id > message.id,
+            Message.kind == "message",
+        )
+        .order_by(Message.id)
+        .limit(50)
+    ).scalars()
+    answers = []
+    for row in later:
+        if row.author == "user":
+            break
+        answers.append(row)
+    return answers
+
+
 def link_delivery(db: Session, channel: str, key: str, message_id: int) -> None:
     row = db.get(Delivery, (channel, key[:200]))
     if row is not None:

@@ -240,11 +240,12 @@ class Visitor:
             await asyncio.sleep(0.5)
 
     async def _catch_up(self, http: httpx.AsyncClient) -> None:
-        after = max(self.seen, default=0)
+        # chat.js re-reads the last two minutes (and every 30 s while open); every
+        # conversation here is younger than that.
         with contextlib.suppress(httpx.HTTPError):
             response = await http.get(
                 f"{self.url}/webchat/api/messages",
-                params={"after": after},
+                params={"after": 0},
                 headers=self.headers,
             )
             for message in response.json().get("messages", []):
@@ -267,6 +268,9 @@ class Visitor:
                     self.sent.append(text)
                     result: dict[str, Any] = response.json()
                     self.duplicates_answered += bool(result.get("duplicate"))
+                    for reply in result.get("replies", []):  # shown at once, as chat.js does
+                        if reply["id"] not in self.seen:
+                            self.seen.append(reply["id"])
                     return result
             except httpx.TransportError:
                 pass
@@ -346,3 +350,51 @@ def rows(database_url: str, sql: str, **params: Any) -> list[Any]:
             return list(connection.execute(sqlalchemy.text(sql), params))
     finally:
         engine.dispose()
+
+
+@contextlib.contextmanager
+def balancer(workdir: Path, gateways: list[Process]) -> Iterator[str]:
+    """``deploy/nginx.conf``, unchanged but for the gateways' addresses and the port."""
+    import re
+    import shutil
+
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    names = sorted(set(re.findall(r"server (gateway-\d+):8000", conf)))
+    assert len(names) == len(gateways), names
+    for name, gateway in zip(names, gateways, strict=True):
+        conf = conf.replace(f"{name}:8000", f"127.0.0.1:{gateway.port}")
+    port = free_port()
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    prefix = workdir / "nginx"
+    (prefix / "logs").mkdir(parents=True, exist_ok=True)
+    (prefix / "nginx.conf").write_text(conf)
+    popen = subprocess.Popen(
+        [
+            nginx,
+            "-p",
+            str(prefix),
+            "-c",
+            str(prefix / "nginx.conf"),
+            "-e",
+            "logs/error.log",
+            "-g",
+            "daemon off; pid logs/nginx.pid;",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if popen.poll() is not None:
+                raise RuntimeError((prefix / "logs" / "error.log").read_text()[-2000:])
+            with contextlib.suppress(httpx.HTTPError):
+                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                    break
+            time.sleep(0.2)
+        yield url
+    finally:
+        popen.terminate()
+        popen.wait(timeout=10)

@@ -66,7 +66,9 @@ class Posted(BaseModel):
     message: ChatMessage
     replies: list[ChatMessage]
     duplicate: bool = Field(
-        False, description="a retry of a message already received; its replies are on the stream"
+        False,
+        description="a retry of a message already received: nothing was stored again, and "
+        "`replies` are the answers it got so far (any still to come arrive on the stream)",
     )
 
 
@@ -131,6 +133,11 @@ async def post_message(request: Request, body: MessageIn, user_id: str = Depends
         "duplicate": turn.duplicate,
     }
     if turn.duplicate:
+        # The first copy may have been answered by a gateway that died before its
+        # reply reached the page: the retry gets that answer (so far) instead.
+        desk: Desk = request.app.state.desk
+        with desk.sessions() as db:
+            result["replies"] = [_chat_json(m) for m in queue.answers_to(db, turn.message)]
         return result
     if len(body.text) > MAX_TEXT:
         return JSONResponse(

@@ -21,7 +21,12 @@ const STRINGS = {
 };
 
 const $ = (id) => document.getElementById(id);
-const state = { visitor: null, socket: null, retry: 0, lastId: 0, sending: false };
+const state = { visitor: null, socket: null, retry: 0, lastId: 0, sending: false, settled: [] };
+// A push can be missed while the socket stays up (a gateway died between storing a
+// reply and passing it on), and ids can commit out of order across gateways. So the
+// page re-reads the last two minutes every 30 s; upsert() shows each message once.
+const LOOKBACK_MS = 120000;
+const RESYNC_MS = 30000;
 
 function chosenLanguage() {
   const fromUrl = new URLSearchParams(location.search).get("lang");
@@ -158,11 +163,21 @@ function upsert(message) {
     }
   }
   state.lastId = Math.max(state.lastId, message.id);
+  state.settled.push([message.id, Date.parse(message.created_at || "") || Date.now()]);
   list.scrollTop = list.scrollHeight;
 }
 
+// The newest id old enough that everything before it has surely arrived.
+function syncPoint() {
+  const cutoff = Date.now() - LOOKBACK_MS;
+  state.settled = state.settled.filter(([, at]) => at >= cutoff - LOOKBACK_MS);
+  return Math.max(0, ...state.settled.filter(([, at]) => at < cutoff).map(([id]) => id), state.syncFloor || 0);
+}
+
 async function catchUp() {
-  const { status, body } = await api(`/webchat/api/messages?after=${state.lastId}`);
+  const from = syncPoint();
+  state.syncFloor = from;
+  const { status, body } = await api(`/webchat/api/messages?after=${from}`);
   if (status === 200) body.messages.forEach(upsert);
   if (!$("messages").children.length) {
     const hello = document.createElement("div");
@@ -274,6 +289,7 @@ async function start() {
   }
   await catchUp();
   connect();
+  setInterval(() => { if (!document.hidden) catchUp().catch(() => {}); }, RESYNC_MS);
 }
 
 start();
