@@ -132,9 +132,9 @@ class DeskSettings(BaseSettings):
     # Redis for console and chat events between gateway processes (the production
     # profile); empty means one process, events stay in memory.
     redis_url: str = ""  # read from REDIS_URL (no prefix): see Config
-    # A user message still without a finished turn after this long was being handled
-    # by a process that died; another process's job finishes it.
-    turn_stale_seconds: PositiveInt = 45
+    # Each gateway renews a liveness lease; one silent this long is dead, and another
+    # gateway finishes the turns it left unfinished.
+    alive_seconds: PositiveInt = 20
     # Agents are reminded once of a ticket this many hours before it is due.
     reminder_hours: PositiveInt = 4
     # A delivery the platform refused with a transient error is retried this often.

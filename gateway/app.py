@@ -29,7 +29,8 @@ from handoff.db import make_engine, migrate, session_factory
 from handoff.desk import Desk
 from handoff.events import EventHub
 from handoff.fanout import RedisFanout
-from handoff.jobs import Scheduler
+from handoff.jobs import ALIVE, Scheduler, release
+from handoff.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ def create_app(
     router = Router(desk, rasa)
     fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None
     jobs = Scheduler(sessions)
+    desk.holder = jobs.holder
     jobs.every("sla", settings.sweep_seconds, desk.sweep)
     jobs.every("ticket_reminders", 60, desk.remind)
     jobs.every("unfinished_turns", 10, router.recover)
@@ -84,7 +86,11 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
         QUEUE.sessions = sessions
-        tasks = [asyncio.ensure_future(_forever(jobs.forever))]
+        jobs.announce(settings.alive_seconds)  # alive before the first turn is taken
+        tasks = [
+            asyncio.ensure_future(_forever(jobs.forever)),
+            asyncio.ensure_future(_forever(lambda: jobs.keep_alive(settings.alive_seconds))),
+        ]
         if fanout is not None:
             tasks.append(asyncio.ensure_future(_forever(fanout.run)))
         tasks += [asyncio.ensure_future(_forever(run)) for run in runners]
@@ -97,6 +103,9 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks, timeout=10)
+            with contextlib.suppress(Exception), sessions.begin() as db:
+                # Turns cut short by the shutdown are taken over at once, not in 20 s.
+                release(db, ALIVE + jobs.holder, utcnow(), holder=jobs.holder)
             await rasa.close()
             engine.dispose()
 

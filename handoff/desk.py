@@ -23,7 +23,7 @@ from common.settings import DeskSettings, ServiceSettings
 from connectors._base import Connector, DeliveryFailed, Undeliverable
 from connectors._message import OutboundMessage
 from guard import Guard
-from handoff import queue, texts
+from handoff import jobs, queue, texts
 from handoff.events import DESK, EventHub
 from handoff.hours import within_agent_hours
 from handoff.models import Agent, Audit, Conversation, HandoffSession, Message, utcnow
@@ -115,6 +115,7 @@ class Desk:
         self.service = service
         self.clock = clock
         self.guard = guard or Guard(trusted_domains(service))
+        self.holder = jobs.HOLDER  # this process, for the turns it handles (Message.handler)
 
     # --- messages ---------------------------------------------------------------
 
@@ -148,7 +149,13 @@ class Desk:
                     first = Message(conversation_id=conversation_id, author="user", text="")
                 return Inbound(first, None, None, duplicate=True)
             message = queue.add_message(
-                db, conversation_id, "user", text, attachment=attachment, pending=pending
+                db,
+                conversation_id,
+                "user",
+                text,
+                attachment=attachment,
+                pending=pending,
+                handler=self.holder,
             )
             if dedup_key is not None:
                 queue.link_delivery(db, channel, dedup_key, message.id)
@@ -189,10 +196,9 @@ class Desk:
 
     def take_stale_turns(self) -> list[Inbound]:
         """Claim turns a dead process left unfinished; each is claimed by one process."""
-        before = self.clock() - timedelta(seconds=self.settings.turn_stale_seconds)
         taken = []
         with self.sessions.begin() as db:
-            for message in queue.stale_turns(db, before):
+            for message in queue.stale_turns(db, self.clock()):
                 if queue.finish_turn(db, message.id):  # the claim: one process wins it
                     taken.append(self._situation(db, message, self.clock(), False).inbound)
         return taken

@@ -34,6 +34,7 @@ def new_holder() -> str:
 
 
 HOLDER = new_holder()
+ALIVE = "alive:"  # + holder: the lease a running process renews (see Scheduler.keep_alive)
 
 
 def acquire(
@@ -124,3 +125,18 @@ class Scheduler:
         while True:
             await self.run_due()
             await asyncio.sleep(self.tick)
+
+    def announce(self, seconds: float) -> None:
+        """Take or renew this process's liveness lease for *seconds*."""
+        with self.sessions.begin() as db:
+            ttl = timedelta(seconds=seconds)
+            acquire(db, ALIVE + self.holder, ttl, self.clock(), holder=self.holder, renew=True)
+
+    async def keep_alive(self, seconds: float) -> None:
+        """Renew the liveness lease; others treat this process as dead once it lapses."""
+        while True:
+            try:
+                await asyncio.to_thread(self.announce, seconds)
+            except Exception:
+                log.exception("could not renew this process's liveness lease")
+            await asyncio.sleep(seconds / 4)

@@ -90,9 +90,11 @@ class Message(Base):  # type: ignore[valid-type,misc]
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     # A user message whose turn has not finished. Set in the transaction that stores
-    # it, cleared when the turn is done: a gateway killed mid-turn leaves it set,
-    # and another process's recovery job finishes the turn.
+    # it, cleared when the turn is done. A gateway killed mid-turn leaves it set, and
+    # once that gateway's liveness lease (``alive:<handler>``) lapses another
+    # process's recovery job finishes the turn.
     pending = Column(Boolean, nullable=False, default=False)
+    handler = Column(String(100), nullable=True)  # the process handling the turn
     # How often a "failed" delivery has been retried by the retry job.
     attempts = Column(Integer, nullable=False, default=0)
 

@@ -11,10 +11,11 @@ import hashlib
 import json
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from handoff.jobs import ALIVE
 from handoff.models import (
     OPEN_STATES,
     Agent,
@@ -23,6 +24,7 @@ from handoff.models import (
     Csat,
     Delivery,
     HandoffSession,
+    Lease,
     Message,
     utcnow,
 )
@@ -403,6 +405,7 @@ def add_message(
     buttons: list[dict[str, str]] | None = None,
     attachment: dict[str, str] | None = None,
     pending: bool = False,
+    handler: str | None = None,
 ) -> Message:
     if db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -415,6 +418,7 @@ def add_message(
         buttons=buttons or None,
         attachment=attachment,
         pending=pending,
+        handler=handler if pending else None,
     )
     db.add(message)
     db.flush()
@@ -487,10 +491,16 @@ def finish_turn(db: Session, message_id: int) -> bool:
     return bool(result.rowcount == 1)
 
 
-def stale_turns(db: Session, before: datetime, limit: int = 100) -> list[Message]:
+def stale_turns(db: Session, now: datetime, limit: int = 100) -> list[Message]:
+    """Pending turns whose process is gone: its liveness lease has lapsed (or never was)."""
+    alive = (
+        select(Lease.name)
+        .where(Lease.name == literal(ALIVE) + Message.handler, Lease.expires_at > now)
+        .exists()
+    )
     rows = db.execute(
         select(Message)
-        .where(Message.pending, Message.created_at < before)
+        .where(Message.pending, Message.created_at < now - timedelta(seconds=2), ~alive)
         .order_by(Message.id)
         .limit(limit)
     )

@@ -155,7 +155,7 @@ def cluster(
             "DESK_RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports),
             "DESK_SECRET": SECRET,
             "DESK_AGENT_HOURS": "00:00-24:00",
-            "DESK_TURN_STALE_SECONDS": "15",
+            "DESK_ALIVE_SECONDS": "10",
             "BOT_PRELOAD_KB": "1",
             "AGENT_PASSWORD": AGENT_PASSWORD,
             **(extra_env or {}),

@@ -26,7 +26,7 @@ from handoff import jobs, queue
 from handoff.db import make_engine, migrate, session_factory
 from handoff.events import EventHub
 from handoff.fanout import RedisFanout
-from handoff.models import utcnow
+from handoff.models import Message, utcnow
 from tests.cluster import PG_ADMIN, REDIS_URL, services_up
 from tests.e2e_support import ROOT, service_missing
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway, database_url  # noqa: F401
@@ -223,14 +223,18 @@ def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url:
     first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
     with first.client, second.client:
         desk = first.app.state.desk
-        # What a process killed between storing a message and answering it leaves behind.
+        later = lambda: utcnow() + timedelta(seconds=5)  # noqa: E731  (past the 2 s grace)
+        for gateway in (first, second):
+            gateway.app.state.desk.clock = later
+        # A slow turn of a live process is left alone, however old.
+        slow = desk.store_user_message("webchat:v0", "webchat", "en", "slow one", pending=True)
+        assert asyncio.run(second.app.state.router.recover()) == 0
+        # What a process killed between storing a message and answering it leaves
+        # behind: its liveness lease is gone.
+        desk.holder = "host:4242:dead01"
         stored = desk.store_user_message(
             "webchat:v1", "webchat", "en", "where is my USDT", pending=True
         )
-        assert asyncio.run(first.app.state.router.recover()) == 0  # not stale yet
-        for gateway in (first, second):
-            gateway.app.state.desk.settings = ALWAYS.copy(update={"turn_stale_seconds": 1})
-            gateway.app.state.desk.clock = lambda: utcnow() + timedelta(seconds=5)
 
         async def both() -> list[int]:
             return list(
@@ -246,13 +250,12 @@ def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url:
                 break
             time.sleep(0.1)
         time.sleep(0.3)
-        assert len(first.rasa.calls) + len(second.rasa.calls) == 1
+        calls = first.rasa.calls + second.rasa.calls
+        assert [call["message"] for call in calls] == [stored.message.text]
         with desk.sessions() as db:
             texts = [(m.author, m.text) for m in queue.messages(db, "webchat:v1")]
+            assert db.get(Message, slow.message.id).pending  # still the live process's
         assert texts == [("user", "where is my USDT"), ("bot", "bot: where is my USDT")]
-        assert first.rasa.calls + second.rasa.calls == [
-            {**(first.rasa.calls + second.rasa.calls)[0], "message": stored.message.text}
-        ]
 
 
 # --- migrations -----------------------------------------------------------------------------
@@ -330,7 +333,13 @@ def test_a_failed_delivery_is_retried_once_across_processes(database_url: str) -
                 )
             )
 
-        assert sorted(asyncio.run(both())) == [0, 1]
+        # The gateways' own retry jobs may get to it first: either way, sent once.
+        assert sum(asyncio.run(both())) <= 1
+        for _ in range(50):
+            if platform.sent:
+                break
+            time.sleep(0.1)
+        time.sleep(0.3)
         assert platform.sent == ["your ticket is T-000001"]
         with desk.sessions() as db:
             [message] = queue.messages(db, "flaky:u1")

@@ -27,6 +27,7 @@ def upgrade() -> None:
             sa.Column("pending", sa.Boolean(), nullable=False, server_default=sa.false())
         )
         table.add_column(sa.Column("attempts", sa.Integer(), nullable=False, server_default="0"))
+        table.add_column(sa.Column("handler", sa.String(length=100), nullable=True))
         table.create_index("ix_handoff_messages_pending", ["pending", "created_at"])
         table.create_index("ix_handoff_messages_failed", ["delivery", "created_at"])
     with op.batch_alter_table("handoff_sessions") as table:
@@ -43,6 +44,7 @@ def downgrade() -> None:
     with op.batch_alter_table("handoff_messages") as table:
         table.drop_index("ix_handoff_messages_failed")
         table.drop_index("ix_handoff_messages_pending")
+        table.drop_column("handler")
         table.drop_column("attempts")
         table.drop_column("pending")
     op.drop_table("handoff_leases")
