@@ -128,6 +128,10 @@ class DeskSettings(BaseSettings):
     # (by hash) and moves to the next only when its server can't be reached.
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_timeout_seconds: float = 15.0
+    # Rasa's lock ticket lifetime (its TICKET_LOCK_LIFETIME, the same variable, set
+    # by scripts/serve.sh): after a Rasa server dies mid-turn, its conversation moves
+    # to the next server once the dead server's ticket has expired.
+    ticket_lock_lifetime: PositiveInt = 10
     sweep_seconds: PositiveInt = 30
     # Redis for console and chat events between gateway processes (the production
     # profile); empty means one process, events stay in memory.
@@ -144,7 +148,10 @@ class DeskSettings(BaseSettings):
         env_prefix = "DESK_"
         env_file = ".env"
         extra = "ignore"
-        fields = {"redis_url": {"env": "REDIS_URL"}}  # noqa: RUF012  (pydantic 1 reads it)
+        fields = {  # noqa: RUF012  (pydantic 1 reads it): shared with Rasa
+            "redis_url": {"env": "REDIS_URL"},
+            "ticket_lock_lifetime": {"env": "TICKET_LOCK_LIFETIME"},
+        }
 
     @validator("rasa_url")
     def _rasa_urls(cls, value: str) -> str:

@@ -9,6 +9,7 @@ a second server would answer the same message twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import zlib
@@ -21,10 +22,10 @@ from connectors._message import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 
-# The request never got an answer from a live server: safe to send elsewhere.
-# (A killed server resets the connection; that turn either never ran or its tracker
-# was never saved, since Rasa saves at the end of the turn.)
-_GONE = (httpx.ConnectError, httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError)
+# Anything but an HTTP status, a timeout or a bad body means the request never got an
+# answer from a live server (refused, reset, or, seen when a Rasa server was killed,
+# httpcore's own AttributeError), so it is safe to send elsewhere: that turn either
+# never ran or its tracker was never saved, since Rasa saves at the end of the turn.
 SKIP_SECONDS = 5.0  # after a server is found gone, others are asked first for this long
 
 
@@ -39,8 +40,10 @@ class RasaClient:
         timeout: float = 10.0,
         client: httpx.AsyncClient | None = None,
         actions_url: str | None = None,
+        lock_seconds: float = 10.0,
     ) -> None:
         urls = url.split(",") if isinstance(url, str) else url
+        self._lock_seconds = lock_seconds
         self._endpoints = [f"{u.strip().rstrip('/')}/webhooks/rest/webhook" for u in urls]
         self._gone_until: dict[str, float] = {}
         self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
@@ -79,20 +82,35 @@ class RasaClient:
         # Servers recently found gone go last, so each message doesn't wait on them.
         ring.sort(key=lambda endpoint: self._gone_until.get(endpoint, 0.0) > now)
         for attempt, endpoint in enumerate(ring):
+            started = time.monotonic()
             try:
                 response = await self._client.post(endpoint, json=body)
                 response.raise_for_status()
                 self._gone_until.pop(endpoint, None)
                 return response.json()
-            except _GONE as exc:
+            except (httpx.HTTPStatusError, httpx.TimeoutException, ValueError) as exc:
+                raise RasaUnavailable(f"Rasa did not answer: {exc!r}") from exc
+            except Exception as exc:  # the request got no answer from a live server
                 self._gone_until[endpoint] = time.monotonic() + SKIP_SECONDS
                 if attempt == count - 1:
                     raise RasaUnavailable(f"no Rasa server answered: {exc!r}") from exc
                 RETRIES.labels("rasa_other_server").inc()
                 log.warning("Rasa at %s is gone (%r); trying the next server", endpoint, exc)
-            except (httpx.HTTPError, ValueError) as exc:
-                raise RasaUnavailable(f"Rasa did not answer: {exc!r}") from exc
+                if not isinstance(exc, httpx.ConnectError):
+                    await self._outlive_lock(started)
+
         raise AssertionError("unreachable")
+
+    async def _outlive_lock(self, started: float) -> None:
+        """Wait until a dead server's Redis lock ticket for this conversation expires.
+
+        The request reached the server, so it holds a ticket in Rasa's lock store,
+        which outlives it by ``TICKET_LOCK_LIFETIME``. A second server's ticket issued
+        before that runs into a race in Rasa 3.6: waiters poll once a second, and a
+        waiter whose own ticket expires in the same second as the dead one never
+        gets the lock. Waiting it out costs that one user a few seconds, once.
+        """
+        await asyncio.sleep(max(0.0, started + self._lock_seconds + 0.5 - time.monotonic()))
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -110,7 +110,15 @@ class Router:
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
         self.desk.guard.remember_message(conversation, stored.message.id)
-        turn = await self._route(message, language, stored, verdict)
+        try:
+            turn = await self._route(message, language, stored, verdict)
+        except BaseException:
+            # Not finished, and this process lives on: hand the turn to the recovery
+            # job (which runs it once more, in whichever process) rather than leave
+            # it pending under a live handler forever.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.desk.abandon, stored.message.id)
+            raise
         self.desk.finish(stored.message.id)
         return turn
 

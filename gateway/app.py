@@ -71,7 +71,10 @@ def create_app(
         service_settings(),
     )
     rasa = rasa or RasaClient(
-        settings.rasa_urls, timeout=settings.rasa_timeout_seconds, actions_url=actions_url
+        settings.rasa_urls,
+        timeout=settings.rasa_timeout_seconds,
+        actions_url=actions_url,
+        lock_seconds=settings.ticket_lock_lifetime,
     )
     router = Router(desk, rasa)
     fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None

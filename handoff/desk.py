@@ -194,6 +194,11 @@ class Desk:
         with self.sessions.begin() as db:
             queue.finish_turn(db, message_id)
 
+    def abandon(self, message_id: int) -> None:
+        """This process failed the turn: any process's recovery job may take it now."""
+        with self.sessions.begin() as db:
+            queue.abandon_turn(db, message_id)
+
     def take_stale_turns(self) -> list[Inbound]:
         """Claim turns a dead process left unfinished; each is claimed by one process."""
         taken = []

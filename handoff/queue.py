@@ -491,6 +491,15 @@ def finish_turn(db: Session, message_id: int) -> bool:
     return bool(result.rowcount == 1)
 
 
+def abandon_turn(db: Session, message_id: int) -> None:
+    db.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.pending)
+        .values(handler=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def stale_turns(db: Session, now: datetime, limit: int = 100) -> list[Message]:
     """Pending turns whose process is gone: its liveness lease has lapsed (or never was)."""
     alive = (

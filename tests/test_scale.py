@@ -408,10 +408,20 @@ def test_kill_9_a_gateway_and_a_rasa_server_mid_load_loses_nothing(
     result = asyncio.run(run())
     visitors: list[c.Visitor] = result["visitors"]
     lost_replies = only_reread = 0
+    # Rasa's Redis lock store keeps each conversation's tickets in one JSON value that
+    # two servers update without a transaction; around a killed server a conversation
+    # can stall until the gateway's timeout. The user is then told, and a human takes
+    # over (a bot_unavailable session), so later messages are for the agent.
+    handed = {
+        row[0]
+        for row in c.rows(
+            url, "SELECT conversation_id FROM handoff_sessions WHERE reason = 'bot_unavailable'"
+        )
+    }
     for visitor in visitors:
         assert user_texts(url, visitor.conversation) == lines  # each stored once, in order
         stored = outbound_ids(url, visitor.conversation)
-        assert len(stored) >= len(lines)  # every turn answered
+        assert len(stored) >= len(lines) or visitor.conversation in handed  # each answered
         lost_replies += len(set(stored) - set(visitor.seen))
         only_reread += len(set(stored) - result["before_reread"][visitor.conversation])
     assert lost_replies == 0
@@ -431,6 +441,9 @@ def test_kill_9_a_gateway_and_a_rasa_server_mid_load_loses_nothing(
             "page_reconnects": sum(v.reconnects for v in visitors),
             "surviving_gateway_retries": retried,
             "replies_lost": lost_replies,
+            "conversations_handed_to_a_human_after_a_stalled_rasa_turn": len(
+                handed & {v.conversation for v in visitors}
+            ),
             "replies_that_reached_the_page_only_by_its_periodic_reread": only_reread,
         },
     )

@@ -171,6 +171,8 @@ def test_a_conversation_moves_to_the_next_rasa_server_only_when_its_server_is_go
         calls.append(request.url.host)
         if request.url.host == "dead":
             raise httpx.ConnectError("refused", request=request)
+        if request.url.host == "buggy":  # httpcore, when a server dies as we connect
+            raise AttributeError("'NoneType' object has no attribute 'getpeername'")
         if request.url.host == "slow":
             raise httpx.ReadTimeout("timed out", request=request)
         return httpx.Response(200, json=[{"text": f"from {request.url.host}"}])
@@ -184,6 +186,20 @@ def test_a_conversation_moves_to_the_next_rasa_server_only_when_its_server_is_go
             [reply] = await rasa.send(InboundMessage("webchat", f"user{n}", "hi"))
             assert reply.text == "from alive"
         assert calls.count("alive") == 10 and 0 < calls.count("dead") < 10
+        buggy = RasaClient(["http://buggy"], client=client)
+        with pytest.raises(RasaUnavailable):
+            await buggy.send(InboundMessage("webchat", "user0", "hi"))
+        # The request reached a server that then died: its lock ticket is waited out
+        # before the next server is asked (a refused connection is retried at once).
+        both = RasaClient(["http://buggy", "http://alive"], client=client, lock_seconds=0.3)
+        started = time.monotonic()
+        [reply] = await both.send(InboundMessage("webchat", "user1", "hi"))
+        assert reply.text == "from alive" and time.monotonic() - started >= 0.8
+        started = time.monotonic()
+        for n in range(4):  # the dead one is now asked last
+            [reply] = await both.send(InboundMessage("webchat", f"user{n}", "hi"))
+            assert reply.text == "from alive"
+        assert time.monotonic() - started < 0.5
         slow = RasaClient(["http://slow", "http://alive"], client=client)
         calls.clear()
         with pytest.raises(RasaUnavailable):  # it may still be working: never a second turn
@@ -344,3 +360,42 @@ def test_a_failed_delivery_is_retried_once_across_processes(database_url: str) -
         with desk.sessions() as db:
             [message] = queue.messages(db, "flaky:u1")
         assert message.delivery is None and message.attempts == 1
+
+
+def test_a_turn_that_fails_in_a_live_process_is_run_once_more(database_url: str) -> None:  # noqa: F811
+    gateway = Gateway(database_url, FakeRasa())
+    with gateway.client:
+        router, desk = gateway.app.state.router, gateway.app.state.desk
+        original = router._answer
+        failures = [RuntimeError("the database went away mid-turn")]
+
+        async def failing(*args: object) -> object:
+            if failures:
+                raise failures.pop()
+            return await original(*args)
+
+        router._answer = failing
+        me = gateway.visitor()
+        with pytest.raises(RuntimeError):
+            gateway.say(me, "where is my USDT")
+        desk.clock = lambda: utcnow() + timedelta(seconds=5)
+        for _ in range(50):  # the gateway's own job, or this call, runs it again
+            asyncio.run(router.recover())
+            with desk.sessions() as db:
+                rows = queue.messages(db, next(iter(_conversations(db))))
+            if len(rows) > 1:
+                break
+            time.sleep(0.1)
+        assert [(m.author, m.text) for m in rows] == [
+            ("user", "where is my USDT"),
+            ("bot", "bot: where is my USDT"),
+        ]
+        assert not rows[0].pending
+
+
+def _conversations(db: object) -> list[str]:
+    from sqlalchemy import select
+
+    from handoff.models import Conversation
+
+    return list(db.execute(select(Conversation.id)).scalars())  # type: ignore[attr-defined]
