@@ -47,7 +47,11 @@ class RasaClient:
         self._endpoints = [f"{u.strip().rstrip('/')}/webhooks/rest/webhook" for u in urls]
         self._gone_until: dict[str, float] = {}
         self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
-        self._client = client or httpx.AsyncClient(timeout=timeout)
+        # Idle connections are dropped before Rasa's (Sanic's) 5 s keep-alive ends, so
+        # a request never goes out on a connection the server is closing: that
+        # would look like a dead server and cost a failover.
+        limits = httpx.Limits(keepalive_expiry=2.0)
+        self._client = client or httpx.AsyncClient(timeout=timeout, limits=limits)
 
     async def actions_down(self) -> bool:
         """Whether the action server fails its health check (asked only after a fallback)."""

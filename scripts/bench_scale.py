@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from tests import cluster as c
@@ -58,9 +56,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 async def load(gateways: list[str], conversations: int, messages: int) -> dict[str, Any]:
-    limits = httpx.Limits(max_connections=conversations * 2)
     latencies: list[float] = []
-    async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+    async with c.client() as http:
         visitors = [c.Visitor(gateways, i % len(gateways)) for i in range(conversations)]
         await asyncio.gather(*(v.open(http) for v in visitors))
         for visitor in visitors[:10]:  # warm-up: models, caches, connection pools
@@ -110,7 +107,7 @@ def run_pairs(pairs: int, conversations: int, messages: int) -> dict[str, Any]:
 async def console_latency(gateways: list[str], database_url: str, samples: int) -> dict[str, Any]:
     """A user on gateway A, an agent console on gateway B: how soon does B see it?"""
     [email] = c.create_agents(database_url, 1)
-    async with httpx.AsyncClient(timeout=60) as http:
+    async with c.client(60) as http:
         agent = c.Agent(gateways[1], email)
         await agent.log_in(http)
         escalation: list[float] = []

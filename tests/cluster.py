@@ -34,6 +34,13 @@ REDIS_URL = "redis://127.0.0.1:6379/3"
 SECRET = "cluster-test-secret"
 AGENT_PASSWORD = "cluster-agent-password"
 STARTUP_SECONDS = 400
+# Shorter than uvicorn's and Sanic's 5 s keep-alive: a pooled connection is never
+# reused in the instant the server closes it (a spurious ReadError).
+LIMITS = httpx.Limits(max_connections=500, max_keepalive_connections=500, keepalive_expiry=2)
+
+
+def client(timeout: float = 120) -> httpx.AsyncClient:
+    return httpx.AsyncClient(timeout=timeout, limits=LIMITS)
 
 
 def services_up() -> str | None:

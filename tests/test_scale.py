@@ -150,8 +150,7 @@ def test_200_conversations_over_two_gateways_each_message_and_claim_exactly_once
     emails = c.create_agents(url, 10)
 
     async def run() -> dict[str, Any]:
-        limits = httpx.Limits(max_connections=500, max_keepalive_connections=500)
-        async with httpx.AsyncClient(timeout=120, limits=limits) as http:
+        async with c.client() as http:
             agents = [c.Agent(gateways[i % 2].url, e) for i, e in enumerate(emails)]
             await asyncio.gather(*(a.log_in(http) for a in agents))
             urls = [g.url for g in gateways]
@@ -289,7 +288,7 @@ def test_the_same_update_and_msgid_sent_to_both_gateways_at_once_is_processed_on
 
     async def run() -> tuple[list[httpx.Response], list[httpx.Response]]:
         headers = {"X-Telegram-Bot-Api-Secret-Token": TG_SECRET}
-        async with httpx.AsyncClient(timeout=60) as http:
+        async with c.client(60) as http:
             tg = [
                 http.post(
                     f"{g.url}/telegram/webhook", json=tg_update(9000 + i, 5000 + i), headers=headers
@@ -364,7 +363,7 @@ def test_kill_9_a_gateway_and_a_rasa_server_mid_load_loses_nothing(
     lines = ["hello", "how do I reset my password?", "what are the fees?", "thank you"]
 
     async def run() -> dict[str, Any]:
-        async with httpx.AsyncClient(timeout=120) as http:
+        async with c.client() as http:
             urls = [g.url for g in gateways]
             # A third behind nginx (deploy/nginx.conf), the rest straight at a gateway,
             # switching to the other one as a page behind any balancer would.
