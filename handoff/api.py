@@ -52,6 +52,14 @@ class PresenceIn(BaseModel):
 
 class TextIn(BaseModel):
     text: Text  # type: ignore[valid-type]
+    client_id: str | None = Field(
+        None,
+        min_length=8,
+        max_length=64,
+        regex=r"^[A-Za-z0-9_.:-]+$",
+        description="the console's id for this reply: a retry with the same id (say, after "
+        "a gateway died mid-request) is sent once and answered with the first copy",
+    )
 
 
 class TransferIn(BaseModel):
@@ -318,7 +326,7 @@ async def reply(
     """Reply to the user; it reaches their chat at once."""
     desk = desk_of(request)
     with errors():
-        sent = await desk.reply(agent, session_id, body.text)
+        sent = await desk.reply(agent, session_id, body.text, body.client_id)
     desk = desk_of(request)
     with desk.sessions() as db:
         stored = db.get(Message, sent.id)

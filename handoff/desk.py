@@ -63,6 +63,17 @@ class _Situation:
     held_or_active: int | None  # the unresolved session whose console shows the message
 
 
+def _outbound(m: Message) -> OutboundMessage:
+    """A stored reply as the connectors take it."""
+    return OutboundMessage(
+        text=m.text,
+        buttons=tuple((b["title"], b["payload"]) for b in m.buttons or []),
+        id=m.id,
+        author=m.author,
+        created_at=m.created_at,
+    )
+
+
 def _conversation_of(db: Session, message_id: int) -> str | None:
     message = db.get(Message, message_id)
     return str(message.conversation_id) if message is not None else None
@@ -214,15 +225,21 @@ class Desk:
         replies: list[OutboundMessage],
         author: str = "bot",
         agent_id: int | None = None,
+        dedup_key: str | None = None,
     ) -> list[OutboundMessage]:
         """Store *replies*, then send them through the conversation's connector.
 
         Stored first: if the connector fails, the message is still in the history
-        the user's client fetches when it reconnects.
+        the user's client fetches when it reconnects. With *dedup_key* (an agent
+        console's id for a reply) a retry, through any gateway, sends nothing again
+        and returns the first copy.
         """
         stored: list[OutboundMessage] = []
         events = []
         with self.sessions.begin() as db:
+            if dedup_key is not None and not queue.first_delivery(db, author, dedup_key):
+                first = queue.delivered_message(db, author, dedup_key)
+                return [_outbound(first)] if first is not None else []
             active = queue.active_session_id(db, conversation_id)
             for reply in replies:
                 if not (reply.text or reply.image):
@@ -237,6 +254,8 @@ class Desk:
                 event = self._message_event(db, message, active)
                 if event:
                     events.append(event)
+            if dedup_key is not None and stored and stored[0].id is not None:
+                queue.link_delivery(db, author, dedup_key, stored[0].id)
         for event in events:
             self.hub.publish(DESK, event)
         for reply in stored:
@@ -303,13 +322,7 @@ class Desk:
                 m = db.get(Message, message_id)
                 if m is None:
                     continue
-                reply = OutboundMessage(
-                    text=m.text,
-                    buttons=tuple((b["title"], b["payload"]) for b in m.buttons or []),
-                    id=m.id,
-                    author=m.author,
-                    created_at=m.created_at,
-                )
+                reply = _outbound(m)
             RETRIES.labels(f"delivery_{status}").inc()
             if await self._send(conversation_id, reply):
                 self._delivery(conversation_id, reply, None)
@@ -468,7 +481,9 @@ class Desk:
             raise Forbidden(f"session {session_id} is assigned to another agent")
         return session
 
-    async def reply(self, agent: Agent, session_id: int, text: str) -> OutboundMessage:
+    async def reply(
+        self, agent: Agent, session_id: int, text: str, client_id: str | None = None
+    ) -> OutboundMessage:
         with self.sessions.begin() as db:
             session = self._own(db, agent, session_id)
             conversation_id = session.conversation_id
@@ -497,6 +512,7 @@ class Desk:
             [OutboundMessage(text=self.guard.scrub(text))],
             author="agent",
             agent_id=agent.id,
+            dedup_key=f"{agent.id}:{client_id}" if client_id else None,
         )
         return stored[0]
 

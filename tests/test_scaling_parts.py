@@ -399,3 +399,25 @@ def _conversations(db: object) -> list[str]:
     from handoff.models import Conversation
 
     return list(db.execute(select(Conversation.id)).scalars())  # type: ignore[attr-defined]
+
+
+def test_an_agent_reply_retried_with_its_client_id_reaches_the_user_once(
+    database_url: str,  # noqa: F811
+) -> None:
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    with first.client, second.client:
+        agent = first.agent("dana@example.com")
+        me = first.visitor()
+        first.say(me, "human")
+        [session] = first.queue(agent)
+        assert first.client.post(f"/api/agent/sessions/{session['id']}/claim", headers=agent)
+        body = {"text": "Hi, I'm Dana.", "client_id": "reply-0001"}
+        path = f"/api/agent/sessions/{session['id']}/messages"
+        once = first.client.post(path, json=body, headers=agent)
+        again = second.client.post(path, json=body, headers=agent)  # the other gateway
+        assert once.status_code == again.status_code == 200
+        assert once.json()["id"] == again.json()["id"]
+        history = first.client.get(
+            "/webchat/api/messages", headers={"Authorization": me["Authorization"]}
+        ).json()["messages"]
+        assert [m["text"] for m in history if m["author"] == "agent"] == ["Hi, I'm Dana."]

@@ -368,10 +368,19 @@ async function sendText(event, path, box) {
   const text = $(box).value;
   if (!text.trim() || !state.selected) return;
   $("action-error").textContent = "";
+  // The same id for every try of the same draft: pressing Send again after an error
+  // (a gateway died mid-request) can't reach the user twice.
+  const key = `${state.selected.id}:${path}`;
+  state.drafts = state.drafts || {};
+  if (state.drafts[key]?.text !== text) {
+    state.drafts[key] = { text, id: `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}` };
+  }
+  const client_id = state.drafts[key].id;
   try {
     const message = await api(`/api/agent/sessions/${state.selected.id}/${path}`, {
-      method: "POST", body: JSON.stringify({ text }),
+      method: "POST", body: JSON.stringify({ text, client_id }),
     });
+    delete state.drafts[key];
     $(box).value = ""; // only once the server has it
     upsertMessage(message);
   } catch (error) {
