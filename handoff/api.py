@@ -50,15 +50,18 @@ class PresenceIn(BaseModel):
     presence: Literal["online", "away"]
 
 
+def client_id_field(description: str) -> Any:
+    """A client's own id for what it sends, so that a retry is recognised (optional)."""
+    return Field(
+        None, min_length=8, max_length=64, regex=r"^[A-Za-z0-9_.:-]+$", description=description
+    )
+
+
 class TextIn(BaseModel):
     text: Text  # type: ignore[valid-type]
-    client_id: str | None = Field(
-        None,
-        min_length=8,
-        max_length=64,
-        regex=r"^[A-Za-z0-9_.:-]+$",
-        description="the console's id for this reply: a retry with the same id (say, after "
-        "a gateway died mid-request) is sent once and answered with the first copy",
+    client_id: str | None = client_id_field(
+        "the console's id for this reply: a retry with the same id (say, after a gateway "
+        "died mid-request) is sent once and answered with the first copy"
     )
 
 

@@ -122,36 +122,36 @@ EVM_TXS: dict[str, dict[str, Any]] = {
     },
     "0x" + "a6" * 32: evm_transfer("0x" + "a6" * 32, block=130),  # ahead of the node: reorg
 }
-TRON_TXS: dict[str, dict[str, Any]] = {
-    "b1" * 32: {  # TRC-20 USDT, confirmed
+
+
+def trc20_transfer(
+    txid: str, amount: int, result: str, block: int, fee: int
+) -> dict[str, dict[str, Any]]:
+    """A TRC-20 USDT transfer from Alice to Bob as TRON's HTTP API returns it."""
+    data = encode(["address", "uint256"], ["0x" + TRON_BOB_HEX[2:], amount]).hex()
+    contract = {
+        "type": "TriggerSmartContract",
+        "parameter": {
+            "value": {
+                "owner_address": TRON_ALICE_HEX,
+                "contract_address": TRON_USDT_HEX,
+                "data": "a9059cbb" + data,
+            }
+        },
+    }
+    return {
         "tx": {
-            "txID": "b1" * 32,
-            "ret": [{"contractRet": "SUCCESS"}],
-            "raw_data": {
-                "contract": [
-                    {
-                        "type": "TriggerSmartContract",
-                        "parameter": {
-                            "value": {
-                                "owner_address": TRON_ALICE_HEX,
-                                "contract_address": TRON_USDT_HEX,
-                                "data": "a9059cbb"
-                                + encode(
-                                    ["address", "uint256"], ["0x" + TRON_BOB_HEX[2:], 1_000_000_000]
-                                ).hex(),
-                            }
-                        },
-                    }
-                ]
-            },
+            "txID": txid,
+            "ret": [{"contractRet": result}],
+            "raw_data": {"contract": [contract]},
         },
-        "info": {
-            "id": "b1" * 32,
-            "blockNumber": 5000,
-            "fee": 13_844_850,
-            "receipt": {"result": "SUCCESS"},
-        },
-    },
+        "info": {"id": txid, "blockNumber": block, "fee": fee, "receipt": {"result": result}},
+    }
+
+
+TRON_TXS: dict[str, dict[str, Any]] = {
+    # TRC-20 USDT, confirmed
+    "b1" * 32: trc20_transfer("b1" * 32, 1_000_000_000, "SUCCESS", 5000, 13_844_850),
     "b2" * 32: {  # TRX, pending
         "tx": {
             "txID": "b2" * 32,
@@ -172,35 +172,8 @@ TRON_TXS: dict[str, dict[str, Any]] = {
         },
         "info": {},
     },
-    "b3" * 32: {  # TRC-20 out of energy: the fee is spent, the tokens didn't move
-        "tx": {
-            "txID": "b3" * 32,
-            "ret": [{"contractRet": "OUT_OF_ENERGY"}],
-            "raw_data": {
-                "contract": [
-                    {
-                        "type": "TriggerSmartContract",
-                        "parameter": {
-                            "value": {
-                                "owner_address": TRON_ALICE_HEX,
-                                "contract_address": TRON_USDT_HEX,
-                                "data": "a9059cbb"
-                                + encode(
-                                    ["address", "uint256"], ["0x" + TRON_BOB_HEX[2:], 5]
-                                ).hex(),
-                            }
-                        },
-                    }
-                ]
-            },
-        },
-        "info": {
-            "id": "b3" * 32,
-            "blockNumber": 4990,
-            "fee": 27_000_000,
-            "receipt": {"result": "OUT_OF_ENERGY"},
-        },
-    },
+    # TRC-20 out of energy: the fee is spent, the tokens didn't move
+    "b3" * 32: trc20_transfer("b3" * 32, 5, "OUT_OF_ENERGY", 4990, 27_000_000),
 }
 
 

@@ -13,6 +13,7 @@ from connectors._router import Router
 from connectors.webchat._connector import CHANNEL, webchat_json
 from connectors.webchat._tokens import VisitorTokens
 from handoff import queue
+from handoff.api import client_id_field
 from handoff.desk import Desk, aware
 from handoff.events import chat_topic, stream_events
 
@@ -52,13 +53,9 @@ class MessageIn(BaseModel):
     )
     language: Language | None = Field(None, description="the page's language; detected if absent")
     title: str | None = Field(None, max_length=200, description="the pressed button's title")
-    client_id: str | None = Field(
-        None,
-        min_length=8,
-        max_length=64,
-        regex=r"^[A-Za-z0-9_.:-]+$",
-        description="the page's own id for this message: a retry with the same id (say, "
-        "after a gateway died mid-request) is stored once and answered with the first copy",
+    client_id: str | None = client_id_field(
+        "the page's own id for this message: a retry with the same id (say, after a "
+        "gateway died mid-request) is stored once and answered with the first copy"
     )
 
 
