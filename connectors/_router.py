@@ -37,6 +37,9 @@ if TYPE_CHECKING:  # the desk imports the connector interface: no import cycle a
 
 log = logging.getLogger(__name__)
 
+# Recovered turns in flight at once: enough to drain a dead gateway's backlog
+# quickly, few enough to leave Rasa to the users who are writing now.
+RECOVERY_CONCURRENCY = 8
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 
 _TROUBLE = {
@@ -123,20 +126,40 @@ class Router:
         return turn
 
     async def recover(self) -> int:
-        """Finish the turns of messages a dead process stored but never answered."""
-        recovered = 0
-        for stored in await asyncio.to_thread(self.desk.take_stale_turns):
-            conversation = stored.message.conversation_id
-            channel, _, user_id = conversation.partition(":")
-            hint = await asyncio.to_thread(self.desk.language_of, conversation)
-            language = normalise_language(hint) or DEFAULT_LANGUAGE
-            message = InboundMessage(channel, user_id, stored.message.text, language=language)
-            log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
-            RETRIES.labels("turn_recovered").inc()
+        """Finish the turns of messages a dead process stored but never answered.
+
+        Conversations are recovered side by side (a dead gateway leaves dozens, and
+        each waits for Rasa); one conversation's turns run in the order they came.
+        """
+        stale = await asyncio.to_thread(self.desk.take_stale_turns)
+        by_conversation: defaultdict[str, list[Inbound]] = defaultdict(list)
+        for stored in stale:
+            by_conversation[stored.message.conversation_id].append(stored)
+        slots = asyncio.Semaphore(RECOVERY_CONCURRENCY)
+
+        async def conversation(turns: list[Inbound]) -> None:
+            async with slots:
+                for stored in turns:
+                    await self._recover(stored)
+
+        await asyncio.gather(*(conversation(turns) for turns in by_conversation.values()))
+        return len(stale)
+
+    async def _recover(self, stored: Inbound) -> None:
+        conversation = stored.message.conversation_id
+        channel, _, user_id = conversation.partition(":")
+        hint = await asyncio.to_thread(self.desk.language_of, conversation)
+        language = normalise_language(hint) or DEFAULT_LANGUAGE
+        message = InboundMessage(channel, user_id, stored.message.text, language=language)
+        log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
+        RETRIES.labels("turn_recovered").inc()
+        try:
             async with self._turn(conversation):
                 await self._route(message, language, stored, Verdict(message.text))
-            recovered += 1
-        return recovered
+        except Exception:
+            # Once from a live process, as for any turn; only a death retries it.
+            log.exception("the recovered turn of message %s failed", stored.message.id)
+        await asyncio.to_thread(self.desk.finish, stored.message.id)
 
     async def _route(
         self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict

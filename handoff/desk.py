@@ -211,11 +211,14 @@ class Desk:
             queue.abandon_turn(db, message_id)
 
     def take_stale_turns(self) -> list[Inbound]:
-        """Claim turns a dead process left unfinished; each is claimed by one process."""
+        """Take over turns a dead process left unfinished; each is taken by one process.
+
+        They stay pending, now under this process, until :meth:`finish`.
+        """
         taken = []
         with self.sessions.begin() as db:
             for message in queue.stale_turns(db, self.clock()):
-                if queue.finish_turn(db, message.id):  # the claim: one process wins it
+                if queue.take_over_turn(db, message, self.holder):
                     taken.append(self._situation(db, message, self.clock(), False).inbound)
         return taken
 

@@ -92,7 +92,9 @@ class Message(Base):  # type: ignore[valid-type,misc]
     # A user message whose turn has not finished. Set in the transaction that stores
     # it, cleared when the turn is done. A gateway killed mid-turn leaves it set, and
     # once that gateway's liveness lease (``alive:<handler>``) lapses another
-    # process's recovery job finishes the turn.
+    # process's recovery job takes the turn over (it becomes the handler) and
+    # finishes it. So pending means unanswered, and a recoverer that dies too
+    # leaves the turn to the next one.
     pending = Column(Boolean, nullable=False, default=False)
     handler = Column(String(100), nullable=True)  # the process handling the turn
     # How often a "failed" delivery has been retried by the retry job.

@@ -491,6 +491,27 @@ def finish_turn(db: Session, message_id: int) -> bool:
     return bool(result.rowcount == 1)
 
 
+def take_over_turn(db: Session, message: Message, holder: str) -> bool:
+    """Make *holder* the handler of *message*'s unfinished turn; True for one process.
+
+    The turn stays pending until it is done, so a process that dies while recovering
+    it leaves it to be taken over again, and "nothing pending" means every turn has
+    its answer.
+    """
+    if message.handler == holder:  # the update would change nothing: no claim to win
+        return False
+    previous = (
+        Message.handler.is_(None) if message.handler is None else Message.handler == message.handler
+    )
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message.id, Message.pending, previous)
+        .values(handler=holder)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
 def abandon_turn(db: Session, message_id: int) -> None:
     db.execute(
         update(Message)

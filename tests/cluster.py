@@ -247,17 +247,35 @@ class Visitor:
             await asyncio.sleep(0.5)
 
     async def _catch_up(self, http: httpx.AsyncClient) -> None:
+        # After a reconnect; if it fails, the socket's next reconnect tries again.
+        with contextlib.suppress(httpx.HTTPError):
+            await self._read(http)
+
+    async def reread(self, http: httpx.AsyncClient) -> None:
+        """The page's periodic re-read: it must get an answer, from some gateway."""
+        for attempt in range(6):
+            current = self.url
+            try:
+                await self._read(http)
+                return
+            except httpx.HTTPStatusError as exc:
+                if exc.response.status_code < 500:
+                    raise
+            except httpx.TransportError:
+                self.switch(current)
+            await asyncio.sleep(0.5 * (attempt + 1))
+        raise RuntimeError(f"no gateway answered {self.conversation}'s re-read")
+
+    async def _read(self, http: httpx.AsyncClient) -> None:
         # chat.js re-reads the last two minutes (and every 30 s while open); every
         # conversation here is younger than that.
-        with contextlib.suppress(httpx.HTTPError):
-            response = await http.get(
-                f"{self.url}/webchat/api/messages",
-                params={"after": 0},
-                headers=self.headers,
-            )
-            for message in response.json().get("messages", []):
-                if message["author"] != "user" and message["id"] not in self.seen:
-                    self.seen.append(message["id"])
+        response = await http.get(
+            f"{self.url}/webchat/api/messages", params={"after": 0}, headers=self.headers
+        )
+        response.raise_for_status()
+        for message in response.json()["messages"]:
+            if message["author"] != "user" and message["id"] not in self.seen:
+                self.seen.append(message["id"])
 
     @property
     def headers(self) -> dict[str, str]:

@@ -18,12 +18,16 @@ import pytest
 import redis
 import sqlalchemy
 
+from common.settings import ServiceSettings
 from connectors import RasaClient
 from connectors._base import Connector, DeliveryFailed
 from connectors._message import OutboundMessage
 from connectors._rasa import RasaUnavailable
+from connectors._router import Router
+from connectors.webchat import WebChatConnector
 from handoff import jobs, queue
 from handoff.db import make_engine, migrate, session_factory
+from handoff.desk import Desk
 from handoff.events import EventHub
 from handoff.fanout import RedisFanout
 from handoff.models import Message, utcnow
@@ -272,6 +276,59 @@ def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url:
             texts = [(m.author, m.text) for m in queue.messages(db, "webchat:v1")]
             assert db.get(Message, slow.message.id).pending  # still the live process's
         assert texts == [("user", "where is my USDT"), ("bot", "bot: where is my USDT")]
+
+
+def _standalone_router(url: str, holder: str) -> tuple[Router, FakeRasa]:
+    """A desk and router of one "process" *holder*, with no scheduler of its own."""
+    engine = make_engine(url)
+    migrate(engine)
+    hub = EventHub()
+    desk = Desk(
+        session_factory(engine), {"webchat": WebChatConnector(hub)}, hub, ALWAYS, ServiceSettings()
+    )
+    desk.holder = holder
+    desk.clock = lambda: utcnow() + timedelta(seconds=5)  # past the 2 s grace
+    rasa = FakeRasa()
+    client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
+    return Router(desk, RasaClient("http://rasa.test", client=client)), rasa
+
+
+def test_a_recovered_turn_stays_pending_until_answered_and_survives_its_recoverer_dying(
+    database_url: str,  # noqa: F811
+) -> None:
+    writer, _ = _standalone_router(database_url, "host:1:dead01")  # killed mid-turn
+    recoverer, _ = _standalone_router(database_url, "host:2:dies02")  # killed recovering
+    survivor, rasa = _standalone_router(database_url, "host:3:live03")
+    stored = writer.desk.store_user_message(
+        "webchat:v1", "webchat", "en", "where is my USDT", pending=True
+    )
+    # A second process takes the turn over, then dies before answering it. The turn
+    # is still unanswered, so it is still pending, now under the second process.
+    [taken] = recoverer.desk.take_stale_turns()
+    assert taken.message.id == stored.message.id
+    with writer.desk.sessions() as db:
+        row = db.get(Message, stored.message.id)
+        assert row is not None and row.pending and row.handler == "host:2:dies02"
+    lease = jobs.ALIVE + "host:2:dies02"
+    # While the second process's liveness lease is current, nobody else takes it ...
+    with survivor.desk.sessions.begin() as db:
+        assert jobs.acquire(db, lease, timedelta(seconds=60), utcnow(), holder="host:2:dies02")
+    assert asyncio.run(survivor.recover()) == 0
+    assert rasa.calls == []
+    # ... and once the lease lapses, the turn is taken over again and answered once.
+    with survivor.desk.sessions.begin() as db:
+        jobs.release(db, lease, utcnow(), holder="host:2:dies02")
+    assert asyncio.run(survivor.recover()) == 1
+    assert [call["message"] for call in rasa.calls] == ["where is my USDT"]
+    with survivor.desk.sessions() as db:
+        rows = queue.messages(db, "webchat:v1")
+        assert [(m.author, m.text) for m in rows] == [
+            ("user", "where is my USDT"),
+            ("bot", "bot: where is my USDT"),
+        ]
+        row = db.get(Message, stored.message.id)
+        assert row is not None and not row.pending
+    assert asyncio.run(survivor.recover()) == 0
 
 
 # --- migrations -----------------------------------------------------------------------------
