@@ -16,7 +16,10 @@ Language = Literal["zh", "en", "es"]
 LANGUAGES: tuple[Language, ...] = get_args(Language)
 DEFAULT_LANGUAGE: Language = "en"
 
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+# Han characters (CJK Extension A, Unified Ideographs, Compatibility Ideographs): the
+# body of a character class, for every pattern in the project that looks for Chinese.
+HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN_CHAR = re.compile(f"[{HAN}]")
 _KANA_HANGUL = re.compile(r"[\u3040-\u30ff\uac00-\ud7af]")
 _OTHER_SCRIPTS = re.compile(r"[\u0400-\u04ff\u0600-\u06ff\u0590-\u05ff\u0e00-\u0e7f\u0900-\u097f]")
 _WORD = re.compile(r"[a-záéíóúüñ]+")
@@ -216,7 +219,7 @@ def normalise_language(value: object) -> Language | None:
 
 def detect_language(text: str) -> Language | None:
     """Guess the language of *text*; ``None`` when the text gives no signal."""
-    han = len(_HAN.findall(text))
+    han = len(HAN_CHAR.findall(text))
     if _KANA_HANGUL.search(text):
         return None
     if han >= 2 or (han == 1 and len(text.strip()) <= 3):
@@ -235,7 +238,9 @@ def detect_language(text: str) -> Language | None:
 _MENTION = re.compile(
     "|".join(
         sorted(
-            (re.escape(a) for a in _ALIASES if len(a) > 2 or _HAN.search(a)), key=len, reverse=True
+            (re.escape(a) for a in _ALIASES if len(a) > 2 or HAN_CHAR.search(a)),
+            key=len,
+            reverse=True,
         )
     )
 )

@@ -18,9 +18,10 @@ from scipy.sparse import csr_matrix
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from common.language import HAN, HAN_CHAR
+
 jieba.setLogLevel(logging.WARNING)
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
 
 
@@ -36,10 +37,10 @@ def tokenise(text: str) -> list[str]:
     """Word tokens: jieba's search-mode segmentation for Han runs, plain words otherwise."""
     text = normalise(text)
     tokens: list[str] = []
-    for piece in re.split(r"([\u3400-\u9fff]+)", text):
+    for piece in re.split(f"([{HAN}]+)", text):
         if not piece:
             continue
-        if _HAN.match(piece):
+        if HAN_CHAR.match(piece):
             tokens.extend(t for t in jieba.lcut_for_search(piece) if t.strip())
         else:
             tokens.extend(_LATIN_WORD.findall(piece))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
+from common.language import HAN_CHAR
 
 # Chosen by leave-one-out hit@1 on the articles' own example questions (never
 # on the evaluation set; see docs/benchmarks.md). MiniLM is close to random on
@@ -22,7 +21,7 @@ Ranked = list[tuple[str, float]]
 
 
 def dense_weight(query: str) -> float:
-    return DENSE_WEIGHT_HAN if _HAN.search(query) else DENSE_WEIGHT_LATIN
+    return DENSE_WEIGHT_HAN if HAN_CHAR.search(query) else DENSE_WEIGHT_LATIN
 
 
 def fuse(query: str, dense: np.ndarray, lexical: np.ndarray, owners: Sequence[str]) -> Ranked:

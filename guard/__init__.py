@@ -17,6 +17,7 @@ import time
 from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
+from common.language import HAN, HAN_CHAR
 from guard._scam import agent_violation, reports_scam, unsafe_links
 from guard._secrets import (
     KEYSTORE,
@@ -60,8 +61,8 @@ def _short_fragment_words(text: str) -> int:
     words = re.findall(r"[^\W\d_]+", text)
     if 2 <= len(words) <= 3 and all(_fold(w) in latin for w in words):
         return len(words)
-    chars = re.findall(r"[\u3400-\u9fff]", text)
-    if 2 <= len(chars) <= 6 and re.fullmatch(r"[\s\u3400-\u9fff]+", text.strip()):
+    chars = HAN_CHAR.findall(text)
+    if 2 <= len(chars) <= 6 and re.fullmatch(f"[\\s{HAN}]+", text.strip()):
         spaced = " " in text.strip()
         if spaced and all(c in han for c in chars):
             return len(chars)

@@ -20,6 +20,8 @@ from functools import lru_cache
 import base58
 from mnemonic import Mnemonic
 
+from common.language import HAN, HAN_CHAR
+
 PHRASE_LENGTHS = (12, 15, 18, 21, 24)
 WINDOW, WINDOW_HITS = 12, 10  # a damaged phrase: 10 list words in 12
 FRAGMENT_WORDS, FRAGMENT_RATIO = 4, 0.8  # a piece of a phrase sent on its own
@@ -39,6 +41,9 @@ _HASH_CONTEXT = re.compile(
     re.IGNORECASE,
 )
 _KEY_CONTEXT = re.compile(r"(private|私钥|clave privada|密钥|secret|wif)", re.IGNORECASE)
+# Han characters possibly separated by spaces or commas (a Chinese phrase).
+_HAN_RUN = re.compile(f"[{HAN}](?:[\\s,，、]*[{HAN}])+")
+_HAN_SPACED = re.compile(f"[{HAN}]\\s+[{HAN}]")
 _KEYSTORE = re.compile(r'"(ciphertext|kdf|kdfparams|cipherparams)"\s*:', re.IGNORECASE)
 
 
@@ -156,12 +161,12 @@ def _han_phrases(text: str) -> list[Finding]:
     _, han = _lists()
     findings: list[Finding] = []
     # Runs of list characters, allowing spaces (and the odd comma) between them.
-    for match in re.finditer(r"[\u3400-\u9fff](?:[\s,，、]*[\u3400-\u9fff])+", text):
-        chars = [(i, c) for i, c in enumerate(match.group()) if "\u3400" <= c <= "\u9fff"]
+    for match in _HAN_RUN.finditer(text):
+        chars = [(i, c) for i, c in enumerate(match.group()) if HAN_CHAR.match(c)]
         listed = [c in han for _, c in chars]
         if len(chars) < WINDOW:
             continue
-        spaced = bool(re.search(r"[\u3400-\u9fff]\s+[\u3400-\u9fff]", match.group()))
+        spaced = bool(_HAN_SPACED.search(match.group()))
         if spaced and _window_hit(listed):
             findings.append(Finding(PHRASE, match.start(), match.end(), sum(listed)))
             continue
@@ -170,7 +175,7 @@ def _han_phrases(text: str) -> list[Finding]:
         # random characters don't form words: most of a phrase segments into singles.
         for first, last in _candidate_spans(len(chars)):
             span = [c for _, c in chars[first:last]]
-            if _checksum_ok(span, HAN) and _mostly_single_characters("".join(span)):
+            if _checksum_ok(span, _CHINESE_LISTS) and _mostly_single_characters("".join(span)):
                 start = match.start() + chars[first][0]
                 findings.append(
                     Finding(PHRASE, start, match.start() + chars[last - 1][0] + 1, len(span))
@@ -179,7 +184,7 @@ def _han_phrases(text: str) -> list[Finding]:
     return findings
 
 
-HAN = ("chinese_simplified", "chinese_traditional")
+_CHINESE_LISTS = ("chinese_simplified", "chinese_traditional")
 
 
 def _candidate_spans(n: int) -> list[tuple[int, int]]:

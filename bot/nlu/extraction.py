@@ -17,11 +17,10 @@ from typing import Any
 import jieba
 
 from bot.nlu.vocabulary import CHAIN_ALIASES, TOKEN_ALIASES, UNIT_ALIASES
-from common.language import detect_language
+from common.language import HAN_CHAR, detect_language
 
 jieba.setLogLevel(logging.WARNING)
 
-_HAN = re.compile(r"[\u3400-\u9fff]")
 _NUMBER = r"^(?:\d+(?:[.,]\d+)*|[零〇一二两三四五六七八九十百千万亿点]+|\d+(?:\.\d+)?[kK万])$"
 # Tokens too ambiguous alone ("can u help", "el sol") that still count after a number.
 _UNIT_ONLY = frozenset({"u", "sol", "pol", "$", "刀", "元", "块", "dai", "arb", "base"})
@@ -110,13 +109,13 @@ _SPELLED_NUMBERS_ES = [
 _ZH_AGO = ["小时前", "分钟前", "天前", "周前", "个小时前", "钟头前"]
 _CLOCK_WORDS = ["am", "pm", "a.m.", "p.m.", "点", "點", "时", "点钟", "点半", "h"]
 
-for _word in (*_ZH_AGO, *[a for a in (*CHAIN_ALIASES, *TOKEN_ALIASES) if _HAN.search(a)]):
+for _word in (*_ZH_AGO, *[a for a in (*CHAIN_ALIASES, *TOKEN_ALIASES) if HAN_CHAR.search(a)]):
     jieba.add_word(_word)
 # jieba's dictionary glues "前" to a following verb ("三天前转的" -> 三天/前转/的).
 for _word in ("前转", "前发", "前充", "前提"):
     jieba.del_word(_word)
 for _word in _TIME_PHRASES.split():
-    if _HAN.search(_word):
+    if HAN_CHAR.search(_word):
         jieba.add_word(_word)
 
 
@@ -286,11 +285,11 @@ def _spaced(text: str) -> tuple[str, list[int]]:
         if i and not char.isspace() and not text[i - 1].isspace():
             prev = text[i - 1]
             digit_to_letter = (
-                (prev.isdigit() or _HAN.match(prev)) and char.isascii() and char.isalpha()
+                (prev.isdigit() or HAN_CHAR.match(prev)) and char.isascii() and char.isalpha()
             )
-            script_change = bool(_HAN.match(prev)) != bool(_HAN.match(char))
+            script_change = bool(HAN_CHAR.match(prev)) != bool(HAN_CHAR.match(char))
             if (digit_to_letter or script_change) and not (
-                prev.isdigit() and _HAN.match(char) and char in "万点"
+                prev.isdigit() and HAN_CHAR.match(char) and char in "万点"
             ):
                 out.append(" ")
                 where.append(i)
@@ -320,7 +319,7 @@ def _find_formats(text: str) -> list[Found]:
 
 
 def _language_for(text: str) -> str:
-    if _HAN.search(text):
+    if HAN_CHAR.search(text):
         return "zh"
     return "es" if detect_language(text) == "es" else "en"
 
