@@ -15,6 +15,11 @@ from pydantic import BaseSettings, PositiveInt, validator
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class ConfigurationError(RuntimeError):
+    """Half-configured settings (a channel with a token but no secret, say); the
+    message names what is missing, and the process stops at start."""
+
+
 class ServiceSettings(BaseSettings):
     """The support service's public facts (env prefix ``SUPPORT_``)."""
 

@@ -1,20 +1,12 @@
-"""Channels and the router between them, Rasa and the desk."""
+"""Protocol adapters, one package per chat service: ``webchat``, ``telegram``, ``wechat``.
 
-from connectors._base import CollectingConnector, Connector, DeliveryFailed, Undeliverable
-from connectors._message import MAX_TEXT, InboundMessage, OutboundMessage
-from connectors._rasa import RasaClient, RasaUnavailable
-from connectors._router import Router, Turn
+A channel turns its platform's deliveries into :class:`common.messages.InboundMessage`
+and hands them to the gateway's router (:class:`MessageRouter`); it sends replies
+through the :class:`common.channel.Connector` it registers. Each has a ``mount``
+that the gateway calls with a :class:`ChannelHost`; Telegram and WeChat mount
+nothing until they are configured.
+"""
 
-__all__ = [
-    "MAX_TEXT",
-    "CollectingConnector",
-    "Connector",
-    "DeliveryFailed",
-    "InboundMessage",
-    "OutboundMessage",
-    "RasaClient",
-    "RasaUnavailable",
-    "Router",
-    "Turn",
-    "Undeliverable",
-]
+from connectors._host import ChannelHost, MessageRouter, Runner, Turn
+
+__all__ = ["ChannelHost", "MessageRouter", "Runner", "Turn"]

@@ -1,8 +1,9 @@
-"""Compose the gateway: web chat, agent API and console, metrics, and the periodic jobs.
+"""Compose the gateway: the channels, the router, the desk, the agent API and console,
+metrics, and the periodic jobs.
 
 Any number of gateway processes may run over one PostgreSQL database: state lives
 there, events cross between processes over Redis (``REDIS_URL``), and each periodic
-job runs once per period in whichever process takes its lease (``handoff.jobs``).
+job runs once per period in whichever process takes its lease (``store.jobs``).
 """
 
 from __future__ import annotations
@@ -20,30 +21,24 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
+from common.clock import utcnow
 from common.settings import DeskSettings, desk_settings, service_settings
-from connectors import RasaClient, Router, webchat
+from connectors import ChannelHost, Runner, webchat
+from events import EventHub, RedisFanout
+from gateway.assembly import assemble
 from gateway.metrics import QUEUE
+from gateway.rasa import RasaClient
 from handoff import console
+from handoff.api import AgentAuth
 from handoff.api import api as agent_api
-from handoff.db import make_engine, migrate, session_factory
-from handoff.desk import Desk
-from handoff.events import EventHub
-from handoff.fanout import RedisFanout
-from handoff.jobs import ALIVE, Scheduler, release
-from handoff.models import utcnow
+from store import make_engine, migrate, session_factory
+from store.leases import ALIVE, release
 
 log = logging.getLogger(__name__)
 
-
-def _readable(exc: RequestValidationError) -> str:
-    parts = []
-    for error in exc.errors():
-        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
-        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
-    return "; ".join(parts)
-
-
-Channel = Callable[[FastAPI, Desk], "Callable[[], Awaitable[None]] | None"]
+# A platform channel: ``mount(app, host)`` registers its connector and routes, and
+# may return a loop to run for the app's lifetime. Unconfigured, it mounts nothing.
+Channel = Callable[[FastAPI, ChannelHost], "Runner | None"]
 
 
 def create_app(
@@ -53,42 +48,26 @@ def create_app(
     actions_url: str | None = None,
     channels: list[Channel] | None = None,
 ) -> FastAPI:
-    """The gateway. *channels* mount platform connectors (default: those configured).
-
-    A channel is ``mount(app, desk)``: it adds its connector to ``desk.connectors``
-    and its webhook routes to *app*, and may return a coroutine function to run for
-    the app's lifetime (long polling, say). An unconfigured channel mounts nothing.
-    """
+    """The gateway. *channels* mount platform connectors (default: those configured)."""
     settings = settings or desk_settings()
+    service = service_settings()
     engine = make_engine(database_url)
-    sessions = session_factory(engine)
+    database = session_factory(engine)
     hub = EventHub()
-    desk = Desk(
-        sessions,
-        {webchat.CHANNEL: webchat.WebChatConnector(hub)},
-        hub,
-        settings,
-        service_settings(),
-    )
     rasa = rasa or RasaClient(
         settings.rasa_urls,
         timeout=settings.rasa_timeout_seconds,
         actions_url=actions_url,
         lock_seconds=settings.ticket_lock_lifetime,
     )
-    router = Router(desk, rasa)
+    parts = assemble(database, hub, settings, service, rasa)
+    jobs = parts.jobs
     fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None
-    jobs = Scheduler(sessions)
-    desk.holder = jobs.holder
-    jobs.every("sla", settings.sweep_seconds, desk.sweep)
-    jobs.every("ticket_reminders", 60, desk.remind)
-    jobs.every("unfinished_turns", 10, router.recover)
-    jobs.every("delivery_retries", 60, desk.retry_failed)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
-        QUEUE.sessions = sessions
+        QUEUE.database = database
         jobs.announce(settings.alive_seconds)  # alive before the first turn is taken
         tasks = [
             asyncio.ensure_future(_forever(jobs.forever)),
@@ -106,7 +85,7 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks, timeout=10)
-            with contextlib.suppress(Exception), sessions.begin() as db:
+            with contextlib.suppress(Exception), database.begin() as db:
                 # Turns cut short by the shutdown are taken over at once, not in 20 s.
                 release(db, ALIVE + jobs.holder, utcnow(), holder=jobs.holder)
             await rasa.close()
@@ -118,32 +97,31 @@ def create_app(
         description="Web chat, the human desk and metrics. See docs/desk-api.md.",
         lifespan=lifespan,
     )
-    app.state.desk = desk
-    app.state.router = router
-    app.state.jobs = jobs
+    tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+    app.state.parts = parts
+    app.state.desk = parts.desk  # the agent API's
     app.state.fanout = fanout
     app.state.stopping = False
-    app.state.visitor_tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+    app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
+    app.exception_handler(RequestValidationError)(_bad_request)
 
-    @app.exception_handler(RequestValidationError)
-    async def bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
-        if any(
-            e.get("type") in ("json_invalid", "value_error.jsondecode")
-            or e.get("msg") == "JSON decode error"
-            for e in exc.errors()
-        ):
-            return JSONResponse({"detail": f"malformed JSON: {_readable(exc)}"}, status_code=400)
-        return JSONResponse({"detail": _readable(exc)}, status_code=422)
-
-    app.include_router(webchat.api)
+    host = ChannelHost(
+        parts.router, database, hub, jobs, parts.outbox.connectors, lambda: app.state.stopping
+    )
+    webchat.mount(app, host, tokens)
     app.include_router(agent_api)
     runners = [
         run
         for mount in (default_channels() if channels is None else channels)
-        if (run := mount(app, desk)) is not None
+        if (run := mount(app, host)) is not None
     ]
-    app.mount("/chat", StaticFiles(directory=webchat.STATIC, html=True), name="chat")
     app.mount("/console", StaticFiles(directory=console.STATIC, html=True), name="console")
+    _operations(app, database, fanout)
+    return app
+
+
+def _operations(app: FastAPI, database: Any, fanout: RedisFanout | None) -> None:
+    """The home redirect, Prometheus metrics and the load balancer's health check."""
 
     @app.get("/", include_in_schema=False)
     def home() -> RedirectResponse:
@@ -158,12 +136,10 @@ def create_app(
         """For load balancers: 200 while the database answers. ``fanout`` is ``"off"``
         (one process), ``"ok"`` or ``"down"`` (Redis lost: consoles on other
         processes see this one's events only after it returns)."""
-        with sessions() as db:
+        with database() as db:
             db.execute(text("SELECT 1"))
         state = "off" if fanout is None else "ok" if fanout.ready.is_set() else "down"
         return {"status": "ok", "fanout": state}
-
-    return app
 
 
 def default_channels() -> list[Channel]:
@@ -171,6 +147,24 @@ def default_channels() -> list[Channel]:
     from connectors import telegram, wechat
 
     return [telegram.mount, wechat.mount]
+
+
+def _readable(exc: RequestValidationError) -> str:
+    parts = []
+    for error in exc.errors():
+        where = ".".join(str(p) for p in error.get("loc", ()) if p != "body")
+        parts.append(f"{where}: {error.get('msg')}" if where else str(error.get("msg")))
+    return "; ".join(parts)
+
+
+async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+    if any(
+        e.get("type") in ("json_invalid", "value_error.jsondecode")
+        or e.get("msg") == "JSON decode error"
+        for e in exc.errors()
+    ):
+        return JSONResponse({"detail": f"malformed JSON: {_readable(exc)}"}, status_code=400)
+    return JSONResponse({"detail": _readable(exc)}, status_code=422)
 
 
 async def _forever(run: Callable[[], Awaitable[None]]) -> None:

@@ -10,14 +10,14 @@ from prometheus_client.registry import Collector
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from handoff.models import OPEN_STATES, HandoffSession
+from store.models import OPEN_STATES, HandoffSession
 
 
 class QueueCollector(Collector):
     """Queue length by kind and priority, counted in the database (shared by all processes)."""
 
     def __init__(self) -> None:
-        self.sessions: sessionmaker[Session] | None = None
+        self.database: sessionmaker[Session] | None = None
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         gauge = GaugeMetricFamily(
@@ -25,8 +25,8 @@ class QueueCollector(Collector):
             "Sessions waiting for an agent (queued or reopened), by kind and priority",
             labels=["kind", "priority"],
         )
-        if self.sessions is not None:
-            with self.sessions() as db:
+        if self.database is not None:
+            with self.database() as db:
                 rows = db.execute(
                     select(HandoffSession.kind, HandoffSession.priority, func.count())
                     .where(HandoffSession.state.in_(OPEN_STATES))

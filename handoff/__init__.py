@@ -1,19 +1,21 @@
-"""Human handoff: the payload the bot emits (the desk that queues it comes later)."""
+"""Conversations' record and the human desk.
 
-from handoff.payload import (
-    HANDOFF_KEY,
-    HandoffPayload,
-    HandoffReason,
-    Priority,
-    TranscriptLine,
-    TransferTime,
-)
+    inbox    every user message, stored first, and who should answer it
+    outbox   replies stored, then sent through the user's channel; retries
+    desk     handoff sessions: queue or ticket, claim, transfer, reply, resolve
+    ratings  the 1-5 question after a resolve
+    sla      jobs: SLA breaches, chats turned into tickets, due-soon reminders
+    views    what consoles show of sessions and messages
+    api      the agent API (/api/agent); console: the agents' page (/console)
 
-__all__ = [
-    "HANDOFF_KEY",
-    "HandoffPayload",
-    "HandoffReason",
-    "Priority",
-    "TranscriptLine",
-    "TransferTime",
-]
+The gateway (``gateway.router``) decides where each message goes; this package
+keeps the record and runs the desk. ``python -m handoff`` manages agent accounts.
+"""
+
+from handoff.desk import Blocked, Desk, Forbidden
+from handoff.inbox import Inbound, Inbox
+from handoff.outbox import Outbox
+from handoff.ratings import Ratings
+from handoff.sla import SlaWatch
+
+__all__ = ["Blocked", "Desk", "Forbidden", "Inbound", "Inbox", "Outbox", "Ratings", "SlaWatch"]

@@ -22,9 +22,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from common.settings import ROOT
-from handoff.agents import AgentError, create_agent
-from handoff.db import make_engine, migrate, session_factory
-from handoff.models import Agent
+from store import make_engine, migrate, session_factory
+from store.agents import AgentError, create_agent
+from store.models import Agent
 
 
 def _password() -> str:

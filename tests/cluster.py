@@ -356,8 +356,8 @@ class Agent:
 
 
 def create_agents(database_url: str, count: int) -> list[str]:
-    from handoff.agents import create_agent
-    from handoff.db import make_engine, session_factory
+    from store.agents import create_agent
+    from store.db import make_engine, session_factory
 
     engine = make_engine(database_url)
     emails = [f"agent{i}@example.com" for i in range(count)]

@@ -42,7 +42,7 @@ def built_index(tmp_path_factory: pytest.TempPathFactory) -> KBSettings:
 
 @pytest.fixture(scope="session")
 def kb(built_index: KBSettings) -> Iterator[HybridKnowledgeBase]:
-    from bot.actions.common import use_knowledge_base
+    from bot.actions.shared import use_knowledge_base
 
     knowledge_base = HybridKnowledgeBase.load(built_index, service_settings())
     use_knowledge_base(knowledge_base)

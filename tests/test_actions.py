@@ -16,7 +16,7 @@ from bot.actions.faq import ActionAnswerFaq
 from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionHandoff, ActionTransferSummary
 from bot.actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
-from handoff.payload import HandoffPayload
+from common.payload import HandoffPayload
 
 DOMAIN_DIR = Path(__file__).resolve().parent.parent / "bot" / "domain"
 TRON_HASH = "9f" * 32
@@ -358,8 +358,8 @@ def test_ticket_status_reads_the_desk(
     kb: Any, domain: dict[str, Any], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from bot.actions import tickets
-    from handoff import queue
-    from handoff.db import make_engine, migrate, session_factory
+    from store import handoffs
+    from store.db import make_engine, migrate, session_factory
 
     url = f"sqlite:///{tmp_path / 'desk.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
@@ -373,7 +373,7 @@ def test_ticket_status_reads_the_desk(
             conversation_id="tester", reason="dispute", language="en", summary="s", sla_hours=24
         )
         with session_factory(make_engine(url)).begin() as db:
-            session, _ = queue.open_session(db, payload, kind="ticket")
+            session, _ = handoffs.open_session(db, payload, kind="ticket")
             number = session.ticket
         messages, _ = run(tickets.ActionTicketStatus(), tracker("my ticket?"), domain)
         assert responses(messages) == ["utter_ticket_waiting"]

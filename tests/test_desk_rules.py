@@ -8,8 +8,8 @@ import pytest
 from pydantic import ValidationError
 
 from common.settings import DeskSettings
-from handoff.desk import rating
 from handoff.hours import within_agent_hours
+from handoff.ratings import rating
 
 UTC = timezone.utc
 

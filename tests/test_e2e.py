@@ -7,7 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
-from handoff.payload import HandoffPayload
+from common.payload import HandoffPayload
 from tests.e2e_support import Servers
 
 pytestmark = pytest.mark.e2e

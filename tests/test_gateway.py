@@ -6,6 +6,7 @@ PostgreSQL (a fresh schema per test, dropped afterwards) when it is reachable.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from collections.abc import Iterator
@@ -18,13 +19,15 @@ import pytest
 import sqlalchemy
 from fastapi.testclient import TestClient
 
+from common.clock import utcnow
+from common.payload import HandoffPayload
 from common.settings import DeskSettings
-from connectors import RasaClient
 from gateway import create_app
-from handoff.agents import create_agent
-from handoff.db import make_engine, migrate, session_factory
-from handoff.models import HandoffSession, utcnow
-from handoff.payload import HandoffPayload
+from gateway.assembly import Parts
+from gateway.rasa import RasaClient
+from store.agents import create_agent
+from store.db import make_engine, migrate, session_factory
+from store.models import HandoffSession
 from tests.e2e_support import service_missing
 from tests.test_handoff_store import PG_URL, _postgres_up
 
@@ -100,6 +103,7 @@ class Gateway:
         self.rasa = rasa
         client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
         self.app = create_app(settings, url, RasaClient("http://rasa.test", client=client))
+        self.parts: Parts = self.app.state.parts
         self.client = TestClient(self.app)
 
     def visitor(self, language: str | None = None) -> dict[str, str]:
@@ -328,7 +332,7 @@ def test_the_same_payload_twice_is_one_session(gateway: Gateway) -> None:
         summary="asked for a human",
         created_at="2026-11-24T00:00:01+00:00",  # what FakeRasa sent the first time
     )
-    desk = gateway.app.state.desk
+    desk = gateway.parts.desk
     import asyncio
 
     session, notices = asyncio.run(desk.open(payload, "webchat"))
@@ -393,10 +397,7 @@ def test_sweep_flags_overdue_and_turns_waiting_chats_into_tickets(gateway: Gatew
         row.due_at = utcnow() - timedelta(minutes=5)
     engine.dispose()
     gateway.put_presence(alice, "away")
-    desk = gateway.app.state.desk
-    import asyncio
-
-    asyncio.run(desk.sweep())
+    asyncio.run(gateway.parts.sla.sweep())
     [flagged] = gateway.queue(alice)
     assert flagged["overdue"] and flagged["kind"] == "ticket"
     history = gateway.client.get(

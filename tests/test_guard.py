@@ -12,8 +12,8 @@ from mnemonic import Mnemonic
 from sqlalchemy import select
 
 from guard import Guard
-from handoff.db import make_engine, session_factory
-from handoff.models import Audit, Message
+from store.db import make_engine, session_factory
+from store.models import Audit, Message
 from tests.guard_cases import cases
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway
 

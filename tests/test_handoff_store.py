@@ -17,11 +17,12 @@ from sqlalchemy import delete, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from handoff import queue
-from handoff.agents import AgentError, agent_for_token, create_agent, log_in, set_presence
-from handoff.db import make_engine, migrate, session_factory
-from handoff.models import Agent, AgentToken, Conversation, HandoffSession, utcnow
-from handoff.payload import HandoffPayload
+from common.clock import utcnow
+from common.payload import HandoffPayload
+from store import Conflict, NotFound, handoffs, messages
+from store.agents import AgentError, agent_for_token, create_agent, log_in, set_presence
+from store.db import make_engine, migrate, session_factory
+from store.models import Agent, AgentToken, Conversation, HandoffSession
 from tests.e2e_support import service_missing
 
 PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
@@ -103,55 +104,55 @@ def test_migrations_create_the_desk_tables(engine: Engine) -> None:
 
 
 def test_a_payload_becomes_one_queued_session_however_often_it_arrives(db: Session) -> None:
-    first, created = queue.open_session(db, payload())
+    first, created = handoffs.open_session(db, payload())
     assert created and first.state == "queued"
     assert first.payload["details"]["chain"] == "tron"
     assert first.due_at is not None and first.due_at - first.queued_at == timedelta(hours=48)
-    again, created = queue.open_session(db, HandoffPayload.parse_obj(first.payload))
+    again, created = handoffs.open_session(db, HandoffPayload.parse_obj(first.payload))
     assert not created and again.id == first.id
     assert db.execute(select(HandoffSession)).scalars().all() == [first]
 
 
 def test_queue_is_most_urgent_first_then_longest_waiting(db: Session) -> None:
     now = utcnow()
-    normal_old, _ = queue.open_session(db, payload("a"), now=now - timedelta(minutes=10))
-    normal_new, _ = queue.open_session(db, payload("b"), now=now)
-    urgent, _ = queue.open_session(db, payload("c", "security", "urgent"), now=now)
-    assert [s.id for s in queue.queued(db)] == [urgent.id, normal_old.id, normal_new.id]
+    normal_old, _ = handoffs.open_session(db, payload("a"), now=now - timedelta(minutes=10))
+    normal_new, _ = handoffs.open_session(db, payload("b"), now=now)
+    urgent, _ = handoffs.open_session(db, payload("c", "security", "urgent"), now=now)
+    assert [s.id for s in handoffs.queued(db)] == [urgent.id, normal_old.id, normal_new.id]
 
 
 def test_claim_transfer_resolve_reopen(db: Session) -> None:
     ana = create_agent(db, "ana@example.com", "Ana", "correct horse battery")
     ben = create_agent(db, "ben@example.com", "Ben", "correct horse battery")
-    session, _ = queue.open_session(db, payload())
-    claimed = queue.claim(db, session.id, ana.id)
+    session, _ = handoffs.open_session(db, payload())
+    claimed = handoffs.claim(db, session.id, ana.id)
     assert (claimed.state, claimed.agent_id) == ("assigned", ana.id)
     assert claimed.assigned_at is not None
-    with pytest.raises(queue.Conflict):
-        queue.claim(db, session.id, ben.id)
-    with pytest.raises(queue.Conflict):
-        queue.transfer(db, session.id, ben.id, ana.id)  # only the holder transfers
-    assert queue.transfer(db, session.id, ana.id, ben.id).agent_id == ben.id
-    with pytest.raises(queue.Conflict):
-        queue.resolve(db, session.id, ana.id)
-    resolved = queue.resolve(db, session.id, ben.id)
+    with pytest.raises(Conflict):
+        handoffs.claim(db, session.id, ben.id)
+    with pytest.raises(Conflict):
+        handoffs.transfer(db, session.id, ben.id, ana.id)  # only the holder transfers
+    assert handoffs.transfer(db, session.id, ana.id, ben.id).agent_id == ben.id
+    with pytest.raises(Conflict):
+        handoffs.resolve(db, session.id, ana.id)
+    resolved = handoffs.resolve(db, session.id, ben.id)
     assert resolved.state == "resolved" and resolved.resolved_at is not None
-    reopened = queue.reopen(db, session.id)
+    reopened = handoffs.reopen(db, session.id)
     assert (reopened.state, reopened.agent_id) == ("reopened", None)
-    assert queue.claim(db, session.id, ana.id).state == "assigned"
+    assert handoffs.claim(db, session.id, ana.id).state == "assigned"
 
 
 def test_unknown_session_or_conversation_is_not_found(db: Session) -> None:
-    with pytest.raises(queue.NotFound):
-        queue.claim(db, 999_999, 1)
-    with pytest.raises(queue.NotFound):
-        queue.add_message(db, "nobody", "user", "hi")
+    with pytest.raises(NotFound):
+        handoffs.claim(db, 999_999, 1)
+    with pytest.raises(NotFound):
+        messages.add_message(db, "nobody", "user", "hi")
 
 
 def test_messages_and_notes_belong_to_the_conversation(db: Session) -> None:
-    queue.open_session(db, payload("chat-1"))
-    queue.add_message(db, "chat-1", "user", "还在吗")
-    note = queue.add_message(db, "chat-1", "agent", "checked tronscan: confirmed", kind="note")
+    handoffs.open_session(db, payload("chat-1"))
+    messages.add_message(db, "chat-1", "user", "还在吗")
+    note = messages.add_message(db, "chat-1", "agent", "checked tronscan: confirmed", kind="note")
     assert note.id is not None and db.get(Conversation, "chat-1") is not None
 
 
@@ -183,7 +184,7 @@ def test_twenty_simultaneous_claims_have_exactly_one_winner(engine: Engine) -> N
             create_agent(setup, f"a{i}-{tag}@example.com", f"A{i}", "correct horse battery")
             for i in range(20)
         ]
-        session, _ = queue.open_session(setup, payload(f"race-{tag}"))
+        session, _ = handoffs.open_session(setup, payload(f"race-{tag}"))
     agent_ids, session_id = [a.id for a in agents], session.id
     results: list[str] = []
     barrier = threading.Barrier(20)
@@ -192,10 +193,10 @@ def test_twenty_simultaneous_claims_have_exactly_one_winner(engine: Engine) -> N
         with factory() as db:
             barrier.wait()
             try:
-                queue.claim(db, session_id, agent_id)
+                handoffs.claim(db, session_id, agent_id)
                 db.commit()
                 results.append("won")
-            except queue.Conflict:
+            except Conflict:
                 db.rollback()
                 results.append("409")
 
@@ -220,7 +221,7 @@ def test_twenty_simultaneous_claims_have_exactly_one_winner(engine: Engine) -> N
 
 
 def test_default_database_is_sqlite_under_var(monkeypatch: pytest.MonkeyPatch) -> None:
-    from handoff.db import database_url
+    from store.db import database_url
 
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert database_url().startswith("sqlite:///") and database_url().endswith("var/support.db")

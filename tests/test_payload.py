@@ -1,7 +1,7 @@
 import pytest
 from pydantic import ValidationError
 
-from handoff.payload import HANDOFF_KEY, HandoffPayload, HandoffReason
+from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason
 
 
 def test_payload_round_trips_through_a_custom_message() -> None:

@@ -15,22 +15,17 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.channel import CollectingConnector, Undeliverable
+from common.clock import utcnow
+from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
+from common.payload import HandoffPayload
 from common.settings import DeskSettings, ServiceSettings
-from connectors import (
-    MAX_TEXT,
-    CollectingConnector,
-    InboundMessage,
-    OutboundMessage,
-    RasaClient,
-    Router,
-    Undeliverable,
-)
-from handoff.agents import create_agent
-from handoff.db import make_engine, migrate, session_factory
-from handoff.desk import Desk
-from handoff.events import EventHub
-from handoff.models import HandoffSession, Message, utcnow
-from handoff.payload import HandoffPayload
+from events import EventHub
+from gateway.assembly import assemble
+from gateway.rasa import RasaClient
+from store.agents import create_agent
+from store.db import make_engine, migrate, session_factory
+from store.models import HandoffSession, Message
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -88,9 +83,10 @@ class Harness:
                 agent = create_agent(db, "a@example.com", "A", "long enough password")
                 agent.presence, agent.last_seen_at = "online", utcnow()
         settings = DeskSettings(agent_hours="00:00-24:00", secret="s")
-        desk = Desk(sessions, {"webchat": self.chat}, self.hub, settings, ServiceSettings())
         rasa = RasaClient("http://rasa.test", client=client, actions_url="http://actions.test")
-        self.router = Router(desk, rasa)
+        self.parts = assemble(sessions, self.hub, settings, ServiceSettings(), rasa)
+        self.parts.outbox.connectors["webchat"] = self.chat
+        self.router = self.parts.router
 
     def say(self, text: str, user: str = "u1", language: str | None = None) -> list[Any]:
         message = InboundMessage(channel="webchat", user_id=user, text=text, language=language)
@@ -255,11 +251,11 @@ class FlakyConnector(CollectingConnector):
 def test_kept_replies_go_out_when_the_user_writes_again(sessions: sessionmaker[Session]) -> None:
     h = Harness(sessions, lambda r: httpx.Response(200, json=[{"text": "ok"}]))
     flaky = FlakyConnector()
-    h.router.desk.connectors["webchat"] = flaky
+    h.parts.outbox.connectors["webchat"] = flaky
     h.say("hello", language="en")
     flaky.reachable = False
-    desk = h.router.desk
-    asyncio.run(desk.deliver("webchat:u1", [OutboundMessage(text="agent: found it")], "agent"))
+    outbox = h.parts.outbox
+    asyncio.run(outbox.deliver("webchat:u1", [OutboundMessage(text="agent: found it")], "agent"))
     with sessions() as db:
         kept = db.execute(select(Message).where(Message.text == "agent: found it")).scalar_one()
         assert kept.delivery == "undelivered" and "write again" in kept.delivery_error
@@ -275,7 +271,7 @@ def test_a_failed_send_is_marked_for_the_agent(sessions: sessionmaker[Session]) 
     h = Harness(sessions, lambda r: httpx.Response(200, json=[{"text": "ok"}]))
     flaky = FlakyConnector()
     flaky.broken = True
-    h.router.desk.connectors["webchat"] = flaky
+    h.parts.outbox.connectors["webchat"] = flaky
     h.say("hello", language="en")
     with sessions() as db:
         reply = db.execute(select(Message).where(Message.author == "bot")).scalar_one()

@@ -18,19 +18,17 @@ import pytest
 import redis
 import sqlalchemy
 
+from common.channel import Connector, DeliveryFailed
+from common.clock import utcnow
+from common.messages import OutboundMessage
 from common.settings import ServiceSettings
-from connectors import RasaClient
-from connectors._base import Connector, DeliveryFailed
-from connectors._message import OutboundMessage
-from connectors._rasa import RasaUnavailable
-from connectors._router import Router
 from connectors.webchat import WebChatConnector
-from handoff import jobs, queue
-from handoff.db import make_engine, migrate, session_factory
-from handoff.desk import Desk
-from handoff.events import EventHub
-from handoff.fanout import RedisFanout
-from handoff.models import Message, utcnow
+from events import EventHub, RedisFanout
+from gateway.assembly import Parts, assemble
+from gateway.rasa import RasaClient, RasaUnavailable
+from store import conversations, jobs, leases, messages
+from store.db import make_engine, migrate, session_factory
+from store.models import Message
 from tests.cluster import REDIS_URL, fresh_database, services_up
 from tests.e2e_support import ROOT, service_missing
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway, database_url  # noqa: F401
@@ -63,7 +61,7 @@ def test_a_lease_is_won_by_exactly_one_of_many_concurrent_processes(database_url
         ) -> None:
             barrier.wait()
             with sessions.begin() as db:
-                if jobs.acquire(db, "sla", timedelta(seconds=9), at, holder=holder):  # type: ignore[arg-type]
+                if leases.acquire(db, "sla", timedelta(seconds=9), at, holder=holder):  # type: ignore[arg-type]
                     wins.append(holder)
 
         threads = [threading.Thread(target=contend, args=(f"p{i}",)) for i in range(8)]
@@ -73,9 +71,9 @@ def test_a_lease_is_won_by_exactly_one_of_many_concurrent_processes(database_url
             thread.join()
         assert len(wins) == 1, (period, wins)
     with sessions.begin() as db:  # a held role is renewed by its holder only
-        assert jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
-        assert jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
-        assert not jobs.acquire(db, "poll", timedelta(seconds=30), now, holder="b", renew=True)
+        assert leases.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
+        assert leases.acquire(db, "poll", timedelta(seconds=30), now, holder="a", renew=True)
+        assert not leases.acquire(db, "poll", timedelta(seconds=30), now, holder="b", renew=True)
     engine.dispose()
 
 
@@ -112,7 +110,7 @@ def test_the_desk_jobs_act_once_when_two_processes_run_them(database_url: str) -
         first.say(first.visitor(), "human")  # nobody online: a ticket, due in 48 h
         seen: list[dict[str, object]] = []
         for gateway in (first, second):
-            hub = gateway.app.state.desk.hub
+            hub = gateway.parts.desk.hub
             original = hub.publish
 
             def spy(topic: str, event: dict[str, object], original: object = original) -> None:
@@ -121,10 +119,10 @@ def test_the_desk_jobs_act_once_when_two_processes_run_them(database_url: str) -
 
             hub.publish = spy
         for gateway in (first, second):
-            gateway.app.state.desk.settings = ALWAYS.copy(update={"reminder_hours": 72})
+            gateway.parts.desk.settings = ALWAYS.copy(update={"reminder_hours": 72})
 
         async def both() -> None:
-            await asyncio.gather(first.app.state.desk.remind(), second.app.state.desk.remind())
+            await asyncio.gather(first.parts.sla.remind(), second.parts.sla.remind())
 
         asyncio.run(both())
         assert [e["type"] for e in seen].count("reminder") == 1
@@ -181,7 +179,7 @@ def test_a_conversation_moves_to_the_next_rasa_server_only_when_its_server_is_go
             raise httpx.ReadTimeout("timed out", request=request)
         return httpx.Response(200, json=[{"text": f"from {request.url.host}"}])
 
-    from connectors._message import InboundMessage
+    from common.messages import InboundMessage
 
     async def run() -> None:
         client = httpx.AsyncClient(transport=httpx.MockTransport(handler))
@@ -242,25 +240,21 @@ def test_a_retried_web_chat_message_is_stored_once(database_url: str) -> None:  
 def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url: str) -> None:  # noqa: F811
     first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
     with first.client, second.client:
-        desk = first.app.state.desk
+        inbox = first.parts.inbox
         later = lambda: utcnow() + timedelta(seconds=5)  # noqa: E731  (past the 2 s grace)
         for gateway in (first, second):
-            gateway.app.state.desk.clock = later
+            gateway.parts.inbox.clock = later
         # A slow turn of a live process is left alone, however old.
-        slow = desk.store_user_message("webchat:v0", "webchat", "en", "slow one", pending=True)
-        assert asyncio.run(second.app.state.router.recover()) == 0
+        slow = inbox.receive("webchat:v0", "webchat", "en", "slow one", pending=True)
+        assert asyncio.run(second.parts.router.recover()) == 0
         # What a process killed between storing a message and answering it leaves
         # behind: its liveness lease is gone.
-        desk.holder = "host:4242:dead01"
-        stored = desk.store_user_message(
-            "webchat:v1", "webchat", "en", "where is my USDT", pending=True
-        )
+        inbox.holder = "host:4242:dead01"
+        stored = inbox.receive("webchat:v1", "webchat", "en", "where is my USDT", pending=True)
 
         async def both() -> list[int]:
             return list(
-                await asyncio.gather(
-                    first.app.state.router.recover(), second.app.state.router.recover()
-                )
+                await asyncio.gather(first.parts.router.recover(), second.parts.router.recover())
             )
 
         # The gateways' own schedulers may take it first: either way, one turn.
@@ -272,25 +266,27 @@ def test_a_turn_left_unfinished_by_a_dead_process_is_finished_once(database_url:
         time.sleep(0.3)
         calls = first.rasa.calls + second.rasa.calls
         assert [call["message"] for call in calls] == [stored.message.text]
-        with desk.sessions() as db:
-            texts = [(m.author, m.text) for m in queue.messages(db, "webchat:v1")]
+        with inbox.database() as db:
+            texts = [(m.author, m.text) for m in messages.messages(db, "webchat:v1")]
             assert db.get(Message, slow.message.id).pending  # still the live process's
         assert texts == [("user", "where is my USDT"), ("bot", "bot: where is my USDT")]
 
 
-def _standalone_router(url: str, holder: str) -> tuple[Router, FakeRasa]:
-    """A desk and router of one "process" *holder*, with no scheduler of its own."""
+def _standalone_router(url: str, holder: str) -> tuple[Parts, FakeRasa]:
+    """The parts of one "process" *holder*, with no scheduler running."""
     engine = make_engine(url)
     migrate(engine)
     hub = EventHub()
-    desk = Desk(
-        session_factory(engine), {"webchat": WebChatConnector(hub)}, hub, ALWAYS, ServiceSettings()
-    )
-    desk.holder = holder
-    desk.clock = lambda: utcnow() + timedelta(seconds=5)  # past the 2 s grace
     rasa = FakeRasa()
     client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
-    return Router(desk, RasaClient("http://rasa.test", client=client)), rasa
+    database = session_factory(engine)
+    parts = assemble(
+        database, hub, ALWAYS, ServiceSettings(), RasaClient("http://rasa.test", client=client)
+    )
+    parts.outbox.connectors["webchat"] = WebChatConnector(hub)
+    parts.inbox.holder = holder
+    parts.inbox.clock = lambda: utcnow() + timedelta(seconds=5)  # past the 2 s grace
+    return parts, rasa
 
 
 def test_a_recovered_turn_stays_pending_until_answered_and_survives_its_recoverer_dying(
@@ -299,36 +295,34 @@ def test_a_recovered_turn_stays_pending_until_answered_and_survives_its_recovere
     writer, _ = _standalone_router(database_url, "host:1:dead01")  # killed mid-turn
     recoverer, _ = _standalone_router(database_url, "host:2:dies02")  # killed recovering
     survivor, rasa = _standalone_router(database_url, "host:3:live03")
-    stored = writer.desk.store_user_message(
-        "webchat:v1", "webchat", "en", "where is my USDT", pending=True
-    )
+    stored = writer.inbox.receive("webchat:v1", "webchat", "en", "where is my USDT", pending=True)
     # A second process takes the turn over, then dies before answering it. The turn
     # is still unanswered, so it is still pending, now under the second process.
-    [taken] = recoverer.desk.take_stale_turns()
+    [taken] = recoverer.inbox.take_stale_turns()
     assert taken.message.id == stored.message.id
-    with writer.desk.sessions() as db:
+    with writer.inbox.database() as db:
         row = db.get(Message, stored.message.id)
         assert row is not None and row.pending and row.handler == "host:2:dies02"
-    lease = jobs.ALIVE + "host:2:dies02"
+    lease = leases.ALIVE + "host:2:dies02"
     # While the second process's liveness lease is current, nobody else takes it ...
-    with survivor.desk.sessions.begin() as db:
-        assert jobs.acquire(db, lease, timedelta(seconds=60), utcnow(), holder="host:2:dies02")
-    assert asyncio.run(survivor.recover()) == 0
+    with survivor.inbox.database.begin() as db:
+        assert leases.acquire(db, lease, timedelta(seconds=60), utcnow(), holder="host:2:dies02")
+    assert asyncio.run(survivor.router.recover()) == 0
     assert rasa.calls == []
     # ... and once the lease lapses, the turn is taken over again and answered once.
-    with survivor.desk.sessions.begin() as db:
-        jobs.release(db, lease, utcnow(), holder="host:2:dies02")
-    assert asyncio.run(survivor.recover()) == 1
+    with survivor.inbox.database.begin() as db:
+        leases.release(db, lease, utcnow(), holder="host:2:dies02")
+    assert asyncio.run(survivor.router.recover()) == 1
     assert [call["message"] for call in rasa.calls] == ["where is my USDT"]
-    with survivor.desk.sessions() as db:
-        rows = queue.messages(db, "webchat:v1")
+    with survivor.inbox.database() as db:
+        rows = messages.messages(db, "webchat:v1")
         assert [(m.author, m.text) for m in rows] == [
             ("user", "where is my USDT"),
             ("bot", "bot: where is my USDT"),
         ]
         row = db.get(Message, stored.message.id)
         assert row is not None and not row.pending
-    assert asyncio.run(survivor.recover()) == 0
+    assert asyncio.run(survivor.router.recover()) == 0
 
 
 # --- migrations -----------------------------------------------------------------------------
@@ -386,17 +380,17 @@ def test_a_failed_delivery_is_retried_once_across_processes(database_url: str) -
     platform = Flaky()
     with first.client, second.client:
         for gateway in (first, second):
-            gateway.app.state.desk.connectors["flaky"] = platform
-        desk = first.app.state.desk
-        with desk.sessions.begin() as db:
-            queue.ensure_conversation(db, "flaky:u1", "flaky", "en")
-        asyncio.run(desk.deliver("flaky:u1", [OutboundMessage(text="your ticket is T-000001")]))
+            gateway.parts.outbox.connectors["flaky"] = platform
+        outbox = first.parts.outbox
+        with outbox.database.begin() as db:
+            conversations.ensure_conversation(db, "flaky:u1", "flaky", "en")
+        asyncio.run(outbox.deliver("flaky:u1", [OutboundMessage(text="your ticket is T-000001")]))
         assert platform.sent == []
 
         async def both() -> list[int]:
             return list(
                 await asyncio.gather(
-                    first.app.state.desk.retry_failed(), second.app.state.desk.retry_failed()
+                    first.parts.outbox.retry_failed(), second.parts.outbox.retry_failed()
                 )
             )
 
@@ -408,16 +402,20 @@ def test_a_failed_delivery_is_retried_once_across_processes(database_url: str) -
             time.sleep(0.1)
         time.sleep(0.3)
         assert platform.sent == ["your ticket is T-000001"]
-        with desk.sessions() as db:
-            [message] = queue.messages(db, "flaky:u1")
+        with outbox.database() as db:
+            [message] = messages.messages(db, "flaky:u1")
         assert message.delivery is None and message.attempts == 1
 
 
 def test_a_turn_that_fails_in_a_live_process_is_run_once_more(database_url: str) -> None:  # noqa: F811
     gateway = Gateway(database_url, FakeRasa())
     with gateway.client:
-        router, desk = gateway.app.state.router, gateway.app.state.desk
-        original = router._answer
+        router, inbox, answers = (
+            gateway.parts.router,
+            gateway.parts.inbox,
+            gateway.parts.router.answers,
+        )
+        original = answers.from_bot
         failures = [RuntimeError("the database went away mid-turn")]
 
         async def failing(*args: object) -> object:
@@ -425,15 +423,15 @@ def test_a_turn_that_fails_in_a_live_process_is_run_once_more(database_url: str)
                 raise failures.pop()
             return await original(*args)
 
-        router._answer = failing
+        answers.from_bot = failing  # type: ignore[method-assign]
         me = gateway.visitor()
         with pytest.raises(RuntimeError):
             gateway.say(me, "where is my USDT")
-        desk.clock = lambda: utcnow() + timedelta(seconds=5)
+        inbox.clock = lambda: utcnow() + timedelta(seconds=5)
         for _ in range(50):  # the gateway's own job, or this call, runs it again
             asyncio.run(router.recover())
-            with desk.sessions() as db:
-                rows = queue.messages(db, next(iter(_conversations(db))))
+            with inbox.database() as db:
+                rows = messages.messages(db, next(iter(_conversations(db))))
             if len(rows) > 1:
                 break
             time.sleep(0.1)
@@ -447,7 +445,7 @@ def test_a_turn_that_fails_in_a_live_process_is_run_once_more(database_url: str)
 def _conversations(db: object) -> list[str]:
     from sqlalchemy import select
 
-    from handoff.models import Conversation
+    from store.models import Conversation
 
     return list(db.execute(select(Conversation.id)).scalars())  # type: ignore[attr-defined]
 

@@ -20,9 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
 
-from connectors import RasaClient, telegram
-from connectors.telegram import ConfigurationError, TelegramSettings, command_text, split_text
+from common.settings import ConfigurationError
+from connectors import telegram
+from connectors.telegram import TelegramSettings, command_text, split_text
 from gateway import create_app
+from gateway.rasa import RasaClient
 from tests.e2e_support import LocalServer
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway
 

@@ -26,12 +26,15 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from wechatpy.crypto import WeChatCrypto
 
-from connectors import RasaClient, wechat
-from connectors._message import OutboundMessage
-from connectors.wechat import ConfigurationError, WeChatSettings, numbered, split_text
+from common.clock import utcnow
+from common.messages import OutboundMessage
+from common.settings import ConfigurationError
+from connectors import wechat
+from connectors.wechat import WeChatSettings, numbered, split_text
 from gateway import create_app
-from handoff.db import make_engine, session_factory
-from handoff.models import Conversation, utcnow
+from gateway.rasa import RasaClient
+from store.db import make_engine, session_factory
+from store.models import Conversation
 from tests.e2e_support import LocalServer
 from tests.test_gateway import ALWAYS, FakeRasa, Gateway
 

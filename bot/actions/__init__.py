@@ -7,7 +7,7 @@ knowledge base is loaded here, once, when the action server starts (set
 
 import os
 
-from bot.actions.common import knowledge_base
+from bot.actions.shared import knowledge_base
 
 if os.environ.get("BOT_PRELOAD_KB", "1") != "0":
     knowledge_base().search("warm up", k=1)

@@ -7,10 +7,10 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_intent
 from bot.actions.faq import offer_human
 from bot.actions.handoff import hand_off
-from handoff.payload import HandoffReason
+from bot.actions.shared import latest_intent
+from common.payload import HandoffReason
 
 CASE_SLOTS = ("chain", "token", "amount", "tx_hash", "transfer_time", "transfer_time_parsed",
               "to_address", "counterparty", "dispute_description")  # fmt: skip

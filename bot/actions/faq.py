@@ -8,10 +8,10 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.chain import chain_lookup, check_transaction, explorer_link
-from bot.actions.common import knowledge_base, language_of, latest_intent, latest_text
+from bot.actions.shared import knowledge_base, language_of, latest_intent, latest_text
 from bot.nlu.vocabulary import CHAIN_NAMES
+from common.payload import HandoffReason
 from common.settings import kb_settings
-from handoff.payload import HandoffReason
 
 FAILED_TURNS_BEFORE_OFFER = 2
 

@@ -13,7 +13,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_intent
+from bot.actions.shared import latest_intent
 from bot.nlu.timeparse import parse_time
 from bot.validation import (
     UNKNOWN,

@@ -10,13 +10,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.chain import check_transaction, explorer_link
-from bot.actions.common import language_of, latest_intent
 from bot.actions.faq import offer_human
+from bot.actions.shared import language_of, latest_intent
 from bot.nlu.vocabulary import CHAIN_NAMES
 from bot.validation import UNKNOWN, address_family, chain_family
 from common.language import Language
-from common.settings import service_settings
-from handoff.payload import (
+from common.payload import (
     Details,
     HandoffPayload,
     HandoffReason,
@@ -24,6 +23,7 @@ from handoff.payload import (
     TranscriptLine,
     TransferTime,
 )
+from common.settings import service_settings
 
 TRANSCRIPT_LINES = 100
 TRANSCRIPT_CHARS = 2000

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.common import latest_text, render_response, service_kwargs
+from bot.actions.shared import latest_text, render_response, service_kwargs
 from common.language import (
     DEFAULT_LANGUAGE,
     Language,

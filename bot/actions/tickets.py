@@ -1,4 +1,4 @@
-"""``ticket_status``: what happened to the user's handoff, read from the desk's store."""
+"""``ticket_status``: what happened to the user's handoff, read from the desk's database."""
 
 from __future__ import annotations
 
@@ -14,12 +14,11 @@ from rasa_sdk.types import DomainDict
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.actions.common import knowledge_base, language_of
 from bot.actions.faq import offer_human
+from bot.actions.shared import knowledge_base, language_of
+from common.payload import HandoffReason
 from common.settings import desk_settings
-from handoff import queue
-from handoff.db import make_engine, session_factory
-from handoff.payload import HandoffReason
+from store import handoffs, make_engine, session_factory
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +39,6 @@ def desk_sessions() -> sessionmaker[Session]:
 def _local(moment: datetime | None) -> str:
     if moment is None:
         return "-"
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=ZoneInfo("UTC"))
     zone = desk_settings().timezone
     return f"{moment.astimezone(ZoneInfo(zone)):%Y-%m-%d %H:%M} ({zone})"
 
@@ -55,7 +52,7 @@ class ActionTicketStatus(Action):
     ) -> list[EventType]:
         try:
             with desk_sessions()() as db:
-                session = queue.latest_session(db, tracker.sender_id)
+                session = handoffs.latest_session(db, tracker.sender_id)
                 found = (session.ticket, session.state, session.due_at) if session else None
         except SQLAlchemyError:
             log.exception("ticket lookup failed for %s", tracker.sender_id)

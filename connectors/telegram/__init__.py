@@ -5,27 +5,20 @@ The bot is off until ``TELEGRAM_TOKEN`` is set; the gateway then mounts it.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from fastapi import FastAPI
 
+from common.settings import ConfigurationError
+from connectors._host import ChannelHost, Runner
 from connectors.telegram._connector import TelegramConnector, make_bot, split_text
 from connectors.telegram._routes import poll, webhook_routes
 from connectors.telegram._settings import TelegramSettings
 from connectors.telegram._updates import command_text, handle_update
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
-
-    from handoff.desk import Desk
-
-
-class ConfigurationError(RuntimeError):
-    """A connector was half configured; the message names what is missing."""
-
 
 def mount(
-    app: FastAPI, desk: Desk, settings: TelegramSettings | None = None
-) -> Callable[[], Awaitable[None]] | None:
+    app: FastAPI, host: ChannelHost, settings: TelegramSettings | None = None
+) -> Runner | None:
+    """Webhook routes or a polling loop, once ``TELEGRAM_TOKEN`` is set (else nothing)."""
     settings = settings or TelegramSettings()
     if not settings.configured:
         return None
@@ -33,10 +26,10 @@ def mount(
     if missing:
         raise ConfigurationError(f"Telegram is configured but lacks {', '.join(missing)}")
     connector = TelegramConnector(make_bot(settings), settings)
-    desk.connectors[connector.name] = connector
+    host.connectors[connector.name] = connector
     if settings.mode == "polling":
-        return lambda: poll(app, connector, settings)
-    app.include_router(webhook_routes(connector, settings))
+        return lambda: poll(host, connector, settings)
+    app.include_router(webhook_routes(host, connector, settings))
 
     async def register() -> None:
         await connector.ensure_ready()
@@ -51,7 +44,6 @@ def mount(
 
 
 __all__ = [
-    "ConfigurationError",
     "TelegramConnector",
     "TelegramSettings",
     "command_text",

@@ -14,7 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from connectors._base import Connector, DeliveryFailed
+from common.channel import Connector, DeliveryFailed
 from connectors.telegram._settings import TelegramSettings
 
 log = logging.getLogger(__name__)

@@ -12,16 +12,19 @@ from fastapi import APIRouter, Header, HTTPException, Request
 from telegram import Update
 from telegram.error import TelegramError
 
+from common.clock import utcnow
+from connectors._host import ChannelHost
 from connectors.telegram._connector import TelegramConnector
 from connectors.telegram._settings import TelegramSettings
 from connectors.telegram._updates import handle_update
-from handoff import jobs
-from handoff.models import utcnow
+from store import leases
 
 log = logging.getLogger(__name__)
 
 
-def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> APIRouter:
+def webhook_routes(
+    host: ChannelHost, connector: TelegramConnector, settings: TelegramSettings
+) -> APIRouter:
     api = APIRouter(tags=["telegram"])
     secret = settings.webhook_secret.get_secret_value()
 
@@ -41,8 +44,7 @@ def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> 
             raise HTTPException(400, f"not a Telegram update: {exc}") from exc
         if update is None:
             raise HTTPException(400, "not a Telegram update")
-        state = request.app.state
-        if not await handle_update(update, connector, state.router, state.desk):
+        if not await handle_update(update, connector, host.router):
             return {"ok": True, "duplicate": True}
         return {"ok": True}
 
@@ -52,15 +54,15 @@ def webhook_routes(connector: TelegramConnector, settings: TelegramSettings) -> 
 POLL_LEASE = "telegram_polling"
 
 
-def _hold(app: Any, settings: TelegramSettings) -> bool:
+def _hold(host: ChannelHost, settings: TelegramSettings) -> bool:
     """Take or renew the polling lease: Telegram allows one getUpdates caller per bot."""
     ttl = timedelta(seconds=settings.poll_timeout_seconds + 30)
-    with app.state.desk.sessions.begin() as db:
-        holder = app.state.jobs.holder
-        return jobs.acquire(db, POLL_LEASE, ttl, utcnow(), holder=holder, renew=True)
+    with host.database.begin() as db:
+        holder = host.jobs.holder
+        return leases.acquire(db, POLL_LEASE, ttl, utcnow(), holder=holder, renew=True)
 
 
-async def poll(app: Any, connector: TelegramConnector, settings: TelegramSettings) -> None:
+async def poll(host: ChannelHost, connector: TelegramConnector, settings: TelegramSettings) -> None:
     """Long polling: for an operator without a public URL. Never both with a webhook.
 
     With several gateway processes, the one holding the polling lease polls; the
@@ -70,8 +72,8 @@ async def poll(app: Any, connector: TelegramConnector, settings: TelegramSetting
     offset: int | None = None
     delay = 1.0
     holding = False
-    while not app.state.stopping:
-        if not await asyncio.to_thread(_hold, app, settings):
+    while not host.stopping():
+        if not await asyncio.to_thread(_hold, host, settings):
             holding = False
             await asyncio.sleep(5)
             continue
@@ -90,4 +92,4 @@ async def poll(app: Any, connector: TelegramConnector, settings: TelegramSetting
         delay = 1.0
         for update in updates:
             offset = update.update_id + 1
-            await handle_update(update, connector, app.state.router, app.state.desk)
+            await handle_update(update, connector, host.router)

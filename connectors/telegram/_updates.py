@@ -11,33 +11,21 @@ import contextlib
 import logging
 import mimetypes
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from telegram import Message, Update, User
 from telegram.error import TelegramError
 
+from common import texts
 from common.language import normalise_language
+from common.messages import Attachment, InboundMessage, OutboundMessage
 from common.settings import ROOT
-from connectors._message import Attachment, InboundMessage, OutboundMessage
+from connectors._host import MessageRouter
 from connectors.telegram._connector import TelegramConnector
-
-if TYPE_CHECKING:
-    from connectors._router import Router
-    from handoff.desk import Desk
 
 log = logging.getLogger(__name__)
 
 MEDIA = ROOT / "var" / "media" / "telegram"
 LANGUAGES = (("中文", "zh"), ("English", "en"), ("Español", "es"))
-HELP = {
-    "zh": "我是钱包客服助手，可以直接用中文提问。\n/human 转人工客服\n/lang 切换语言\n"
-    "请注意：客服绝不会向您索要助记词或私钥。",
-    "en": "I'm the wallet support assistant: just ask your question.\n/human talk to an agent\n"
-    "/lang change language\nSupport will never ask for your recovery phrase or private key.",
-    "es": "Soy el asistente de soporte: escribe tu pregunta.\n/human hablar con un agente\n"
-    "/lang cambiar idioma\nSoporte nunca te pedirá tu frase de recuperación ni tu clave privada.",
-}
-CHOOSE_LANGUAGE = "请选择语言 / Choose a language / Elige un idioma"
 
 
 def _language(user: User | None) -> str | None:
@@ -84,7 +72,7 @@ async def _attachment(connector: TelegramConnector, message: Message) -> Attachm
 
 
 async def handle_update(
-    update: Update, connector: TelegramConnector, router: Router, desk: Desk
+    update: Update, connector: TelegramConnector, router: MessageRouter
 ) -> bool:
     """Route one update; False if it was delivered before (in any process).
 
@@ -123,14 +111,16 @@ async def handle_update(
     if update.edited_message is not None:
         edited = update.edited_message
         # An edit is kept for the agent; replaying it to the bot would restart a flow.
-        stored = desk.store_user_message(
-            f"telegram:{edited.chat.id}",
-            "telegram",
-            _language(edited.from_user) or "en",
-            f"✏️ (edited) {edited.text or edited.caption or ''}",
-            dedup_key=key,
+        kept = await router.keep(
+            InboundMessage(
+                channel="telegram",
+                user_id=str(edited.chat.id),
+                text=f"✏️ (edited) {edited.text or edited.caption or ''}",
+                language=_language(edited.from_user),
+                dedup_key=key,
+            )
         )
-        return not stored.duplicate
+        return not kept.duplicate
     if message is None or message.chat.type != "private":
         return True  # channel posts, group chatter, member updates: not support conversations
     user_id = str(message.chat.id)
@@ -139,7 +129,7 @@ async def handle_update(
     if message.text and message.text.startswith("/"):
         meaning = command_text(message.text)
         if meaning is None:
-            return await _answer_command(message.text, user_id, language or "en", desk, key)
+            return await _answer_command(message.text, user_id, language or "en", router, key)
         text = meaning
     try:
         attachment = await _attachment(connector, message)
@@ -165,18 +155,17 @@ async def handle_update(
     return not turn.duplicate
 
 
-async def _answer_command(text: str, user_id: str, language: str, desk: Desk, key: str) -> bool:
-    conversation = f"telegram:{user_id}"
-    if desk.store_user_message(conversation, "telegram", language, text, dedup_key=key).duplicate:
-        return False
+async def _answer_command(
+    text: str, user_id: str, language: str, router: MessageRouter, key: str
+) -> bool:
     if text.split("@")[0].lower().startswith("/help"):
-        reply = OutboundMessage(text=HELP.get(language, HELP["en"]))
+        reply = OutboundMessage(text=texts.text(language, "help"))
     else:
         reply = OutboundMessage(
-            text=CHOOSE_LANGUAGE,
+            text=texts.CHOOSE_LANGUAGE,
             buttons=tuple(
                 (title, f'/change_language{{"language": "{code}"}}') for title, code in LANGUAGES
             ),
         )
-    await desk.deliver(conversation, [reply], "system")
-    return True
+    command = InboundMessage("telegram", user_id, text, language=language, dedup_key=key)
+    return not (await router.answer(command, reply)).duplicate

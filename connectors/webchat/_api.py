@@ -4,23 +4,20 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Depends, Header, HTTPException, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from connectors._message import MAX_TEXT, InboundMessage
-from connectors._router import Router
-from connectors.webchat._connector import CHANNEL, webchat_json
+from common.http import bearer, client_id_field
+from common.messages import MAX_TEXT, InboundMessage, chat_json
+from connectors._host import ChannelHost
+from connectors.webchat._connector import CHANNEL
 from connectors.webchat._tokens import VisitorTokens
-from handoff import queue
-from handoff.api import client_id_field
-from handoff.desk import Desk, aware
-from handoff.events import chat_topic, stream_events
+from events import chat_topic, stream_events
+from store import messages
 
 # Longer than this is refused outright; up to it, an oversize message is kept for an agent.
 HARD_LIMIT = 20_000
-
-api = APIRouter(prefix="/webchat", tags=["web chat"])
 
 Language = Literal["zh", "en", "es"]
 
@@ -73,98 +70,86 @@ class History(BaseModel):
     messages: list[ChatMessage]
 
 
-def _tokens(request: Request) -> VisitorTokens:
-    tokens: VisitorTokens = request.app.state.visitor_tokens
-    return tokens
+def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
+    """The web chat API, answering through *host*'s router and database."""
+    api = APIRouter(prefix="/webchat", tags=["web chat"])
 
+    def visitor(authorization: str = Header("")) -> str:
+        """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise)."""
+        user_id = tokens.verify(bearer(authorization))
+        if user_id is None:
+            raise HTTPException(
+                401, "a web chat visitor token is needed: POST /webchat/api/visitors"
+            )
+        return user_id
 
-def visitor(request: Request, authorization: str = Header("")) -> str:
-    """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise)."""
-    scheme, _, token = authorization.partition(" ")
-    user_id = _tokens(request).verify(token) if scheme.lower() == "bearer" else None
-    if user_id is None:
-        raise HTTPException(401, "a web chat visitor token is needed: POST /webchat/api/visitors")
-    return user_id
+    @api.post("/api/visitors", response_model=Visitor, status_code=201)
+    def new_visitor(body: VisitorIn | None = None) -> Visitor:
+        """Issue a visitor id and token; the page keeps them in ``localStorage``."""
+        user_id, token = tokens.issue()
+        return Visitor(user_id=user_id, token=token)
 
-
-def _chat_json(row: Any) -> dict[str, Any]:
-    created = aware(row.created_at)
-    return {
-        "id": row.id,
-        "author": row.author,
-        "text": row.text,
-        "buttons": row.buttons or [],
-        "created_at": created.isoformat() if created else None,
-    }
-
-
-@api.post("/api/visitors", response_model=Visitor, status_code=201)
-def new_visitor(request: Request, body: VisitorIn | None = None) -> Visitor:
-    """Issue a visitor id and token; the page keeps them in ``localStorage``."""
-    user_id, token = _tokens(request).issue()
-    return Visitor(user_id=user_id, token=token)
-
-
-@api.post(
-    "/api/messages",
-    response_model=Posted,
-    responses={413: {"description": "too long: kept for an agent, not read by the bot"}},
-)
-async def post_message(request: Request, body: MessageIn, user_id: str = Depends(visitor)) -> Any:
-    """Send the user's message; the bot's replies come back here and on the stream."""
-    if not body.text.strip():
-        raise HTTPException(422, "the message is empty")
-    router: Router = request.app.state.router
-    inbound = InboundMessage(
-        channel=CHANNEL,
-        user_id=user_id,
-        text=body.text,
-        language=body.language,
-        title=body.title,
-        dedup_key=f"{user_id}:{body.client_id}" if body.client_id else None,
+    @api.post(
+        "/api/messages",
+        response_model=Posted,
+        responses={413: {"description": "too long: kept for an agent, not read by the bot"}},
     )
-    turn = await router.handle(inbound)
-    result = {
-        "message": _chat_json(turn.message),
-        "replies": [webchat_json(r) for r in turn.replies],
-        "duplicate": turn.duplicate,
-    }
-    if turn.duplicate:
-        # The first copy may have been answered by a gateway that died before its
-        # reply reached the page: the retry gets that answer (so far) instead.
-        desk: Desk = request.app.state.desk
-        with desk.sessions() as db:
-            result["replies"] = [_chat_json(m) for m in queue.answers_to(db, turn.message)]
-        return result
-    if len(body.text) > MAX_TEXT:
-        return JSONResponse(
-            {
-                "detail": f"the message has {len(body.text)} characters, at most {MAX_TEXT} "
-                "are read: it was kept for an agent, please send it in parts",
-                **result,
-            },
-            status_code=413,
+    async def post_message(body: MessageIn, user_id: str = Depends(visitor)) -> Any:
+        """Send the user's message; the bot's replies come back here and on the stream."""
+        if not body.text.strip():
+            raise HTTPException(422, "the message is empty")
+        inbound = InboundMessage(
+            channel=CHANNEL,
+            user_id=user_id,
+            text=body.text,
+            language=body.language,
+            title=body.title,
+            dedup_key=f"{user_id}:{body.client_id}" if body.client_id else None,
         )
-    return result
+        turn = await host.router.handle(inbound)
+        result = {
+            "message": _shown(turn.message),
+            "replies": [chat_json(r) for r in turn.replies],
+            "duplicate": turn.duplicate,
+        }
+        if turn.duplicate:
+            # The first copy may have been answered by a gateway that died before its
+            # reply reached the page: the retry gets that answer (so far) instead.
+            with host.database() as db:
+                answers = messages.answers_to(db, turn.message)
+                result["replies"] = [_shown(m) for m in answers]
+            return result
+        if len(body.text) > MAX_TEXT:
+            return JSONResponse(
+                {
+                    "detail": f"the message has {len(body.text)} characters, at most {MAX_TEXT} "
+                    "are read: it was kept for an agent, please send it in parts",
+                    **result,
+                },
+                status_code=413,
+            )
+        return result
+
+    @api.get("/api/messages", response_model=History)
+    def history(after: int = 0, user_id: str = Depends(visitor)) -> History:
+        """Everything the visitor should see after message ``after`` (for reconnects)."""
+        with host.database() as db:
+            rows = messages.messages(db, f"{CHANNEL}:{user_id}", after=after)
+            return History(messages=[ChatMessage(**_shown(r)) for r in rows])
+
+    @api.websocket("/ws")
+    async def stream(websocket: WebSocket, token: str = "") -> None:
+        """Pushes ``{"type": "message", "message": …}`` for this visitor's conversation."""
+        user_id = tokens.verify(token)
+        if user_id is None:
+            await websocket.close(code=4401, reason="bad or missing visitor token")
+            return
+        await websocket.accept()
+        async with host.hub.subscribe(chat_topic(f"{CHANNEL}:{user_id}")) as events:
+            await stream_events(websocket, events)
+
+    return api
 
 
-@api.get("/api/messages", response_model=History)
-def history(request: Request, after: int = 0, user_id: str = Depends(visitor)) -> History:
-    """Everything the visitor should see after message ``after`` (for reconnects)."""
-    desk: Desk = request.app.state.desk
-    with desk.sessions() as db:
-        rows = queue.messages(db, f"{CHANNEL}:{user_id}", after=after)
-    return History(messages=[ChatMessage(**_chat_json(r)) for r in rows])
-
-
-@api.websocket("/ws")
-async def stream(websocket: WebSocket, token: str = "") -> None:
-    """Pushes ``{"type": "message", "message": …}`` for this visitor's conversation."""
-    user_id = websocket.app.state.visitor_tokens.verify(token)
-    if user_id is None:
-        await websocket.close(code=4401, reason="bad or missing visitor token")
-        return
-    await websocket.accept()
-    hub = websocket.app.state.desk.hub
-    async with hub.subscribe(chat_topic(f"{CHANNEL}:{user_id}")) as events:
-        await stream_events(websocket, events)
+def _shown(row: Any) -> dict[str, Any]:
+    return chat_json(messages.as_outbound(row))

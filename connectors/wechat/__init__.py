@@ -5,45 +5,33 @@ the 48-hour window, and a shared access token. Mounted only when ``WECHAT_*`` is
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from fastapi import FastAPI
 
+from common.settings import ConfigurationError
+from connectors._host import ChannelHost, Runner
 from connectors.wechat._client import Client, DatabaseStorage
 from connectors.wechat._connector import WeChatConnector, numbered, split_text
 from connectors.wechat._routes import wechat_routes
 from connectors.wechat._settings import WeChatSettings
 
-if TYPE_CHECKING:
-    from fastapi import FastAPI
 
-    from handoff.desk import Desk
-
-
-class ConfigurationError(RuntimeError):
-    """WeChat was half configured; the message names what is missing."""
-
-
-def mount(
-    app: FastAPI, desk: Desk, settings: WeChatSettings | None = None
-) -> Callable[[], Awaitable[None]] | None:
+def mount(app: FastAPI, host: ChannelHost, settings: WeChatSettings | None = None) -> Runner | None:
+    """The server URL WeChat calls, once ``WECHAT_*`` is set (else nothing)."""
     settings = settings or WeChatSettings()
     if not settings.configured:
         return None
     missing = settings.missing()
     if missing:
         raise ConfigurationError(f"WeChat is configured but lacks {', '.join(missing)}")
-    client = Client(settings, DatabaseStorage(desk.sessions))
-    connector = WeChatConnector(settings, client, desk.sessions)
-    desk.connectors[connector.name] = connector
-    app.include_router(wechat_routes(connector))
-    scheduler = getattr(app.state, "jobs", None)  # the gateway's; bare test apps have none
-    if scheduler is not None:
-        scheduler.every("wechat_token", 60, client.refresh)
+    client = Client(settings, DatabaseStorage(host.database))
+    connector = WeChatConnector(settings, client, host.database)
+    host.connectors[connector.name] = connector
+    app.include_router(wechat_routes(host, connector))
+    host.jobs.every("wechat_token", 60, client.refresh)
     return None
 
 
 __all__ = [
-    "ConfigurationError",
     "WeChatConnector",
     "WeChatSettings",
     "mount",

@@ -18,10 +18,10 @@ from wechatpy import WeChatClient
 from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
-from connectors._base import DeliveryFailed, Undeliverable
+from common.channel import DeliveryFailed, Undeliverable
+from common.clock import utcnow
 from connectors.wechat._settings import WeChatSettings
-from handoff import jobs, queue
-from handoff.models import utcnow
+from store import cache, leases
 
 log = logging.getLogger(__name__)
 
@@ -51,22 +51,22 @@ class DatabaseStorage(SessionStorage):
 
     def get(self, key: str, default: Any = None) -> Any:
         with self._sessions() as db:
-            value = queue.cached(db, f"wechat:{key}", utcnow())
+            value = cache.cached(db, f"wechat:{key}", utcnow())
         return default if value is None else value
 
     def set(self, key: str, value: Any, ttl: int | None = None) -> None:
         lifetime = timedelta(seconds=ttl or 7200) - REFRESH_EARLY
         with self._sessions.begin() as db:
-            queue.cache(db, f"wechat:{key}", str(value), utcnow() + lifetime)
+            cache.cache(db, f"wechat:{key}", str(value), utcnow() + lifetime)
 
     def delete(self, key: str) -> None:
         with self._sessions.begin() as db:
-            queue.cache(db, f"wechat:{key}", "", utcnow())
+            cache.cache(db, f"wechat:{key}", "", utcnow())
 
     def fresh(self, key: str, ahead: timedelta) -> bool:
         """Whether *key* is stored and still valid *ahead* from now."""
         with self._sessions() as db:
-            return queue.cached(db, f"wechat:{key}", utcnow() + ahead) is not None
+            return cache.cached(db, f"wechat:{key}", utcnow() + ahead) is not None
 
 
 class Client(WeChatClient):
@@ -90,7 +90,7 @@ class Client(WeChatClient):
 
     def fetch_access_token(self) -> Any:
         with self.storage._sessions.begin() as db:
-            mine = jobs.acquire(db, "wechat_token_fetch", timedelta(seconds=15), utcnow())
+            mine = leases.acquire(db, "wechat_token_fetch", timedelta(seconds=15), utcnow())
         if not mine:
             token = self._await_token()
             if token is not None:

@@ -16,12 +16,13 @@ from datetime import timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from connectors._base import Connector, Undeliverable
-from connectors._message import OutboundMessage
+from common.channel import Connector, Undeliverable
+from common.clock import utcnow
+from common.messages import OutboundMessage
 from connectors.wechat._client import UNREACHABLE, Client, send_text
 from connectors.wechat._settings import WeChatSettings
-from handoff import queue
-from handoff.models import Conversation, utcnow
+from store import cache, messages
+from store.models import Conversation
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +94,7 @@ class WeChatConnector(Connector):
     def _mark(self, message_id: int | None, status: str, error: str) -> None:
         if message_id is not None:
             with self._sessions.begin() as db:
-                queue.mark_delivery(db, message_id, status, error)
+                messages.mark_delivery(db, message_id, status, error)
 
     # --- sending -----------------------------------------------------------------------
 
@@ -123,7 +124,6 @@ class WeChatConnector(Connector):
             sent = conversation.sent_since_inbound if conversation else 0
         if last is None:
             raise Undeliverable(UNREACHABLE)
-        last = last if last.tzinfo else last.replace(tzinfo=utcnow().tzinfo)
         if utcnow() - last > timedelta(hours=self.settings.window_hours):
             raise Undeliverable(UNREACHABLE)
         if sent >= self.settings.window_quota:
@@ -139,7 +139,7 @@ class WeChatConnector(Connector):
 
     def _remember(self, openid: str, choices: dict[str, str]) -> None:
         with self._sessions.begin() as db:
-            queue.cache(db, f"wechat:choices:{openid}", json.dumps(choices), utcnow() + BUTTONS_TTL)
+            cache.cache(db, f"wechat:choices:{openid}", json.dumps(choices), utcnow() + BUTTONS_TTL)
 
     def choice(self, openid: str, text: str) -> tuple[str, str] | None:
         """A typed "2" that picks a numbered option: (payload, title-ish text)."""
@@ -147,6 +147,6 @@ class WeChatConnector(Connector):
         if not key.isdigit():
             return None
         with self._sessions() as db:
-            raw = queue.cached(db, f"wechat:choices:{openid}", utcnow())
+            raw = cache.cached(db, f"wechat:choices:{openid}", utcnow())
         choices: dict[str, str] = json.loads(raw) if raw else {}
         return (choices[key], key) if key in choices else None

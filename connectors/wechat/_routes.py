@@ -20,25 +20,23 @@ from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
 from wechatpy.replies import create_reply
 from wechatpy.utils import check_signature
 
+from common import texts
+from common.messages import Attachment, InboundMessage, OutboundMessage
 from common.settings import ROOT
-from connectors._message import Attachment, InboundMessage, OutboundMessage
+from connectors._host import ChannelHost
 from connectors.wechat._client import download
 from connectors.wechat._connector import LIMIT, WeChatConnector, split_text
-from handoff import queue
+from store import deliveries
 
 log = logging.getLogger(__name__)
 
 MEDIA = ROOT / "var" / "media" / "wechat"
-WELCOME = (
-    "欢迎关注！我是钱包智能客服，可以直接用中文提问，例如“USDT没到账”“忘记密码”。"
-    "需要人工请回复“转人工”。请注意：客服绝不会向您索要助记词或私钥。"
-)
-UNSUPPORTED = "抱歉，目前只能处理文字和图片消息。请用文字描述您的问题，或发送截图。"
+LANGUAGE = "zh"  # WeChat tells us nothing of the user's language; its users write Chinese
 SUCCESS = PlainTextResponse("success")
 _background: set[asyncio.Task[Any]] = set()  # keeps late replies alive past the response
 
 
-def wechat_routes(connector: WeChatConnector) -> APIRouter:
+def wechat_routes(host: ChannelHost, connector: WeChatConnector) -> APIRouter:
     api = APIRouter(tags=["wechat"])
     settings = connector.settings
     token = settings.token.get_secret_value()
@@ -88,10 +86,10 @@ def wechat_routes(connector: WeChatConnector) -> APIRouter:
             raise HTTPException(400, "malformed or undecryptable message") from None
         if message is None or not message.source:
             raise HTTPException(400, "empty message")
-        texts = await handle(request, connector, message)
-        if not texts:
+        passive = await handle(host, connector, message)
+        if not passive:
             return SUCCESS
-        reply = create_reply(texts, message).render()
+        reply = create_reply(passive, message).render()
         if encrypted and crypto is not None:
             reply = crypto.encrypt_message(reply, nonce, timestamp)
         return Response(reply, media_type="application/xml")
@@ -105,47 +103,45 @@ def _dedup_key(message: Any) -> str:
     return str(message.id)
 
 
-async def handle(request: Request, connector: WeChatConnector, message: Any) -> str:
+async def handle(host: ChannelHost, connector: WeChatConnector, message: Any) -> str:
     """Route one message; returns the passive reply text ("" = answer ``success``)."""
-    desk = request.app.state.desk
-    router = request.app.state.router
-    with desk.sessions.begin() as db:
-        if not queue.first_delivery(db, "wechat", _dedup_key(message)):
+    with host.database.begin() as db:
+        if not deliveries.first_delivery(db, "wechat", _dedup_key(message)):
             return ""  # WeChat's retry of something we already have
     openid = str(message.source)
-    conversation = f"wechat:{openid}"
     inbound: InboundMessage | None = None
     if message.type == "text":
         text = str(message.content or "")
         picked = connector.choice(openid, text)
         payload, title = picked if picked else (text, None)
         inbound = InboundMessage(
-            "wechat", openid, payload, "zh", title=title, platform_id=str(message.id)
+            "wechat", openid, payload, LANGUAGE, title=title, platform_id=str(message.id)
         )
     elif message.type == "image":
         inbound = InboundMessage(
             "wechat",
             openid,
             "[图片]",
-            "zh",
+            LANGUAGE,
             platform_id=str(message.id),
             attachment=await _image(connector, message),
         )
     elif message.type == "event" and message.event == "click":
         meaning = connector.settings.menu.get(str(message.key))
         if meaning:
-            inbound = InboundMessage("wechat", openid, meaning, "zh", title=f"[菜单] {message.key}")
+            inbound = InboundMessage(
+                "wechat", openid, meaning, LANGUAGE, title=f"[菜单] {message.key}"
+            )
     connector.open_slot(openid)
+    work: asyncio.Future[Any]
     if inbound is not None:
-        work = asyncio.ensure_future(router.handle(inbound))
+        work = asyncio.ensure_future(host.router.handle(inbound))
     else:  # subscribe, unsupported types and unknown menu keys: answered here
-        reply = WELCOME if message.type == "event" and message.event == "subscribe" else UNSUPPORTED
+        subscribed = message.type == "event" and message.event == "subscribe"
+        reply = texts.text(LANGUAGE, "welcome" if subscribed else "unsupported")
         kind = f"event:{message.event}" if message.type == "event" else message.type
-        label = f"[{kind}]"
-        desk.store_user_message(conversation, "wechat", "zh", label)
-        work = asyncio.ensure_future(
-            desk.deliver(conversation, [OutboundMessage(text=reply)], "system")
-        )
+        label = InboundMessage("wechat", openid, f"[{kind}]", LANGUAGE)
+        work = asyncio.ensure_future(host.router.answer(label, OutboundMessage(text=reply)))
     deadline = connector.settings.reply_deadline_seconds
     done, _ = await asyncio.wait({work}, timeout=deadline)
     if done:

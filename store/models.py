@@ -1,12 +1,17 @@
-"""Desk tables (prefixed ``handoff_``): conversations, messages, sessions, agents, CSAT.
+"""The tables (prefixed ``handoff_``): conversations and their messages, handoff
+sessions, CSAT ratings, agents and their login tokens, platform deliveries seen,
+leases, shared cached values and the audit log.
 
 Declared with SQLAlchemy 1.4 ``Column``s (Rasa pins 1.4; ``mapped_column`` is 2.0).
-Schema changes go through Alembic (``handoff/migrations``), never ``create_all``.
+Schema changes go through Alembic (``store/migrations``), never ``create_all``.
+Every timestamp is a :class:`UtcDateTime`: aware UTC in and out, whatever the
+database (SQLite hands back naive values).
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -20,7 +25,11 @@ from sqlalchemy import (
     String,
     Text,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import declarative_base
+from sqlalchemy.types import TypeDecorator
+
+from common.clock import as_utc, utcnow
 
 Base = declarative_base()
 
@@ -28,8 +37,14 @@ SESSION_STATES = ("queued", "assigned", "resolved", "reopened")
 OPEN_STATES = ("queued", "reopened")  # claimable
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+class UtcDateTime(TypeDecorator):
+    """``DateTime(timezone=True)`` that always reads back as aware UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        return as_utc(value) if value is not None else None
 
 
 class Agent(Base):  # type: ignore[valid-type,misc]
@@ -42,8 +57,8 @@ class Agent(Base):  # type: ignore[valid-type,misc]
     presence = Column(String(10), nullable=False, default="away")
     active = Column(Boolean, nullable=False, default=True)
     # Refreshed while the agent's console is connected; "online" counts only while fresh.
-    last_seen_at = Column(DateTime(timezone=True), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_seen_at = Column(UtcDateTime(), nullable=True)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (CheckConstraint("presence IN ('online', 'away')", name="presence"),)
 
@@ -53,7 +68,7 @@ class AgentToken(Base):  # type: ignore[valid-type,misc]
 
     token_hash = Column(String(64), primary_key=True)  # sha256 of the bearer token
     agent_id = Column(Integer, ForeignKey("handoff_agents.id", ondelete="CASCADE"), nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 class Conversation(Base):  # type: ignore[valid-type,misc]
@@ -62,10 +77,10 @@ class Conversation(Base):  # type: ignore[valid-type,misc]
     id = Column(String(200), primary_key=True)  # the Rasa sender id
     channel = Column(String(30), nullable=False, default="rest")
     language = Column(String(5), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
     # When the user last wrote, and what we sent since: some platforms (WeChat's
     # 48-hour customer-service window) only accept replies within a window.
-    last_inbound_at = Column(DateTime(timezone=True), nullable=True)
+    last_inbound_at = Column(UtcDateTime(), nullable=True)
     sent_since_inbound = Column(Integer, nullable=False, default=0)
     tags = Column(JSON, nullable=True)  # ["scam_report", "secret_shared"]: shown to agents
 
@@ -88,7 +103,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
     delivery = Column(String(12), nullable=True)
     delivery_error = Column(Text, nullable=True)
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
     # A user message whose turn has not finished. Set in the transaction that stores
     # it, cleared when the turn is done. A gateway killed mid-turn leaves it set, and
     # once that gateway's liveness lease (``alive:<handler>``) lapses another
@@ -124,20 +139,20 @@ class HandoffSession(Base):  # type: ignore[valid-type,misc]
     priority = Column(String(10), nullable=False)
     language = Column(String(5), nullable=False)
     sla_hours = Column(Integer, nullable=True)
-    due_at = Column(DateTime(timezone=True), nullable=True)
+    due_at = Column(UtcDateTime(), nullable=True)
     state = Column(String(10), nullable=False, default="queued")
     # "chat": an agent was available, the bot is silent until resolved;
     # "ticket": nobody was, the bot keeps answering and the agent replies later.
     kind = Column(String(10), nullable=False, default="chat")
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
-    queued_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
-    assigned_at = Column(DateTime(timezone=True), nullable=True)
-    resolved_at = Column(DateTime(timezone=True), nullable=True)
-    reopened_at = Column(DateTime(timezone=True), nullable=True)
-    breached_at = Column(DateTime(timezone=True), nullable=True)  # first seen past due_at
+    queued_at = Column(UtcDateTime(), nullable=False, default=utcnow)
+    assigned_at = Column(UtcDateTime(), nullable=True)
+    resolved_at = Column(UtcDateTime(), nullable=True)
+    reopened_at = Column(UtcDateTime(), nullable=True)
+    breached_at = Column(UtcDateTime(), nullable=True)  # first seen past due_at
     csat_status = Column(String(10), nullable=True)  # asked | answered | skipped
-    csat_asked_at = Column(DateTime(timezone=True), nullable=True)
-    reminded_at = Column(DateTime(timezone=True), nullable=True)  # the due-soon reminder
+    csat_asked_at = Column(UtcDateTime(), nullable=True)
+    reminded_at = Column(UtcDateTime(), nullable=True)  # the due-soon reminder
 
     __table_args__ = (
         CheckConstraint("state IN ('queued', 'assigned', 'resolved', 'reopened')", name="state"),
@@ -159,7 +174,7 @@ class Csat(Base):  # type: ignore[valid-type,misc]
         Integer, ForeignKey("handoff_sessions.id", ondelete="CASCADE"), nullable=False, unique=True
     )
     score = Column(Integer, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
 
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
 
@@ -175,18 +190,18 @@ class Delivery(Base):  # type: ignore[valid-type,misc]
 
     channel = Column(String(20), primary_key=True)
     key = Column(String(200), primary_key=True)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
     message_id = Column(Integer, nullable=True)
 
 
 class Lease(Base):  # type: ignore[valid-type,misc]
-    """A named job or role, held by one process until ``expires_at`` (see handoff.jobs)."""
+    """A named job or role, held by one process until ``expires_at`` (see store.leases)."""
 
     __tablename__ = "handoff_leases"
 
     name = Column(String(100), primary_key=True)
     holder = Column(String(100), nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
     runs = Column(Integer, nullable=False, default=0)
 
 
@@ -197,7 +212,7 @@ class CachedValue(Base):  # type: ignore[valid-type,misc]
 
     key = Column(String(100), primary_key=True)
     value = Column(Text, nullable=False)
-    expires_at = Column(DateTime(timezone=True), nullable=False)
+    expires_at = Column(UtcDateTime(), nullable=False)
 
 
 class Audit(Base):  # type: ignore[valid-type,misc]
@@ -210,4 +225,4 @@ class Audit(Base):  # type: ignore[valid-type,misc]
     session_id = Column(Integer, nullable=True)
     action = Column(String(40), nullable=False)
     detail = Column(Text, nullable=False)
-    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)

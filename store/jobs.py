@@ -1,72 +1,21 @@
-"""Jobs that must run once across every gateway process: a lease row per job.
-
-A job runs when its process wins ``UPDATE handoff_leases … WHERE expires_at <= now``.
-On PostgreSQL a concurrent updater waits for the winner's commit, re-checks the
-condition and matches nothing; on SQLite writers are serialised. So however many
-gateways are up, each period's run happens in exactly one of them, and a process
-that dies simply lets its lease expire. A held role (Telegram long polling) is the
-same row renewed by its holder.
-"""
+"""Jobs that must run once across every gateway process, each by its lease (see
+:mod:`store.leases`): the SLA sweep, reminders, turn recovery, delivery retries."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import utcnow
 from common.metrics import JOB_RUNS
-from handoff.models import Lease, utcnow
+from store.leases import ALIVE, acquire, new_holder
 
 log = logging.getLogger(__name__)
-
-
-def new_holder() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
-
-
-HOLDER = new_holder()
-ALIVE = "alive:"  # + holder: the lease a running process renews (see Scheduler.keep_alive)
-
-
-def acquire(
-    db: Session, name: str, ttl: timedelta, now: datetime, holder: str = HOLDER, renew: bool = False
-) -> bool:
-    """Take lease *name* until ``now + ttl`` if it has expired (or is ours, with *renew*)."""
-    free = Lease.expires_at <= now
-    condition = or_(free, Lease.holder == holder) if renew else free
-    statement = (
-        update(Lease)
-        .where(Lease.name == name, condition)
-        .values(holder=holder, expires_at=now + ttl, runs=Lease.runs + 1)
-        .execution_options(synchronize_session=False)
-    )
-    if db.execute(statement).rowcount == 1:
-        return True
-    try:  # the first run ever: nobody has the row yet
-        with db.begin_nested():
-            db.add(Lease(name=name, holder=holder, expires_at=now + ttl, runs=1))
-            db.flush()
-    except IntegrityError:
-        return False
-    return True
-
-
-def release(db: Session, name: str, now: datetime, holder: str = HOLDER) -> None:
-    db.execute(
-        update(Lease)
-        .where(Lease.name == name, Lease.holder == holder)
-        .values(expires_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 @dataclass

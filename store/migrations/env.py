@@ -1,10 +1,11 @@
-"""Alembic environment: runs on the connection handed over by ``handoff.db.migrate``,
-or on ``DATABASE_URL`` when invoked as ``alembic -c handoff/alembic.ini``."""
+"""Alembic environment: runs on the connection handed over by ``store.db.migrate``
+(``python -m handoff migrate``), or on ``DATABASE_URL`` when Alembic's own CLI is
+pointed at this folder."""
 
 from alembic import context
 
-from handoff.db import make_engine
-from handoff.models import Base
+from store.db import make_engine
+from store.models import Base
 
 config = context.config
 connection = config.attributes.get("connection")

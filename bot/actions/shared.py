@@ -1,4 +1,4 @@
-"""Small helpers every action uses: the user's language, the KB, the last text."""
+"""What every action reads: the user's language, the last message, responses, the KB."""
 
 from __future__ import annotations
 

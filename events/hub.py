@@ -2,7 +2,7 @@
 
 Topics are plain strings: ``"desk"`` for every console, ``"chat:<conversation id>"``
 for one user's open chat pages. Subscribers are this process's WebSockets; with a
-*bridge* (``handoff.fanout``, Redis) every event also reaches the other gateway
+*bridge* (:mod:`events.fanout`, Redis) every event also reaches the other gateway
 processes' subscribers. A slow subscriber loses its oldest events rather than
 blocking the publisher; clients then catch up from the database by message id.
 """
@@ -10,15 +10,11 @@ blocking the publisher; clients then catch up from the database by message id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Protocol
-
-import anyio
-from starlette.websockets import WebSocket, WebSocketDisconnect
 
 Event = dict[str, Any]
 DESK = "desk"
@@ -73,33 +69,3 @@ class EventHub:
 
     def subscribers(self, topic: str) -> int:
         return len(self._subscribers.get(topic, ()))
-
-
-async def stream_events(
-    websocket: WebSocket,
-    events: asyncio.Queue[Event],
-    tick: Callable[[], None] | None = None,
-    every: float = 30.0,
-) -> None:
-    """Send *events* to *websocket* until the client leaves; call *tick* every *every* s.
-
-    The client's own frames (pings) are read and dropped, which is also how a
-    disconnect is noticed.
-    """
-    async with anyio.create_task_group() as group:
-
-        async def forward() -> None:
-            while True:
-                await websocket.send_json(await events.get())
-
-        async def ticker() -> None:
-            while tick is not None:
-                tick()
-                await anyio.sleep(every)
-
-        group.start_soon(forward)
-        group.start_soon(ticker)
-        with contextlib.suppress(WebSocketDisconnect):
-            while True:
-                await websocket.receive_text()
-        group.cancel_scope.cancel()

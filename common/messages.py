@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from handoff.models import utcnow
+from common.clock import utcnow
 
 MAX_TEXT = 4000  # longer user messages are refused with a clear error, not truncated
 
@@ -68,3 +68,15 @@ class OutboundMessage:
             image=reply.get("image"),
             custom=reply.get("custom"),
         )
+
+
+def chat_json(message: OutboundMessage) -> dict[str, Any]:
+    """A stored message as the user's own pages show it (the web chat's JSON)."""
+    return {
+        "id": message.id,
+        "author": message.author,
+        "text": message.text,
+        "buttons": [{"title": t, "payload": p} for t, p in message.buttons],
+        "image": message.image,
+        "created_at": message.created_at.isoformat() if message.created_at else None,
+    }

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from common.metrics import FANOUT
-from handoff.events import Event, EventHub
+from events.hub import Event, EventHub
 
 log = logging.getLogger(__name__)
 

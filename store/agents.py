@@ -8,11 +8,12 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from handoff.models import Agent, AgentToken, utcnow
+from common.clock import utcnow
+from store.models import Agent, AgentToken
 
 TOKEN_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
@@ -77,10 +78,7 @@ def agent_for_token(db: Session, token: str, now: datetime | None = None) -> Age
     row = db.get(AgentToken, _digest(token))
     if row is None:
         return None
-    expires = (
-        row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=utcnow().tzinfo)
-    )
-    if expires <= (now or utcnow()):
+    if row.expires_at <= (now or utcnow()):
         return None
     agent = db.get(Agent, row.agent_id)
     return agent if agent is not None and agent.active else None
@@ -107,3 +105,13 @@ def set_presence(db: Session, agent_id: int, presence: str) -> Agent:
     agent.presence = presence
     db.flush()
     return agent
+
+
+def agents_online(db: Session, seen_since: datetime) -> int:
+    return int(
+        db.execute(
+            select(func.count(Agent.id)).where(
+                Agent.active.is_(True), Agent.presence == "online", Agent.last_seen_at >= seen_since
+            )
+        ).scalar_one()
+    )

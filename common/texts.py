@@ -1,4 +1,8 @@
-"""What the desk itself tells users, in their language (the bot's own lines live in Rasa)."""
+"""What the gateway itself tells users, in their language (the bot's own lines live in Rasa).
+
+The desk's notices, the router's warnings and errors, and what each channel answers by
+itself (Telegram's /help, WeChat's welcome): every user-facing sentence outside Rasa.
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,11 @@ Key = Literal[
     "csat_thanks",
     "secret",
     "scam",
+    "trouble",
+    "too_long",
+    "help",
+    "welcome",
+    "unsupported",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -28,6 +37,13 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat_thanks": "感谢您的评分！还有什么可以帮您？",
         "secret": "⚠️ 请立即停止：您刚才发送的内容像是{kind}，我们已将其删除，没有保存。客服绝不会索要助记词或私钥，任何拿到它的人都能转走您的资产。请立刻在可信的设备上创建新钱包，并把资产转过去。详见：{article}。人工客服会尽快跟进。",
         "scam": "⚠️ 请注意防骗：我们的客服绝不会私信您、收取“解冻手续费”、让您“验证钱包”或安装非官方 App。官方渠道只有：{channels}。请不要点击陌生链接，也不要向任何人提供助记词或私钥。如需人工帮助，请回复“转人工”。",
+        "trouble": "抱歉，我们的系统暂时出了点问题。您的消息已保存，人工客服会接手这个对话。",
+        "too_long": "消息太长了（最多 {limit} 个字符），请分几条发送。",
+        "help": "我是钱包客服助手，可以直接用中文提问。\n/human 转人工客服\n/lang 切换语言\n"
+        "请注意：客服绝不会向您索要助记词或私钥。",
+        "welcome": "欢迎关注！我是钱包智能客服，可以直接用中文提问，例如“USDT没到账”“忘记密码”。"
+        "需要人工请回复“转人工”。请注意：客服绝不会向您索要助记词或私钥。",
+        "unsupported": "抱歉，目前只能处理文字和图片消息。请用文字描述您的问题，或发送截图。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -44,6 +60,18 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
         "secret": "⚠️ Stop: what you just sent looks like a {kind}. We deleted it and did not store it. Support will never ask for it, and anyone who has it controls your funds. Create a new wallet on a trusted device now and move your assets to it. More: {article}. A member of our team will follow up.",
         "scam": '⚠️ Beware of scams: our support never DMs you first, never charges a fee to unfreeze funds, never asks you to "verify" your wallet, and never sends apps outside our official channels: {channels}. Don\'t open unknown links, and never share your recovery phrase or private key. Reply "human" to reach our team.',
+        "trouble": "Sorry, we're having trouble right now. Your message is saved, "
+        "and a human agent will take over this conversation.",
+        "too_long": "That message is too long (at most {limit} characters). "
+        "Please send it in parts.",
+        "help": "I'm the wallet support assistant: just ask your question.\n"
+        "/human talk to an agent\n/lang change language\n"
+        "Support will never ask for your recovery phrase or private key.",
+        "welcome": "Welcome! I'm the wallet's support assistant: just ask, for example "
+        '"my USDT hasn\'t arrived" or "I forgot my password". Reply "human" to reach an agent. '
+        "Support will never ask for your recovery phrase or private key.",
+        "unsupported": "Sorry, I can only read text and pictures for now. Please describe "
+        "your problem in words, or send a screenshot.",
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -60,8 +88,22 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat_thanks": "¡Gracias por tu valoración! ¿Te ayudo con algo más?",
         "secret": "⚠️ Para: lo que acabas de enviar parece una {kind}. La hemos borrado y no la hemos guardado. Soporte nunca te la pedirá y quien la tenga controla tus fondos. Crea ahora una billetera nueva en un dispositivo de confianza y mueve tus activos a ella. Más: {article}. Alguien de nuestro equipo te contactará.",
         "scam": "⚠️ Cuidado con las estafas: nuestro soporte nunca te escribe primero por privado, nunca cobra comisiones para desbloquear fondos, nunca te pide «verificar» tu billetera ni envía apps fuera de los canales oficiales: {channels}. No abras enlaces desconocidos ni compartas tu frase de recuperación o clave privada. Responde «agente» para hablar con nuestro equipo.",
+        "trouble": "Lo sentimos, tenemos un problema técnico. Tu mensaje está guardado "
+        "y un agente se hará cargo de esta conversación.",
+        "too_long": "El mensaje es demasiado largo (máximo {limit} caracteres). Envíalo en partes.",
+        "help": "Soy el asistente de soporte: escribe tu pregunta.\n/human hablar con un agente\n"
+        "/lang cambiar idioma\nSoporte nunca te pedirá tu frase de recuperación ni tu clave privada.",
+        "welcome": "¡Bienvenido! Soy el asistente de soporte de la billetera: pregunta lo que "
+        "quieras, por ejemplo «mis USDT no llegaron» u «olvidé mi contraseña». Responde "
+        "«agente» para hablar con una persona. Soporte nunca te pedirá tu frase de "
+        "recuperación ni tu clave privada.",
+        "unsupported": "Lo siento, por ahora solo puedo leer texto e imágenes. Describe tu "
+        "problema con palabras o envía una captura de pantalla.",
     },
 }
+
+# Telegram's /lang: every language named in itself.
+CHOOSE_LANGUAGE = "请选择语言 / Choose a language / Elige un idioma"
 
 CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 

@@ -1,4 +1,4 @@
-"""Database engine and sessions for the desk (SQLite by default, PostgreSQL by URL).
+"""The database engine and its sessions (SQLite by default, PostgreSQL by URL).
 
 SQLAlchemy is pinned to 1.4 by Rasa; everything here uses the 2.0-style API
 (``future=True``, ``select()``) so the move to 2.0 is a version bump.

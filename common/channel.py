@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
-from connectors._message import OutboundMessage
+from common.messages import OutboundMessage
 
 
 class Undeliverable(Exception):

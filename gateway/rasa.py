@@ -17,8 +17,8 @@ from typing import Any
 
 import httpx
 
+from common.messages import InboundMessage, OutboundMessage
 from common.metrics import RETRIES
-from connectors._message import InboundMessage, OutboundMessage
 
 log = logging.getLogger(__name__)
 

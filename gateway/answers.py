@@ -1,0 +1,120 @@
+"""What the user is told after the guard or the bot had its say.
+
+The guard's findings get a warning (and, for a shared secret, a human), and the
+bot's replies are read: a handoff payload opens a session on the desk, an outcome
+marker feeds the metrics, and a bot that can't answer hands the user to a human.
+"""
+
+from __future__ import annotations
+
+from common import texts
+from common.language import Language
+from common.messages import InboundMessage, OutboundMessage
+from common.metrics import BOT_TURNS
+from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
+from common.settings import ServiceSettings
+from gateway.rasa import RasaClient
+from guard import Verdict
+from handoff import Desk, Inbox, Outbox
+
+OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
+
+
+class Answers:
+    def __init__(
+        self, inbox: Inbox, outbox: Outbox, desk: Desk, rasa: RasaClient, service: ServiceSettings
+    ) -> None:
+        self.inbox = inbox
+        self.outbox = outbox
+        self.desk = desk
+        self.rasa = rasa
+        self.service = service
+
+    @staticmethod
+    def unavailable() -> OutboundMessage:
+        """Stands in for Rasa's replies when Rasa can't be reached."""
+        return OutboundMessage(custom={OUTCOME_KEY: "unavailable"})
+
+    async def scam_reported(
+        self, message: InboundMessage, language: Language
+    ) -> list[OutboundMessage]:
+        conversation = message.conversation_id
+        self.inbox.tag(conversation, "scam_report")
+        channels = ", ".join(self.service.domain_list)
+        return await self.outbox.tell(conversation, language, "scam", channels=channels)
+
+    async def secret_shared(
+        self, message: InboundMessage, language: Language, verdict: Verdict
+    ) -> list[OutboundMessage]:
+        """Warn at once, and have a human follow up. Nothing of it goes to the bot."""
+        conversation = message.conversation_id
+        kind = verdict.secrets[0]
+        if verdict.earlier_fragments:
+            self.inbox.redact(verdict.earlier_fragments, kind)
+        self.inbox.tag(conversation, "secret_shared")
+        article = f"{self.service.help_center_url.rstrip('/')}/seed-phrase-safety"
+        sent = await self.outbox.tell(
+            conversation,
+            language,
+            "secret",
+            kind=texts.SECRET_KINDS[language][kind],
+            article=article,
+        )
+        BOT_TURNS.labels("secret_shared").inc()
+        payload = HandoffPayload(
+            conversation_id=conversation,
+            reason=HandoffReason.SECURITY,
+            priority=Priority.HIGH,
+            language=language,
+            summary=f"security: the user sent a {' and a '.join(verdict.secrets)} "
+            "(redacted, never stored); warned to move funds to a new wallet",
+        )
+        _session, notices = await self.desk.open(payload, message.channel)
+        return sent + notices
+
+    async def from_bot(
+        self, message: InboundMessage, language: Language, replies: list[OutboundMessage]
+    ) -> list[OutboundMessage]:
+        """Send what the bot said, and act on its handoff payloads and outcome markers."""
+        payloads: list[HandoffPayload] = []
+        outcomes: set[str] = set()
+        visible: list[OutboundMessage] = []
+        for reply in replies:
+            custom = reply.custom or {}
+            if HANDOFF_KEY in custom:
+                payloads.append(HandoffPayload.from_message(custom))
+            elif OUTCOME_KEY in custom:
+                outcomes.add(str(custom[OUTCOME_KEY]))
+            elif reply.text or reply.image:
+                visible.append(reply)
+        if "fallback" in outcomes and await self.rasa.actions_down():
+            outcomes.add("unavailable")  # Rasa's error reply: its action server is down
+        if "unavailable" in outcomes:
+            visible = [OutboundMessage(text=texts.text(language, "trouble"))]
+            payloads = [
+                HandoffPayload(
+                    conversation_id=message.conversation_id,
+                    reason=HandoffReason.BOT_UNAVAILABLE,
+                    priority=Priority.HIGH,
+                    language=language,
+                    summary=f"bot unavailable; last message: {message.text[:200]}",
+                )
+            ]
+        BOT_TURNS.labels(_outcome(outcomes, bool(payloads))).inc()
+        sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
+        for payload in payloads:
+            _session, notices = await self.desk.open(payload, message.channel)
+            sent += notices
+        return sent
+
+
+def _outcome(outcomes: set[str], handoff: bool) -> str:
+    """The turn's label in ``support_bot_turns_total``."""
+    if "unavailable" in outcomes:
+        return "unavailable"
+    if handoff:
+        return "handoff"
+    for outcome in ("fallback", "out_of_scope"):
+        if outcome in outcomes:
+            return outcome
+    return "answer"

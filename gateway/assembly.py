@@ -1,0 +1,62 @@
+"""The gateway's parts, wired once: the guard, the inbox and outbox, the desk and its
+jobs, and the router over them. :func:`gateway.app.create_app` puts them behind HTTP;
+tests build them without it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlparse
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.settings import DeskSettings, ServiceSettings
+from events import EventHub
+from gateway.answers import Answers
+from gateway.rasa import RasaClient
+from gateway.router import Router
+from guard import Guard
+from handoff import Desk, Inbox, Outbox, Ratings, SlaWatch
+from store.jobs import Scheduler
+
+
+@dataclass
+class Parts:
+    guard: Guard
+    inbox: Inbox
+    outbox: Outbox
+    desk: Desk
+    ratings: Ratings
+    sla: SlaWatch
+    router: Router
+    jobs: Scheduler
+
+
+def assemble(
+    database: sessionmaker[Session],
+    hub: EventHub,
+    settings: DeskSettings,
+    service: ServiceSettings,
+    rasa: RasaClient,
+) -> Parts:
+    """Every part over one database and event hub; the periodic jobs registered."""
+    jobs = Scheduler(database)
+    guard = Guard(trusted_domains(service))
+    inbox = Inbox(database, hub, settings, guard)
+    inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
+    outbox = Outbox(database, hub, settings)
+    desk = Desk(database, hub, outbox, settings, service, guard)
+    ratings = Ratings(database, hub, outbox)
+    sla = SlaWatch(desk)
+    answers = Answers(inbox, outbox, desk, rasa, service)
+    router = Router(inbox, outbox, ratings, answers, guard, rasa)
+    jobs.every("sla", settings.sweep_seconds, sla.sweep)
+    jobs.every("ticket_reminders", 60, sla.remind)
+    jobs.every("unfinished_turns", 10, router.recover)
+    jobs.every("delivery_retries", 60, outbox.retry_failed)
+    return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs)
+
+
+def trusted_domains(service: ServiceSettings) -> tuple[str, ...]:
+    """Official domains, plus the block explorers the bot itself links to."""
+    explorers = (urlparse(url).hostname or "" for url in service.explorer_tx_urls.values())
+    return (*service.domain_list, *(h for h in explorers if h))

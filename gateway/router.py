@@ -1,0 +1,206 @@
+"""The router: where each user message goes, from any channel.
+
+1. The guard reads it first: past that point only the redacted text exists.
+2. The inbox stores it, pending (nothing is lost, whatever fails next).
+3. A shared secret or a scam report gets a warning (and a human, for a secret);
+   a message too long for the bot is kept for an agent.
+4. If a human holds the conversation (a queued live chat, or a session an agent
+   has claimed), the message is for the desk: the bot stays silent.
+5. A rating answer after a resolved session is recorded, not sent to Rasa.
+6. Otherwise Rasa answers (:mod:`gateway.answers` reads its replies); a handoff
+   payload opens a session, and Rasa being down hands the user to a human.
+7. The outbox stores the replies and sends them on the same channel.
+
+A stored message stays *pending* until its turn is done. If the process dies in
+between, :meth:`Router.recover` (a job, in whichever process takes it) takes the
+turn over and runs it again, so a killed gateway loses no answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from dataclasses import asdict, replace
+
+from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
+from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
+from common.metrics import RETRIES
+from connectors import Turn
+from gateway.answers import Answers
+from gateway.rasa import RasaClient, RasaUnavailable
+from guard import Guard, Verdict
+from handoff import Inbound, Inbox, Outbox, Ratings
+
+log = logging.getLogger(__name__)
+
+# Recovered turns in flight at once: enough to drain a dead gateway's backlog
+# quickly, few enough to leave Rasa to the users who are writing now.
+RECOVERY_CONCURRENCY = 8
+
+
+class Router:
+    """Implements :class:`connectors.MessageRouter` for every channel."""
+
+    def __init__(
+        self,
+        inbox: Inbox,
+        outbox: Outbox,
+        ratings: Ratings,
+        answers: Answers,
+        guard: Guard,
+        rasa: RasaClient,
+    ) -> None:
+        self.inbox = inbox
+        self.outbox = outbox
+        self.ratings = ratings
+        self.answers = answers
+        self.guard = guard
+        self._rasa = rasa
+        # One turn at a time per conversation, so replies keep the order of messages.
+        self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+
+    async def handle(self, message: InboundMessage) -> Turn:
+        """Route one inbound message; returns it as stored and what was sent back."""
+        async with self._turn(message.conversation_id):
+            return await self._handle(message)
+
+    async def keep(self, message: InboundMessage) -> Turn:
+        """Store *message* for the agent only: nobody answers it."""
+        stored = self._receive(message)
+        return Turn(stored.message, duplicate=stored.duplicate)
+
+    async def answer(self, message: InboundMessage, reply: OutboundMessage) -> Turn:
+        """Store *message* and send the channel's own *reply* to it."""
+        stored = self._receive(message)
+        if stored.duplicate:
+            return Turn(stored.message, duplicate=True)
+        sent = await self.outbox.deliver(message.conversation_id, [reply], "system")
+        return Turn(stored.message, sent)
+
+    def _receive(self, message: InboundMessage) -> Inbound:
+        language = normalise_language(message.language) or DEFAULT_LANGUAGE
+        return self.inbox.receive(
+            message.conversation_id,
+            message.channel,
+            language,
+            message.text,
+            dedup_key=message.dedup_key,
+        )
+
+    @contextlib.asynccontextmanager
+    async def _turn(self, conversation_id: str) -> AsyncIterator[None]:
+        lock = self._locks[conversation_id]
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(conversation_id, None)
+
+    async def _handle(self, message: InboundMessage) -> Turn:
+        # The guard first: past this line the original text exists nowhere, only the
+        # redacted one is stored, logged, sent to Rasa or shown to an agent.
+        conversation = message.conversation_id
+        verdict = self.guard.inspect(
+            conversation,
+            message.text,
+            hash_expected=lambda: self.inbox.asked_for_hash(conversation),
+        )
+        title = self.guard.scrub(message.title) if message.title else None
+        message = replace(message, text=verdict.text, title=title)
+        language = normalise_language(message.language) or detect_language(message.text)
+        language = language or DEFAULT_LANGUAGE
+        shown = message.title or message.text
+        attachment = asdict(message.attachment) if message.attachment else None
+        stored = self.inbox.receive(
+            message.conversation_id,
+            message.channel,
+            language,
+            shown,
+            attachment,
+            guarded=True,
+            dedup_key=message.dedup_key,
+            pending=True,
+        )
+        if stored.duplicate:
+            return Turn(stored.message, duplicate=True)
+        self.guard.remember_message(conversation, stored.message.id)
+        try:
+            turn = await self._route(message, language, stored, verdict)
+        except BaseException:
+            # Not finished, and this process lives on: hand the turn to the recovery
+            # job (which runs it once more, in whichever process) rather than leave
+            # it pending under a live handler forever.
+            with contextlib.suppress(Exception):
+                await asyncio.to_thread(self.inbox.abandon, stored.message.id)
+            raise
+        self.inbox.finish(stored.message.id)
+        return turn
+
+    async def recover(self) -> int:
+        """Finish the turns of messages a dead process stored but never answered.
+
+        Conversations are recovered side by side (a dead gateway leaves dozens, and
+        each waits for Rasa); one conversation's turns run in the order they came.
+        """
+        stale = await asyncio.to_thread(self.inbox.take_stale_turns)
+        by_conversation: defaultdict[str, list[Inbound]] = defaultdict(list)
+        for stored in stale:
+            by_conversation[stored.message.conversation_id].append(stored)
+        slots = asyncio.Semaphore(RECOVERY_CONCURRENCY)
+
+        async def conversation(turns: list[Inbound]) -> None:
+            async with slots:
+                for stored in turns:
+                    await self._recover(stored)
+
+        await asyncio.gather(*(conversation(turns) for turns in by_conversation.values()))
+        return len(stale)
+
+    async def _recover(self, stored: Inbound) -> None:
+        conversation = stored.message.conversation_id
+        channel, _, user_id = conversation.partition(":")
+        hint = await asyncio.to_thread(self.inbox.language_of, conversation)
+        language = normalise_language(hint) or DEFAULT_LANGUAGE
+        message = InboundMessage(channel, user_id, stored.message.text, language=language)
+        log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
+        RETRIES.labels("turn_recovered").inc()
+        try:
+            async with self._turn(conversation):
+                await self._route(message, language, stored, Verdict(message.text))
+        except Exception:
+            # Once from a live process, as for any turn; only a death retries it.
+            log.exception("the recovered turn of message %s failed", stored.message.id)
+        await asyncio.to_thread(self.inbox.finish, stored.message.id)
+
+    async def _route(
+        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+    ) -> Turn:
+        conversation = message.conversation_id
+        turn = Turn(stored.message)
+        if stored.undelivered:  # the user can be reached again: kept replies go first
+            await self.outbox.redeliver(conversation)
+        if verdict.leaked:
+            turn.replies = await self.answers.secret_shared(message, language, verdict)
+        elif verdict.scam:
+            turn.replies = await self.answers.scam_reported(message, language)
+        elif len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
+            turn.replies = await self.outbox.tell(
+                conversation, language, "too_long", limit=MAX_TEXT
+            )
+        elif stored.held is None:
+            if stored.rating_open is not None:
+                rated = await self.ratings.take(conversation, stored.rating_open, message.text)
+                if rated is not None:
+                    turn.replies = rated
+                    return turn
+            try:
+                replies = await self._rasa.send(message)
+            except RasaUnavailable as exc:
+                log.warning("Rasa unavailable for %s: %s", conversation, exc)
+                replies = [self.answers.unavailable()]
+            turn.replies = await self.answers.from_bot(message, language, replies)
+        return turn

@@ -1,0 +1,17 @@
+"""The agent API (``/api/agent``): accounts, the queue and sessions, the live stream.
+
+The gateway mounts :data:`api` and puts the :class:`AgentAuth` it configured on
+``app.state.agent_auth``. See docs/desk-api.md.
+"""
+
+from fastapi import APIRouter
+
+from handoff.api import accounts, live, sessions
+from handoff.api.auth import AgentAuth
+
+api = APIRouter(prefix="/api/agent", tags=["agent desk"])
+api.include_router(accounts.api)
+api.include_router(sessions.api)
+api.include_router(live.api)
+
+__all__ = ["AgentAuth", "api"]

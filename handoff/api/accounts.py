@@ -1,0 +1,61 @@
+"""Agents' own endpoints: log in and out, who am I, presence, and the team list."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, Response
+
+from common.clock import utcnow
+from common.http import bearer
+from events import DESK
+from handoff.api.auth import current_agent, desk_of
+from handoff.api.schemas import AgentOut, Agents, LoginIn, LoginOut, PresenceIn
+from handoff.views import agent_json
+from store import agents
+from store.models import Agent
+
+api = APIRouter()
+
+
+@api.post(
+    "/login", response_model=LoginOut, responses={401: {"description": "wrong email or password"}}
+)
+def login(body: LoginIn, request: Request) -> LoginOut:
+    desk = desk_of(request)
+    with desk.database.begin() as db:
+        token = agents.log_in(db, body.email, body.password)
+        if token is None:
+            raise HTTPException(401, "wrong email or password")
+        agent = agents.agent_for_token(db, token)
+        assert agent is not None
+        return LoginOut(token=token, agent=AgentOut(**agent_json(agent) or {}))
+
+
+@api.post("/logout", status_code=204, response_class=Response)
+def logout(
+    request: Request, authorization: str = Header(""), _: Agent = Depends(current_agent)
+) -> None:
+    with desk_of(request).database.begin() as db:
+        agents.log_out(db, bearer(authorization))
+
+
+@api.get("/me", response_model=AgentOut)
+def me(agent: Agent = Depends(current_agent)) -> AgentOut:
+    return AgentOut(**agent_json(agent) or {})
+
+
+@api.put("/presence", response_model=AgentOut)
+def presence(body: PresenceIn, request: Request, agent: Agent = Depends(current_agent)) -> AgentOut:
+    desk = desk_of(request)
+    with desk.database.begin() as db:
+        row = agents.set_presence(db, agent.id, body.presence)
+        row.last_seen_at = utcnow()
+        out = AgentOut(**agent_json(row) or {})
+    desk.hub.publish(DESK, {"type": "presence", "agent": out.dict()})
+    return out
+
+
+@api.get("/agents", response_model=Agents)
+def list_agents(request: Request, _: Agent = Depends(current_agent)) -> Agents:
+    with desk_of(request).database() as db:
+        rows = agents.active_agents(db)
+        return Agents(agents=[AgentOut(**agent_json(a) or {}) for a in rows])

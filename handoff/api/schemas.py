@@ -1,0 +1,105 @@
+"""The agent API's request and response bodies (the OpenAPI schema at /openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field, constr
+
+from common.http import client_id_field
+from common.messages import MAX_TEXT
+
+Text = constr(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
+
+
+class LoginIn(BaseModel):
+    email: str
+    password: str
+
+
+class AgentOut(BaseModel):
+    id: int
+    email: str
+    display_name: str
+    presence: Literal["online", "away"]
+
+
+class LoginOut(BaseModel):
+    token: str
+    agent: AgentOut
+
+
+class PresenceIn(BaseModel):
+    presence: Literal["online", "away"]
+
+
+class TextIn(BaseModel):
+    text: Text  # type: ignore[valid-type]
+    client_id: str | None = client_id_field(
+        "the console's id for this reply: a retry with the same id (say, after a gateway "
+        "died mid-request) is sent once and answered with the first copy"
+    )
+
+
+class TransferIn(BaseModel):
+    agent_id: int
+
+
+class SessionSummary(BaseModel):
+    id: int
+    ticket: str
+    kind: Literal["chat", "ticket"]
+    state: Literal["queued", "assigned", "resolved", "reopened"]
+    priority: str
+    reason: str
+    language: str
+    channel: str
+    conversation_id: str
+    summary: str
+    queued_at: str | None
+    assigned_at: str | None
+    resolved_at: str | None
+    due_at: str | None
+    overdue: bool
+    waiting_seconds: int
+    agent: AgentOut | None
+    csat: int | None
+    tags: list[str] = Field([], description="scam_report, secret_shared: read before replying")
+
+
+class DeskMessage(BaseModel):
+    id: int
+    author: Literal["user", "bot", "agent", "system"]
+    kind: Literal["message", "note"]
+    text: str
+    buttons: list[dict[str, str]] = []
+    attachment: dict[str, str] | None = Field(
+        None, description="a file the user sent; fetch it from /api/agent/media/{id}"
+    )
+    delivery: Literal["undelivered", "failed"] | None = Field(
+        None, description="outbound only: null once delivered"
+    )
+    delivery_error: str | None = None
+    agent: AgentOut | None
+    created_at: str | None
+
+
+class SessionDetail(SessionSummary):
+    payload: dict[str, Any] = Field(..., description="the bot's handoff payload, whole")
+    messages: list[DeskMessage]
+
+
+class ConversationOut(BaseModel):
+    id: str
+    channel: str
+    language: str | None
+    sessions: list[SessionSummary]
+    messages: list[DeskMessage]
+
+
+class Sessions(BaseModel):
+    sessions: list[SessionSummary]
+
+
+class Agents(BaseModel):
+    agents: list[AgentOut]

@@ -1,0 +1,177 @@
+"""Every user message, stored before anything else happens, and who should answer it.
+
+The router (``gateway.router``) calls :meth:`Inbox.receive` first: the message is
+kept, its turn marked pending, and the answer says whether a human holds the
+conversation, whether a rating question is open, and whether replies wait for
+delivery. Consoles showing the conversation get the message at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from common.clock import utcnow
+from common.metrics import MESSAGES
+from common.settings import DeskSettings
+from events import DESK, EventHub
+from guard import Guard
+from handoff import views
+from store import conversations, deliveries, handoffs, messages, ratings, turns
+from store.leases import HOLDER
+from store.models import Message
+
+# A bot question about a transfer: a bare 64-hex reply is then a hash, not a key.
+_TRANSFER_TALK = re.compile(
+    r"hash|txid|哈希|交易|转账|到账|transfer|transacci[oó]n|transferencia|network|网络|\bred\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Inbound:
+    """A stored user message and who answers it."""
+
+    message: Message
+    held: int | None  # the session whose agent it is for: the bot stays silent
+    rating_open: int | None  # the resolved session still waiting for a 1-5 rating
+    undelivered: bool = False  # replies kept because the user couldn't be reached
+    duplicate: bool = False  # the client sent it before: *message* is the first copy
+
+
+@dataclass(frozen=True)
+class _Situation:
+    inbound: Inbound
+    held_or_active: int | None  # the unresolved session whose console shows the message
+
+
+class Inbox:
+    def __init__(
+        self,
+        database: sessionmaker[Session],
+        hub: EventHub,
+        settings: DeskSettings,
+        guard: Guard,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.hub = hub
+        self.settings = settings
+        self.guard = guard
+        self.clock = clock
+        self.holder = HOLDER  # this process, for the turns it handles (Message.handler)
+
+    def receive(
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        text: str,
+        attachment: dict[str, str] | None = None,
+        guarded: bool = False,
+        dedup_key: str | None = None,
+        pending: bool = False,
+    ) -> Inbound:
+        """Persist what the user wrote, and say who should answer it (one transaction).
+
+        The router passes text the guard has already seen (*guarded*); anything else
+        is scrubbed here, so no path stores a secret. With *dedup_key* (a platform's
+        or a client's id for the delivery) a second delivery, from any process,
+        stores nothing and gets the first copy back. *pending* marks a turn that
+        :meth:`finish` closes.
+        """
+        text = text if guarded else self.guard.scrub(text)
+        now = self.clock()
+        with self.database.begin() as db:
+            conversations.ensure_conversation(db, conversation_id, channel, language)
+            if dedup_key is not None and not deliveries.first_delivery(db, channel, dedup_key):
+                # Delivered before: nothing is stored, the first copy is the answer
+                # (none for a delivery that stored no message, such as a group post).
+                first = deliveries.delivered_message(db, channel, dedup_key)
+                if first is None:
+                    first = Message(conversation_id=conversation_id, author="user", text="")
+                return Inbound(first, None, None, duplicate=True)
+            message = messages.add_message(
+                db,
+                conversation_id,
+                "user",
+                text,
+                attachment=attachment,
+                pending=pending,
+                handler=self.holder,
+            )
+            if dedup_key is not None:
+                deliveries.link_delivery(db, channel, dedup_key, message.id)
+            conversations.user_wrote(db, conversation_id, now)
+            waiting = messages.has_undelivered(db, conversation_id)
+            situation = self._situation(db, message, now, waiting)
+            event = views.message_event(db, message, situation.held_or_active)
+        MESSAGES.labels(channel, "in").inc()
+        if event:
+            self.hub.publish(DESK, event)
+        return situation.inbound
+
+    def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
+        # One lookup: an unresolved session is always the conversation's latest.
+        latest = handoffs.latest_session(db, message.conversation_id)
+        active = latest if latest is not None and latest.state != "resolved" else None
+        held = None
+        if active is not None and (active.kind == "chat" or active.state == "assigned"):
+            held = int(active.id)
+        rating_open = None
+        since = now - timedelta(minutes=self.settings.csat_minutes)
+        if active is None and latest is not None and ratings.rating_pending(latest, since):
+            rating_open = int(latest.id)
+        inbound = Inbound(message, held, rating_open, waiting)
+        return _Situation(inbound, int(active.id) if active is not None else None)
+
+    def language_of(self, conversation_id: str) -> str | None:
+        with self.database() as db:
+            return conversations.language(db, conversation_id)
+
+    # --- turns -------------------------------------------------------------------
+
+    def finish(self, message_id: int) -> None:
+        """The turn for this user message is done (see ``store.turns``)."""
+        with self.database.begin() as db:
+            turns.finish_turn(db, message_id)
+
+    def abandon(self, message_id: int) -> None:
+        """This process failed the turn: any process's recovery job may take it now."""
+        with self.database.begin() as db:
+            turns.abandon_turn(db, message_id)
+
+    def take_stale_turns(self) -> list[Inbound]:
+        """Take over turns a dead process left unfinished; each is taken by one process.
+
+        They stay pending, now under this process, until :meth:`finish`.
+        """
+        taken = []
+        with self.database.begin() as db:
+            for message in turns.stale_turns(db, self.clock()):
+                if turns.take_over_turn(db, message, self.holder):
+                    taken.append(self._situation(db, message, self.clock(), False).inbound)
+        return taken
+
+    # --- what the guard found ------------------------------------------------------
+
+    def asked_for_hash(self, conversation_id: str) -> bool:
+        """Whether the conversation is about a transfer just now (the bot's last message
+        asked for a hash, or about the transfer): a bare 64-hex reply is then a hash."""
+        with self.database() as db:
+            text = conversations.last_outbound_text(db, conversation_id)
+        return bool(_TRANSFER_TALK.search(text or ""))
+
+    def tag(self, conversation_id: str, tag: str) -> None:
+        with self.database.begin() as db:
+            conversations.add_tag(db, conversation_id, tag)
+        self.hub.publish(DESK, {"type": "queue"})
+
+    def redact(self, message_ids: list[int], kind: str) -> None:
+        """Earlier pieces of a phrase, recognised only once the rest arrived."""
+        with self.database.begin() as db:
+            messages.redact(db, message_ids, kind)

@@ -1,0 +1,159 @@
+"""Replies to users: stored first, then sent through the conversation's connector.
+
+A reply that can't be sent is never dropped: it stays in the history the user's
+page re-reads, and its delivery state says why (kept until the user can be
+reached again, or failed and retried by a job). Consoles see each reply and each
+change of its delivery state.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from common import texts
+from common.channel import Connector, DeliveryFailed, Undeliverable
+from common.clock import utcnow
+from common.messages import OutboundMessage
+from common.metrics import MESSAGES, RETRIES
+from common.settings import DeskSettings
+from events import DESK, EventHub
+from handoff import views
+from store import deliveries, handoffs, messages
+from store.models import Message
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    def __init__(
+        self,
+        database: sessionmaker[Session],
+        hub: EventHub,
+        settings: DeskSettings,
+        connectors: dict[str, Connector] | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self.database = database
+        self.hub = hub
+        self.settings = settings
+        self.connectors: dict[str, Connector] = connectors or {}  # by channel name
+        self.clock = clock
+
+    async def deliver(
+        self,
+        conversation_id: str,
+        replies: list[OutboundMessage],
+        author: str = "bot",
+        agent_id: int | None = None,
+        dedup_key: str | None = None,
+    ) -> list[OutboundMessage]:
+        """Store *replies*, then send them through the conversation's connector.
+
+        Stored first: if the connector fails, the message is still in the history
+        the user's client fetches when it reconnects. With *dedup_key* (an agent
+        console's id for a reply) a retry, through any gateway, sends nothing again
+        and returns the first copy.
+        """
+        stored: list[OutboundMessage] = []
+        events = []
+        with self.database.begin() as db:
+            if dedup_key is not None and not deliveries.first_delivery(db, author, dedup_key):
+                first = deliveries.delivered_message(db, author, dedup_key)
+                return [messages.as_outbound(first)] if first is not None else []
+            active = handoffs.active_session_id(db, conversation_id)
+            for reply in replies:
+                if not (reply.text or reply.image):
+                    continue
+                buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
+                message = messages.add_message(
+                    db, conversation_id, author, reply.text, agent_id=agent_id, buttons=buttons
+                )
+                stored.append(
+                    replace(reply, id=message.id, author=author, created_at=message.created_at)
+                )
+                event = views.message_event(db, message, active)
+                if event:
+                    events.append(event)
+            if dedup_key is not None and stored and stored[0].id is not None:
+                deliveries.link_delivery(db, author, dedup_key, stored[0].id)
+        for event in events:
+            self.hub.publish(DESK, event)
+        for reply in stored:
+            await self._send(conversation_id, reply)
+        return stored
+
+    async def tell(
+        self, conversation_id: str, language: str, key: texts.Key, **values: Any
+    ) -> list[OutboundMessage]:
+        """A system notice from :mod:`common.texts`, in the user's language."""
+        notice = OutboundMessage(text=texts.text(language, key, **values))
+        return await self.deliver(conversation_id, [notice], "system")
+
+    async def _send(self, conversation_id: str, reply: OutboundMessage) -> bool:
+        """Send one stored reply; a failure is recorded on the message, never dropped."""
+        channel, _, user_id = conversation_id.partition(":")
+        connector = self.connectors.get(channel)
+        try:
+            if connector is None:
+                raise DeliveryFailed(f"no connector for channel {channel!r} is configured")
+            await connector.send(user_id, reply)
+        except Undeliverable as exc:
+            self._delivery(conversation_id, reply, "undelivered", str(exc))
+            return False
+        except Exception as exc:
+            log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
+            self._delivery(conversation_id, reply, "failed", str(exc) or type(exc).__name__)
+            return False
+        MESSAGES.labels(channel, "out").inc()
+        return True
+
+    def _delivery(
+        self, conversation_id: str, reply: OutboundMessage, status: str | None, error: str = ""
+    ) -> None:
+        if reply.id is None:
+            return
+        with self.database.begin() as db:
+            messages.mark_delivery(db, reply.id, status, error)
+            message = db.get(Message, reply.id)
+            active = handoffs.active_session_id(db, conversation_id)
+            event = views.message_event(db, message, active) if message is not None else None
+        if event:
+            self.hub.publish(DESK, {**event, "type": "delivery"})
+
+    async def redeliver(self, conversation_id: str) -> None:
+        """The user wrote again: send what was kept because they couldn't be reached."""
+        with self.database() as db:
+            kept = [m.id for m in messages.undelivered(db, conversation_id)]
+        await self._resend(conversation_id, kept, "undelivered")
+
+    async def retry_failed(self) -> int:
+        """A job: send again what a platform refused with a transient error (last 24 h)."""
+        since = self.clock() - timedelta(hours=24)
+        with self.database() as db:
+            failed = messages.failed_deliveries(db, since, self.settings.delivery_retries)
+        sent = 0
+        for message_id, conversation_id in failed:
+            sent += await self._resend(conversation_id, [message_id], "failed")
+        return sent
+
+    async def _resend(self, conversation_id: str, ids: list[int], status: str) -> int:
+        sent = 0
+        for message_id in ids:
+            with self.database.begin() as db:
+                if not messages.claim_resend(db, message_id, status):
+                    continue  # another process is sending it
+                m = db.get(Message, message_id)
+                if m is None:
+                    continue
+                reply = messages.as_outbound(m)
+            RETRIES.labels(f"delivery_{status}").inc()
+            if await self._send(conversation_id, reply):
+                self._delivery(conversation_id, reply, None)
+                sent += 1
+        return sent

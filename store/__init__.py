@@ -1,0 +1,20 @@
+"""The database: its tables and migrations, and one module per thing it stores.
+
+    conversations  a row per user and channel
+    messages       what everyone wrote, and whether each reply was delivered
+    turns          which user messages still wait for their answer
+    deliveries     platform deliveries seen before (deduplication)
+    handoffs       handoff sessions: queue, claim, transfer, resolve, reopen
+    ratings        the 1-5 question after a resolve, and its answer
+    agents         agent accounts, login tokens, presence
+    leases, jobs   work that one process at a time may do
+    cache          small shared values that expire
+
+Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
+transaction decides what happens together.
+"""
+
+from store.db import database_url, make_engine, migrate, session_factory
+from store.errors import Conflict, NotFound
+
+__all__ = ["Conflict", "NotFound", "database_url", "make_engine", "migrate", "session_factory"]

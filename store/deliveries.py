@@ -1,0 +1,34 @@
+"""Platform deliveries seen before: a key per delivery (a Telegram ``update_id``, a WeChat
+``MsgId``, a web chat client's message id), recorded in the transaction that stores
+what it brought, so a redelivery is recognised in any process."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from store.models import Delivery, Message
+
+
+def first_delivery(db: Session, channel: str, key: str) -> bool:
+    """True the first time a platform delivers *key*; False for its retries, in any process."""
+    try:
+        with db.begin_nested():
+            db.add(Delivery(channel=channel, key=key[:200]))
+            db.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+def delivered_message(db: Session, channel: str, key: str) -> Message | None:
+    """The message the first delivery of *key* stored, if it stored one."""
+    row = db.get(Delivery, (channel, key[:200]))
+    return db.get(Message, row.message_id) if row is not None and row.message_id else None
+
+
+def link_delivery(db: Session, channel: str, key: str, message_id: int) -> None:
+    row = db.get(Delivery, (channel, key[:200]))
+    if row is not None:
+        row.message_id = message_id
+        db.flush()

@@ -1,0 +1,148 @@
+"""Messages of a conversation: what users, the bot, agents and the system wrote, and
+whether each reply reached its platform (``delivery``)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from common.messages import OutboundMessage
+from store.errors import NotFound
+from store.models import Conversation, Message
+
+
+def add_message(
+    db: Session,
+    conversation_id: str,
+    author: str,
+    text: str,
+    kind: str = "message",
+    agent_id: int | None = None,
+    buttons: list[dict[str, str]] | None = None,
+    attachment: dict[str, str] | None = None,
+    pending: bool = False,
+    handler: str | None = None,
+) -> Message:
+    if db.get(Conversation, conversation_id) is None:
+        raise NotFound(f"no conversation {conversation_id}")
+    message = Message(
+        conversation_id=conversation_id,
+        author=author,
+        text=text,
+        kind=kind,
+        agent_id=agent_id,
+        buttons=buttons or None,
+        attachment=attachment,
+        pending=pending,
+        handler=handler if pending else None,
+    )
+    db.add(message)
+    db.flush()
+    return message
+
+
+def messages(
+    db: Session, conversation_id: str, after: int = 0, include_notes: bool = False
+) -> list[Message]:
+    statement = select(Message).where(
+        Message.conversation_id == conversation_id, Message.id > after
+    )
+    if not include_notes:
+        statement = statement.where(Message.kind == "message")
+    return list(db.execute(statement.order_by(Message.id)).scalars())
+
+
+def answers_to(db: Session, message: Message) -> list[Message]:
+    """What was sent back after user *message*, up to the user's next message."""
+    later = db.execute(
+        select(Message)
+        .where(
+            Message.conversation_id == message.conversation_id,
+            Message.id > message.id,
+            Message.kind == "message",
+        )
+        .order_by(Message.id)
+        .limit(50)
+    ).scalars()
+    answers = []
+    for row in later:
+        if row.author == "user":
+            break
+        answers.append(row)
+    return answers
+
+
+def mark_delivery(db: Session, message_id: int, status: str | None, error: str = "") -> None:
+    """``None`` = delivered, ``"undelivered"`` = kept for later, ``"failed"`` = refused."""
+    message = db.get(Message, message_id)
+    if message is not None:
+        message.delivery = status
+        message.delivery_error = error[:1000] or None
+
+
+def has_undelivered(db: Session, conversation_id: str) -> bool:
+    row = db.execute(
+        select(Message.id)
+        .where(Message.conversation_id == conversation_id, Message.delivery == "undelivered")
+        .limit(1)
+    ).first()
+    return row is not None
+
+
+def undelivered(db: Session, conversation_id: str) -> list[Message]:
+    rows = db.execute(
+        select(Message)
+        .where(Message.conversation_id == conversation_id, Message.delivery == "undelivered")
+        .order_by(Message.id)
+    )
+    return list(rows.scalars())
+
+
+def claim_resend(db: Session, message_id: int, status: str) -> bool:
+    """Take a kept or failed reply for sending again; one process wins each."""
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.delivery == status)
+        .values(delivery="sending", attempts=Message.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
+def failed_deliveries(
+    db: Session, since: datetime, attempts: int, limit: int = 100
+) -> list[tuple[int, str]]:
+    """Replies a platform refused since *since*, tried fewer than *attempts* times:
+    (message id, conversation id)."""
+    rows = db.execute(
+        select(Message.id, Message.conversation_id)
+        .where(
+            Message.delivery == "failed",
+            Message.created_at >= since,
+            Message.attempts < attempts,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return [(int(i), str(c)) for i, c in rows]
+
+
+def as_outbound(message: Message) -> OutboundMessage:
+    """A stored message as the connectors send it."""
+    return OutboundMessage(
+        text=message.text,
+        buttons=tuple((b["title"], b["payload"]) for b in message.buttons or []),
+        id=message.id,
+        author=message.author,
+        created_at=message.created_at,
+    )
+
+
+def redact(db: Session, message_ids: list[int], kind: str) -> None:
+    """Replace earlier pieces of a secret, recognised only once the rest arrived."""
+    for message_id in message_ids:
+        message = db.get(Message, message_id)
+        if message is not None:
+            message.text = f"[redacted: {kind}]"
