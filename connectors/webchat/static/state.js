@@ -1,0 +1,1 @@
+export const state = { visitor: null, socket: null, retry: 0, lastId: 0, sending: false, settled: [] };

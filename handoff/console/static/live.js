@@ -1,0 +1,51 @@
+import { logOut } from "./api.js";
+import { $, el } from "./dom.js";
+import { dueText, human } from "./format.js";
+import { loadAgents } from "./presence.js";
+import { refreshSoon } from "./queue.js";
+import { openSession, renderHeader } from "./session.js";
+import { state } from "./state.js";
+import { upsertMessage } from "./thread.js";
+
+export function connect() {
+  const scheme = location.protocol === "https:" ? "wss" : "ws";
+  const socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws?token=${encodeURIComponent(state.token)}`);
+  state.socket = socket;
+  const status = $("connection");
+  socket.onopen = () => {
+    state.retry = 0;
+    status.dataset.state = "connected";
+    status.textContent = "live";
+    refreshSoon(); // whatever happened while disconnected
+  };
+  socket.onmessage = (event) => {
+    const data = JSON.parse(event.data);
+    if (data.type === "message" || data.type === "delivery") {
+      if (state.selected && (state.selected.id === data.session_id || state.selected.conversation_id === data.conversation_id)) {
+        upsertMessage(data.message);
+      } else {
+        state.activity.add(data.session_id);
+        document.querySelector(`.queue-item[data-session-id="${data.session_id}"]`)?.append(el("span", "activity"));
+      }
+    } else if (data.type === "reminder") {
+      // Sent once per ticket, by whichever gateway ran the reminder job.
+      const session = data.session;
+      const button = $("reminder");
+      button.textContent = `⏰ ${session.ticket} ${dueText(session)}: ${human(session.reason)}`;
+      button.onclick = () => { button.hidden = true; openSession(session.id); };
+      button.hidden = false;
+      refreshSoon();
+    } else if (data.type === "presence") {
+      loadAgents().then(() => state.selected && renderHeader(state.selected)).catch(() => {});
+    } else {
+      refreshSoon();
+    }
+  };
+  socket.onclose = (event) => {
+    status.dataset.state = "reconnecting";
+    status.textContent = "reconnecting…";
+    if (event.code === 4401) { logOut("Your session has expired. Please log in again."); return; }
+    if (!state.token) return;
+    setTimeout(connect, Math.min(10000, 1000 * 2 ** state.retry++));
+  };
+}

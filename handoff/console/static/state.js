@@ -1,0 +1,12 @@
+export const state = {
+  token: sessionStorage.getItem("console.token"),
+  me: null,
+  view: "queue",
+  sessions: [],
+  selected: null, // SessionDetail
+  agents: [],
+  socket: null,
+  retry: 0,
+  activity: new Set(), // session ids with unseen messages
+  refreshTimer: null,
+};
