@@ -12,7 +12,9 @@ from dataclasses import dataclass
 import base58
 from eth_utils import is_checksum_address, is_hex_address
 
-from bot.nlu.extraction import ADDRESS_PATTERNS, HASH_PATTERNS, extract, normalise_amount
+from bot.nlu.amounts import normalise_amount
+from bot.nlu.extraction import extract
+from bot.nlu.formats import ADDRESS_PATTERNS, HASH_PATTERNS
 from bot.nlu.vocabulary import CHAIN_ALIASES, NATIVE_TOKEN, TOKEN_ALIASES
 
 UNKNOWN = "unknown"

@@ -1,6 +1,11 @@
+import subprocess
+import sys
+
 import pytest
 
-from bot.nlu.extraction import extract, normalise_amount, parse_number, tokens
+from bot.nlu.amounts import normalise_amount, parse_number
+from bot.nlu.extraction import extract
+from bot.nlu.pipelines import tokens
 
 EVM_HASH = "0x" + "ab" * 32
 TRON_HASH = "cd" * 32
@@ -87,3 +92,13 @@ def test_numbers() -> None:
     assert parse_number("两千五") == 2500
     assert parse_number("1,000.5") == 1000.5
     assert parse_number("") is None
+
+
+def test_importing_leaves_jiebas_dictionary_alone() -> None:
+    code = (
+        "import jieba, bot.nlu.extraction, bot.validation, bot.nlu.components\n"
+        "assert not jieba.dt.initialized\n"
+        "from bot.nlu.pipelines import tokens\n"
+        "assert [w for w, _ in tokens('三天前转的')][:2] == ['三天', '前']\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)

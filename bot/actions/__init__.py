@@ -8,6 +8,12 @@ knowledge base is loaded here, once, when the action server starts (set
 import os
 
 from bot.actions.shared import knowledge_base
+from bot.nlu.pipelines import customise_jieba
+
+# jieba's dictionary is process-wide, so the knowledge base's Chinese queries are cut
+# with the wallet words as well. Adding them at start, not when the first Chinese
+# entity is extracted, keeps a query's tokens independent of the turns before it.
+customise_jieba()
 
 if os.environ.get("BOT_PRELOAD_KB", "1") != "0":
     knowledge_base().search("warm up", k=1)

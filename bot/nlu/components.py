@@ -1,4 +1,5 @@
-"""Custom Rasa NLU components backed by :mod:`bot.nlu.extraction`.
+"""Custom Rasa NLU components: tokens from :mod:`bot.nlu.pipelines`, entities from
+:mod:`bot.nlu.extraction`.
 
 Registered through Rasa's ``DefaultV1Recipe`` and referenced from ``config.yml``
 by their dotted path. Neither is trainable: the knowledge is in the patterns.
@@ -18,7 +19,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.extraction import extract, tokens
+from bot.nlu.extraction import extract
+from bot.nlu.pipelines import tokens
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=False)

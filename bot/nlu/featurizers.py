@@ -28,7 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.nlu.extraction import tokens
+from bot.nlu.pipelines import tokens
 
 logger = logging.getLogger(__name__)
 _FILE = "tfidf.joblib"
