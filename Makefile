@@ -9,7 +9,7 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 
 .PHONY: run setup install kb model test lint chat bench clean
 
-run: setup  ## set everything up, then start the Rasa and action servers
+run: setup  ## set everything up, then start the action server, Rasa and the gateway
 	scripts/run.sh
 
 setup: install kb model  ## venv + pinned packages, KB index and Rasa model (each only if stale)

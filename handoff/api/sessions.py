@@ -31,6 +31,12 @@ def _summary(desk: Desk, db: Session, session: HandoffSession) -> SessionSummary
     return SessionSummary(**desk.summary(db, session))
 
 
+def _thread(db: Session, conversation_id: str) -> list[DeskMessage]:
+    """Every message of the conversation, notes included, as the console shows them."""
+    rows = messages.messages(db, conversation_id, include_notes=True)
+    return [DeskMessage(**desk_message(db, m)) for m in rows]
+
+
 def _summary_of(desk: Desk, session_id: int) -> SessionSummary:
     with desk.database() as db:
         session = db.get(HandoffSession, session_id)
@@ -60,11 +66,10 @@ def session_detail(
         session = db.get(HandoffSession, session_id)
         if session is None:
             raise HTTPException(404, f"no handoff session {session_id}")
-        rows = messages.messages(db, session.conversation_id, include_notes=True)
         return SessionDetail(
             **desk.summary(db, session),
             payload=session.payload,
-            messages=[DeskMessage(**desk_message(db, m)) for m in rows],
+            messages=_thread(db, session.conversation_id),
         )
 
 
@@ -83,13 +88,12 @@ def conversation(
             .where(HandoffSession.conversation_id == conversation_id)
             .order_by(HandoffSession.id)
         ).scalars()
-        rows = messages.messages(db, conversation_id, include_notes=True)
         return ConversationOut(
             id=row.id,
             channel=row.channel,
             language=row.language,
             sessions=[_summary(desk, db, s) for s in history],
-            messages=[DeskMessage(**desk_message(db, m)) for m in rows],
+            messages=_thread(db, conversation_id),
         )
 
 
