@@ -154,7 +154,7 @@ def bench_off_topic(rasa_url: str) -> list[str]:
 def bench_rest(turns: int, threads: int = 1) -> list[str]:
     import httpx
 
-    from tests.e2e_support import running_servers
+    from tests.support.servers import running_servers
 
     questions = [
         "what are your support hours",

@@ -1,5 +1,5 @@
 """Chain lookup benchmark (docs/benchmarks.md): 50 concurrent lookups against the local
-nodes of tests/test_chain.py, then the same with one chain's node hanging. Prints Markdown.
+nodes of tests/fakes/chain.py, then the same with one chain's node hanging. Prints Markdown.
 
     .venv/bin/python scripts/bench_chain.py
 """
@@ -51,8 +51,8 @@ async def run(nodes: RemoteNodes, concurrent: int) -> tuple[list[float], list[st
 
 SERVE = """
 import sys, time, json
-from tests import test_chain
-nodes = test_chain.Nodes()
+from tests.fakes.chain import Nodes
+nodes = Nodes()
 nodes.mode = json.loads(sys.argv[1])
 print(nodes.url, flush=True)
 time.sleep(3600)

@@ -19,10 +19,10 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e_support import running_servers
-from tests.test_telegram import SECRET, TOKEN, BotApi, message, update
-from tests.test_wechat import APP_ID, WeChatApi, signed, xml
-from tests.test_wechat import TOKEN as WECHAT_TOKEN
+from tests.fakes.telegram import SECRET, TOKEN, BotApi, message, update
+from tests.fakes.wechat import APP_ID, WeChatApi, signed, xml
+from tests.fakes.wechat import TOKEN as WECHAT_TOKEN
+from tests.support.servers import running_servers
 
 QUESTIONS = [
     "what are your support hours?",

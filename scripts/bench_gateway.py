@@ -24,7 +24,8 @@ import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.e2e_support import ROOT, running_servers
+from tests.support import ROOT
+from tests.support.servers import running_servers
 
 QUESTIONS = [
     ("en", "what are your support hours?"),

@@ -21,7 +21,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests import cluster as c
+from tests.support import clients as cl
+from tests.support import cluster as c
 
 LINES = [
     "hello",
@@ -57,13 +58,13 @@ def percentile(values: list[float], q: float) -> float:
 
 async def load(gateways: list[str], conversations: int, messages: int) -> dict[str, Any]:
     latencies: list[float] = []
-    async with c.client() as http:
-        visitors = [c.Visitor(gateways, i % len(gateways)) for i in range(conversations)]
+    async with cl.client() as http:
+        visitors = [cl.Visitor(gateways, i % len(gateways)) for i in range(conversations)]
         await asyncio.gather(*(v.open(http) for v in visitors))
         for visitor in visitors[:10]:  # warm-up: models, caches, connection pools
             await visitor.say(http, "hello")
 
-        async def converse(visitor: c.Visitor) -> None:
+        async def converse(visitor: cl.Visitor) -> None:
             for n in range(messages):
                 started = time.perf_counter()
                 await visitor.say(http, LINES[n % len(LINES)])
@@ -107,13 +108,13 @@ def run_pairs(pairs: int, conversations: int, messages: int) -> dict[str, Any]:
 async def console_latency(gateways: list[str], database_url: str, samples: int) -> dict[str, Any]:
     """A user on gateway A, an agent console on gateway B: how soon does B see it?"""
     [email] = c.create_agents(database_url, 1)
-    async with c.client(60) as http:
-        agent = c.Agent(gateways[1], email)
+    async with cl.client(60) as http:
+        agent = cl.Agent(gateways[1], email)
         await agent.log_in(http)
         escalation: list[float] = []
         follow_up: list[float] = []
         for _ in range(samples):
-            visitor = c.Visitor(gateways, 0)
+            visitor = cl.Visitor(gateways, 0)
             await visitor.open(http)
             for kind, text, into in (
                 ("escalation", "I want to talk to a human agent", escalation),

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real knowledge base built once, and live servers for e2e tests."""
+"""Shared fixtures: a real knowledge base built once, live servers for e2e tests, the
+fakes of remote services, the gateway in-process, and the desk database it runs on."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,13 +19,19 @@ os.environ.setdefault("BOT_PRELOAD_KB", "0")
 from common.settings import KBSettings, kb_settings, service_settings
 from faq_kb.__main__ import NEGATIVES
 from faq_kb.search import HybridKnowledgeBase
-from tests.e2e_support import Servers, running_servers
+from tests.support.randomness import SEED
+from tests.support.servers import Servers, running_servers
+from tests.support.services import fresh_schema
 
-if TYPE_CHECKING:
-    from tests.test_telegram import BotApi
-    from tests.test_wechat import WeChatApi
+if TYPE_CHECKING:  # imported where used: a unit test run needn't load the gateway
+    from tests.fakes.chain import Nodes
+    from tests.fakes.telegram import BotApi
+    from tests.fakes.wechat import WeChatApi
+    from tests.support.gateway import Gateway
 
-ROOT = Path(__file__).resolve().parent.parent
+
+def pytest_report_header() -> str:
+    return f"random seed: {SEED} (set TEST_SEED to change it)"
 
 
 @pytest.fixture(scope="session")
@@ -51,9 +58,9 @@ def kb(built_index: KBSettings) -> Iterator[HybridKnowledgeBase]:
 
 
 @pytest.fixture(scope="session")
-def chain_nodes() -> Iterator[Any]:
-    """Local stand-ins for an Ethereum JSON-RPC node and a TRON full node (tests/test_chain)."""
-    from tests.test_chain import Nodes
+def chain_nodes() -> Iterator[Nodes]:
+    """Local stand-ins for an Ethereum JSON-RPC node and a TRON full node."""
+    from tests.fakes.chain import Nodes
 
     nodes = Nodes()
     yield nodes
@@ -61,7 +68,7 @@ def chain_nodes() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Any) -> Iterator[Servers]:
+def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Nodes) -> Iterator[Servers]:
     """Rasa, the action server and the gateway, started once for all e2e tests."""
     if os.environ.get("E2E_RASA_URL"):  # reuse servers started by `make run`
         yield Servers(
@@ -83,10 +90,31 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Any) -> 
 @pytest.fixture(scope="module")
 def platforms() -> Iterator[tuple[BotApi, WeChatApi]]:
     """Local servers that play the Telegram Bot API and the WeChat API."""
-    from tests.test_telegram import BotApi
-    from tests.test_wechat import WeChatApi
+    from tests.fakes.telegram import BotApi
+    from tests.fakes.wechat import WeChatApi
 
     telegram, wechat = BotApi(), WeChatApi()
     yield telegram, wechat
     telegram.close()
     wechat.close()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty desk database: SQLite, and a fresh PostgreSQL schema (dropped after)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'desk.db'}"
+        return
+    with fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def gateway(database_url: str) -> Iterator[Gateway]:
+    """The gateway in-process on that database, with Rasa faked."""
+    from tests.fakes.rasa import FakeRasa
+    from tests.support.gateway import Gateway
+
+    gateway = Gateway(database_url, FakeRasa())
+    with gateway.client:
+        yield gateway

@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.e2e_support import ROOT, Servers
+from tests.support import ROOT
+from tests.support.processes import Process, free_port, spawn, wait_until_up
+from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e
 
@@ -143,29 +143,20 @@ def test_a_gateway_restart_mid_handoff_loses_nothing(
     import httpx
     from playwright.sync_api import Browser, expect
 
-    from tests.e2e_support import free_port
-
     assert isinstance(browser, Browser)
+    assert live_servers.env is not None
     port = free_port()
     url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "gateway", "--port", str(port)]
 
-    def start() -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gateway", "--port", str(port)],
-            cwd=ROOT,
-            env=live_servers.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    return process
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        process.kill()
-        raise TimeoutError("the gateway did not start")
+    def start() -> Process:
+        process = spawn("gateway", command, port, live_servers.env or {}, log=None)
+        try:
+            wait_until_up(process, "/health", timeout=120)
+        except BaseException:
+            process.kill()
+            raise
+        return process
 
     gateway = start()
     try:
@@ -178,8 +169,7 @@ def test_a_gateway_restart_mid_handoff_loses_nothing(
         # A ticket if nobody is online, else a place in the queue: both are held for a human.
         expect(user.locator(".msg-system").last).to_contain_text(re.compile("ticket|cola"))
 
-        gateway.send_signal(signal.SIGKILL)
-        gateway.wait()
+        gateway.kill()  # kill -9
         expect(user.locator("#status")).to_have_attribute("data-state", "reconnecting")
         gateway = start()
         expect(user.locator("#status")).to_have_attribute("data-state", "connected")
@@ -204,4 +194,3 @@ def test_a_gateway_restart_mid_handoff_loses_nothing(
         assert said[-2:] == ["quiero hablar con un agente", "gracias"]
     finally:
         gateway.kill()
-        gateway.wait()

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
-from common.payload import HandoffPayload
-from tests.e2e_support import Servers
+from tests.support.servers import Servers, payloads, text
 
 pytestmark = pytest.mark.e2e
 TRON_HASH = "4c" * 32
@@ -17,18 +14,6 @@ TRON_HASH = "4c" * 32
 @pytest.fixture(scope="module")
 def bot(live_servers: Servers) -> Servers:
     return live_servers
-
-
-def text(replies: list[dict[str, Any]]) -> str:
-    return "\n".join(r.get("text", "") for r in replies)
-
-
-def payloads(replies: list[dict[str, Any]]) -> list[HandoffPayload]:
-    return [
-        HandoffPayload.from_message(r["custom"])
-        for r in replies
-        if "handoff" in r.get("custom", {})
-    ]
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,14 @@
 """The missing-transfer conversation reads the blockchain: one diagnosis per case, in
-several languages, against the local nodes of tests/test_chain.py."""
+several languages, against the local nodes of tests/fakes/chain.py."""
 
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 
-from tests.e2e_support import Servers
-from tests.test_e2e import payloads, text
+from tests.fakes.chain import Nodes
+from tests.support.servers import Servers, payloads, text
 
 pytestmark = pytest.mark.e2e
 
@@ -83,7 +82,9 @@ def test_confirmed_to_another_address_in_english(live_servers: Servers) -> None:
     assert "not the address you gave me" in reply and "can't be reversed" in reply
 
 
-def test_a_failing_node_is_said_and_never_guessed(live_servers: Servers, chain_nodes: Any) -> None:
+def test_a_failing_node_is_said_and_never_guessed(
+    live_servers: Servers, chain_nodes: Nodes
+) -> None:
     chain_nodes.mode = {"ethereum": "500"}
     try:
         reply = transfer(

@@ -3,7 +3,9 @@ connectors, the live Rasa and action servers, and local servers playing the plat
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -14,10 +16,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.e2e_support import ROOT, Servers, free_port
-from tests.test_telegram import CHAT, SECRET, TOKEN, BotApi, message, update, user
-from tests.test_wechat import APP_ID, OPENID, WeChatApi, signed, xml
-from tests.test_wechat import TOKEN as WECHAT_TOKEN
+from tests.fakes.telegram import CHAT, SECRET, TOKEN, BotApi, message, update, user
+from tests.fakes.wechat import APP_ID, OPENID, WeChatApi, signed, xml
+from tests.fakes.wechat import TOKEN as WECHAT_TOKEN
+from tests.support import ROOT
+from tests.support.processes import free_port, spawn, wait_until_up
+from tests.support.randomness import recovery_phrase, seeded
+from tests.support.servers import Servers
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "channel-test-password"
@@ -41,21 +47,11 @@ def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi])
         "WECHAT_API_BASE": wechat.url,
     }
     log = workdir(live_servers) / "channels-gateway.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gateway", "--port", str(port)],
-        cwd=ROOT,
-        env=env,
-        stdout=log.open("wb"),
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "gateway", "--port", str(port)]
+    process = spawn("channels gateway", command, port, env, log)
+    url = process.url
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"{url}/health", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+        wait_until_up(process, "/health", timeout=120)
         subprocess.run(
             [sys.executable, "-m", "handoff", "agents", "create", "tg@example.com", "Tomás"],
             cwd=ROOT,
@@ -66,7 +62,6 @@ def channels_gateway(live_servers: Servers, platforms: tuple[BotApi, WeChatApi])
         yield url
     finally:
         process.kill()
-        process.wait()
 
 
 def workdir(servers: Servers) -> Path:
@@ -168,14 +163,13 @@ def test_no_secret_leaks_anywhere(
     live_servers: Servers, channels_gateway: str, platforms: tuple[BotApi, WeChatApi]
 ) -> None:
     """Secrets through every connector and a handoff; then scan every store and log."""
-    from mnemonic import Mnemonic
-
     web = live_servers.gateway_url
-    english = Mnemonic("english").generate(128)
-    spanish = Mnemonic("spanish").generate(256)
-    chinese = Mnemonic("chinese_simplified").generate(128)
+    rng = seeded("no-secret-leaks")
+    english = recovery_phrase(rng, "english", 128)
+    spanish = recovery_phrase(rng, "spanish", 256)
+    chinese = recovery_phrase(rng, "chinese_simplified", 128)
     key = "c0ffee" + "1a2b3c4d" * 7 + "ba"  # 64 hex characters
-    split = Mnemonic("english").generate(128).split()
+    split = recovery_phrase(rng, "english", 128).split()
     secrets = [english, spanish, chinese, chinese.replace(" ", ""), key, " ".join(split)]
 
     visitor = httpx.post(f"{web}/webchat/api/visitors", json={}).json()
@@ -206,13 +200,17 @@ def test_no_secret_leaks_anywhere(
     )
     timestamp, nonce = str(int(time.time())), "leak"
     params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    wechat_api = platforms[1]
+    sent_before = sum(m.get("touser") == OPENID for m in wechat_api.sent)
+    wechat_said = []
     for msg_id, text in ((9201, f"我的助记词 {chinese}"), (9202, chinese.replace(" ", ""))):
-        httpx.post(
+        response = httpx.post(
             f"{channels_gateway}/wechat",
             params=params,
             timeout=30,
             content=xml("text", msg_id, Content=text).encode(),
         )
+        wechat_said.append(response.text)
 
     # What an agent sees: every session's detail and whole conversation.
     agent = agent_headers(channels_gateway)
@@ -228,7 +226,30 @@ def test_no_secret_leaks_anywhere(
             )
     assert any("secret_shared" in page for page in seen)  # the agent is told, not shown
 
-    time.sleep(1)  # let the servers flush their logs
+    # Everything the servers will write about these turns is written: every turn is
+    # finished (nothing pending in the desk: Rasa answered, its tracker saved, the
+    # replies stored and sent), a WeChat turn that answered "success" has sent its
+    # reply, and the channel gateway logged both WeChat requests. (The servers run
+    # with PYTHONUNBUFFERED: what they write is in the file at once.)
+    def unfinished() -> int:
+        desk = workdir(live_servers) / "desk.db"
+        with contextlib.closing(sqlite3.connect(desk, timeout=10)) as db:
+            row = db.execute("SELECT count(*) FROM handoff_messages WHERE pending").fetchone()
+            return int(row[0])
+
+    wait_until(lambda: unfinished() == 0, 60, lambda: f"{unfinished()} turns never finished")
+    late = wechat_said.count("success")
+    wait_until(
+        lambda: sum(m.get("touser") == OPENID for m in wechat_api.sent) - sent_before >= late,
+        30,
+        "a WeChat turn that answered success never sent its reply",
+    )
+    gateway_log = workdir(live_servers) / "channels-gateway.log"
+    wait_until(
+        lambda: gateway_log.read_text(errors="replace").count("nonce=leak") >= 2,
+        30,
+        "the channel gateway never logged the two WeChat requests",
+    )
     places = {
         path.name: path.read_bytes().decode("utf-8", "ignore")
         for path in workdir(live_servers).iterdir()

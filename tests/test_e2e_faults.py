@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.e2e_support import running_servers
+from tests.support.servers import running_servers
 
 pytestmark = pytest.mark.e2e
 

@@ -14,8 +14,10 @@ from sqlalchemy import select
 from guard import Guard
 from store.db import make_engine, session_factory
 from store.models import Audit, Message
+from tests.fakes.rasa import FakeRasa
 from tests.guard_cases import cases
-from tests.test_gateway import ALWAYS, FakeRasa, Gateway
+from tests.support.gateway import ALWAYS, Gateway
+from tests.support.randomness import recovery_phrase, seeded
 
 DOMAINS = ("acmewallet.example", "etherscan.io", "tronscan.org")
 
@@ -66,7 +68,7 @@ def test_any_valid_phrase_in_any_text_is_redacted(
 
 def test_a_phrase_split_over_messages_is_caught() -> None:
     guard = Guard(DOMAINS)
-    words = Mnemonic("english").generate(128).split()
+    words = recovery_phrase(seeded("split-phrase")).split()
     first = guard.inspect("split", " ".join(words[:4]))
     assert first.text == "[redacted: recovery phrase]" and not first.secrets
     guard.remember_message("split", 1)
@@ -98,7 +100,7 @@ def desk_gateway(tmp_path: Path) -> Gateway:
 
 
 def test_a_shared_phrase_is_redacted_warned_and_handed_to_a_human(desk_gateway: Gateway) -> None:
-    phrase = Mnemonic("english").generate(128)
+    phrase = recovery_phrase(seeded("shared-phrase"))
     with desk_gateway.client:
         agent = desk_gateway.agent("sec@example.com")
         me = desk_gateway.visitor()

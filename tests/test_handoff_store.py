@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,43 +22,25 @@ from common.payload import HandoffPayload
 from store import Conflict, NotFound, handoffs, messages
 from store.agents import AgentError, agent_for_token, create_agent, log_in, set_presence
 from store.db import make_engine, migrate, session_factory
-from store.models import Agent, AgentToken, Conversation, HandoffSession
-from tests.e2e_support import service_missing
-
-PG_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
-
-
-def _postgres_up() -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(1)
-        return sock.connect_ex(("127.0.0.1", 5432)) == 0
+from store.models import Agent, AgentToken, Conversation, HandoffSession, Message
+from tests.support import schema
+from tests.support.services import PG_URL, fresh_schema
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Engine]:
-    schema = None
-    if request.param == "postgresql":
-        if not _postgres_up():
-            service_missing("PostgreSQL is not reachable on 127.0.0.1:5432")
-        # A schema of its own: another test run on the same server can't interfere.
-        schema = f"store_{uuid.uuid4().hex[:12]}"
-        with make_engine(PG_URL).begin() as connection:
-            connection.exec_driver_sql(f"CREATE SCHEMA {schema}")
-        url = f"{PG_URL}?options=-csearch_path%3D{schema}"
-    else:
-        url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
-    engine = make_engine(url)
-    migrate(engine)
-    migrate(engine)  # a second start finds the schema current
-    yield engine
-    engine.dispose()
-    if schema:
-        admin = make_engine(PG_URL)
-        with admin.begin() as connection:
-            connection.exec_driver_sql(f"DROP SCHEMA {schema} CASCADE")
-        admin.dispose()
+    with contextlib.ExitStack() as stack:
+        if request.param == "postgresql":
+            url = stack.enter_context(fresh_schema("store"))
+        else:
+            url = f"sqlite:///{tmp_path_factory.mktemp('desk') / 'desk.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        migrate(engine)  # a second start finds the schema current
+        yield engine
+        engine.dispose()
 
 
 @pytest.fixture
@@ -101,6 +83,9 @@ def test_migrations_create_the_desk_tables(engine: Engine) -> None:
         "handoff_agent_tokens",
         "alembic_version",
     } <= tables
+    # Exactly what the models declare: every table, every column, and which may be
+    # NULL; nothing the migrations forgot, nothing they left behind.
+    assert schema.built(engine) == schema.declared()
 
 
 def test_a_payload_becomes_one_queued_session_however_often_it_arrives(db: Session) -> None:
@@ -151,9 +136,51 @@ def test_unknown_session_or_conversation_is_not_found(db: Session) -> None:
 
 def test_messages_and_notes_belong_to_the_conversation(db: Session) -> None:
     handoffs.open_session(db, payload("chat-1"))
-    messages.add_message(db, "chat-1", "user", "还在吗")
+    said = messages.add_message(db, "chat-1", "user", "还在吗")
     note = messages.add_message(db, "chat-1", "agent", "checked tronscan: confirmed", kind="note")
     assert note.id is not None and db.get(Conversation, "chat-1") is not None
+    db.expire_all()  # read back what the database holds, not the objects we made
+    stored = db.get(Message, note.id)
+    assert stored is not None and stored.id > said.id and stored.created_at is not None
+    fields = {name: getattr(stored, name) for name in NOTE_FIELDS}
+    assert {*NOTE_FIELDS, "id", "created_at"} == set(schema.declared()["handoff_messages"])
+    assert fields == {
+        "conversation_id": "chat-1",
+        "author": "agent",
+        "kind": "note",
+        "text": "checked tronscan: confirmed",
+        "buttons": None,
+        "attachment": None,
+        "delivery": None,  # never sent anywhere
+        "delivery_error": None,
+        "agent_id": None,
+        "pending": False,  # no turn waits on it
+        "handler": None,
+        "attempts": 0,
+    }
+    # Notes are for agents: never in what the user's page reads (its history, what
+    # came after a message id, the answers to a message), always in the agent's view.
+    assert [m.id for m in messages.messages(db, "chat-1")] == [said.id]
+    assert messages.messages(db, "chat-1", after=said.id) == []
+    assert messages.answers_to(db, said) == []
+    agent_view = messages.messages(db, "chat-1", include_notes=True)
+    assert [(m.id, m.kind) for m in agent_view] == [(said.id, "message"), (note.id, "note")]
+
+
+NOTE_FIELDS = (
+    "conversation_id",
+    "author",
+    "kind",
+    "text",
+    "buttons",
+    "attachment",
+    "delivery",
+    "delivery_error",
+    "agent_id",
+    "pending",
+    "handler",
+    "attempts",
+)
 
 
 def test_agent_passwords_are_hashed_and_tokens_expire(db: Session) -> None:

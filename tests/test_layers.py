@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.e2e_support import ROOT
+from tests.support import ROOT
 
 LAYERS: dict[str, set[str]] = {
     "common": set(),

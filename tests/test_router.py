@@ -26,6 +26,7 @@ from gateway.rasa import RasaClient
 from store.agents import create_agent
 from store.db import make_engine, migrate, session_factory
 from store.models import HandoffSession, Message
+from tests.support.waiting import wait_until_async
 
 Handler = Callable[[httpx.Request], httpx.Response]
 
@@ -211,10 +212,13 @@ def test_a_plain_fallback_is_only_counted(sessions: sessionmaker[Session]) -> No
 def test_replies_keep_their_order_under_concurrent_messages(
     sessions: sessionmaker[Session],
 ) -> None:
+    arrived: list[str] = []
+
     async def slow_first(request: httpx.Request) -> httpx.Response:
         text = json.loads(request.content)["message"]
+        arrived.append(text)
         if text == "first":
-            await asyncio.sleep(0.2)
+            await asyncio.sleep(0.2)  # a slow turn: "second" would overtake it if allowed
         return httpx.Response(200, json=[{"recipient_id": "webchat:u1", "text": f"re: {text}"}])
 
     h = Harness(sessions, lambda _: httpx.Response(200, json=[]))
@@ -225,7 +229,8 @@ def test_replies_keep_their_order_under_concurrent_messages(
         first = InboundMessage(channel="webchat", user_id="u1", text="first")
         second = InboundMessage(channel="webchat", user_id="u1", text="second")
         task = asyncio.ensure_future(h.router.handle(first))
-        await asyncio.sleep(0.01)
+        # "second" comes in while "first" is with Rasa.
+        await wait_until_async(lambda: arrived, 5, "the first message never reached Rasa")
         await asyncio.gather(task, h.router.handle(second))
 
     asyncio.run(both())

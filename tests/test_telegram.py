@@ -1,19 +1,17 @@
-"""The Telegram connector against a local HTTP server that plays the Bot API.
+"""The Telegram connector against the local Bot API of :mod:`tests.fakes.telegram`.
 
 python-telegram-bot talks to it through ``base_url``; the updates are real-format
-``Update`` JSON. Rasa is the ``FakeRasa`` of the gateway tests.
+``Update`` JSON. Rasa is :class:`tests.fakes.rasa.LongRasa`.
 """
 
 from __future__ import annotations
 
 import json
-import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
 
 import httpx
 import pytest
@@ -25,124 +23,10 @@ from connectors import telegram
 from connectors.telegram import TelegramSettings, command_text, split_text
 from gateway import create_app
 from gateway.rasa import RasaClient
-from tests.e2e_support import LocalServer
-from tests.test_gateway import ALWAYS, FakeRasa, Gateway
-
-TOKEN = "123456:TEST-token"
-SECRET = "s3cret_token-1"
-CHAT = 777000111
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
-)
-
-
-class BotApi:
-    """Plays api.telegram.org: records calls, answers like Telegram, can fail on purpose."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.fail_sends = 0  # answer this many sendMessage calls with HTTP 502
-        self.updates: list[dict[str, Any]] = []
-        self.next_id = 1000
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                if "/file/bot" in self.path and self.path.endswith(".jpg"):
-                    api.calls.append(("download", {"path": self.path}))
-                    self._send(200, PNG, "image/png")
-                else:
-                    self._send(404, b"{}")
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode()
-                if "json" in (self.headers.get("Content-Type") or ""):
-                    params = json.loads(raw or "{}")
-                else:
-                    params = dict(parse_qsl(raw))
-                method = self.path.rsplit("/", 1)[-1]
-                status, result = api.answer(method, params)
-                body = (
-                    {"ok": status == 200, "result": result}
-                    if status == 200
-                    else {"ok": False, "error_code": status, "description": "Bad Gateway"}
-                )
-                self._send(status, json.dumps(body).encode(), "application/json")
-
-            def _send(self, status: int, body: bytes, kind: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-        self.server = LocalServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def answer(self, method: str, params: dict[str, Any]) -> tuple[int, Any]:
-        self.calls.append((method, params))
-        chat = {"id": int(params.get("chat_id", CHAT)), "type": "private"}
-        if method == "getMe":
-            return 200, {"id": 42, "is_bot": True, "first_name": "Support", "username": "sup_bot"}
-        if method in ("sendMessage", "sendPhoto"):
-            if method == "sendMessage" and self.fail_sends > 0:
-                self.fail_sends -= 1
-                return 502, None
-            self.next_id += 1
-            return 200, {
-                "message_id": self.next_id,
-                "date": int(time.time()),
-                "chat": chat,
-                "text": params.get("text", ""),
-            }
-        if method == "getFile":
-            return 200, {
-                "file_id": params["file_id"],
-                "file_unique_id": "uniq1",
-                "file_size": len(PNG),
-                "file_path": "photos/file_1.jpg",
-            }
-        if method == "getUpdates":
-            updates, self.updates = self.updates, []
-            return 200, updates
-        return 200, True  # answerCallbackQuery, setWebhook, deleteWebhook
-
-    def sent(self) -> list[str]:
-        return [str(p.get("text", "")) for m, p in self.calls if m == "sendMessage"]
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-def update(update_id: int, **body: Any) -> dict[str, Any]:
-    return {"update_id": update_id, **body}
-
-
-def user(language: str = "es") -> dict[str, Any]:
-    return {"id": CHAT, "is_bot": False, "first_name": "Ana", "language_code": language}
-
-
-def message(text: str | None = None, message_id: int = 1, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "message_id": message_id,
-        "date": int(time.time()),
-        "chat": {"id": CHAT, "type": "private", "first_name": "Ana"},
-        "from": user(),
-        **extra,
-    }
-    if text is not None:
-        body["text"] = text
-        if text.startswith("/"):
-            body["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": len(text.split()[0])}
-            ]
-    return body
+from tests.fakes.rasa import LongRasa
+from tests.fakes.telegram import CHAT, PNG, SECRET, TOKEN, BotApi, message, update, user
+from tests.support.gateway import ALWAYS, Gateway
+from tests.support.waiting import wait_until
 
 
 def settings(api: BotApi, **extra: Any) -> TelegramSettings:
@@ -173,18 +57,6 @@ class TelegramGateway(Gateway):
     def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         return self.client.post("/telegram/webhook", json=body, headers=headers)
-
-
-class LongRasa(FakeRasa):
-    """FakeRasa, plus "long" for a reply longer than one Telegram message."""
-
-    def __call__(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content)
-        if body["message"] == "long":
-            self.calls.append(body)
-            text = ("A fairly long paragraph about network fees. " * 60 + "\n\n") * 3
-            return httpx.Response(200, json=[{"recipient_id": body["sender"], "text": text}])
-        return super().__call__(request)
 
 
 @pytest.fixture
@@ -369,30 +241,65 @@ def test_configuration_is_all_or_nothing(api: BotApi, tmp_path: Path) -> None:
         TelegramSettings(token=SecretStr(TOKEN), webhook_secret=SecretStr("has spaces"))
 
 
-def test_of_two_polling_gateways_only_the_lease_holder_polls(api: BotApi, tmp_path: Path) -> None:
+def test_of_two_polling_gateways_only_the_lease_holder_polls(
+    api: BotApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from connectors.telegram import _routes
+
+    attempts: list[tuple[str, bool]] = []  # (gateway, whether it got the polling lease)
+    hold = _routes._hold
+
+    def recording(host: Any, settings: TelegramSettings) -> bool:
+        held = hold(host, settings)
+        attempts.append((host.jobs.holder, held))
+        return held
+
+    monkeypatch.setattr(_routes, "_hold", recording)
     url = f"sqlite:///{tmp_path / 'desk.db'}"
-    api.updates = [update(80, message=message("hola"))]
+    api.offer(update(80, message=message("hola")))
     one = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
     two = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
     with one.client, two.client:
-        deadline = time.monotonic() + 10
-        while not (one.rasa.calls or two.rasa.calls) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
+        wait_until(
+            lambda: one.rasa.calls or two.rasa.calls, 10, "the polled update never reached the bot"
+        )
+        # Done with it: the holder polls again only once the update is handled, and
+        # the other gateway has asked for the lease (and been refused).
+        handled = api.handed_out[80][-1]
+        wait_until(
+            lambda: api.polls > handled, 10, "the lease holder never polled again after the update"
+        )
+        wait_until(
+            lambda: any(not held for _, held in attempts),
+            10,
+            lambda: (
+                "the second gateway never asked for the polling lease; granted per "
+                f"gateway: {Counter(holder for holder, held in attempts if held)}"
+            ),
+        )
     assert len(one.rasa.calls) + len(two.rasa.calls) == 1
+    granted = Counter(holder for holder, held in attempts if held)
+    assert len(granted) == 1, granted
     # Telegram allows one getUpdates caller: only the lease holder ever started polling.
     assert [m for m, _ in api.calls].count("deleteWebhook") == 1
 
 
 def test_long_polling_processes_each_update_once(api: BotApi, tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'desk.db'}"
-    api.updates = [update(70, message=message("hola")), update(71, message=message("adiós"))]
+    api.offer(update(70, message=message("hola")), update(71, message=message("adiós")))
     gateway = TelegramGateway(url, api, mode="polling", poll_timeout_seconds=0)
     with gateway.client:
-        deadline = time.monotonic() + 10
-        while len(gateway.rasa.calls) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        api.updates = [update(71, message=message("adiós"))]  # redelivered after a restart
-        time.sleep(0.3)
+        wait_until(
+            lambda: len(gateway.rasa.calls) >= 2, 10, "the two polled updates never reached the bot"
+        )
+        api.offer(update(71, message=message("adiós")))  # redelivered after a restart
+
+        def redelivery_handled() -> bool:
+            # Handed out a second time, and polled after: the poller handles a batch
+            # before it asks for the next one.
+            polls = api.handed_out.get(71, [])
+            return len(polls) == 2 and api.polls > polls[-1]
+
+        wait_until(redelivery_handled, 10, "the redelivered update was never polled and handled")
     assert [c["message"] for c in gateway.rasa.calls] == ["hola", "adiós"]
     assert "deleteWebhook" in [m for m, _ in api.calls]

@@ -1,24 +1,17 @@
-"""The WeChat connector against a local HTTP server that plays the WeChat API.
+"""The WeChat connector against the local WeChat API of :mod:`tests.fakes.wechat`.
 
 Requests are built and encrypted the way WeChat's servers do it, with wechatpy's own
-crypto on the "WeChat side". Rasa is the ``FakeRasa`` of the gateway tests.
+crypto on the "WeChat side". Rasa is :class:`tests.fakes.rasa.SlowRasa`.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import hashlib
-import json
-import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -35,101 +28,10 @@ from gateway import create_app
 from gateway.rasa import RasaClient
 from store.db import make_engine, session_factory
 from store.models import Conversation
-from tests.e2e_support import LocalServer
-from tests.test_gateway import ALWAYS, FakeRasa, Gateway
-
-APP_ID = "wx1234567890abcdef"
-TOKEN = "wechat-token"
-AES_KEY = base64.b64encode(b"k" * 32).decode().rstrip("=")
-OPENID = "oUser123"
-JPEG = b"\xff\xd8\xff\xe0fake-jpeg"
-
-
-class WeChatApi:
-    """Plays api.weixin.qq.com: token, customer-service send and media download."""
-
-    def __init__(self) -> None:
-        self.tokens = 0
-        self.sent: list[dict[str, Any]] = []
-        self.errcode = 0  # answer custom/send with this errcode
-        self.http_errors = 0  # answer this many custom/send calls with HTTP 500
-        api = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:
-                url = urlparse(self.path)
-                if url.path == "/cgi-bin/token":
-                    api.tokens += 1
-                    self._json({"access_token": f"TOKEN{api.tokens}", "expires_in": 7200})
-                elif url.path == "/cgi-bin/media/get":
-                    self.send_response(200)
-                    self.send_header("Content-Type", "image/jpeg")
-                    self.send_header("Content-Length", str(len(JPEG)))
-                    self.end_headers()
-                    self.wfile.write(JPEG)
-                else:
-                    self._json({"errcode": 404}, 404)
-
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if urlparse(self.path).path != "/cgi-bin/message/custom/send":
-                    self._json({"errcode": 404}, 404)
-                elif api.http_errors > 0:
-                    api.http_errors -= 1
-                    self._json({"errcode": -1}, 500)
-                elif api.errcode:
-                    self._json({"errcode": api.errcode, "errmsg": "refused"})
-                else:
-                    api.sent.append(body)
-                    self._json({"errcode": 0, "errmsg": "ok"})
-
-            def _json(self, body: dict[str, Any], status: int = 200) -> None:
-                raw = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(raw)))
-                self.end_headers()
-                self.wfile.write(raw)
-
-        self.server = LocalServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def texts(self) -> list[str]:
-        return [m["text"]["content"] for m in self.sent]
-
-    def close(self) -> None:
-        self.server.shutdown()
-
-
-class SlowRasa(FakeRasa):
-    """FakeRasa that takes 2.5 s for "slow": past the deadline, inside WeChat's 5 s."""
-
-    async def __call__(self, request: httpx.Request) -> httpx.Response:  # type: ignore[override]
-        if json.loads(request.content)["message"] == "slow":
-            await asyncio.sleep(2.5)
-        return super().__call__(request)
-
-
-def signed(timestamp: str, nonce: str) -> str:
-    return hashlib.sha1("".join(sorted([TOKEN, timestamp, nonce])).encode()).hexdigest()
-
-
-def xml(kind: str, msg_id: int | None = 1, **fields: str) -> str:
-    parts = [
-        "<xml>",
-        "<ToUserName><![CDATA[gh_official]]></ToUserName>",
-        f"<FromUserName><![CDATA[{OPENID}]]></FromUserName>",
-        f"<CreateTime>{fields.pop('create_time', '1763950000')}</CreateTime>",
-        f"<MsgType><![CDATA[{kind}]]></MsgType>",
-        *(f"<{k}><![CDATA[{v}]]></{k}>" for k, v in fields.items()),
-        f"<MsgId>{msg_id}</MsgId>" if msg_id is not None else "",
-        "</xml>",
-    ]
-    return "".join(parts)
+from tests.fakes.rasa import SlowRasa
+from tests.fakes.wechat import AES_KEY, APP_ID, JPEG, OPENID, TOKEN, WeChatApi, signed, xml
+from tests.support.gateway import ALWAYS, Gateway
+from tests.support.waiting import wait_until
 
 
 class WeChatGateway(Gateway):
@@ -266,9 +168,7 @@ def test_a_slow_bot_answers_success_then_a_customer_service_message(
     started = time.monotonic()
     response = wx.push(xml("text", 300, Content="slow"))
     assert response.text == "success" and time.monotonic() - started < 2.5
-    deadline = time.monotonic() + 5
-    while not api.sent and time.monotonic() < deadline:
-        time.sleep(0.05)
+    wait_until(lambda: api.sent, 5, "the customer-service message never arrived")
     assert api.texts() == ["bot: slow\n1. Yes\n（回复数字即可）"]
     assert api.sent[0]["touser"] == OPENID
     assert api.tokens == 1
