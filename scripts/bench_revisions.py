@@ -25,7 +25,9 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.bench_gateway import QUESTIONS, pct
-from tests.e2e_support import ROOT, _wait, free_port, running_servers
+from tests.support import ROOT
+from tests.support.processes import free_port, spawn, wait_until_up
+from tests.support.servers import running_servers
 
 
 def export(revision: str, into: Path) -> Path:
@@ -86,21 +88,20 @@ def main() -> None:
                 "PYTHONPATH": str(other),
                 "DATABASE_URL": f"sqlite:///{work / 'other-desk.db'}",
             }
-            log = (work / "other-gateway.log").open("wb")
-            process = subprocess.Popen(
+            process = spawn(
+                "gateway",
                 [sys.executable, "-m", "gateway", "--port", str(port)],
+                port,
+                env,
+                work / "other-gateway.log",
                 cwd=other,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
             )
             try:
-                _wait(f"http://127.0.0.1:{port}/health", [process], [work / "other-gateway.log"])
+                wait_until_up(process, "/health")
                 urls = {"this": servers.gateway_url, args.revision: f"http://127.0.0.1:{port}"}
                 took = asyncio.run(round_trips(urls, servers.rasa_url, args.turns))
             finally:
-                process.terminate()
-                process.wait(timeout=20)
+                process.stop()
     print(f"Measured at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.uname()[1]}")
     print(f"with `scripts/bench_revisions.py {args.revision} --turns {args.turns}`.\n")
     print("| path | p50 ms | p95 ms |\n|---|---|---|")
