@@ -6,8 +6,10 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
+# Public evaluation data, when this checkout sits beside it (measured on, never trained on).
+BANKING77 := ../shared/benchmarks/banking77_mapped.tsv
 
-.PHONY: run setup install kb model test lint chat bench clean
+.PHONY: run setup install kb model test lint chat bench eval clean
 
 run: setup  ## set everything up, then start the action server, Rasa and the gateway
 	scripts/run.sh
@@ -36,6 +38,9 @@ test: setup  ## lint, type-check and run the whole test suite
 
 chat: install  ## chat with the running assistant in this terminal
 	$(BIN)/python -m bot.chat
+
+eval: install  ## the end-to-end evaluation against the running stack (make run)
+	$(BIN)/python -m bot.evaluate $(if $(wildcard $(BANKING77)),--banking77 $(BANKING77))
 
 bench: setup  ## reproduce docs/benchmarks.md
 	scripts/bench.sh

@@ -12,7 +12,8 @@ MESSAGES = Counter(
 )
 BOT_TURNS = Counter(
     "support_bot_turns_total",
-    "Bot turns by outcome: answer, fallback, handoff or unavailable",
+    "Bot turns by outcome: answer, clarify (did you mean), miss (no article), out_of_scope, "
+    "handoff, fallback (an action failed) or unavailable",
     ["outcome"],
 )
 HANDOFFS = Counter(

@@ -114,7 +114,7 @@ def _outcome(outcomes: set[str], handoff: bool) -> str:
         return "unavailable"
     if handoff:
         return "handoff"
-    for outcome in ("fallback", "out_of_scope"):
+    for outcome in ("fallback", "miss", "clarify", "out_of_scope"):
         if outcome in outcomes:
             return outcome
     return "answer"

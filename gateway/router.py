@@ -2,8 +2,9 @@
 
 1. The guard reads it first: past that point only the redacted text exists.
 2. The inbox stores it, pending (nothing is lost, whatever fails next).
-3. A shared secret or a scam report gets a warning (and a human, for a secret);
-   a message too long for the bot is kept for an agent.
+3. A shared secret gets a warning and a human, and never reaches the bot; a message
+   too long for the bot is kept for an agent; a scam report gets a warning, and its
+   question is answered all the same.
 4. If a human holds the conversation (a queued live chat, or a session an agent
    has claimed), the message is for the desk: the bot stays silent.
 5. A rating answer after a resolved session is recorded, not sent to Rasa.
@@ -185,22 +186,25 @@ class Router:
             await self.outbox.redeliver(conversation)
         if verdict.leaked:
             turn.replies = await self.answers.secret_shared(message, language, verdict)
-        elif verdict.scam:
+            return turn
+        if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)
-        elif len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
-            turn.replies = await self.outbox.tell(
+        if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
+            turn.replies += await self.outbox.tell(
                 conversation, language, "too_long", limit=MAX_TEXT
             )
-        elif stored.held is None:
-            if stored.rating_open is not None:
-                rated = await self.ratings.take(conversation, stored.rating_open, message.text)
-                if rated is not None:
-                    turn.replies = rated
-                    return turn
-            try:
-                replies = await self._rasa.send(message)
-            except RasaUnavailable as exc:
-                log.warning("Rasa unavailable for %s: %s", conversation, exc)
-                replies = [self.answers.unavailable()]
-            turn.replies = await self.answers.from_bot(message, language, replies)
+            return turn
+        if stored.held is not None:
+            return turn
+        if stored.rating_open is not None:
+            rated = await self.ratings.take(conversation, stored.rating_open, message.text)
+            if rated is not None:
+                turn.replies += rated
+                return turn
+        try:
+            replies = await self._rasa.send(message)
+        except RasaUnavailable as exc:
+            log.warning("Rasa unavailable for %s: %s", conversation, exc)
+            replies = [self.answers.unavailable()]
+        turn.replies += await self.answers.from_bot(message, language, replies)
         return turn

@@ -11,42 +11,97 @@ import re
 from urllib.parse import urlparse
 
 _URL = re.compile(r"(?:https?://|www\.)[^\s<>\"'，。）)]+", re.IGNORECASE)
-_SCAM = re.compile(
-    "|".join(
-        [
-            # zh: "support asked me to pay a fee to unfreeze", "verify the wallet", fake agents
-            r"(客服|官方|工作人员).{0,12}(手续费|保证金|解冻|验证|私信|加我|联系我|下载)",
-            r"(交|付|缴|转).{0,6}(手续费|保证金).{0,8}(解冻|提现|激活)",
-            r"(验证|激活|同步).{0,4}钱包",
-            r"(冒充|假冒|骗子|诈骗)",
-            # en
-            r"(support|admin|agent|team|someone)\b.{0,30}\b(dm|dm'd|dmed|messaged|contacted|texted)",
-            r"(verify|validate|sync|synchroni[sz]e|unlock|rectify)\s+(your|my|the)\s+wallet",
-            r"(fee|deposit|tax)\s+to\s+(unfreeze|unlock|release|withdraw)",
-            r"\bscam(mer|med)?\b|\bfake\s+(support|agent|app)\b",
-            # es
-            r"(soporte|agente|alguien).{0,30}(me escribi[óo]|me contact[óo]|mensaje privado)",
-            r"(verificar|validar|sincronizar|desbloquear)\s+(tu|mi|la)\s+(billetera|cartera)",
-            r"(comisi[óo]n|tarifa|dep[óo]sito).{0,20}(desbloquear|descongelar|liberar)",
-            r"\bestafa(dor)?\b",
-        ]
-    ),
+# A bare domain ("acme-wallet.cc/app"): Telegram and WeChat make these links too.
+_BARE_DOMAIN = re.compile(
+    r"(?<![\w@./-])(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+"
+    r"(?:com|net|org|io|xyz|cc|app|top|vip|site|online|info|me|co|cn|ru|tk|link|club|"
+    r"pro|live|shop|store|finance|exchange|wallet|bond|support|help)(?:/[^\s<>\"']*)?(?![\w.])",
     re.IGNORECASE,
 )
-# An agent asking for what support must never ask for (zh, en, es).
-_ASKS_FOR_SECRET = re.compile(
-    "|".join(
-        [
-            r"(recovery|seed|secret|mnemonic)\s*(phrase|words)",
-            r"private\s*key|keystore|\bsign(ature)?\b.{0,20}(message|this|here|transaction)",
-            r"助记词|私钥|密钥|keystore|签名",
-            r"frase\s+(de\s+)?(recuperaci[óo]n|semilla|secreta)|clave\s+privada|firma",
-        ]
+
+# What gives a scam away, by kind (zh, en, es alike). Asking *about* these ("how do I
+# tell a fake agent?", "do you ever DM users?") is an ordinary question, so each
+# signal needs the act itself: someone contacted the user, asked for money to
+# release funds, asked to "verify" the wallet off the app, or sent an app.
+_ME = r"(me|my|我|mi|mis)"
+SIGNALS: dict[str, re.Pattern[str]] = {
+    # Someone claiming to be support reached out to the user on their own.
+    "contacted": re.compile(
+        r"(客服|官方|工作人员|技术支持|管理员|有人|一个人|自称|账号|蓝V).{0,20}"
+        r"(私信我|私聊我|加我|联系我|给我打电话|打电话给我|发给我|给我发)|"
+        r"(support|agent|admin|official|someone|somebody|a guy|account|manager)\b[^.?!]{0,40}\b"
+        r"(dm'?d|dmed|messaged|contacted|texted|called|wrote to|reached out to|added)\s+me\b|"
+        r"(soporte|agente|asesor|alguien|cuenta|oficial)\b[^.?!]{0,40}"
+        r"(me escribi[óo]|me contact[óo]|me llam[óo]|me habl[óo]|me mand[óo] (un )?mensaje|"
+        r"me agreg[óo]|me a[ñn]adi[óo])",
+        re.IGNORECASE,
     ),
-    re.IGNORECASE,
-)
-# Reassurance is allowed: "we will never ask for your recovery phrase".
-_NEVER = re.compile(r"(never|don't|do not|绝不|不会|不要|nunca|no (te )?pediremos)", re.IGNORECASE)
+    # Someone says they are support, staff or a technician of ours.
+    "claims_to_be_support": re.compile(
+        r"(自称|冒充|假装|说是|说自己是).{0,6}(官方|客服|工作人员|技术|员工|团队)|"
+        r"\b(claim(s|ed|ing)?|pretend(s|ed|ing)?|says? (he|she|they) (is|are)|posing)\b"
+        r"[^.?!]{0,30}\b(support|staff|team|agent|admin|technician|employee)\b|"
+        r"(dice(ndo)?|dicen|afirma) (que )?(es|son|ser) (de )?(su |tu |el |la )?"
+        r"(soporte|personal|t[ée]cnico|agente|equipo|empleado)|"
+        r"(se hace pasar por|haci[ée]ndose pasar por)",
+        re.IGNORECASE,
+    ),
+    # Money to release, unfreeze or activate what is already the user's.
+    "fee_to_release": re.compile(
+        r"(保证金|解冻费|税|押金|转\d+\s*[uU]|再转|先转|先付|先交).{0,24}"
+        r"(解冻|解锁|解开|才能解|激活|提现|到账|领取|释放|取出)|手续费.{0,16}(解冻|解锁|激活|释放)|"
+        r"(解冻|激活).{0,10}(手续费|保证金|费用|押金)|"
+        r"\b(fee|deposit|tax|guarantee|pay|send)\b[^.?!]{0,40}\b"
+        r"(to|before|so)\b[^.?!]{0,12}\b(unfreeze|unlock|release|activate|unblock)|"
+        r"\b(unfreeze|unlock)\b[^.?!]{0,30}\bfor a fee\b|\bunfreez\w*\s+(fee|tax|deposit)\b|"
+        r"\b(deposit|tax|guarantee)\b[^.?!]{0,30}\bto\s+withdraw\b|"
+        r"(comisi[óo]n|tarifa|dep[óo]sito|deposit(e|a|ar|en)|garant[íi]a|impuesto|pag(ar|ue|o)|"
+        r"mand(ar|e))"
+        r"[^.?!]{0,40}(desbloquear|descongelar|liberar|activar)|"
+        r"(desbloquear|descongelar|liberar)[^.?!]{0,30}por una comisi[óo]n",
+        re.IGNORECASE,
+    ),
+    # "Verify", "sync" or "connect" the wallet somewhere, or type the phrase or key there.
+    "verify_wallet": re.compile(
+        r"(验证|同步|连接|激活|授权).{0,4}钱包|钱包.{0,6}(验证|同步)|"
+        r"(网站|网页|链接|页面).{0,12}(输入|填写|提交).{0,6}(助记词|私钥)|"
+        r"\b(verify|validate|sync|synchroni[sz]e|connect|rectify)\b[^.?!]{0,12}\b(your|my|the)\s+wallet\b|"
+        r"\b(enter|type|paste|submit|put)\b[^.?!]{0,30}"
+        r"\b(seed|recovery|secret)\s*(phrase|words)\b[^.?!]{0,40}"
+        r"\b(site|website|link|page|form|verify)|"
+        r"\b(enter|type|paste|put)\b[^.?!]{0,20}\bprivate key\b[^.?!]{0,30}"
+        r"\b(site|website|link|page|form)|"
+        r"(verificar|validar|sincronizar|conectar)[^.?!]{0,12}(tu|mi|la)\s+(billetera|cartera|wallet)|"
+        r"(pon(er|ga)|ingres(ar|e)|introduc(ir|e)|escrib(ir|a))[^.?!]{0,30}"
+        r"(frase|clave privada)[^.?!]{0,40}"
+        r"(web|p[áa]gina|enlace|sitio|verificar|formulario|activar)|"
+        r"\b(enter|type|paste|put|fill)\b[^.?!]{0,30}\b(phrase|private key)\b[^.?!]{0,30}"
+        r"\b(form|activate)|"
+        r"(表单|表格|问卷).{0,10}(助记词|私钥)|(助记词|私钥).{0,10}(表单|表格|问卷)",
+        re.IGNORECASE,
+    ),
+    # An app from someone: an APK, a "new version" by link, remote-control software.
+    "sent_app": re.compile(
+        r"\.apk\b|apk\s*(文件|安装包)|(发|给).{0,8}(apk|安装包)|"
+        r"让我.{0,6}(卸载|换成|下载|安装).{0,12}(App|应用|软件|版本|安装包|钱包)|"
+        r"\b(wants?|told|asked|asks|telling)\s+me\s+to\s+(download|install|replace|switch)\b"
+        r"[^.?!]{0,30}\b(app|installer|version|wallet)|"
+        r"quiere[n]? que (descargue|instale|cambie|baje)[^.?!]{0,30}"
+        r"(app|instalador|versi[óo]n|billetera)|"
+        r"(me pidi[óo]|me dijo) que (descargue|instale|desinstale|baje)|"
+        r"anydesk|teamviewer|向日葵|远程(控制|协助|帮我)|"
+        r"\b(remote(ly)? (access|control|desktop))\b|"
+        r"(control remoto|a distancia)",
+        re.IGNORECASE,
+    ),
+    # A prize that needs the wallet connected first.
+    "airdrop": re.compile(
+        r"(空投|中奖).{0,20}(连接|验证|授权|领取)|"
+        r"\b(airdrop|giveaway|prize)\b[^.?!]{0,50}\b(connect|validate|verify|claim)|"
+        r"(airdrop|premio|sorteo)[^.?!]{0,50}(conectar|validar|verificar|reclamar)",
+        re.IGNORECASE,
+    ),
+}
 
 
 def urls(text: str) -> list[str]:
@@ -72,8 +127,42 @@ def unsafe_links(text: str, domains: tuple[str, ...]) -> list[str]:
     ] + (["an .apk file"] if re.search(r"\.apk\b", text, re.IGNORECASE) and not urls(text) else [])
 
 
+def off_site_domains(text: str, domains: tuple[str, ...]) -> list[str]:
+    """Bare domains ("acme-wallet.cc") off the official ones."""
+    linked = " ".join(urls(text))
+    return [
+        found
+        for found in (m.group(0) for m in _BARE_DOMAIN.finditer(text))
+        if found not in linked and not official(found, domains)
+    ]
+
+
+def scam_signals(text: str, domains: tuple[str, ...]) -> list[str]:
+    """Which signs of a scam *text* reports (empty: none)."""
+    found = [name for name, pattern in SIGNALS.items() if pattern.search(text)]
+    if unsafe_links(text, domains) or off_site_domains(text, domains):
+        found.append("link")
+    return found
+
+
 def reports_scam(text: str, domains: tuple[str, ...]) -> bool:
-    return bool(_SCAM.search(text)) or bool(unsafe_links(text, domains))
+    return bool(scam_signals(text, domains))
+
+
+# An agent asking for what support must never ask for (zh, en, es).
+_ASKS_FOR_SECRET = re.compile(
+    "|".join(
+        [
+            r"(recovery|seed|secret|mnemonic)\s*(phrase|words)",
+            r"private\s*key|keystore|\bsign(ature)?\b.{0,20}(message|this|here|transaction)",
+            r"助记词|私钥|密钥|keystore|签名",
+            r"frase\s+(de\s+)?(recuperaci[óo]n|semilla|secreta)|clave\s+privada|firma",
+        ]
+    ),
+    re.IGNORECASE,
+)
+# Reassurance is allowed: "we will never ask for your recovery phrase".
+_NEVER = re.compile(r"(never|don't|do not|绝不|不会|不要|nunca|no (te )?pediremos)", re.IGNORECASE)
 
 
 def agent_violation(text: str, domains: tuple[str, ...]) -> str | None:

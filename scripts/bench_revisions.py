@@ -1,15 +1,19 @@
-"""The FAQ round trip through this checkout's gateway and through another revision's,
-side by side against one Rasa and action server, turn by turn, in one run.
+"""The FAQ round trip of this checkout beside another revision's, in one run.
 
-For changes that must not cost time (a restructure, say). Prints Markdown.
+By default only the gateways differ: this checkout's and REV's, side by side against
+one Rasa and action server (for changes to the gateway, such as a restructure). With
+``--whole-stack`` each side runs its own Rasa, action server and gateway (for changes
+to the bot itself: its model, actions or decision). Each question goes to every path
+in turn, the order rotating every turn. Prints Markdown.
 
-    .venv/bin/python scripts/bench_revisions.py REV [--turns 300]
+    .venv/bin/python scripts/bench_revisions.py REV [--turns 300] [--whole-stack]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import os
 import statistics
@@ -18,6 +22,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -27,17 +32,38 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from scripts.bench_gateway import QUESTIONS, pct
 from tests.support import ROOT
 from tests.support.processes import free_port, spawn, wait_until_up
-from tests.support.servers import running_servers
+from tests.support.servers import Servers, running_servers
 
 
 def export(revision: str, into: Path) -> Path:
-    """The files of *revision*, as ``git archive`` gives them."""
+    """The files of *revision*, as ``git archive`` gives them, with its KB index built."""
     data = subprocess.run(
         ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
     ).stdout
     with tarfile.open(fileobj=io.BytesIO(data)) as archive:
         archive.extractall(into, filter="data")
+    env = {**os.environ, "PYTHONPATH": str(into)}
+    subprocess.run([sys.executable, "-m", "faq_kb", "build"], cwd=into, env=env, check=True)
     return into
+
+
+@contextlib.contextmanager
+def gateway_of(tree: Path, servers: Servers, work: Path) -> Iterator[str]:
+    """*tree*'s gateway in front of *servers*' Rasa."""
+    assert servers.env is not None
+    port = free_port()
+    env = {
+        **servers.env,
+        "PYTHONPATH": str(tree),
+        "DATABASE_URL": f"sqlite:///{work / 'other-desk.db'}",
+    }
+    command = [sys.executable, "-m", "gateway", "--port", str(port)]
+    process = spawn("gateway", command, port, env, work / "other-gateway.log", cwd=tree)
+    try:
+        wait_until_up(process, "/health")
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.stop()
 
 
 async def round_trips(urls: dict[str, str], rasa_url: str, turns: int) -> dict[str, list[float]]:
@@ -72,46 +98,41 @@ async def round_trips(urls: dict[str, str], rasa_url: str, turns: int) -> dict[s
     return took
 
 
+def measure(revision: str, turns: int, whole: bool) -> dict[str, list[float]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        other = export(revision, work / "other")
+        (work / "this").mkdir()
+        with running_servers(work / "this", with_gateway=True) as this:
+            if whole:
+                (work / "that").mkdir()
+                with running_servers(work / "that", with_gateway=True, tree=other) as that:
+                    urls = {"this": this.gateway_url, revision: that.gateway_url}
+                    return asyncio.run(round_trips(urls, this.rasa_url, turns))
+            with gateway_of(other, this, work) as that_gateway:
+                urls = {"this": this.gateway_url, revision: that_gateway}
+                return asyncio.run(round_trips(urls, this.rasa_url, turns))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("revision")
     parser.add_argument("--turns", type=int, default=300)
+    parser.add_argument("--whole-stack", action="store_true")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        other = export(args.revision, work / "other")
-        with running_servers(work, with_gateway=True) as servers:
-            assert servers.env is not None
-            port = free_port()
-            env = {
-                **servers.env,
-                "PYTHONPATH": str(other),
-                "DATABASE_URL": f"sqlite:///{work / 'other-desk.db'}",
-            }
-            process = spawn(
-                "gateway",
-                [sys.executable, "-m", "gateway", "--port", str(port)],
-                port,
-                env,
-                work / "other-gateway.log",
-                cwd=other,
-            )
-            try:
-                wait_until_up(process, "/health")
-                urls = {"this": servers.gateway_url, args.revision: f"http://127.0.0.1:{port}"}
-                took = asyncio.run(round_trips(urls, servers.rasa_url, args.turns))
-            finally:
-                process.stop()
+    took = measure(args.revision, args.turns, args.whole_stack)
+    flags = " --whole-stack" if args.whole_stack else ""
     print(f"Measured at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.uname()[1]}")
-    print(f"with `scripts/bench_revisions.py {args.revision} --turns {args.turns}`.\n")
+    print(f"with `scripts/bench_revisions.py {args.revision} --turns {args.turns}{flags}`.\n")
     print("| path | p50 ms | p95 ms |\n|---|---|---|")
     for name, values in took.items():
-        label = {"this": "this checkout's gateway", "direct": "Rasa REST, direct"}.get(
-            name, f"gateway at {name}"
+        label = {"this": "this checkout", "direct": "this checkout's Rasa REST, direct"}.get(
+            name, f"revision {name}"
         )
         print(f"| {label} | {statistics.median(values):.1f} | {pct(values, 0.95):.1f} |")
     ratio = statistics.median(took["this"]) / statistics.median(took[args.revision])
-    print(f"\nRatio of medians, this checkout / {args.revision}: **{ratio:.3f}×**")
+    difference = statistics.median(took["this"]) - statistics.median(took[args.revision])
+    print(f"\nThis checkout / {args.revision}, medians: **{ratio:.3f}×** ({difference:+.1f} ms)")
 
 
 if __name__ == "__main__":

@@ -7,96 +7,48 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
-from rasa_sdk import Action, Tracker
+from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.dialogue import ActionAnswerYesNo, ActionPasswordReset, ActionStartCase
-from bot.actions.faq import ActionAnswerFaq
 from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionHandoff, ActionTransferSummary
 from bot.actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
+from bot.actions.respond import ActionRespond
 from common.payload import HandoffPayload
-
-DOMAIN_DIR = Path(__file__).resolve().parent.parent / "bot" / "domain"
-TRON_HASH = "9f" * 32
+from tests.support.trackers import TRON_HASH, load_domain, responses, run, tracker
 
 
 @pytest.fixture(scope="module")
 def domain() -> dict[str, Any]:
-    merged: dict[str, Any] = {}
-    for path in sorted(DOMAIN_DIR.glob("*.yml")):
-        for key, value in yaml.safe_load(path.read_text(encoding="utf-8")).items():
-            if isinstance(value, dict):
-                merged.setdefault(key, {}).update(value)
-            elif isinstance(value, list):
-                merged.setdefault(key, []).extend(value)
-    return merged
-
-
-def tracker(
-    text: str = "",
-    intent: str = "ask_faq",
-    slots: dict[str, Any] | None = None,
-    events: list[dict[str, Any]] | None = None,
-    metadata: dict[str, Any] | None = None,
-    active_loop: dict[str, Any] | None = None,
-) -> Tracker:
-    latest = {
-        "text": text,
-        "intent": {"name": intent, "confidence": 0.95},
-        "entities": [],
-        "metadata": metadata or {},
-    }
-    history = [{"event": "user", "text": text, "timestamp": 1_763_000_000.0, "parse_data": latest}]
-    return Tracker(
-        "tester",
-        slots or {},
-        latest,
-        [*(events or []), *history],
-        False,
-        None,
-        active_loop or {},
-        "action_listen",
-    )
-
-
-def run(
-    action: Action, t: Tracker, domain: dict[str, Any]
-) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    dispatcher = CollectingDispatcher()
-    events = asyncio.run(action.run(dispatcher, t, domain))
-    slots = {e["name"]: e["value"] for e in events if e.get("event") == "slot"}
-    return dispatcher.messages, slots
-
-
-def responses(messages: list[dict[str, Any]]) -> list[str]:
-    return [m["response"] for m in messages if m.get("response")]
+    return load_domain()
 
 
 def test_faq_answers_in_the_users_language(kb: Any, domain: dict[str, Any]) -> None:
     messages, slots = run(
-        ActionAnswerFaq(), tracker("客服电话是多少", slots={"language": "zh"}), domain
+        ActionRespond(), tracker("客服电话是多少", slots={"language": "zh"}), domain
     )
     assert "+1 555 0100" in messages[0]["text"]
     assert "客服" in messages[0]["text"]
     assert slots["failed_turns"] == 0
+    assert slots["last_article"] == "phone-support"
 
 
 def test_two_misses_in_a_row_offer_a_human(kb: Any, domain: dict[str, Any]) -> None:
     nonsense = "qwpoeiru zxmcnv"
-    messages, slots = run(ActionAnswerFaq(), tracker(nonsense, "nlu_fallback"), domain)
-    assert responses(messages) == ["utter_default"]
+    messages, slots = run(ActionRespond(), tracker(nonsense, "nlu_fallback"), domain)
+    # A miss says so plainly; "I couldn't handle that" is for when something broke.
+    assert responses(messages) == ["utter_kb_miss"]
     assert slots["failed_turns"] == 1
     second = tracker(nonsense, "nlu_fallback", slots={"failed_turns": 1})
-    messages, slots = run(ActionAnswerFaq(), second, domain)
-    assert responses(messages) == ["utter_offer_human"]
+    messages, slots = run(ActionRespond(), second, domain)
+    assert responses(messages) == ["utter_kb_miss", "utter_offer_human"]
     assert slots["pending_question"] == "offer_human"
     assert slots["handoff_reason"] == "no_answer"
 
 
 def test_an_empty_message_gets_a_clear_reply(kb: Any, domain: dict[str, Any]) -> None:
-    messages, slots = run(ActionAnswerFaq(), tracker("   "), domain)
+    messages, slots = run(ActionRespond(), tracker("   "), domain)
     assert responses(messages) == ["utter_empty_message"]
     assert slots == {}
 
@@ -288,17 +240,6 @@ def test_session_start_sets_service_facts_and_channel_language(domain: dict[str,
     assert "pending_question" not in slots  # the last conversation's question is not
 
 
-def test_a_likely_but_uncertain_answer_says_so(kb: Any, domain: dict[str, Any]) -> None:
-    t = tracker("有人冒充客服私信我，让我提供助记词", slots={"language": "zh"})
-    hits = kb.search(t.latest_message["text"])
-    assert 0.3 <= hits[0].score < 0.5 and hits[0].article_id == "scam-impersonation"
-    messages, slots = run(ActionAnswerFaq(), t, domain)
-    assert responses(messages) == ["utter_kb_suggestion", "utter_anything_else"]
-    assert messages[0]["title"] == "谨防假冒客服"
-    assert "助记词" in messages[1]["text"]
-    assert slots["failed_turns"] == 0
-
-
 def test_a_reset_slot_is_not_validated_as_an_answer() -> None:
     for method in (
         "validate_transfer_time",
@@ -331,7 +272,7 @@ def test_action_responses_are_still_validated_after_the_speed_fix() -> None:
     from bot.rasa_server import install
 
     install()
-    action = RemoteAction("action_answer_faq", None)
+    action = RemoteAction("action_respond", None)
     assert action._validate_action_result({"events": [], "responses": [{"text": "hi"}]})
     with pytest.raises(jsonschema.ValidationError):
         action._validate_action_result({"events": [{"no_event_key": 1}], "responses": "not a list"})

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 
 from common.payload import HandoffPayload
+from tests.support import ROOT
 from tests.support.model import trained_model
 from tests.support.processes import BIN, Process, free_port, spawn, stop_all, wait_until_up
 
@@ -57,14 +58,16 @@ def running_servers(
     extra_env: dict[str, str] | None = None,
     with_actions: bool = True,
     with_gateway: bool = False,
+    tree: Path = ROOT,
 ) -> Iterator[Servers]:
     """Rasa (and, unless ``with_actions`` is false, the action server) on free ports.
 
     With ``with_gateway`` the gateway runs too, on its own SQLite desk database in
     *workdir* (shared with the action server, which reads ticket status from it).
-    Logs: ``actions.log``, ``rasa.log`` and ``gateway.log`` in *workdir*.
+    Logs: ``actions.log``, ``rasa.log`` and ``gateway.log`` in *workdir*. *tree* is
+    the checkout whose code runs (another revision's export, for a benchmark).
     """
-    model = trained_model()
+    model = trained_model(tree)
     rasa_port, actions_port, gateway_port = free_port(), free_port(), free_port()
     env = {
         **os.environ,
@@ -79,6 +82,7 @@ def running_servers(
         "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
         "DESK_SECRET": "e2e-secret",
         "DESK_AGENT_HOURS": "00:00-24:00",
+        **({"PYTHONPATH": str(tree)} if tree != ROOT else {}),
         **(extra_env or {}),
     }
     # role, command, port, the path that answers 200 once it is up
@@ -141,7 +145,7 @@ def running_servers(
     processes: list[Process] = []
     try:
         for role, command, port, _ in roles:
-            processes.append(spawn(role, command, port, env, workdir / f"{role}.log"))
+            processes.append(spawn(role, command, port, env, workdir / f"{role}.log", cwd=tree))
         for process, (*_, path) in zip(processes, roles, strict=True):
             wait_until_up(process, path, watch=processes)
         yield Servers(

@@ -1,0 +1,1 @@
+"""The end-to-end evaluation behind ``python -m bot.evaluate``."""

@@ -1,0 +1,74 @@
+"""The one decision: each rule of bot/decision.py, at its thresholds."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.decision import Candidate, Decision, Thresholds, decide
+
+T = Thresholds(
+    intent=0.6,
+    override=0.9,
+    disagree=0.5,
+    off_topic=0.15,
+    answer=0.5,
+    answer_question=0.3,
+    margin=0.2,
+    plausible=0.2,
+)
+
+
+def hits(*pairs: tuple[str, float]) -> list[Candidate]:
+    return [Candidate(article, score) for article, score in pairs]
+
+
+@pytest.mark.parametrize(
+    ("intent", "confidence", "ranked", "expected"),
+    [
+        # A confident flow intent starts its flow when the KB agrees or is unsure.
+        ("missing_transfer", 0.9, hits(("missing-transfer", 0.95)), Decision("flow", flow="missing_transfer", rule="intent")),
+        ("missing_transfer", 0.9, hits(("wrong-network", 0.45)), Decision("flow", flow="missing_transfer", rule="intent")),
+        # ... asks when the KB leans to another article ...
+        ("account_locked", 0.9, hits(("login-failure", 0.7), ("account-locked", 0.1)), Decision("clarify", options=("login-failure", "account-locked"), rule="intent and knowledge base differ")),
+        # ... and yields when the KB is very sure of another article.
+        ("account_locked", 0.9, hits(("login-failure", 0.97), ("account-locked", 0.01)), Decision("answer", article="login-failure", rule="knowledge base over intent")),
+        # An unsure flow intent is the KB's question.
+        ("missing_transfer", 0.4, hits(("pending-transaction", 0.6)), Decision("answer", article="pending-transaction", rule="knowledge base")),
+        # Out of scope stays out of scope unless the KB is very sure.
+        ("out_of_scope", 0.8, hits(("service-hours", 0.7)), Decision("out_of_scope", rule="intent")),
+        ("out_of_scope", 0.8, hits(("service-hours", 0.95)), Decision("answer", article="service-hours", rule="knowledge base")),
+        # A confident support question accepts a modest KB score; anything else needs more.
+        ("ask_faq", 0.9, hits(("network-fees", 0.35)), Decision("answer", article="network-fees", rule="knowledge base")),
+        ("nlu_fallback", 0.3, hits(("network-fees", 0.35)), Decision("miss", options=("network-fees",), rule="knowledge base: not sure")),
+        # Two close candidates: a question back.
+        ("ask_faq", 0.9, hits(("phone-support", 0.45), ("service-hours", 0.4)), Decision("clarify", options=("phone-support", "service-hours"), rule="knowledge base: two close")),
+        # Nothing plausible: a plain miss, no buttons.
+        ("ask_faq", 0.9, hits(("security-measures", 0.1)), Decision("miss", options=(), rule="knowledge base: not sure")),
+        ("ask_faq", 0.9, [], Decision("miss", options=(), rule="knowledge base: not sure")),
+    ],
+)  # fmt: skip
+def test_each_rule(
+    intent: str, confidence: float, ranked: list[Candidate], expected: Decision
+) -> None:
+    assert decide(intent, confidence, ranked, T) == expected
+
+
+def test_the_flows_own_article_agreeing_never_overrides_it() -> None:
+    ranked = hits(("password-reset", 0.99))
+    assert decide("password_reset", 0.7, ranked, T).kind == "flow"
+
+
+def test_an_off_topic_probability_beats_a_weak_article() -> None:
+    """Out of scope need not rank first: an article for an off-topic question is worse."""
+    ranked = hits(("phone-support", 0.6))
+    assert decide("ask_faq", 0.8, ranked, T).kind == "answer"
+    assert decide("ask_faq", 0.8, ranked, T, off_topic=0.3) == Decision(
+        "out_of_scope", rule="intent"
+    )
+    assert decide("ask_faq", 0.8, hits(("phone-support", 0.95)), T, off_topic=0.3).kind == "answer"
+
+
+def test_the_thresholds_in_use_keep_their_order() -> None:
+    in_use = Thresholds()
+    assert in_use.answer_question <= in_use.answer <= in_use.override
+    assert in_use.disagree <= in_use.override

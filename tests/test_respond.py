@@ -1,0 +1,123 @@
+"""``action_respond`` with the real knowledge base: articles, flows, questions back,
+honest misses, and follow-ups read against the previous question."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from rasa_sdk.events import FollowupAction
+
+from bot.actions.respond import ActionRespond
+from tests.support.trackers import load_domain, responses, run, said, tracker
+
+
+@pytest.fixture(scope="module")
+def domain() -> dict[str, Any]:
+    return load_domain()
+
+
+def followups(kb: Any, domain: dict[str, Any], t: Any) -> list[dict[str, Any]]:
+    import asyncio
+
+    from rasa_sdk.executor import CollectingDispatcher
+
+    return list(asyncio.run(ActionRespond().run(CollectingDispatcher(), t, domain)))
+
+
+def test_a_flow_intent_starts_its_form(kb: Any, domain: dict[str, Any]) -> None:
+    t = tracker("my 100 USDT never arrived", "missing_transfer", confidence=0.97)
+    events = followups(kb, domain, t)
+    assert FollowupAction("missing_transfer_form") in events
+    dispute = tracker("the seller never delivered", "transaction_dispute", confidence=0.97)
+    assert FollowupAction("dispute_form") in followups(kb, domain, dispute)
+
+
+def test_a_confident_knowledge_base_overrides_a_flow_intent(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    """'The app crashes' sounds like a lockout to the NLU; the KB knows it's a login failure."""
+    t = tracker("the app crashes every time I open it", "account_locked", confidence=0.9)
+    assert kb.search(t.latest_message["text"])[0].article_id == "login-failure"
+    messages, slots = run(ActionRespond(), t, domain)
+    if slots.get("last_article") == "login-failure":
+        assert "utter_offer_human" not in responses(messages)  # that was the lockout's
+    else:  # the KB is less sure than the override threshold: it asks instead of guessing
+        assert responses(messages) == ["utter_clarify"]
+        payloads = [b["payload"] for b in messages[-1]["buttons"]]
+        assert '/choose_article{"article": "login-failure"}' in payloads
+
+
+def test_a_general_ticket_question_is_not_a_status_lookup(kb: Any, domain: dict[str, Any]) -> None:
+    """The NLU calls it a question (ask_faq 0.92); the KB knows which one."""
+    t = tracker("could I open a ticket instead?", "ask_faq", confidence=0.92)
+    messages, slots = run(ActionRespond(), t, domain)
+    assert "utter_ticket_none" not in responses(messages)
+    assert slots.get("last_article") == "submit-ticket"
+
+
+def test_are_you_a_bot_is_answered_but_a_real_question_is_not_taken_for_it(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    bot = tracker("am I talking to a real person?", "bot_challenge", confidence=0.8)
+    assert responses(run(ActionRespond(), bot, domain)[0]) == ["utter_iamabot"]
+    meant = tracker("how do you confirm it's really me?", "bot_challenge", confidence=0.55)
+    _, slots = run(ActionRespond(), meant, domain)
+    assert slots.get("last_article") == "identity-verification"
+
+
+def test_a_did_you_mean_button_answers_its_article(kb: Any, domain: dict[str, Any]) -> None:
+    pressed = tracker(
+        '/choose_article{"article": "phone-support"}',
+        "choose_article",
+        confidence=1.0,
+        entities=[{"entity": "article", "value": "phone-support"}],
+        slots={"language": "es"},
+    )
+    messages, slots = run(ActionRespond(), pressed, domain)
+    assert slots["last_article"] == "phone-support"
+    assert "+1 555 0100" in messages[0]["text"]
+
+
+def test_an_unsure_miss_offers_the_nearest_articles_and_a_human(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    t = tracker(
+        "tengo una duda con la comisión", "nlu_fallback", confidence=0.3, slots={"language": "es"}
+    )
+    messages, slots = run(ActionRespond(), t, domain)
+    kinds = responses(messages)
+    if kinds == ["utter_kb_miss"]:
+        buttons = messages[-1].get("buttons") or []
+        if buttons:  # the nearest plausible articles, then a human, in Spanish
+            assert buttons[-1] == {"title": "Hablar con un agente", "payload": "/request_human"}
+    else:
+        assert slots.get("last_article")  # or it was sure enough to answer
+
+
+FOLLOW_UPS = [
+    ("en", "what are the network fees?", "and on TRON?", "network-fees"),
+    ("en", "why is my transaction pending?", "what about on Ethereum?", "pending-transaction"),
+    ("en", "how do I back up my recovery phrase?", "what do you mean?", "seed-phrase-safety"),
+    ("zh", "转账手续费怎么算", "那TRON上呢", "network-fees"),
+    ("zh", "交易一直pending怎么办", "以太坊上也这样吗", "pending-transaction"),
+    ("zh", "怎么备份助记词", "什么意思", "seed-phrase-safety"),
+    ("es", "¿cuánto cuesta la comisión de red?", "¿y en TRON?", "network-fees"),
+    ("es", "mi transacción sigue pendiente", "¿y en Ethereum?", "pending-transaction"),
+    ("es", "¿cómo guardo mi frase de recuperación?", "¿qué significa?", "seed-phrase-safety"),
+]
+
+
+@pytest.mark.parametrize(("language", "first", "then", "article"), FOLLOW_UPS)
+def test_a_short_follow_up_is_read_against_the_previous_question(
+    kb: Any, domain: dict[str, Any], language: str, first: str, then: str, article: str
+) -> None:
+    slots = {"language": language, "last_article": article}
+    t = tracker(then, "nlu_fallback", confidence=0.3, slots=slots, events=[said(first)])
+    messages, set_slots = run(ActionRespond(), t, domain)
+    assert set_slots["last_article"] == article
+    assert messages[0]["text"] == kb.answer(article, language)
+    # Without the previous question the same words are not answered with it.
+    alone = tracker(then, "nlu_fallback", confidence=0.3, slots={"language": language})
+    _, alone_slots = run(ActionRespond(), alone, domain)
+    assert alone_slots.get("last_article") != article
