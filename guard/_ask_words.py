@@ -24,6 +24,7 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
             r"(secret\s+|recovery\s+|backup\s+|seed\s+|magic\s+|special\s+)?words?\b",
             r"\b(your|ur|yr)\s+(\d+\s+)?words\b",
             r"\bwords\s+(you|u)\s+(wrote|saved|backed|got|noted|copied)",
+            r"\bwords\s+(of|from|in|on)\s+(your|the|ur)\s+(backup|wallet|phrase|seed|recovery)",
             r"\b(paper|card|sheet|note|notebook)\s+(where|with|on which|that has)\s+"
             r"(you\s+)?(wrote|written|your\s+(words|phrase|seed))",
             r"\bbackup\s+(screen|page|paper|card|sheet)",
@@ -139,11 +140,11 @@ ASKS_ABOUT: Final[dict[str, str]] = {
     r"\b(is|are)\s+(your|the)\b[^,]{0,30}\b(safe|secure|written|backed|stored|lost|stolen|"
     r"leaked|exposed|compromised)\b",
     "es": r"\b(compartiste|diste|introdujiste|ingresaste|escribiste|enviaste|mandaste|pegaste|"
-    r"guardaste|anotaste|perdiste|tienes|conservas|recuerdas)\b|\bhas\s+(compartido|dado|"
+    r"guardaste|anotaste|perdiste|tienes(?!\s+que)|conservas|recuerdas)\b|\bhas\s+(compartido|dado|"
     r"introducido|ingresado|escrito|enviado|mandado|perdido|guardado|anotado)\b|"
     r"\b(alguien\s+te\s+pidio|te\s+pidieron)\b",
     "zh": r"有没有|是否|是不是|曾经|之前|以前|还记得|还在吗|还有吗|有备份|备份了|[给发填输说]过(?![来去])|"
-    r"泄露了|丢了",
+    r"泄露了|丢了|还有.{0,10}吗|还在.{0,10}吗",
 }
 # A negation that governs an ask: "we will never ask for", "nunca te pediremos",
 # "我们绝不会索要", "never share", "no one will ask", "should never be shared".
@@ -165,7 +166,7 @@ NEGATION: Final[dict[str, str]] = {
     "zh": r"(不会|绝不|决不|绝对不|永远不|从不|从来不|从未|不要|不能|不可|不得|不应|不该|不需要|"
     r"无需|不用|切勿|请勿|千万别|千万不要|别|勿|禁止|没有人|任何人都不|不允许|都不)"
     r".{0,10}?(索要|索取|要求|询问|问|要|需要|发|给|提供|透露|泄露|告诉|分享|输入|填|截图|拍照|"
-    r"上传|存|保存|说)",
+    r"上传|存|保存|说)|不需要|无需|不必|用不着",
 }
 # Phrases with a negation that isn't one ("don't worry", "never mind") or that
 # turns a refusal into a push ("why don't you", "can't you just"): neutralised first.
@@ -195,11 +196,11 @@ OVERRIDE: Final[dict[str, str]] = {
 }
 # Words that make a bare mention an ask: to me, please, just, a question mark.
 NUDGE: Final[dict[str, str]] = {
-    "en": r"\b(please|pls|plz|kindly|just|only|asap|now|quickly|urgent\w*)\b|\b(to|with)\s+"
+    "en": r"\b(please|pls|plz|kindly|asap|now|quickly|urgent\w*)\b|\b(just|only)\s+(your|ur|the)\b|\b(to|with)\s+"
     r"(me|us)\b|\b(i|we)(\s+will|\s+would|'ll|'d)?\s+(need|require|want|must\s+have)\b|"
     r"\b(i|we)('m|\s+am|\s+are|'re)?\s+(ask|request)(ing)?\b|"
     r"\bneed\s+you\s+to\b|\?",
-    "es": r"\bpor\s+favor\b|\b(solo|solamente|ya|ahora|urgente|rapido)\b|\b(necesito|"
+    "es": r"\bpor\s+favor\b|\b(ya|ahora|urgente|rapido)\b|\b(solo|solamente)\s+(tu|tus|su|sus|la|las)\b|\b(necesito|"
     r"necesitamos|necesitaremos|necesitaria|requerimos|requiero|quiero|queremos)\b|"
     r"\b(te|le|les)\s+(pido|pedimos|solicito|solicitamos)\b|\?",
     "zh": r"索要|索取|要你的|要您的|请|麻烦|劳烦|快|赶紧|马上|立即|只要|只需|我需要|我们需要|需要你|需要您|给我|发我|[?？]|吗$",

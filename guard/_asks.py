@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from guard import _ask_words as words
+from common.language import HAN
 from guard._fold import fold
 
 _SENTENCE = re.compile(r"(?<=[.!?;])(?=\s|$)|(?<=[。！？；!?])|\n+")
@@ -25,6 +26,11 @@ _CLAUSE = re.compile(
     r"solo|asi\s+que|entonces|ahora|sin\s+embargo|mejor)\b)|(?=但是|不过|只要|只需|然后|现在|那就|所以)"
 )
 _ME = re.compile(r"\b(me|us|nos)\b|给我|发我|告诉我")
+# "…only to me", "solo a mí", "只告诉我": after "don't tell anyone", the ask itself.
+_ONLY_ME = re.compile(r"\b(only|just)\s+(to\s+)?(me|us)\b|\bsolo\s+a\s+(mi|nosotros)\b|只(告诉|发给|给)我")
+_FILLER = re.compile(
+    r"\b(your|ur|yr|the|my|tu|tus|su|sus|la|las|el|los|de|please|por\s+favor)\b|你的|您的|请|[?？]"
+)
 
 
 def _table(table: dict[str, str]) -> re.Pattern[str]:
@@ -114,19 +120,37 @@ def clauses(text: str) -> list[str]:
     return found
 
 
+def _fragment(clause: str, kind: str) -> bool:
+    """A clause that is little more than the secret's name: "Your 24 words, quickly"."""
+    rest = _compiled()[f"secret:{kind}"].sub(" ", clause)
+    rest = _FILLER.sub(" ", rest)
+    return not re.search(rf"[a-z]+|[{HAN}]", rest)
+
+
 def find_ask(text: str) -> Ask | None:
     """The first clause of *text* that asks for a secret, or None."""
+    t = _compiled()
     recent: str | None = None  # the secret last named, for "send it"
-    harmless = _compiled()["HARMLESS"]
-    for clause in clauses(text):
+    warned = False  # the clause before said "don't share…", for "…except me"
+    parts = clauses(text)
+    for i, clause in enumerate(parts):
         kind = _secret(clause)
+        following = parts[i + 1] if i + 1 < len(parts) else ""
         if kind is not None:
             if _asks(clause):
                 return Ask(kind, clause)
+            if (
+                _fragment(clause, kind)
+                and not _excused(following)
+                and not t["ADVICE"].search(following)
+            ):
+                return Ask(kind, clause)
             recent = kind
-        elif recent is not None:
-            if harmless.search(clause):
-                recent = None
-            elif _asks_by_pronoun(clause):
-                return Ask(recent, clause)
+        elif recent is not None and t["HARMLESS"].search(clause):
+            recent = None
+        elif recent is not None and _asks_by_pronoun(clause):
+            return Ask(recent, clause)
+        elif warned and _ONLY_ME.search(clause):
+            return Ask(recent or "recovery phrase", clause)
+        warned = bool(t["NEGATION"].search(clause))
     return None
