@@ -34,7 +34,8 @@ def agent_violation(text: str, domains: tuple[str, ...]) -> str | None:
         named = []
         for link in bad[:3]:
             note = f", imitating {link.lookalike}" if link.lookalike else ""
-            named.append(f"{link.shown}{note}")
+            shown = link.shown if link.host in link.shown.lower() else f"{link.shown} = {link.host}"
+            named.append(f"{shown}{note}")
         return (
             f"it links outside the official domains ({'; '.join(named)}); "
             f"only {', '.join(domains)} may be linked"

@@ -59,8 +59,10 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
             r"\bwallet\.dat\b",
             r"\b(wallet|backup|json|key)\s+files?\b",
         ],
-        "es": [r"\b(archivo|fichero)s?\s*(keystore|json|de\s+respaldo|del\s+monedero|de\s+la\s+"
-               r"(billetera|cartera))"],
+        "es": [
+            r"\b(archivo|fichero)s?\s*(keystore|json|de\s+respaldo|del\s+monedero|de\s+la\s+"
+            r"(billetera|cartera))"
+        ],
         "zh": [r"keystore|钱包文件|json\s*文件|备份文件"],
     },
     "password": {
@@ -74,7 +76,10 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
         "zh": [r"密码|口令"],
     },
     "signature": {
-        "en": [r"\bsign\s+(this|the\s+following|a|the)\s+(message|request|permit)\b", r"\bsignature"],
+        "en": [
+            r"\bsign\s+(this|the\s+following|a|the)\s+(message|request|permit)\b",
+            r"\bsignature",
+        ],
         "es": [r"\bfirm(a|ar|e)\s+(este|el)\s+mensaje\b"],
         "zh": [r"签名"],
     },
@@ -91,7 +96,8 @@ HAND_OVER: Final[dict[str, str]] = {
     r"adjunt|confirm|verific|valid|dict|revel|entreg)\w*|\b(dame|danos|damelo|damela|deme|denos|"
     r"demelo|dime|dimelo|digame|diganos|diga|pasame|pasamelo|pase|pasa|pasalo|sube|suba|subela|"
     r"lee|leeme|lea)\b|\bcuales?\s+(es|son|eran)\b",
-    "zh": r"发(?!生|现|展|布|行|票|出警告)|给我|给我们|提供|告诉|告知|说一下|说出|报一下|报给|念|读一下|私信|私聊|分享|上传|"
+    "zh": r"发(?!生|现|展|布|行|票|出警告)|给我|给我们|提供|告诉|告知|说一下|说出|报一下|报给|"
+    r"念|读一下|私信|私聊|分享|上传|"
     r"传给|传一下|提交|交出|透露|出示|展示|核对|验证|确认|是什么|是多少|是哪些|哪几个|截图|截屏|"
     r"拍照|拍一下|拍给|照片|图片",
 }
@@ -101,7 +107,8 @@ PUT_IN: Final[dict[str, str]] = {
     r"put|list|connect|sync|link)(s|ed|d|ing|ting)?\b",
     "es": r"\b(escrib|ingres|introduc|peg|copi|rellen|complet|llen|import|pon|ponga|coloc|"
     r"conect|sincroniz|vincul)\w*",
-    "zh": r"输入|填写|填入|填到|填一下|粘贴|复制|导入|录入|写在|写到|写一下|打在|打出|连接|同步|绑定",
+    "zh": r"输入|填写|填入|填到|填一下|粘贴|复制|导入|录入|写在|写到|写一下|打在|打出|"
+    r"连接|同步|绑定",
 }
 # Where putting it is an ask: here, to us, a form or site, or "to verify/unlock".
 BAD_PLACE: Final[dict[str, str]] = {
@@ -143,7 +150,8 @@ ASKS_ABOUT: Final[dict[str, str]] = {
     r"guardaste|anotaste|perdiste|tienes(?!\s+que)|conservas|recuerdas)\b|\bhas\s+(compartido|dado|"
     r"introducido|ingresado|escrito|enviado|mandado|perdido|guardado|anotado)\b|"
     r"\b(alguien\s+te\s+pidio|te\s+pidieron)\b",
-    "zh": r"有没有|是否|是不是|曾经|之前|以前|还记得|还在吗|还有吗|有备份|备份了|[给发填输说]过(?![来去])|"
+    "zh": r"有没有|是否|是不是|曾经|之前|以前|还记得|还在吗|还有吗|有备份|备份了|"
+    r"[给发填输说]过(?![来去])|"
     r"泄露了|丢了|还有.{0,10}吗|还在.{0,10}吗",
 }
 # A negation that governs an ask: "we will never ask for", "nunca te pediremos",
@@ -196,14 +204,17 @@ OVERRIDE: Final[dict[str, str]] = {
 }
 # Words that make a bare mention an ask: to me, please, just, a question mark.
 NUDGE: Final[dict[str, str]] = {
-    "en": r"\b(please|pls|plz|kindly|asap|now|quickly|urgent\w*)\b|\b(just|only)\s+(your|ur|the)\b|\b(to|with)\s+"
+    "en": r"\b(please|pls|plz|kindly|asap|now|quickly|urgent\w*)\b|"
+    r"\b(just|only)\s+(your|ur|the)\b|\b(to|with)\s+"
     r"(me|us)\b|\b(i|we)(\s+will|\s+would|'ll|'d)?\s+(need|require|want|must\s+have)\b|"
     r"\b(i|we)('m|\s+am|\s+are|'re)?\s+(ask|request)(ing)?\b|"
     r"\bneed\s+you\s+to\b|\?",
-    "es": r"\bpor\s+favor\b|\b(ya|ahora|urgente|rapido)\b|\b(solo|solamente)\s+(tu|tus|su|sus|la|las)\b|\b(necesito|"
+    "es": r"\bpor\s+favor\b|\b(ya|ahora|urgente|rapido)\b|"
+    r"\b(solo|solamente)\s+(tu|tus|su|sus|la|las)\b|\b(necesito|"
     r"necesitamos|necesitaremos|necesitaria|requerimos|requiero|quiero|queremos)\b|"
     r"\b(te|le|les)\s+(pido|pedimos|solicito|solicitamos)\b|\?",
-    "zh": r"索要|索取|要你的|要您的|请|麻烦|劳烦|快|赶紧|马上|立即|只要|只需|我需要|我们需要|需要你|需要您|给我|发我|[?？]|吗$",
+    "zh": r"索要|索取|要你的|要您的|请|麻烦|劳烦|快|赶紧|马上|立即|只要|只需|我需要|我们需要|"
+    r"需要你|需要您|给我|发我|[?？]|吗$",
 }
 # Advice about keeping it safe: "keep your phrase offline", "guarda tu frase".
 ADVICE: Final[dict[str, str]] = {

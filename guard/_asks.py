@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from guard import _ask_words as words
 from common.language import HAN
+from guard import _ask_words as words
 from guard._fold import fold
 
 _SENTENCE = re.compile(r"(?<=[.!?;])(?=\s|$)|(?<=[。！？；!?])|\n+")
@@ -27,7 +27,9 @@ _CLAUSE = re.compile(
 )
 _ME = re.compile(r"\b(me|us|nos)\b|给我|发我|告诉我")
 # "…only to me", "solo a mí", "只告诉我": after "don't tell anyone", the ask itself.
-_ONLY_ME = re.compile(r"\b(only|just)\s+(to\s+)?(me|us)\b|\bsolo\s+a\s+(mi|nosotros)\b|只(告诉|发给|给)我")
+_ONLY_ME = re.compile(
+    r"\b(only|just)\s+(to\s+)?(me|us)\b|\bsolo\s+a\s+(mi|nosotros)\b|只(告诉|发给|给)我"
+)
 _FILLER = re.compile(
     r"\b(your|ur|yr|the|my|tu|tus|su|sus|la|las|el|los|de|please|por\s+favor)\b|你的|您的|请|[?？]"
 )
@@ -100,7 +102,7 @@ def _asks(clause: str) -> bool:
 
 
 def _asks_by_pronoun(clause: str) -> bool:
-    """"…, just send it to me" after the secret was named in an earlier clause."""
+    """Asks by "it": "…, just send it to me", the secret named in an earlier clause."""
     t = _compiled()
     if not t["PRONOUN"].search(clause) or _excused(clause):
         return False

@@ -29,7 +29,10 @@ _LOOKALIKE_LETTERS = str.maketrans(
         "ս": "u",
     }
 )
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
+)
+_SHAPES = str.maketrans("0135!", "olesl")  # what a digit passes for inside a name
 # A digit or sign *between letters* is a disguised letter ("s33d", "pr1vate"); a number
 # standing alone ("12 words") is not.
 _LEET_RUN = re.compile(r"(?<=[a-z])[0-9@$]+(?=[a-z])")
@@ -62,5 +65,5 @@ def skeleton(text: str) -> str:
     """What a name looks like, for comparing domains: ``acmewaIlet`` ~ ``acmewallet``."""
     text = unicodedata.normalize("NFKC", text.translate(_INVISIBLE))
     text = strip_accents(text.translate(_LOOKALIKE_LETTERS)).replace("I", "l").lower()
-    text = text.translate(str.maketrans({"0": "o", "1": "l", "3": "e", "5": "s", "!": "l"}))
+    text = text.translate(_SHAPES)
     return re.sub(r"[^a-z]", "", text.replace("rn", "m").replace("vv", "w"))

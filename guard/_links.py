@@ -9,6 +9,7 @@ allowlist (``SUPPORT_OFFICIAL_DOMAINS`` plus the configured block explorers) pas
 
 from __future__ import annotations
 
+import contextlib
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -93,10 +94,8 @@ def _host_of(found: str) -> str:
     labels = []
     for label in host.split("."):
         if label.startswith("xn--"):
-            try:
+            with contextlib.suppress(UnicodeError):
                 label = label.encode("ascii").decode("idna")
-            except UnicodeError:
-                pass
         labels.append(label)
     return ".".join(labels)
 
