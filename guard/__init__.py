@@ -75,6 +75,7 @@ def _short_fragment_words(text: str) -> int:
 class Guard:
     def __init__(self, official_domains: tuple[str, ...]) -> None:
         self.domains = official_domains
+        agent_violation("", official_domains)  # compile the tables now, not on a reply
         # conversation -> (time, list words, message id) of recent phrase-like messages
         self._recent: defaultdict[str, deque[tuple[float, int, int | None]]] = defaultdict(
             lambda: deque(maxlen=SPLIT_MESSAGES)

@@ -19,7 +19,10 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
             r"\bseedphrase",
             r"\bmnemonics?\b",
             r"\bpass\s*phrase",
-            r"\b(your|ur|yr|the|that|this|wallet'?s?)\s+phrase\b",
+            r"\b(your|ur|yr|wallet'?s?)\s+phrase\b",
+            r"\b(the|that|this)\s+phrase\b(?!\s*[\"“'])",
+            r"\b(send|give|tell|type|enter|paste|share)\s+(me\s+|us\s+)?(the|those|all)\s+"
+            r"(\d+\s+)?words\b",
             r"\b(12|24|15|18|21|twelve|twenty[\s-]*four|fifteen|eighteen)[\s-]*"
             r"(secret\s+|recovery\s+|backup\s+|seed\s+|magic\s+|special\s+)?words?\b",
             r"\b(your|ur|yr)\s+(\d+\s+)?words\b",
@@ -89,7 +92,8 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
 HAND_OVER: Final[dict[str, str]] = {
     "en": r"\b(send|sent|share|give|gave|provide|tell|show|forward|dm|pm|submit|upload|attach|"
     r"reply|respond|post|drop|hand\s+over|disclose|reveal|spell|dictate|read\s+(out|me|us)|"
-    r"confirm|verify|validate|message|text|whatsapp|email)(s|ed|d|ing|en)?\b|"
+    r"confirm|verify|validate|message|text|whatsapp|email|photo|picture|pic|screenshot|"
+    r"screen\s*shot|image|scan)(s|ed|d|ing|en)?\b|"
     r"\blet\s+(me|us)\s+(see|have|know)\b|"
     r"\bwhat\s*('?s|\s+is|\s+are|\s+were)\s+(your|ur|the)\b|\bwhich\s+(are|were)\s+(your|the)\b",
     "es": r"\b(envi|mand|compart|proporcion|facilit|indic|mostr|muestr|ensen|comunic|reenvi|"
@@ -132,7 +136,7 @@ OWN_APP: Final[dict[str, str]] = {
 # Someone else is the one who asks: a warning, not an ask ("anyone who asks is a scammer").
 OTHERS_ASK: Final[dict[str, str]] = {
     "en": r"\b(anyone|anybody|someone|somebody|whoever|people|scammers?|fraudsters?|"
-    r"impostors?|imposters?|fake\s+(agents?|support|staff)|a\s+(site|website|link|person|"
+    r"impostors?|imposters?|fake\s+(agents?|support|staff)|unsafe|dangerous|risky|insecure|a\s+(site|website|link|person|"
     r"stranger)|if\s+(you\s+are|you're)\s+asked)\b|\bthe\s+app\s+(will\s+|may\s+|would\s+)?"
     r"(ask|prompt|show|display)|\bscam\b|\bphishing\b|\bfraud",
     "es": r"\b(cualquiera|alguien|quien|quienes|estafadores?|impostores?|desconocidos?|"
@@ -206,15 +210,18 @@ OVERRIDE: Final[dict[str, str]] = {
 NUDGE: Final[dict[str, str]] = {
     "en": r"\b(please|pls|plz|kindly|asap|now|quickly|urgent\w*)\b|"
     r"\b(just|only)\s+(your|ur|the)\b|\b(to|with)\s+"
-    r"(me|us)\b|\b(i|we)(\s+will|\s+would|'ll|'d)?\s+(need|require|want|must\s+have)\b|"
-    r"\b(i|we)('m|\s+am|\s+are|'re)?\s+(ask|request)(ing)?\b|"
-    r"\bneed\s+you\s+to\b|\?",
+    r"(me|us)\b|\?",
     "es": r"\bpor\s+favor\b|\b(ya|ahora|urgente|rapido)\b|"
-    r"\b(solo|solamente)\s+(tu|tus|su|sus|la|las)\b|\b(necesito|"
-    r"necesitamos|necesitaremos|necesitaria|requerimos|requiero|quiero|queremos)\b|"
-    r"\b(te|le|les)\s+(pido|pedimos|solicito|solicitamos)\b|\?",
-    "zh": r"索要|索取|要你的|要您的|请|麻烦|劳烦|快|赶紧|马上|立即|只要|只需|我需要|我们需要|"
-    r"需要你|需要您|给我|发我|[?？]|吗$",
+    r"\b(solo|solamente)\s+(tu|tus|su|sus|la|las)\b|\?",
+    "zh": r"请|麻烦|劳烦|快|赶紧|马上|立即|只要|只需|给我|发我|[?？]|吗$",
+}
+# The asker says they need it: as strong as a hand-over verb, whatever else is said.
+WE_NEED: Final[dict[str, str]] = {
+    "en": r"\b(i|we)(\s+will|\s+would|'ll|'d|\s+still)?\s+(need|require|want|must\s+have)\b|"
+    r"\b(i|we)('m|\s+am|\s+are|'re)?\s+(ask|request)(ing)?\b|\bneed\s+you\s+to\b",
+    "es": r"\b(necesito|necesitamos|necesitaremos|necesitaria|requerimos|requiero|quiero|"
+    r"queremos)\b|\b(te|le|les)\s+(pido|pedimos|solicito|solicitamos)\b",
+    "zh": r"索要|索取|要你的|要您的|我需要|我们需要|需要你|需要您",
 }
 # Advice about keeping it safe: "keep your phrase offline", "guarda tu frase".
 ADVICE: Final[dict[str, str]] = {

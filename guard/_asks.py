@@ -22,7 +22,7 @@ from guard._fold import fold
 _SENTENCE = re.compile(r"(?<=[.!?;])(?=\s|$)|(?<=[。！？；!?])|\n+")
 # Clause breaks: punctuation, and conjunctions that start a new thought.
 _CLAUSE = re.compile(
-    r"[,，、:：|()（）\[\]\"“”]+|(?=\b(?:but|just|so|then|now|however|anyway|instead|pero|"
+    r"[,，、:：|()（）\[\]]+|(?=\b(?:but|just|so|then|now|however|anyway|instead|pero|"
     r"solo|asi\s+que|entonces|ahora|sin\s+embargo|mejor)\b)|(?=但是|不过|只要|只需|然后|现在|那就|所以)"
 )
 _ME = re.compile(r"\b(me|us|nos)\b|给我|发我|告诉我")
@@ -31,7 +31,8 @@ _ONLY_ME = re.compile(
     r"\b(only|just)\s+(to\s+)?(me|us)\b|\bsolo\s+a\s+(mi|nosotros)\b|只(告诉|发给|给)我"
 )
 _FILLER = re.compile(
-    r"\b(your|ur|yr|the|my|tu|tus|su|sus|la|las|el|los|de|please|por\s+favor)\b|你的|您的|请|[?？]"
+    r"\b(your|ur|yr|the|my|tu|tus|su|sus|la|las|el|los|de|please|por\s+favor|and|then|also|"
+    r"plus|now|y|luego|ahora)\b|你的|您的|请|然后|还有|再|[?？\"“”]"
 )
 
 
@@ -54,6 +55,7 @@ def _compiled() -> dict[str, re.Pattern[str]]:
             "IDIOMS",
             "OVERRIDE",
             "NUDGE",
+            "WE_NEED",
             "ADVICE",
             "HARMLESS",
             "PRONOUN",
@@ -94,7 +96,7 @@ def _asks(clause: str) -> bool:
         return True
     if _excused(clause):
         return False
-    if t["HAND_OVER"].search(clause):
+    if t["HAND_OVER"].search(clause) or t["WE_NEED"].search(clause):
         return True
     if t["PUT_IN"].search(clause):
         return bool(t["BAD_PLACE"].search(clause)) or not t["OWN_APP"].search(clause)
@@ -132,6 +134,9 @@ def _fragment(clause: str, kind: str) -> bool:
 def find_ask(text: str) -> Ask | None:
     """The first clause of *text* that asks for a secret, or None."""
     t = _compiled()
+    folded = fold(text)
+    if _secret(folded) is None and not _ONLY_ME.search(folded):
+        return None  # one pass over the whole text spares most replies the clause work
     recent: str | None = None  # the secret last named, for "send it"
     warned = False  # the clause before said "don't share…", for "…except me"
     parts = clauses(text)
