@@ -14,7 +14,7 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
     "recovery phrase": {
         "en": [
             r"\b(secret\s*)?(recovery|seed|secret|backup|mnemonic|wallet|restore|master|"
-            r"security)[\s-]*(phrase|words?|sentence)s?",
+            r"security)[\s_-]*(phrase|words?|sentence)s?",
             r"\bseeds?\b",
             r"\bseedphrase",
             r"\bmnemonics?\b",

@@ -29,6 +29,14 @@ _LOOKALIKE_LETTERS = str.maketrans(
         "ս": "u",
     }
 )
+# Traditional characters of the words the tables look for (助記詞, 私鑰, 發給我): the
+# tables are written in simplified Chinese.
+_TRADITIONAL = str.maketrans(
+    "記詞辭鑰碼發訴輸寫圖驗證們絕會給錢請這裡裏網頁鏈貼導號騙詐問對說讓張紙單個種語備復後應無為"
+    "沒嗎別擔傳轉賬帳戶檔麼煩鍵識報讀傳錄綁連結剛過還經從來絕決須需聯繫確認勿禁",
+    "记词辞钥码发诉输写图验证们绝会给钱请这里里网页链贴导号骗诈问对说让张纸单个种语备复后应无为"
+    "没吗别担传转账账户档么烦键识报读传录绑连结刚过还经从来绝决须需联系确认勿禁",
+)
 _LEET = str.maketrans(
     {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s"}
 )
@@ -55,7 +63,7 @@ def plain(text: str) -> str:
 
 def fold(text: str) -> str:
     """The text as the tables expect it: plain, de-disguised, accents dropped."""
-    text = strip_accents(plain(text).translate(_LOOKALIKE_LETTERS))
+    text = strip_accents(plain(text).translate(_LOOKALIKE_LETTERS).translate(_TRADITIONAL))
     text = _LEET_RUN.sub(lambda m: m.group(0).translate(_LEET), text)
     text = _SPACED.sub(lambda m: re.sub(r"[ .\-_*·•|/]", "", m.group(0)), text)
     return _HAN_GAP.sub("", text)

@@ -56,9 +56,9 @@ _WORD_DOT = re.compile(
 )
 # "。" and "｡" between Latin labels: only before an all-lower or all-upper label, so
 # that "iPhone。App版本" (a sentence end) stays text.
-_IDEO_DOT = re.compile(r"(?<=[a-zA-Z0-9])[。｡](?=(?:[a-z]{2,}|[A-Z]{3,})(?![a-zA-Z]))")
+_IDEO_DOT = re.compile(r"(?<=[a-zA-Z0-9])[。｡·•∙・](?=(?:[a-z]{2,}|[A-Z]{3,})(?![a-zA-Z]))")
 _SCHEME = re.compile(
-    r"\bh[a-z*_.\-x ]{1,4}?p(s?)\s*\[?[:;]\]?\s*[/\\]{2}|\bh[tx*]{2}p(s?)//|\bwww\s*\.\s*",
+    r"\bh[a-z*_.\-x ]{1,6}?p\s?(s?)\s*\[?[:;]\]?\s*[/\\]\s?[/\\]|\bh[tx*]{2}p(s?)//|\bwww\s*\.\s*",
     re.IGNORECASE,
 )
 
