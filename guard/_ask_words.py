@@ -9,6 +9,10 @@ from __future__ import annotations
 
 from typing import Final
 
+_NOT_ABOUT_IT = (
+    r"(?!\s*(reset|error|screen|page|field|hint|rules?|requirements?|prompt|change|"
+    r"strength|is\s+(wrong|incorrect)))"
+)
 # What support must never ask for, by kind. Order matters only for the reason shown.
 SECRETS: Final[dict[str, dict[str, list[str]]]] = {
     "recovery phrase": {
@@ -69,14 +73,18 @@ SECRETS: Final[dict[str, dict[str, list[str]]]] = {
         "zh": [r"keystore|钱包文件|json\s*文件|备份文件"],
     },
     "password": {
+        # Not the password's screens or errors ("a screenshot of the password error").
         "en": [
             r"\b(wallet|app|account|login|payment|transaction|your|ur|the)\s+"
-            r"(password|passcode|pin(\s*code)?)\b",
-            r"\bpasswords?\b",
-            r"\bpasscode\b",
+            r"(password|passcode|pin(\s*code)?)\b" + _NOT_ABOUT_IT,
+            r"\b(passwords?|passcode)\b" + _NOT_ABOUT_IT,
         ],
-        "es": [r"\bcontrasenas?\b", r"\b(tu|su)\s+(clave|pin)\b", r"\bclave\s+de\s+acceso"],
-        "zh": [r"密码|口令"],
+        "es": [
+            r"\bcontrasenas?\b(?!\s+(incorrecta|equivocada))(?!\s+de\s+(error|pantalla))",
+            r"\b(tu|su)\s+(clave|pin)\b",
+            r"\bclave\s+de\s+acceso",
+        ],
+        "zh": [r"(密码|口令)(?!错误|错了|不对|重置|提示|页面|界面|规则|强度)"],
     },
     "signature": {
         "en": [
