@@ -18,7 +18,10 @@ from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from common.language import HAN, HAN_CHAR
-from guard._scam import agent_violation, reports_scam, unsafe_links
+from guard._agent import agent_violation
+from guard._asks import Ask, find_ask
+from guard._links import Link, foreign_links
+from guard._scam import reports_scam, unsafe_links
 from guard._secrets import (
     KEYSTORE,
     PHRASE,
@@ -72,6 +75,7 @@ def _short_fragment_words(text: str) -> int:
 class Guard:
     def __init__(self, official_domains: tuple[str, ...]) -> None:
         self.domains = official_domains
+        agent_violation("", official_domains)  # compile the tables now, not on a reply
         # conversation -> (time, list words, message id) of recent phrase-like messages
         self._recent: defaultdict[str, deque[tuple[float, int, int | None]]] = defaultdict(
             lambda: deque(maxlen=SPLIT_MESSAGES)
@@ -117,17 +121,22 @@ class Guard:
         return redact(text, find_secrets(text, hash_expected=True))
 
     def check_agent(self, text: str) -> str | None:
-        return agent_violation(text, self.domains)
+        """Why an agent's reply must not reach the user (shown to the agent), or None."""
+        return agent_violation(normalise(text), self.domains)
 
 
 __all__ = [
     "KEYSTORE",
     "PHRASE",
     "PRIVATE_KEY",
+    "Ask",
     "Guard",
+    "Link",
     "Verdict",
     "agent_violation",
+    "find_ask",
     "find_secrets",
+    "foreign_links",
     "redact",
     "reports_scam",
     "unsafe_links",

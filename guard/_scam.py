@@ -147,30 +147,3 @@ def scam_signals(text: str, domains: tuple[str, ...]) -> list[str]:
 
 def reports_scam(text: str, domains: tuple[str, ...]) -> bool:
     return bool(scam_signals(text, domains))
-
-
-# An agent asking for what support must never ask for (zh, en, es).
-_ASKS_FOR_SECRET = re.compile(
-    "|".join(
-        [
-            r"(recovery|seed|secret|mnemonic)\s*(phrase|words)",
-            r"private\s*key|keystore|\bsign(ature)?\b.{0,20}(message|this|here|transaction)",
-            r"助记词|私钥|密钥|keystore|签名",
-            r"frase\s+(de\s+)?(recuperaci[óo]n|semilla|secreta)|clave\s+privada|firma",
-        ]
-    ),
-    re.IGNORECASE,
-)
-# Reassurance is allowed: "we will never ask for your recovery phrase".
-_NEVER = re.compile(r"(never|don't|do not|绝不|不会|不要|nunca|no (te )?pediremos)", re.IGNORECASE)
-
-
-def agent_violation(text: str, domains: tuple[str, ...]) -> str | None:
-    """Why an agent's message must not go out, or None."""
-    for sentence in re.split(r"(?<=[.!?。！？\n])", text):
-        if _ASKS_FOR_SECRET.search(sentence) and not _NEVER.search(sentence):
-            return "it asks for a recovery phrase, private key, keystore or signature"
-    bad = unsafe_links(text, domains)
-    if bad:
-        return f"it links outside the official domains ({', '.join(bad[:3])})"
-    return None
