@@ -55,10 +55,10 @@ class AgentView(_Strict):
 
 
 class AttachmentView(_Strict):
-    kind: Literal["image", "file"]
-    path: StrictStr
-    name: StrictStr
-    mime: StrictStr
+    kind: StrictStr
+    path: StrictStr | None = None
+    name: StrictStr | None = None
+    mime: StrictStr | None = None
 
 
 class DeskMessage(_Strict):

@@ -62,6 +62,11 @@ def create_app(
     )
     parts = assemble(database, hub, settings, service, rasa)
     jobs = parts.jobs
+    if settings.redis_url and not settings.secret:
+        log.warning(
+            "REDIS_URL is set but DESK_SECRET is not: gateways on other hosts generate "
+            "their own secret, and their events (signed with it) will not cross"
+        )
     secret = webchat.load_secret(settings.secret)
     # Events cross Redis signed with the desk secret, which Redis never holds.
     fanout = RedisFanout(hub, settings.redis_url, [secret]) if settings.redis_url else None

@@ -26,7 +26,7 @@ from prometheus_client import REGISTRY
 
 from common.settings import DeskSettings
 from events import shapes
-from events.envelope import Sealer
+from events.envelope import Rejected, Sealer
 from tests.fakes.rasa import FakeRasa
 from tests.support import ROOT
 from tests.support.gateway import Gateway
@@ -353,10 +353,26 @@ def test_rasa_as_deployed_has_no_http_api(
     rasa_as_deployed: str, method: str, path: str, body: Any
 ) -> None:
     response = httpx.request(method, f"{rasa_as_deployed}{path}", json=body, timeout=30)
-    assert response.status_code in (404, 405), (response.status_code, response.text[:300])
+    assert response.status_code == 404, (response.status_code, response.text[:300])
 
 
 def test_rasa_as_deployed_still_answers_the_rest_channel(rasa_as_deployed: str) -> None:
     body = {"sender": f"t{uuid.uuid4().hex}", "message": "hello", "metadata": {"language": "en"}}
     response = httpx.post(f"{rasa_as_deployed}/webhooks/rest/webhook", json=body, timeout=120)
     assert response.status_code == 200 and isinstance(response.json(), list)
+
+
+def test_a_recorded_envelope_replayed_later_is_refused() -> None:
+    """Someone who records a genuine event off Redis can't push it again later."""
+    now = [1_000_000.0]
+    gateway = Sealer([SECRET.encode()], clock=lambda: now[0])
+    recorded = gateway.seal("gw-b", "chat:webchat:v1", forged_event(""))
+    assert gateway.open(recorded).topic == "chat:webchat:v1"  # fresh: accepted
+    now[0] += 121
+    with pytest.raises(Rejected, match="stale"):
+        gateway.open(recorded)
+    rotated = Sealer([b"the-new-secret-after-rotation-000", SECRET.encode()], clock=lambda: now[0])
+    old_side = Sealer([SECRET.encode()], clock=lambda: now[0])
+    assert rotated.open(old_side.seal("gw-a", "desk", {"type": "queue"})).event == {"type": "queue"}
+    with pytest.raises(Rejected, match="unknown key id"):
+        old_side.open(rotated.seal("gw-b", "desk", {"type": "queue"}))
