@@ -15,6 +15,11 @@ class DeliveryFailed(Exception):
     """The platform refused the message, or stayed unreachable through every retry."""
 
 
+class Refused(DeliveryFailed):
+    """The platform refused for good (the user blocked the bot, the chat is gone): sending
+    the same message again can only fail again, so it is never retried."""
+
+
 class Connector(ABC):
     """A chat service. Only :meth:`send_text_message` must be implemented."""
 

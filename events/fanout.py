@@ -8,12 +8,17 @@ Redis pub/sub is fire-and-forget: while Redis is unreachable, events between
 processes are dropped (never those within one process). Nothing is lost, since
 every event is about rows already committed: when the subscription comes back,
 local clients get a ``resync`` event and reload from the database.
+
+Redis is not trusted with what reaches a user's page: every event is sealed with
+the desk secret (:mod:`events.envelope`) and, once opened, checked against the
+shapes this code base publishes (:mod:`events.shapes`). Anything else is dropped,
+counted (``support_fanout_events_total{direction="rejected"}``) and logged once
+per reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from typing import Any
 
@@ -21,6 +26,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from common.metrics import FANOUT
+from events import shapes
+from events.envelope import Rejected, Sealer
 from events.hub import Event, EventHub
 
 log = logging.getLogger(__name__)
@@ -32,10 +39,15 @@ OUTBOX = 10_000
 class RedisFanout:
     """The hub's bridge. ``run()`` is the process's publisher and subscriber."""
 
-    def __init__(self, hub: EventHub, url: str, channel: str = CHANNEL) -> None:
+    def __init__(
+        self, hub: EventHub, url: str, secrets: list[bytes], channel: str = CHANNEL
+    ) -> None:
+        """*secrets*: the desk secret first (it signs), then any still accepted."""
         self.hub = hub
         self.url = url
         self.channel = channel
+        self._sealer = Sealer(secrets)
+        self._refusals: set[str] = set()  # reasons already logged
         self.ready = asyncio.Event()  # subscribed: events from other processes arrive
         self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
         hub.bridge = self
@@ -45,7 +57,7 @@ class RedisFanout:
         return f"wallet_support:fanout:{self.hub.origin}"
 
     def forward(self, topic: str, event: Event) -> None:
-        data = json.dumps({"origin": self.hub.origin, "topic": topic, "event": event}, default=str)
+        data = self._sealer.seal(self.hub.origin, topic, event)
         if self._outbox.full():  # Redis has been down a while: the oldest go first
             self._outbox.get_nowait()
             FANOUT.labels("dropped").inc()
@@ -98,12 +110,26 @@ class RedisFanout:
 
     def _receive(self, data: Any) -> None:
         try:
-            envelope = json.loads(data)
-            if envelope["origin"] == self.hub.origin:
-                return
-            topic, event = str(envelope["topic"]), dict(envelope["event"])
-        except (TypeError, ValueError, KeyError):
-            log.warning("ignored a malformed fan-out event")
+            opened = self._sealer.open(data)
+        except Rejected as exc:
+            self._refuse(str(exc))
+            return
+        if opened.origin == self.hub.origin:
+            return
+        # Signed is not enough: only the shapes pages and consoles are built to show.
+        why = shapes.problem(opened.topic, opened.event)
+        if why is not None:
+            self._refuse(why)
             return
         FANOUT.labels("in").inc()
-        self.hub.deliver(topic, event)
+        self.hub.deliver(opened.topic, opened.event)
+
+    def _refuse(self, reason: str) -> None:
+        FANOUT.labels("rejected").inc()
+        if reason not in self._refusals:  # a flood of forgeries must not flood the log
+            self._refusals.add(reason)
+            log.warning(
+                "dropped a fan-out event from Redis (%s); further ones for this reason "
+                "are only counted in support_fanout_events_total",
+                reason,
+            )

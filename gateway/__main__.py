@@ -19,7 +19,7 @@ def main() -> None:
     parser.add_argument(
         "--actions-url",
         default="http://127.0.0.1:5055",
-        help="the action server, health-checked after a bot fallback",
+        help="the action server, health-checked after a bot fallback (empty: never checked)",
     )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")

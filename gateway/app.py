@@ -62,7 +62,14 @@ def create_app(
     )
     parts = assemble(database, hub, settings, service, rasa)
     jobs = parts.jobs
-    fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None
+    if settings.redis_url and not settings.secret:
+        log.warning(
+            "REDIS_URL is set but DESK_SECRET is not: gateways on other hosts generate "
+            "their own secret, and their events (signed with it) will not cross"
+        )
+    secret = webchat.load_secret(settings.secret)
+    # Events cross Redis signed with the desk secret, which Redis never holds.
+    fanout = RedisFanout(hub, settings.redis_url, [secret]) if settings.redis_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,7 +104,7 @@ def create_app(
         description="Web chat, the human desk and metrics. See docs/desk-api.md.",
         lifespan=lifespan,
     )
-    tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+    tokens = webchat.VisitorTokens(secret)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
     app.state.fanout = fanout

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import texts
-from common.channel import Connector, DeliveryFailed, Undeliverable
+from common.channel import Connector, DeliveryFailed, Refused, Undeliverable
 from common.clock import utcnow
 from common.messages import OutboundMessage
 from common.metrics import MESSAGES, RETRIES
@@ -105,6 +105,10 @@ class Outbox:
             await connector.send(user_id, reply)
         except Undeliverable as exc:
             self._delivery(conversation_id, reply, "undelivered", str(exc))
+            return False
+        except Refused as exc:  # final: the retry job only picks up "failed"
+            log.info("delivery of message %s on %s refused for good", reply.id, channel)
+            self._delivery(conversation_id, reply, "refused", str(exc))
             return False
         except Exception as exc:
             log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)

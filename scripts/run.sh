@@ -35,7 +35,7 @@ for _ in $(seq 1 240); do
     kill -0 "$pid" 2>/dev/null || { echo "a server exited; see var/log/*.log" >&2; tail -n 30 var/log/*.log >&2; exit 1; }
   done
   if curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$RASA_PORT/status" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$RASA_PORT/webhooks/rest/" >/dev/null 2>&1 &&
      curl -fsS "http://127.0.0.1:$DESK_PORT/health" >/dev/null 2>&1; then
     cat <<MSG
 

@@ -9,7 +9,13 @@
 # Configuration is the environment: DATABASE_URL and REDIS_URL select the
 # production profile; ACTION_ENDPOINT_URL (Rasa -> actions), DESK_RASA_URL
 # (gateway -> Rasa, one URL or several separated by commas), ACTIONS_URL
-# (gateway -> actions, health checks). HOST is the interface (default 0.0.0.0).
+# (gateway -> actions, health checks; set it empty where the gateway can't reach
+# the action server, as in compose.yaml). HOST is the interface (default 0.0.0.0).
+#
+# Rasa runs without its HTTP API (no --enable-api): the gateway needs only the REST
+# channel (/webhooks/rest/webhook), and the API would let anyone who reaches the
+# port read or rewrite any conversation's tracker or replace the model. Readiness:
+# GET /webhooks/rest/ answers {"status": "ok"} once the model is loaded.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
@@ -32,10 +38,10 @@ case "${1:-}" in
     export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:5055/webhook}
     export RASA_TRACKER_DB=${RASA_TRACKER_DB:-$PWD/var/rasa_tracker.db}
     exec "$BIN/python" -m bot.rasa_server run --model "$model" --endpoints "$RASA_ENDPOINTS" \
-      --credentials credentials.yml --enable-api --interface "$HOST" --port "${PORT:-5005}" ;;
+      --credentials credentials.yml --interface "$HOST" --port "${PORT:-5005}" ;;
   gateway)
     exec "$BIN/python" -m gateway --host "$HOST" --port "${PORT:-8000}" \
-      --actions-url "${ACTIONS_URL:-http://127.0.0.1:5055}" ;;
+      --actions-url "${ACTIONS_URL-http://127.0.0.1:5055}" ;;
   *)
     echo "usage: scripts/serve.sh migrate|actions|rasa|gateway" >&2; exit 2 ;;
 esac

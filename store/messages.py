@@ -75,7 +75,8 @@ def answers_to(db: Session, message: Message) -> list[Message]:
 
 
 def mark_delivery(db: Session, message_id: int, status: str | None, error: str = "") -> None:
-    """``None`` = delivered, ``"undelivered"`` = kept for later, ``"failed"`` = refused."""
+    """``None`` = delivered, ``"undelivered"`` = kept for later, ``"failed"`` = retried by
+    the retry job, ``"refused"`` = refused for good (never retried)."""
     message = db.get(Message, message_id)
     if message is not None:
         message.delivery = status

@@ -99,7 +99,8 @@ class Message(Base):  # type: ignore[valid-type,misc]
     # {"kind": "image"|"file", "path": "var/media/…", "name": …, "mime": …}
     attachment = Column(JSON, nullable=True)
     # Outbound only: NULL = delivered; "undelivered" = kept until the user can be
-    # reached again; "failed" = the platform refused it after retries.
+    # reached again; "failed" = the platform refused it after retries (the retry job
+    # tries again); "refused" = refused for good, e.g. the user blocked the bot.
     delivery = Column(String(12), nullable=True)
     delivery_error = Column(Text, nullable=True)
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)

@@ -15,6 +15,14 @@ from events import EventHub, RedisFanout
 from gateway.rasa import RasaClient, RasaUnavailable
 from tests.support.services import REDIS_URL, need
 
+SECRETS = [b"transport-test-secret"]
+
+
+def presence(n: int, name: str = "agent") -> dict[str, object]:
+    """A console event of a shape the receiving gateway accepts (events.shapes)."""
+    agent = {"id": n, "email": f"a{n}@example.com", "display_name": name, "presence": "online"}
+    return {"type": "presence", "agent": agent}
+
 
 def test_events_cross_processes_over_redis_once_and_clients_resync_after_an_outage() -> None:
     need("Redis")
@@ -22,26 +30,29 @@ def test_events_cross_processes_over_redis_once_and_clients_resync_after_an_outa
 
     async def run() -> None:
         a, b = EventHub(), EventHub()
-        fan_a, fan_b = RedisFanout(a, REDIS_URL, channel), RedisFanout(b, REDIS_URL, channel)
+        fan_a, fan_b = (
+            RedisFanout(a, REDIS_URL, SECRETS, channel),
+            RedisFanout(b, REDIS_URL, SECRETS, channel),
+        )
         tasks = [asyncio.create_task(fan_a.run()), asyncio.create_task(fan_b.run())]
         await asyncio.wait_for(asyncio.gather(fan_a.ready.wait(), fan_b.ready.wait()), 10)
         async with a.subscribe("desk") as on_a, b.subscribe("desk") as on_b:
             for n in range(20):
-                a.publish("desk", {"type": "message", "n": n})
+                a.publish("desk", presence(n))
             got_b = [await asyncio.wait_for(on_b.get(), 5) for _ in range(20)]
-            assert [e["n"] for e in got_b] == list(range(20))  # in order
+            assert [e["agent"]["id"] for e in got_b] == list(range(20))  # in order
             got_a = [on_a.get_nowait() for _ in range(on_a.qsize())]
-            assert [e["n"] for e in got_a] == list(range(20))  # once: not echoed back
+            assert [e["agent"]["id"] for e in got_a] == list(range(20))  # once: not echoed back
             # Nothing more comes: a marker from the other side crosses Redis behind
             # anything still on its way (an echo would arrive before it), both ways.
-            b.publish("desk", {"type": "marker", "n": "from b"})
-            assert await asyncio.wait_for(on_b.get(), 5) == {"type": "marker", "n": "from b"}
+            b.publish("desk", presence(99, "from b"))
+            assert await asyncio.wait_for(on_b.get(), 5) == presence(99, "from b")
             from_b = await asyncio.wait_for(on_a.get(), 5)
-            assert from_b == {"type": "marker", "n": "from b"}, "a received something twice"
-            a.publish("desk", {"type": "marker", "n": "from a"})
-            assert on_a.get_nowait() == {"type": "marker", "n": "from a"}
+            assert from_b == presence(99, "from b"), "a received something twice"
+            a.publish("desk", presence(98, "from a"))
+            assert on_a.get_nowait() == presence(98, "from a")
             from_a = await asyncio.wait_for(on_b.get(), 5)
-            assert from_a == {"type": "marker", "n": "from a"}, "b received something twice"
+            assert from_a == presence(98, "from a"), "b received something twice"
             assert on_a.empty() and on_b.empty()
             # Redis drops B's connection: B's clients are told to reload.
             admin = redis.Redis.from_url(REDIS_URL)

@@ -14,13 +14,15 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
 
-from common.channel import Connector, DeliveryFailed
+from common.channel import Connector, DeliveryFailed, Refused
 from connectors.telegram._settings import TelegramSettings
 
 log = logging.getLogger(__name__)
 
 LIMIT = 4096  # characters per message (Bot API sendMessage)
 CALLBACK_LIMIT = 64  # bytes of callback_data
+# 400s that no retry can fix: the chat the message is for doesn't exist (any more).
+GONE = ("chat not found", "user not found", "chat_id is empty", "peer_id_invalid")
 
 
 def split_text(text: str, limit: int = LIMIT) -> list[str]:
@@ -72,8 +74,11 @@ class TelegramConnector(Connector):
             try:
                 await send()  # type: ignore[operator]
                 return
-            except (Forbidden, BadRequest) as exc:  # blocked by the user, chat gone, bad input
-                raise DeliveryFailed(f"Telegram refused {what}: {exc.message}") from exc
+            except Forbidden as exc:  # blocked by the user, kicked, user deactivated: final
+                raise Refused(f"Telegram refused {what}: {exc.message}") from exc
+            except BadRequest as exc:  # bad input fails at once; a chat that's gone, for good
+                error = Refused if any(g in exc.message.lower() for g in GONE) else DeliveryFailed
+                raise error(f"Telegram refused {what}: {exc.message}") from exc
             except RetryAfter as exc:  # the rate limiter gave up waiting
                 wait = exc.retry_after
                 await asyncio.sleep(

@@ -110,6 +110,8 @@ async def handle_update(
     message = update.message
     if update.edited_message is not None:
         edited = update.edited_message
+        if edited.chat.type != "private":
+            return True  # group chatter, edited or not, is not a support conversation
         # An edit is kept for the agent; replaying it to the bot would restart a flow.
         kept = await router.keep(
             InboundMessage(

@@ -76,8 +76,9 @@ class DeskMessage(BaseModel):
     attachment: dict[str, str] | None = Field(
         None, description="a file the user sent; fetch it from /api/agent/media/{id}"
     )
-    delivery: Literal["undelivered", "failed"] | None = Field(
-        None, description="outbound only: null once delivered"
+    delivery: Literal["undelivered", "failed", "refused"] | None = Field(
+        None,
+        description="outbound only: null once delivered; refused is final (never retried)",
     )
     delivery_error: str | None = None
     agent: AgentOut | None

@@ -29,6 +29,10 @@ class BotApi:
     def __init__(self) -> None:
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.fail_sends = 0  # answer this many sendMessage calls with HTTP 502
+        # chat id -> (status, description) every send to that chat is refused with, as
+        # Telegram does: 403 "Forbidden: bot was blocked by the user", 400 "Bad
+        # Request: chat not found"
+        self.refuse: dict[int, tuple[int, str]] = {}
         self.updates: list[dict[str, Any]] = []  # what the next getUpdates hands out
         self.polls = 0  # getUpdates calls answered
         self.handed_out: dict[int, list[int]] = {}  # update_id -> the polls that returned it
@@ -59,7 +63,7 @@ class BotApi:
                 body = (
                     {"ok": status == 200, "result": result}
                     if status == 200
-                    else {"ok": False, "error_code": status, "description": "Bad Gateway"}
+                    else {"ok": False, "error_code": status, "description": result or "Bad Gateway"}
                 )
                 self._send(status, json.dumps(body).encode(), "application/json")
 
@@ -83,6 +87,8 @@ class BotApi:
         if method == "getMe":
             return 200, {"id": 42, "is_bot": True, "first_name": "Support", "username": "sup_bot"}
         if method in ("sendMessage", "sendPhoto"):
+            if chat["id"] in self.refuse:
+                return self.refuse[chat["id"]]
             if method == "sendMessage" and self.fail_sends > 0:
                 self.fail_sends -= 1
                 return 502, None

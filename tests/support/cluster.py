@@ -48,8 +48,9 @@ __all__ = [
 SECRET = "cluster-test-secret"
 AGENT_PASSWORD = "cluster-agent-password"
 STARTUP_SECONDS = 400
-# The path that answers 200 once a role is up.
-READY = {"actions": "/health", "rasa": "/status", "gateway": "/health"}
+# The path that answers 200 once a role is up. Rasa runs without its HTTP API
+# (scripts/serve.sh), so its REST channel's own health route is the one to ask.
+READY = {"actions": "/health", "rasa": "/webhooks/rest/", "gateway": "/health"}
 
 
 @dataclass

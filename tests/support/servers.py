@@ -114,6 +114,8 @@ def running_servers(
                 "endpoints.yml",
                 "--credentials",
                 "credentials.yml",
+                # Only for these tests, which read trackers and parse results back;
+                # scripts/serve.sh (what operators run) leaves the API off.
                 "--enable-api",
                 "--interface",
                 "127.0.0.1",

@@ -1,0 +1,106 @@
+"""Signed envelopes for events between gateway processes.
+
+Redis is shared infrastructure: anything that can reach it (a leaked password, a
+compromised neighbour, a misconfigured firewall) could otherwise publish a fake
+"agent" message straight into a user's chat page, past the agent-message guard.
+Every event is therefore sealed with an HMAC-SHA256 keyed by the desk secret
+(``DESK_SECRET``), which Redis never sees::
+
+    {"v": 1, "kid": "<key id>", "sig": "<hex HMAC of body>", "body": "<JSON text>"}
+
+``body`` is the JSON text that was signed, carried as is, so verifying never
+depends on how a JSON library orders or spaces keys. It holds the sender's origin,
+the topic, the event and the time it was sealed; a stale envelope (a replay of a
+recorded one) is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+VERSION = 1
+# The fan-out key is derived, never the secret itself: a key that leaked from here
+# could not sign visitor tokens, and the other way round.
+_PURPOSE = b"wallet-support/fanout/v1"
+MAX_AGE_SECONDS = 120.0  # generous for clock skew between hosts; replays older fail
+
+
+class Rejected(ValueError):
+    """Why an envelope was refused: a short, fixed reason (counted and logged once)."""
+
+
+def derive_key(secret: bytes) -> bytes:
+    return hmac.new(secret, _PURPOSE, hashlib.sha256).digest()
+
+
+def key_id(key: bytes) -> str:
+    """A public label for *key*: which secret signed, without revealing it."""
+    return hashlib.sha256(b"kid:" + key).hexdigest()[:12]
+
+
+@dataclass(frozen=True)
+class Opened:
+    origin: str
+    topic: str
+    event: dict[str, Any]
+
+
+class Sealer:
+    """Seals with the first secret, opens with any of them (old ones during a rotation)."""
+
+    def __init__(self, secrets: Sequence[bytes], clock: Callable[[], float] = time.time) -> None:
+        if not secrets or not all(secrets):
+            raise ValueError("the fan-out needs the desk secret to sign events")
+        keys = [derive_key(s) for s in secrets]
+        self._signing = (key_id(keys[0]), keys[0])
+        self._keys = {key_id(k): k for k in keys}
+        self._clock = clock
+
+    def seal(self, origin: str, topic: str, event: dict[str, Any]) -> str:
+        body = json.dumps(
+            {"origin": origin, "topic": topic, "event": event, "at": self._clock()},
+            default=str,
+            ensure_ascii=False,
+        )
+        kid, key = self._signing
+        signature = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+        return json.dumps({"v": VERSION, "kid": kid, "sig": signature, "body": body})
+
+    def open(self, data: Any) -> Opened:
+        """The envelope's contents, or :class:`Rejected` saying why not."""
+        try:
+            envelope = json.loads(data)
+        except (TypeError, ValueError):
+            raise Rejected("not JSON") from None
+        if not isinstance(envelope, dict) or "sig" not in envelope:
+            raise Rejected("unsigned")
+        if envelope.get("v") != VERSION:
+            raise Rejected("unknown envelope version")
+        key = self._keys.get(str(envelope.get("kid")))
+        if key is None:
+            raise Rejected("unknown key id")
+        body, signature = envelope.get("body"), envelope.get("sig")
+        if not isinstance(body, str) or not isinstance(signature, str):
+            raise Rejected("malformed envelope")
+        expected = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(expected, signature):
+            raise Rejected("bad signature")
+        return self._contents(body)
+
+    def _contents(self, body: str) -> Opened:
+        try:
+            inner = json.loads(body)
+            origin, topic, event, at = inner["origin"], inner["topic"], inner["event"], inner["at"]
+        except (TypeError, ValueError, KeyError):
+            raise Rejected("malformed body") from None
+        if not (isinstance(origin, str) and isinstance(topic, str) and isinstance(event, dict)):
+            raise Rejected("malformed body")
+        if not isinstance(at, int | float) or abs(self._clock() - at) > MAX_AGE_SECONDS:
+            raise Rejected("stale or replayed")
+        return Opened(origin, topic, event)
