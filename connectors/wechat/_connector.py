@@ -1,18 +1,24 @@
 """Outbound to WeChat: a passive reply when the bot is quick, customer-service messages
 otherwise, within the 48-hour window and its quota.
 
-While a user's request is open (WeChat waits up to 5 s for the HTTP answer), replies for
-that user are collected in a *slot* and returned as the passive reply. Replies after the
+While a push is open (WeChat waits up to 5 s for the HTTP answer), the replies of *its*
+turn are collected in a *slot* and returned as its passive reply. A slot belongs to one
+push (its MsgId, or an event's key), and the turn finds it through a context variable
+set when the turn's task is created: another push from the same user, a forged one
+included, has its own slot and never receives this one's replies. Replies after the
 deadline, and agent replies at any time, go out as customer-service messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
 from collections import defaultdict
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +34,9 @@ log = logging.getLogger(__name__)
 
 LIMIT = 2048  # bytes of UTF-8 per text message, the safe bound for passive and CS replies
 BUTTONS_TTL = timedelta(days=2)
+Item = tuple[int | None, str]  # a reply collected for a passive answer: (message id, text)
+# The slot of the push whose turn is running in this task (tasks copy the context).
+_SLOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("wechat_slot", default=None)
 
 
 def split_text(text: str, limit: int = LIMIT) -> list[str]:
@@ -64,19 +73,30 @@ class WeChatConnector(Connector):
         self.settings = settings
         self.client = client
         self._sessions = sessions
-        # Per user with an open request: (message id, text) collected for the passive reply.
-        self._slots: dict[str, list[tuple[int | None, str]]] = {}
+        # Per open push (its slot key): the user it came from, and the replies collected.
+        self._slots: dict[str, tuple[str, list[Item]]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     # --- passive replies -----------------------------------------------------------
 
-    def open_slot(self, openid: str) -> None:
-        self._slots[openid] = []
+    def start(self, key: str, openid: str, turn: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run *turn* for the push *key* (unique: one delivery), collecting its replies.
 
-    def close_slot(self, openid: str) -> list[tuple[int | None, str]]:
-        return self._slots.pop(openid, [])
+        An existing slot is never replaced: a second push with the same key gets none.
+        """
+        if key not in self._slots:
+            self._slots[key] = (openid, [])
+            slot = _SLOT.set(key)
+            try:
+                return asyncio.ensure_future(turn)
+            finally:
+                _SLOT.reset(slot)
+        return asyncio.ensure_future(turn)
 
-    async def send_late(self, openid: str, items: list[tuple[int | None, str]]) -> None:
+    def close_slot(self, key: str) -> list[Item]:
+        return self._slots.pop(key, ("", []))[1]
+
+    async def send_late(self, openid: str, items: list[Item]) -> None:
         """Replies that missed the passive window, as customer-service messages.
 
         The desk saw them as sent when they went into the slot, so a failure here is
@@ -107,9 +127,10 @@ class WeChatConnector(Connector):
             text = f"{text}\n{message.image}".strip()
         if choices:
             self._remember(user_id, choices)
-        slot = self._slots.get(user_id)
-        if slot is not None:
-            slot.append((message.id, text))
+        key = _SLOT.get()
+        slot = self._slots.get(key) if key is not None else None
+        if slot is not None and slot[0] == user_id:
+            slot[1].append((message.id, text))
             return
         async with self._locks[user_id]:  # one user's messages go out in order
             for piece in split_text(text):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import time
 from http.server import BaseHTTPRequestHandler
@@ -76,6 +77,14 @@ class WeChatApi:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+_NONCES = itertools.count(1)
+
+
+def unique_nonce() -> str:
+    """A nonce no other push of this test run has used (WeChat's are random digits)."""
+    return f"{next(_NONCES)}{int(time.time() * 1000) % 100000:05d}"
 
 
 def signed(timestamp: str, nonce: str) -> str:
