@@ -54,6 +54,17 @@ def scrub(error: object) -> str:
     return _CREDENTIALS.sub(r"\1=***", str(error))
 
 
+class _ScrubUrls(logging.Filter):
+    """urllib3 logs each request line at DEBUG, the token or app secret included."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = scrub(record.getMessage()), None
+        return True
+
+
+logging.getLogger("urllib3.connectionpool").addFilter(_ScrubUrls())
+
+
 class DatabaseStorage(SessionStorage):
     """wechatpy's token storage in the desk database, shared by every gateway process."""
 
@@ -127,12 +138,12 @@ class Client(WeChatClient):
                 },
             )
         except WeChatClientException as exc:
-            # Keep the lease: the others wait for its end instead of all trying at once.
             raise WeChatClientException(exc.errcode, scrub(exc.errmsg)) from None
         except Exception as exc:  # requests' errors quote the URL, secret included
             raise WeChatClientException(None, f"token fetch failed: {scrub(exc)}") from None
-        with self.storage._sessions.begin() as db:  # done: a later invalidation may fetch
-            leases.release(db, FETCH_LEASE, utcnow())
+        finally:  # a later invalidation may fetch; senders' own backoff paces failures
+            with self.storage._sessions.begin() as db:
+                leases.release(db, FETCH_LEASE, utcnow())
         self.expires_at = None
         return result
 
