@@ -192,21 +192,40 @@ def test_plain_bodies_are_refused_when_safe_mode_is_on(api: WeChatApi, tmp_path:
         assert [c["message"] for c in server.rasa.calls] == ["hi"]
 
 
-def test_another_push_for_the_same_user_never_receives_the_first_ones_reply(
-    either: Server,
+@pytest.fixture(params=["plain", "aes"])
+def hurried(request: pytest.FixtureRequest, api: WeChatApi, tmp_path: Path) -> Iterator[Server]:
+    """A gateway whose deadline (1.5 s) is shorter than SlowRasa's "slow" (2.5 s)."""
+    url = f"sqlite:///{tmp_path / 'desk.db'}"
+    server = Server(url, api, aes=request.param == "aes", reply_deadline_seconds=1.5)
+    with server.client:
+        yield server
+
+
+def test_another_push_for_the_same_user_never_receives_that_users_replies(
+    hurried: Server, api: WeChatApi
 ) -> None:
-    slow = body("text", 50, Content="slow")  # SlowRasa takes 2.5 s: inside the deadline
-    with ThreadPoolExecutor(2) as pool:
-        victim = pool.submit(either.post, either.params(), slow)
-        wait_until(lambda: either.rasa.calls, 5, "the victim's message never reached Rasa")
-        other = either.post(either.params(), body("text", 51, Content="mine"))
-        victims = either.reply(victim.result(timeout=20))
-    assert victims.startswith("bot: slow") and "mine" not in victims
-    assert "slow" not in either.reply(other)
+    # The user's slow question is answered "success"; its reply will follow later.
+    slow = body("text", 50, Content="slow")
+    assert hurried.post(hurried.params(), slow).text == "success"
+    # Meanwhile another push as that user (a forgery, before the fix) stays open...
+    other = hurried.reply(hurried.post(hurried.params(), body("text", 51, Content="mine")))
+    # ... and gets its own answer only; the user's reply goes to the user.
+    assert other.startswith("bot: mine") and "slow" not in other
+    wait_until(lambda: "bot: slow" in "".join(api.texts()), 10, "the late reply never went out")
     # The same MsgId again (a retry, or a replay under a fresh URL) is a duplicate.
-    again = either.post(either.params(), slow)
-    assert again.text == "success"
-    assert either.stored().count("slow") == 1
+    assert hurried.post(hurried.params(), slow).text == "success"
+    assert hurried.stored().count("slow") == 1
+
+
+def test_simultaneous_pushes_of_one_user_each_get_their_own_reply(either: Server) -> None:
+    slow = body("text", 52, Content="slow")  # 2.5 s: inside this gateway's 4 s
+    with ThreadPoolExecutor(2) as pool:
+        first = pool.submit(either.post, either.params(), slow)
+        wait_until(lambda: either.rasa.calls, 5, "the first message never reached Rasa")
+        second = either.reply(either.post(either.params(), body("text", 53, Content="mine")))
+        firsts = either.reply(first.result(timeout=20))
+    assert firsts.startswith("bot: slow") and "mine" not in firsts
+    assert second.startswith("bot: mine") and "slow" not in second
 
 
 # --- item 11: reply text that would break the passive XML ------------------------------
