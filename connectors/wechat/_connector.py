@@ -76,6 +76,7 @@ class WeChatConnector(Connector):
         # Per open push (its slot key): the user it came from, and the replies collected.
         self._slots: dict[str, tuple[str, list[Item]]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._turns = asyncio.Semaphore(max(1, settings.concurrent_turns))
 
     # --- passive replies -----------------------------------------------------------
 
@@ -88,10 +89,14 @@ class WeChatConnector(Connector):
             self._slots[key] = (openid, [])
             slot = _SLOT.set(key)
             try:
-                return asyncio.ensure_future(turn)
+                return asyncio.ensure_future(self._gated(turn))
             finally:
                 _SLOT.reset(slot)
-        return asyncio.ensure_future(turn)
+        return asyncio.ensure_future(self._gated(turn))
+
+    async def _gated(self, turn: Coroutine[Any, Any, Any]) -> Any:
+        async with self._turns:
+            return await turn
 
     def close_slot(self, key: str) -> list[Item]:
         return self._slots.pop(key, ("", []))[1]

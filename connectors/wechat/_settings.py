@@ -21,6 +21,10 @@ class WeChatSettings(BaseSettings):
     # this long after the request arrived we answer "success" and send the reply as
     # a customer-service message instead. The margin covers the network both ways.
     reply_deadline_seconds: float = 3.5
+    # Bot turns in flight at once from WeChat; more wait, and are answered "success"
+    # at the deadline. Unbounded, a burst keeps the event loop too busy to answer
+    # anyone in time (100 at once: none inside 5 s).
+    concurrent_turns: int = 8
     window_hours: int = 48  # customer-service messages only within this after the user wrote
     window_quota: int = 5  # … and at most this many of them
     send_retries: int = 3
