@@ -15,6 +15,7 @@ import asyncio
 import contextvars
 import json
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Coroutine
 from datetime import timedelta
@@ -77,6 +78,8 @@ class WeChatConnector(Connector):
         self._slots: dict[str, tuple[str, list[Item]]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._turns = asyncio.Semaphore(max(1, settings.concurrent_turns))
+        self._waiting = 0  # turns queued for a place
+        self.turn_seconds = 0.5  # a moving average of how long a turn takes
 
     # --- passive replies -----------------------------------------------------------
 
@@ -95,8 +98,26 @@ class WeChatConnector(Connector):
         return asyncio.ensure_future(self._gated(turn))
 
     async def _gated(self, turn: Coroutine[Any, Any, Any]) -> Any:
-        async with self._turns:
+        self._waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self._waiting -= 1
+        started = time.monotonic()
+        try:
             return await turn
+        finally:
+            self._turns.release()
+            # Capped: one turn stuck on a Rasa time-out must not make every later one
+            # look hopeless.
+            took = min(time.monotonic() - started, self.settings.reply_deadline_seconds)
+            self.turn_seconds += 0.2 * (took - self.turn_seconds)
+
+    def hopeless(self, remaining: float) -> bool:
+        """Whether a turn queued now can't finish within *remaining* seconds: only
+        when others are already waiting, judged by how long turns have been taking."""
+        rounds = self._waiting // max(1, self.settings.concurrent_turns)
+        return rounds > 0 and (rounds + 1) * self.turn_seconds > remaining
 
     def close_slot(self, key: str) -> list[Item]:
         return self._slots.pop(key, ("", []))[1]
