@@ -90,3 +90,25 @@ def test_a_failed_token_fetch_never_shows_the_secret(
     assert SECRET not in str(failed.value) and SECRET not in repr(client)
     logged = "\n".join(r.getMessage() for r in caplog.records)
     assert "failed" in logged and SECRET not in logged
+
+
+def test_used_nonces_are_forgotten_once_their_timestamps_are_refused(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from common.clock import utcnow
+    from connectors.wechat._push import NONCES, PushCheck
+    from store.models import Delivery
+
+    engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    migrate(engine)
+    sessions = session_factory(engine)
+    check = PushCheck(WeChatSettings(app_id=APP_ID, token=SecretStr(TOKEN)), sessions)
+    with sessions.begin() as db:
+        assert check.first_use(db, "sig", "1") and not check.first_use(db, "sig", "1")
+        db.add(Delivery(channel=NONCES, key="sig:old", created_at=utcnow() - timedelta(hours=1)))
+        db.add(Delivery(channel="wechat", key="12345", created_at=utcnow() - timedelta(hours=1)))
+    assert asyncio.run(check.purge()) == 1
+    with sessions() as db:
+        assert db.get(Delivery, (NONCES, "sig:1")) is not None  # still inside the window
+        assert db.get(Delivery, (NONCES, "sig:old")) is None
+        assert db.get(Delivery, ("wechat", "12345")) is not None  # MsgIds are kept
