@@ -132,7 +132,11 @@ async def handle(
         _finish_late(connector, key, openid, work)
         raise
     if done:
-        work.result()
+        try:
+            work.result()
+        except Exception:
+            connector.close_slot(key)
+            raise
         return _passive(connector, key, openid)
     # Too slow for WeChat's 5 seconds: answer "success" now, send the reply when ready.
     _finish_late(connector, key, openid, work)
