@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,3 +33,15 @@ def cache(db: Session, key: str, value: str, expires_at: datetime) -> None:
                 raise
     row.value, row.expires_at = value, expires_at
     db.flush()
+
+
+def expire_if(db: Session, key: str, value: str, now: datetime) -> bool:
+    """Expire *key* only while it still holds *value* (a compare-and-delete: a value
+    another process has meanwhile replaced is left alone); True if it did."""
+    statement = (
+        update(CachedValue)
+        .where(CachedValue.key == key, CachedValue.value == value)
+        .values(expires_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(db.execute(statement).rowcount)

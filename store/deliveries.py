@@ -4,6 +4,9 @@ what it brought, so a redelivery is recognised in any process."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from sqlalchemy import delete
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -32,3 +35,12 @@ def link_delivery(db: Session, channel: str, key: str, message_id: int) -> None:
     if row is not None:
         row.message_id = message_id
         db.flush()
+
+
+def forget(db: Session, channel: str, before: datetime) -> int:
+    """Drop *channel*'s keys recorded before *before* (keys that only matter for a while,
+    such as WeChat's nonces); returns how many."""
+    result = db.execute(
+        delete(Delivery).where(Delivery.channel == channel, Delivery.created_at < before)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

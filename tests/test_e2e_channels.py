@@ -198,12 +198,13 @@ def test_no_secret_leaks_anywhere(
         timeout=60,
         json=update(9100, message=message(f"mi frase es {spanish}", message_id=91)),
     )
-    timestamp, nonce = str(int(time.time())), "leak"
-    params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
     wechat_api = platforms[1]
     sent_before = sum(m.get("touser") == OPENID for m in wechat_api.sent)
     wechat_said = []
     for msg_id, text in ((9201, f"我的助记词 {chinese}"), (9202, chinese.replace(" ", ""))):
+        # Each signed URL is accepted once: a fresh nonce per push, as WeChat sends.
+        timestamp, nonce = str(int(time.time())), f"leak{msg_id}"
+        params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
         response = httpx.post(
             f"{channels_gateway}/wechat",
             params=params,

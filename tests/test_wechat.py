@@ -17,7 +17,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from wechatpy.crypto import WeChatCrypto
+from wechatpy.crypto import WeChatCrypto, _get_signature
 
 from common.clock import utcnow
 from common.messages import OutboundMessage
@@ -29,7 +29,17 @@ from gateway.rasa import RasaClient
 from store.db import make_engine, session_factory
 from store.models import Conversation
 from tests.fakes.rasa import SlowRasa
-from tests.fakes.wechat import AES_KEY, APP_ID, JPEG, OPENID, TOKEN, WeChatApi, signed, xml
+from tests.fakes.wechat import (
+    AES_KEY,
+    APP_ID,
+    JPEG,
+    OPENID,
+    TOKEN,
+    WeChatApi,
+    signed,
+    unique_nonce,
+    xml,
+)
 from tests.support.gateway import ALWAYS, Gateway
 from tests.support.waiting import wait_until
 
@@ -61,7 +71,7 @@ class WeChatGateway(Gateway):
 
     def push(self, body: str, signature: str | None = None) -> httpx.Response:
         """POST as WeChat would, plain or encrypted; returns the (decrypted) response."""
-        timestamp, nonce = str(int(time.time())), "n0nce"
+        timestamp, nonce = str(int(time.time())), unique_nonce()
         params = {
             "signature": signature or signed(timestamp, nonce),
             "timestamp": timestamp,
@@ -119,12 +129,10 @@ def test_bad_signature_ciphertext_or_xml_is_refused_and_nothing_is_processed(
     wx: WeChatGateway,
 ) -> None:
     assert wx.push(xml("text", Content="hi"), signature="0" * 40).status_code == 403
-    timestamp, nonce = "1", "2"
+    timestamp, nonce = str(int(time.time())), unique_nonce()
     params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
     if wx.aes:
         garbage = "<xml><Encrypt><![CDATA[bm90IGNpcGhlcnRleHQ=]]></Encrypt></xml>"
-        from wechatpy.crypto import _get_signature
-
         sig = _get_signature(TOKEN, timestamp, nonce, "bm90IGNpcGhlcnRleHQ=")
         bad = wx.client.post(
             "/wechat",
@@ -138,6 +146,11 @@ def test_bad_signature_ciphertext_or_xml_is_refused_and_nothing_is_processed(
             content=garbage,
         )
         assert forged.status_code == 403
+    nonce = unique_nonce()
+    params = {"signature": signed(timestamp, nonce), "timestamp": timestamp, "nonce": nonce}
+    if wx.aes:  # safe mode is required when a key is set: the plain body must be marked so
+        params["encrypt_type"] = "aes"
+        params["msg_signature"] = _get_signature(TOKEN, timestamp, nonce, "")
     malformed = wx.client.post("/wechat", params=params, content=b"<xml><oops")
     assert malformed.status_code == 400
     assert wx.rasa.calls == []

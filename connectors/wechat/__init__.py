@@ -11,7 +11,8 @@ from common.settings import ConfigurationError
 from connectors._host import ChannelHost, Runner
 from connectors.wechat._client import Client, DatabaseStorage
 from connectors.wechat._connector import WeChatConnector, numbered, split_text
-from connectors.wechat._routes import wechat_routes
+from connectors.wechat._push import PushCheck
+from connectors.wechat._routes import Arrival, wechat_routes
 from connectors.wechat._settings import WeChatSettings
 
 
@@ -26,8 +27,11 @@ def mount(app: FastAPI, host: ChannelHost, settings: WeChatSettings | None = Non
     client = Client(settings, DatabaseStorage(host.database))
     connector = WeChatConnector(settings, client, host.database)
     host.connectors[connector.name] = connector
-    app.include_router(wechat_routes(host, connector))
+    check = PushCheck(settings, host.database)
+    app.add_middleware(Arrival)
+    app.include_router(wechat_routes(host, connector, check))
     host.jobs.every("wechat_token", 60, client.refresh)
+    host.jobs.every("wechat_nonces", 60, check.purge)
     return None
 
 

@@ -1,18 +1,25 @@
 """Outbound to WeChat: a passive reply when the bot is quick, customer-service messages
 otherwise, within the 48-hour window and its quota.
 
-While a user's request is open (WeChat waits up to 5 s for the HTTP answer), replies for
-that user are collected in a *slot* and returned as the passive reply. Replies after the
+While a push is open (WeChat waits up to 5 s for the HTTP answer), the replies of *its*
+turn are collected in a *slot* and returned as its passive reply. A slot belongs to one
+push (its MsgId, or an event's key), and the turn finds it through a context variable
+set when the turn's task is created: another push from the same user, a forged one
+included, has its own slot and never receives this one's replies. Replies after the
 deadline, and agent replies at any time, go out as customer-service messages.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import logging
+import time
 from collections import defaultdict
+from collections.abc import Coroutine
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,6 +35,9 @@ log = logging.getLogger(__name__)
 
 LIMIT = 2048  # bytes of UTF-8 per text message, the safe bound for passive and CS replies
 BUTTONS_TTL = timedelta(days=2)
+Item = tuple[int | None, str]  # a reply collected for a passive answer: (message id, text)
+# The slot of the push whose turn is running in this task (tasks copy the context).
+_SLOT: contextvars.ContextVar[str | None] = contextvars.ContextVar("wechat_slot", default=None)
 
 
 def split_text(text: str, limit: int = LIMIT) -> list[str]:
@@ -64,19 +74,55 @@ class WeChatConnector(Connector):
         self.settings = settings
         self.client = client
         self._sessions = sessions
-        # Per user with an open request: (message id, text) collected for the passive reply.
-        self._slots: dict[str, list[tuple[int | None, str]]] = {}
+        # Per open push (its slot key): the user it came from, and the replies collected.
+        self._slots: dict[str, tuple[str, list[Item]]] = {}
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._turns = asyncio.Semaphore(max(1, settings.concurrent_turns))
+        self._waiting = 0  # turns queued for a place
+        self.turn_seconds = 0.5  # a moving average of how long a turn takes
 
     # --- passive replies -----------------------------------------------------------
 
-    def open_slot(self, openid: str) -> None:
-        self._slots[openid] = []
+    def start(self, key: str, openid: str, turn: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run *turn* for the push *key* (unique: one delivery), collecting its replies.
 
-    def close_slot(self, openid: str) -> list[tuple[int | None, str]]:
-        return self._slots.pop(openid, [])
+        An existing slot is never replaced: a second push with the same key gets none.
+        """
+        if key not in self._slots:
+            self._slots[key] = (openid, [])
+            slot = _SLOT.set(key)
+            try:
+                return asyncio.ensure_future(self._gated(turn))
+            finally:
+                _SLOT.reset(slot)
+        return asyncio.ensure_future(self._gated(turn))
 
-    async def send_late(self, openid: str, items: list[tuple[int | None, str]]) -> None:
+    async def _gated(self, turn: Coroutine[Any, Any, Any]) -> Any:
+        self._waiting += 1
+        try:
+            await self._turns.acquire()
+        finally:
+            self._waiting -= 1
+        started = time.monotonic()
+        try:
+            return await turn
+        finally:
+            self._turns.release()
+            # Capped: one turn stuck on a Rasa time-out must not make every later one
+            # look hopeless.
+            took = min(time.monotonic() - started, self.settings.reply_deadline_seconds)
+            self.turn_seconds += 0.2 * (took - self.turn_seconds)
+
+    def hopeless(self, remaining: float) -> bool:
+        """Whether a turn queued now can't finish within *remaining* seconds: only
+        when others are already waiting, judged by how long turns have been taking."""
+        rounds = self._waiting // max(1, self.settings.concurrent_turns)
+        return rounds > 0 and (rounds + 1) * self.turn_seconds > remaining
+
+    def close_slot(self, key: str) -> list[Item]:
+        return self._slots.pop(key, ("", []))[1]
+
+    async def send_late(self, openid: str, items: list[Item]) -> None:
         """Replies that missed the passive window, as customer-service messages.
 
         The desk saw them as sent when they went into the slot, so a failure here is
@@ -107,9 +153,10 @@ class WeChatConnector(Connector):
             text = f"{text}\n{message.image}".strip()
         if choices:
             self._remember(user_id, choices)
-        slot = self._slots.get(user_id)
-        if slot is not None:
-            slot.append((message.id, text))
+        key = _SLOT.get()
+        slot = self._slots.get(key) if key is not None else None
+        if slot is not None and slot[0] == user_id:
+            slot[1].append((message.id, text))
             return
         async with self._locks[user_id]:  # one user's messages go out in order
             for piece in split_text(text):

@@ -1,5 +1,11 @@
 """The server URL WeChat calls: verification (GET) and message push (POST), plain or AES.
 
+WeChat gives up on a push 5 s after sending it, and a missing or late answer shows the
+user "该公众号暂时无法提供服务". So the deadline is counted from the request's arrival
+(:class:`Arrival` stamps it before anything else runs, the body read included), and a
+turn still running then is answered ``success`` and finished by a customer-service
+message.
+
 Message push: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Receiving_standard_messages.html
 Passive replies: https://developers.weixin.qq.com/doc/offiaccount/Message_Management/Passive_user_reply_message.html
 """
@@ -12,20 +18,19 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response
-from wechatpy import parse_message
-from wechatpy.crypto import WeChatCrypto
-from wechatpy.exceptions import InvalidAppIdException, InvalidSignatureException
-from wechatpy.replies import create_reply
-from wechatpy.utils import check_signature
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from common import texts
 from common.messages import Attachment, InboundMessage, OutboundMessage
 from common.settings import ROOT
-from connectors._host import ChannelHost
-from connectors.wechat._client import download
+from connectors._host import ChannelHost, Turn
+from connectors.wechat._client import download, scrub
 from connectors.wechat._connector import LIMIT, WeChatConnector, split_text
+from connectors.wechat._events import Handling, handling
+from connectors.wechat._push import PushCheck
+from connectors.wechat._reply import sealed, text_reply
 from store import deliveries
 
 log = logging.getLogger(__name__)
@@ -33,29 +38,31 @@ log = logging.getLogger(__name__)
 MEDIA = ROOT / "var" / "media" / "wechat"
 LANGUAGE = "zh"  # WeChat tells us nothing of the user's language; its users write Chinese
 SUCCESS = PlainTextResponse("success")
+ARRIVED = "wechat_arrived"  # the request state's arrival time (time.monotonic)
 _background: set[asyncio.Task[Any]] = set()  # keeps late replies alive past the response
 
 
-def wechat_routes(host: ChannelHost, connector: WeChatConnector) -> APIRouter:
-    api = APIRouter(tags=["wechat"])
-    settings = connector.settings
-    token = settings.token.get_secret_value()
-    aes_key = settings.encoding_aes_key.get_secret_value()
-    crypto = WeChatCrypto(token, aes_key, settings.app_id) if aes_key else None
+class Arrival:
+    """ASGI middleware: stamps each HTTP request's arrival before the app reads it."""
 
-    def verify(signature: str, timestamp: str, nonce: str) -> None:
-        try:
-            check_signature(token, signature, timestamp, nonce)
-        except InvalidSignatureException:
-            log.warning("WeChat request with a bad signature refused")
-            raise HTTPException(403, "bad signature") from None
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            scope.setdefault("state", {})[ARRIVED] = time.monotonic()
+        await self.app(scope, receive, send)
+
+
+def wechat_routes(host: ChannelHost, connector: WeChatConnector, check: PushCheck) -> APIRouter:
+    api = APIRouter(tags=["wechat"])
 
     @api.get("/wechat", response_class=PlainTextResponse)
     def verify_url(
         signature: str = "", timestamp: str = "", nonce: str = "", echostr: str = ""
     ) -> str:
         """WeChat's server-URL check: answer ``echostr`` if the signature is ours."""
-        verify(signature, timestamp, nonce)
+        check.signed(signature, timestamp, nonce)
         return echostr
 
     @api.post("/wechat")
@@ -67,31 +74,26 @@ def wechat_routes(host: ChannelHost, connector: WeChatConnector) -> APIRouter:
         encrypt_type: str = "raw",
         msg_signature: str = "",
     ) -> Response:
-        verify(signature, timestamp, nonce)
-        body = await request.body()
-        encrypted = encrypt_type == "aes"
-        try:
-            if encrypted:
-                if crypto is None:
-                    raise HTTPException(400, "safe mode message but no WECHAT_ENCODING_AES_KEY")
-                body = crypto.decrypt_message(body, msg_signature, timestamp, nonce).encode()
-            message = parse_message(body)
-        except InvalidSignatureException:
-            log.warning("WeChat message with a bad msg_signature refused")
-            raise HTTPException(403, "bad msg_signature") from None
-        except HTTPException:
-            raise
-        except (InvalidAppIdException, Exception) as exc:
-            log.warning("unreadable WeChat message refused: %s", type(exc).__name__)
-            raise HTTPException(400, "malformed or undecryptable message") from None
-        if message is None or not message.source:
-            raise HTTPException(400, "empty message")
-        passive = await handle(host, connector, message)
+        arrived = float(getattr(request.state, ARRIVED, time.monotonic()))
+        params = {
+            "signature": signature,
+            "timestamp": timestamp,
+            "nonce": nonce,
+            "encrypt_type": encrypt_type,
+            "msg_signature": msg_signature,
+        }
+        message, encrypted = check.open(await request.body(), params)
+        with host.database.begin() as db:
+            if not check.first_use(db, signature, nonce):
+                log.warning("a replayed WeChat push (signature and nonce used before) ignored")
+                return SUCCESS
+        deadline = arrived + connector.settings.reply_deadline_seconds
+        passive = await handle(host, connector, message, deadline)
         if not passive:
             return SUCCESS
-        reply = create_reply(passive, message).render()
-        if encrypted and crypto is not None:
-            reply = crypto.encrypt_message(reply, nonce, timestamp)
+        reply = text_reply(str(message.source), str(message.target), passive)
+        if encrypted and check.crypto is not None:
+            reply = sealed(check.crypto, reply, nonce, timestamp)
         return Response(reply, media_type="application/xml")
 
     return api
@@ -103,11 +105,54 @@ def _dedup_key(message: Any) -> str:
     return str(message.id)
 
 
-async def handle(host: ChannelHost, connector: WeChatConnector, message: Any) -> str:
-    """Route one message; returns the passive reply text ("" = answer ``success``)."""
+async def handle(
+    host: ChannelHost, connector: WeChatConnector, message: Any, deadline: float
+) -> str:
+    """Route one message; returns the passive reply text ("" = answer ``success``).
+
+    *deadline* (``time.monotonic``) is when the answer must leave, whatever is done.
+    """
+    how = handling(message)
+    if how is Handling.SILENT:
+        return ""  # nothing stored, nothing answered: WeChat expects no reply
+    key = _dedup_key(message)
     with host.database.begin() as db:
-        if not deliveries.first_delivery(db, "wechat", _dedup_key(message)):
+        if not deliveries.first_delivery(db, "wechat", key):
             return ""  # WeChat's retry of something we already have
+    openid = str(message.source)
+    # Queued too deep to finish in time (a burst): answer now rather than at the
+    # deadline, so the connections that can still make it get the loop's time.
+    remaining = deadline - time.monotonic()
+    if connector.hopeless(remaining):
+        remaining = 0.0
+    work = connector.start(key, openid, _turn(host, connector, message, how))
+    try:
+        done, _ = await asyncio.wait({work}, timeout=max(0.0, remaining))
+    except asyncio.CancelledError:  # WeChat hung up: the turn goes on, its replies later
+        _finish_late(connector, key, openid, work)
+        raise
+    if done:
+        try:
+            work.result()
+        except Exception:
+            connector.close_slot(key)
+            raise
+        return _passive(connector, key, openid)
+    # Too slow for WeChat's 5 seconds: answer "success" now, send the reply when ready.
+    _finish_late(connector, key, openid, work)
+    return ""
+
+
+def _finish_late(
+    connector: WeChatConnector, key: str, openid: str, work: asyncio.Task[Any]
+) -> None:
+    _background.add(work)
+    work.add_done_callback(lambda task: _late(connector, key, openid, task))
+
+
+async def _turn(
+    host: ChannelHost, connector: WeChatConnector, message: Any, how: Handling
+) -> Turn | None:
     openid = str(message.source)
     inbound: InboundMessage | None = None
     if message.type == "text":
@@ -126,36 +171,24 @@ async def handle(host: ChannelHost, connector: WeChatConnector, message: Any) ->
             platform_id=str(message.id),
             attachment=await _image(connector, message),
         )
-    elif message.type == "event" and message.event == "click":
+    elif how is Handling.TURN:  # a menu click: the bot is told what the key means
         meaning = connector.settings.menu.get(str(message.key))
         if meaning:
             inbound = InboundMessage(
                 "wechat", openid, meaning, LANGUAGE, title=f"[菜单] {message.key}"
             )
-    connector.open_slot(openid)
-    work: asyncio.Future[Any]
     if inbound is not None:
-        work = asyncio.ensure_future(host.router.handle(inbound))
-    else:  # subscribe, unsupported types and unknown menu keys: answered here
-        subscribed = message.type == "event" and message.event == "subscribe"
-        reply = texts.text(LANGUAGE, "welcome" if subscribed else "unsupported")
-        kind = f"event:{message.event}" if message.type == "event" else message.type
-        label = InboundMessage("wechat", openid, f"[{kind}]", LANGUAGE)
-        work = asyncio.ensure_future(host.router.answer(label, OutboundMessage(text=reply)))
-    deadline = connector.settings.reply_deadline_seconds
-    done, _ = await asyncio.wait({work}, timeout=deadline)
-    if done:
-        work.result()
-        return _passive(connector, openid)
-    # Too slow for WeChat's 5 seconds: answer "success" now, send the reply when ready.
-    _background.add(work)
-    work.add_done_callback(lambda task: _late(connector, openid, task))
-    return ""
+        return await host.router.handle(inbound)
+    # The welcome, unsupported message types and unknown menu keys: answered here.
+    reply = texts.text(LANGUAGE, "welcome" if how is Handling.WELCOME else "unsupported")
+    kind = f"event:{message.event}" if message.type == "event" else message.type
+    label = InboundMessage("wechat", openid, f"[{kind}]", LANGUAGE)
+    return await host.router.answer(label, OutboundMessage(text=reply))
 
 
-def _passive(connector: WeChatConnector, openid: str) -> str:
+def _passive(connector: WeChatConnector, key: str, openid: str) -> str:
     """The collected replies as one passive reply; what doesn't fit goes as CS messages."""
-    items = connector.close_slot(openid)
+    items = connector.close_slot(key)
     passive: list[str] = []
     for index, (_, text) in enumerate(items):
         candidate = "\n\n".join([*passive, text])
@@ -172,11 +205,11 @@ def _passive(connector: WeChatConnector, openid: str) -> str:
     return "\n\n".join(passive)
 
 
-def _late(connector: WeChatConnector, openid: str, task: asyncio.Task[Any]) -> None:
+def _late(connector: WeChatConnector, key: str, openid: str, task: asyncio.Task[Any]) -> None:
     _background.discard(task)
     if not task.cancelled() and task.exception() is not None:
-        log.error("a slow WeChat turn failed: %r", task.exception())
-    items = connector.close_slot(openid)
+        log.error("a slow WeChat turn failed: %s", scrub(repr(task.exception())))
+    items = connector.close_slot(key)
     if items:
         _spawn(connector.send_late(openid, items))
 
@@ -191,7 +224,7 @@ async def _image(connector: WeChatConnector, message: Any) -> Attachment | None:
     try:
         data = await download(connector.client, str(message.media_id))
     except Exception as exc:
-        log.warning("could not fetch a WeChat image: %s", exc)
+        log.warning("could not fetch a WeChat image: %s", scrub(exc))
         return None
     MEDIA.mkdir(parents=True, exist_ok=True)
     path = MEDIA / f"{message.id or int(time.time() * 1000)}.jpg"

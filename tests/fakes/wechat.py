@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import time
+from collections import Counter
 from http.server import BaseHTTPRequestHandler
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 from tests.fakes.server import serve
 
@@ -28,6 +30,10 @@ class WeChatApi:
         self.sent: list[dict[str, Any]] = []
         self.errcode = 0  # answer custom/send with this errcode
         self.http_errors = 0  # answer this many custom/send calls with HTTP 500
+        self.token_delay = 0.0  # seconds the token endpoint takes (a slow WeChat)
+        self.only_own_tokens = False  # custom/send: 40001 for a token this fake never issued
+        self.issued: set[str] = set()
+        self.calls: Counter[str] = Counter()  # by path
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,8 +42,11 @@ class WeChatApi:
 
             def do_GET(self) -> None:
                 url = urlparse(self.path)
+                api.calls[url.path] += 1
                 if url.path == "/cgi-bin/token":
+                    time.sleep(api.token_delay)  # the fake is slow, not the test waiting
                     api.tokens += 1
+                    api.issued.add(f"TOKEN{api.tokens}")
                     self._json({"access_token": f"TOKEN{api.tokens}", "expires_in": 7200})
                 elif url.path == "/cgi-bin/media/get":
                     self.send_response(200)
@@ -50,8 +59,13 @@ class WeChatApi:
 
             def do_POST(self) -> None:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                if urlparse(self.path).path != "/cgi-bin/message/custom/send":
+                url = urlparse(self.path)
+                api.calls[url.path] += 1
+                token = parse_qs(url.query).get("access_token", [""])[0]
+                if url.path != "/cgi-bin/message/custom/send":
                     self._json({"errcode": 404}, 404)
+                elif api.only_own_tokens and token not in api.issued:
+                    self._json({"errcode": 40001, "errmsg": "invalid credential"})
                 elif api.http_errors > 0:
                     api.http_errors -= 1
                     self._json({"errcode": -1}, 500)
@@ -76,6 +90,14 @@ class WeChatApi:
 
     def close(self) -> None:
         self.server.shutdown()
+
+
+_NONCES = itertools.count(1)
+
+
+def unique_nonce() -> str:
+    """A nonce no other push of this test run has used (WeChat's are random digits)."""
+    return f"{next(_NONCES)}{int(time.time() * 1000) % 100000:05d}"
 
 
 def signed(timestamp: str, nonce: str) -> str:
