@@ -47,11 +47,19 @@ class Candidate:
 class Flow:
     name: str
     article: str  # the article about the same thing: the knowledge base agreeing with it
+    # Other articles whose questions the flow also takes: its form finds out which case
+    # it is (a transfer "still pending" and one "that never arrived" are told apart by
+    # looking the hash up), so the knowledge base naming one of these agrees with it.
+    also: tuple[str, ...] = ()
+
+    @property
+    def articles(self) -> tuple[str, ...]:
+        return (self.article, *self.also)
 
 
 # Intents that start something other than an article answer.
 FLOWS: dict[str, Flow] = {
-    "missing_transfer": Flow("missing_transfer", "missing-transfer"),
+    "missing_transfer": Flow("missing_transfer", "missing-transfer", ("pending-transaction",)),
     "transaction_dispute": Flow("dispute", "transaction-dispute"),
     "password_reset": Flow("password_reset", "password-reset"),
     "account_locked": Flow("account_locked", "account-locked"),
@@ -108,7 +116,7 @@ def decide(
     top = hits[0] if hits else None
     flow = FLOWS.get(intent or "")
     if flow is not None and confidence >= t.intent:
-        if top is None or top.article == flow.article or top.score < t.disagree:
+        if top is None or top.article in flow.articles or top.score < t.disagree:
             return Decision("flow", flow=flow.name, rule="intent")
         if top.score < t.override:
             options = (top.article, flow.article)
@@ -129,7 +137,18 @@ def _from_knowledge_base(
         return Decision("miss", options=plausible, rule=f"{rule}: not sure")
     top, second = hits[0], hits[1] if len(hits) > 1 else None
     if second is not None and second.score >= t.plausible and top.score - second.score < t.margin:
+        both = _one_flow_takes(top.article, second.article)
+        if both is not None:
+            return Decision("flow", flow=both, rule=f"{rule}: two close, one flow takes both")
         return Decision("clarify", options=plausible, rule=f"{rule}: two close")
     if top.article in TOPIC_FLOWS:
         return Decision("flow", flow=TOPIC_FLOWS[top.article], rule=f"{rule}: the flow's topic")
     return Decision("answer", article=top.article, rule=rule)
+
+
+def _one_flow_takes(first: str, second: str) -> str | None:
+    """The topic flow whose articles include both, if any: no need to ask which."""
+    for flow in FLOWS.values():
+        if flow.article in TOPIC_FLOWS and {first, second} <= set(flow.articles):
+            return TOPIC_FLOWS[flow.article]
+    return None

@@ -58,6 +58,25 @@ def test_the_flows_own_article_agreeing_never_overrides_it() -> None:
     assert decide("password_reset", 0.7, ranked, T).kind == "flow"
 
 
+def test_a_flow_that_takes_both_close_articles_starts_instead_of_asking() -> None:
+    """'Pending' and 'never arrived' are one form's cases: the hash lookup tells them apart."""
+    pending = hits(("pending-transaction", 0.9), ("transaction-history", 0.05))
+    assert decide("missing_transfer", 0.9, pending, T) == Decision(
+        "flow", flow="missing_transfer", rule="intent"
+    )
+    close = hits(("pending-transaction", 0.45), ("missing-transfer", 0.4))
+    assert decide("ask_faq", 0.9, close, T) == Decision(
+        "flow", flow="missing_transfer", rule="knowledge base: two close, one flow takes both"
+    )
+    # Two close articles that no one flow takes are still a question back.
+    other = hits(("pending-transaction", 0.45), ("network-fees", 0.4))
+    assert decide("ask_faq", 0.9, other, T).kind == "clarify"
+    # A clear 'pending' question is answered by its article, not the form.
+    assert decide("ask_faq", 0.9, pending, T) == Decision(
+        "answer", article="pending-transaction", rule="knowledge base"
+    )
+
+
 def test_an_off_topic_probability_beats_a_weak_article() -> None:
     """Out of scope need not rank first: an article for an off-topic question is worse."""
     ranked = hits(("phone-support", 0.6))
