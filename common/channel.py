@@ -11,6 +11,14 @@ class Undeliverable(Exception):
     """The user can't be reached on this platform until they write again (kept, not lost)."""
 
 
+def shown_error(exc: BaseException) -> str:
+    """What agents are shown of a failed delivery: a connector's own sentence, never a
+    library's error text (that quotes request URLs, which carry tokens and secrets)."""
+    if isinstance(exc, (DeliveryFailed, Undeliverable)) and str(exc):
+        return str(exc)
+    return "the platform could not be reached"
+
+
 class DeliveryFailed(Exception):
     """The platform refused the message, or stayed unreachable through every retry."""
 

@@ -28,6 +28,7 @@ from events import EventHub, RedisFanout
 from gateway.assembly import assemble
 from gateway.metrics import QUEUE
 from gateway.rasa import RasaClient
+from gateway.security import docs_urls, install_security
 from handoff import console
 from handoff.api import AgentAuth
 from handoff.api import api as agent_api
@@ -96,14 +97,17 @@ def create_app(
         version="0.1.0",
         description="Web chat, the human desk and metrics. See docs/desk-api.md.",
         lifespan=lifespan,
+        **docs_urls(settings),
     )
-    tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+    secret = webchat.load_secret(settings.secret)
+    tokens = webchat.VisitorTokens(secret)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
     app.exception_handler(RequestValidationError)(_bad_request)
+    install_security(app, settings, secret, jobs)
 
     host = ChannelHost(
         parts.router, database, hub, jobs, parts.outbox.connectors, lambda: app.state.stopping
