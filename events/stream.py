@@ -29,6 +29,7 @@ async def first_message_token(websocket: WebSocket, timeout: float = AUTH_SECOND
     malformed; the caller closes it too if the token itself is refused.
     """
     await websocket.accept()
+    timeout = getattr(websocket.app.state, "ws_auth_seconds", timeout)  # tests shorten it
     try:
         with anyio.fail_after(timeout):
             frame = await websocket.receive_text()
