@@ -59,11 +59,12 @@ async def stream_events(
     """Send *events* to *websocket* until the client leaves; call *tick* every *every* s.
 
     The first frame sent is ``{"type": "ready"}``: the client is authenticated and
-    subscribed, so nothing published from now on is missed. *tick* runs in a thread; when it returns False (the client's session ended: a
-    logout, an expiry, a disabled account) the socket is closed with 4401. It is
-    also called before an event is sent if the last call is *every* seconds old, so
-    a busy stream stops as soon as a quiet one. The client's own frames (pings) are
-    read and dropped, which is also how a disconnect is noticed.
+    subscribed, so nothing published from now on is missed. *tick* runs in a thread;
+    when it returns False (the client's session ended: a logout, an expiry, a
+    disabled account) the socket is closed with 4401. It is also called before an
+    event is sent if the last call is *every* seconds old, so a busy stream stops as
+    soon as a quiet one. The client's own frames (pings) are read and dropped, which
+    is also how a disconnect is noticed.
     """
     last = time.monotonic()
     await websocket.send_json(READY)

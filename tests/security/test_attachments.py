@@ -28,7 +28,8 @@ from handoff.api.media import MediaLinks
 from store.db import make_engine, session_factory
 from store.models import Message
 from tests.fakes.rasa import FakeRasa
-from tests.fakes.telegram import PNG, SECRET, TOKEN, BotApi, message, update as tg_update
+from tests.fakes.telegram import PNG, SECRET, TOKEN, BotApi, message
+from tests.fakes.telegram import update as tg_update
 from tests.support import ROOT
 from tests.support.gateway import ALWAYS, Gateway
 
