@@ -24,7 +24,6 @@ from connectors import telegram
 from connectors.telegram import TelegramSettings
 from gateway import create_app
 from gateway.rasa import RasaClient
-from handoff.api.media import MediaLinks
 from store.db import make_engine, session_factory
 from store.models import Message
 from tests.fakes.rasa import FakeRasa
@@ -141,6 +140,8 @@ def test_media_links_carry_no_session_token_and_expire(desk: TelegramDesk) -> No
     other = desk.send_file(34, PNG, "other.png", "image/png")
     assert desk.client.get(url.replace(f"/{shot['id']}?", f"/{other['id']}?")).status_code == 403
     assert desk.client.get(url[:-4] + "0000").status_code == 403
+    from handoff.api.media import MediaLinks  # here: a run against the unfixed code gets this far
+
     links: MediaLinks = desk.app.state.media_links
     stale = MediaLinks(b"", clock=lambda: 0)
     stale._key, stale.clock = links._key, lambda: links.clock() - 2 * links.lifetime
