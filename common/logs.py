@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import numbers
 import os
 import re
 import sys
@@ -121,9 +122,16 @@ MASKER = Masker()
 
 
 def _masked(value: Any) -> Any:
-    if isinstance(value, (int, float, bool)) or value is None:
+    """*value*, or its text masked when that holds a secret (the object itself is kept
+    otherwise, so ``%d`` and ``%r`` still format it as before)."""
+    if isinstance(value, numbers.Number) or value is None:
         return value
-    return MASKER(value if isinstance(value, str) else str(value))
+    try:
+        text = value if isinstance(value, str) else str(value)
+    except Exception:  # a broken __str__ fails in the formatter as it would have
+        return value
+    masked = MASKER(text)
+    return value if masked == text else masked
 
 
 def mask_record(record: logging.LogRecord) -> logging.LogRecord:
