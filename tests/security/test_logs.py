@@ -12,6 +12,8 @@ import asyncio
 import json
 import logging
 import os
+import re
+import shutil
 import sys
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
@@ -291,3 +293,62 @@ class _EchoRasa:
                 {"recipient_id": sender, "custom": payload.as_message()},
             ],
         )
+
+
+def test_nginx_logs_no_query_credentials(tmp_path: Path) -> None:
+    """``deploy/nginx.conf`` as shipped (its upstreams pointed at a local server, its
+    access log at a file): the requests' credentials are not in the access log."""
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+
+    class Upstream(BaseHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    server, upstream = serve(Upstream)
+    port = free_port()
+    prefix = tmp_path / "nginx"
+    (prefix / "logs").mkdir(parents=True)
+    conf = (ROOT / "deploy" / "nginx.conf").read_text()
+    conf = re.sub(r"server gateway-\d+:8000", f"server {upstream.removeprefix('http://')}", conf)
+    conf = conf.replace("listen 80;", f"listen 127.0.0.1:{port};")
+    assert "access_log /dev/stdout redacted;" in conf
+    conf = conf.replace("access_log /dev/stdout", f"access_log {prefix / 'logs' / 'access.log'}")
+    (prefix / "nginx.conf").write_text(conf)
+    command = [nginx, "-p", str(prefix), "-c", str(prefix / "nginx.conf"), "-e", "logs/error.log"]
+    proxy = spawn(
+        "nginx", [*command, "-g", "daemon off; pid logs/nginx.pid;"], port, os.environ, None
+    )
+    paths = (
+        f"/api/agent/media/7?expires=1&sig={SIGNATURE}",
+        f"/api/agent/media/7?token={SESSION_TOKEN}",
+        f"/api/agent/ws?token={SESSION_TOKEN}",
+        f"/webchat/ws?token={SESSION_TOKEN}",
+        f"/wechat?signature={SIGNATURE}&timestamp=1&nonce=2",
+        f"/chat/?lang=en&access_token={SESSION_TOKEN}",
+    )
+    try:
+        wait_until_up(proxy, "/health", timeout=20)
+        for path in paths:
+            assert httpx.get(f"{proxy.url}{path}").status_code == 200
+        access = prefix / "logs" / "access.log"
+        wait_until(
+            lambda: access.exists() and access.read_text().count("\n") > len(paths),
+            10,
+            "nginx never logged the requests",
+        )
+    finally:
+        proxy.stop(timeout=10)
+        server.shutdown()
+    logged = access.read_text()
+    assert "GET /api/agent/media/7?[redacted]" in logged and "GET /wechat?[redacted]" in logged
+    assert "GET /chat/?[redacted]" in logged
+    for secret in (SESSION_TOKEN, SIGNATURE):
+        assert secret not in logged
