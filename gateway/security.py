@@ -68,7 +68,7 @@ class SecurityHeaders:
 
 def install_security(app: Any, settings: DeskSettings, secret: bytes, jobs: Scheduler) -> None:
     """Wire the controls above into the app *create_app* is building."""
-    logs.install([settings.secret])
+    logs.install([settings.secret, secret.decode(errors="replace")])  # var/'s one too
     app.add_middleware(SecurityHeaders)
     app.state.media_links = MediaLinks(secret)
     app.state.heartbeat_seconds = settings.heartbeat_seconds
