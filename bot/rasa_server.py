@@ -17,6 +17,8 @@ import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from common import logs
+
 
 @lru_cache(maxsize=1)
 def _response_validator() -> Any:
@@ -43,6 +45,7 @@ def install() -> None:
 
 
 def main() -> None:
+    logs.install()  # Rasa's own handlers are added later: masking is per record
     install()
     from rasa.__main__ import main as rasa_main
 

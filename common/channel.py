@@ -4,11 +4,20 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 
+from common.logs import MASKER
 from common.messages import OutboundMessage
 
 
 class Undeliverable(Exception):
     """The user can't be reached on this platform until they write again (kept, not lost)."""
+
+
+def shown_error(exc: BaseException) -> str:
+    """What agents are shown of a failed delivery: a connector's own sentence, never a
+    library's error text (that quotes request URLs, which carry tokens and secrets)."""
+    if isinstance(exc, (DeliveryFailed, Undeliverable)) and str(exc):
+        return MASKER(str(exc))  # a connector may quote a library's error in it
+    return "the platform could not be reached"
 
 
 class DeliveryFailed(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, PositiveInt, validator
+from pydantic import BaseSettings, PositiveFloat, PositiveInt, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -148,6 +148,15 @@ class DeskSettings(BaseSettings):
     reminder_hours: PositiveInt = 4
     # A delivery the platform refused with a transient error is retried this often.
     delivery_retries: PositiveInt = 3
+    # Consoles' sockets re-check the agent's session this often (seconds): a logout,
+    # an expiry or a disabled account closes them within one heartbeat.
+    heartbeat_seconds: PositiveFloat = 30.0
+    # Files users send: larger ones are refused; all are deleted after the retention.
+    media_max_bytes: PositiveInt = 10 * 1024 * 1024
+    media_retention_days: PositiveInt = 30
+    # FastAPI's /docs, /redoc and /openapi.json (off in production; scripts/run.sh
+    # turns them on for local development).
+    api_docs: bool = False
 
     class Config:
         env_prefix = "DESK_"

@@ -7,7 +7,7 @@ up from the database (a ``resync`` event tells it to).
 
 from events.fanout import RedisFanout
 from events.hub import DESK, RESYNC, Bridge, Event, EventHub, chat_topic
-from events.stream import stream_events
+from events.stream import first_message_token, refuse, stream_events
 
 __all__ = [
     "DESK",
@@ -17,5 +17,7 @@ __all__ = [
     "EventHub",
     "RedisFanout",
     "chat_topic",
+    "first_message_token",
+    "refuse",
     "stream_events",
 ]

@@ -7,6 +7,7 @@ import logging
 
 import uvicorn
 
+from common import logs
 from common.settings import desk_settings
 from gateway.app import create_app
 
@@ -22,6 +23,7 @@ def main() -> None:
         help="the action server, health-checked after a bot fallback (empty: never checked)",
     )
     args = parser.parse_args()
+    logs.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings, actions_url=args.actions_url)
     uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws="websockets")

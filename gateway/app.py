@@ -28,6 +28,7 @@ from events import EventHub, RedisFanout
 from gateway.assembly import assemble
 from gateway.metrics import QUEUE
 from gateway.rasa import RasaClient
+from gateway.security import docs_urls, install_security
 from handoff import console
 from handoff.api import AgentAuth
 from handoff.api import api as agent_api
@@ -103,6 +104,7 @@ def create_app(
         version="0.1.0",
         description="Web chat, the human desk and metrics. See docs/desk-api.md.",
         lifespan=lifespan,
+        **docs_urls(settings),
     )
     tokens = webchat.VisitorTokens(secret)
     app.state.parts = parts
@@ -111,6 +113,7 @@ def create_app(
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
     app.exception_handler(RequestValidationError)(_bad_request)
+    install_security(app, settings, secret, jobs)
 
     host = ChannelHost(
         parts.router, database, hub, jobs, parts.outbox.connectors, lambda: app.state.stopping

@@ -4,6 +4,9 @@
     python -m handoff agents create EMAIL "Display Name"   # asks for the password
     python -m handoff agents list
     python -m handoff agents disable EMAIL
+    python -m handoff agents release EMAIL            # their chats back to the queue
+    python -m handoff agents reassign EMAIL TO_EMAIL  # their chats to a colleague
+    python -m handoff agents create EMAIL NAME --admin  # a supervisor
     python -m handoff agents bootstrap   # first start only: an admin with a random password
 
 ``DATABASE_URL`` selects the database (default: SQLite under ``var/``). The
@@ -19,10 +22,12 @@ import secrets
 import sys
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
+from common import logs
 from common.settings import ROOT
-from store import make_engine, migrate, session_factory
+from handoff.supervision import hand_over
+from store import NotFound, make_engine, migrate, session_factory
 from store.agents import AgentError, create_agent
 from store.models import Agent
 
@@ -49,21 +54,32 @@ def main(argv: list[str] | None = None) -> int:
     create = actions.add_parser("create")
     create.add_argument("email")
     create.add_argument("name")
+    create.add_argument("--admin", action="store_true", help="a supervisor")
     actions.add_parser("list")
     disable = actions.add_parser("disable")
     disable.add_argument("email")
+    release = actions.add_parser("release", help="put the agent's chats back in the queue")
+    release.add_argument("email")
+    reassign = actions.add_parser("reassign", help="give the agent's chats to another")
+    reassign.add_argument("email")
+    reassign.add_argument("to_email")
     actions.add_parser("bootstrap", help="create admin@localhost if there is no agent yet")
     args = parser.parse_args(argv)
+    logs.install()
 
     engine = make_engine()
     migrate(engine)
     if args.command == "migrate":
         print("handoff: schema is up to date")
         return 0
+    database = session_factory(engine)
     try:
-        with session_factory(engine).begin() as db:
+        if args.action in ("release", "reassign"):
+            return _hand_over(database, args.email, getattr(args, "to_email", None))
+        with database.begin() as db:
             if args.action == "create":
                 agent = create_agent(db, args.email, args.name, _password())
+                agent.is_admin = args.admin
                 print(f"handoff: created agent {agent.email} (id {agent.id})")
             elif args.action == "bootstrap":
                 bootstrap(db)
@@ -74,16 +90,31 @@ def main(argv: list[str] | None = None) -> int:
                         f"{agent.id}\t{agent.email}\t{agent.display_name}\t{agent.presence}\t{state}"
                     )
             else:
-                agent = db.execute(
-                    select(Agent).where(Agent.email == args.email.strip().lower())
-                ).scalar_one_or_none()
-                if agent is None:
-                    raise AgentError(f"no agent with email {args.email}")
+                agent = _by_email(db, args.email)
                 agent.active = False
                 print(f"handoff: disabled {agent.email}")
-    except AgentError as exc:
+    except (AgentError, NotFound) as exc:
         print(f"handoff: error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _by_email(db: Session, email: str) -> Agent:
+    agent = db.execute(
+        select(Agent).where(Agent.email == email.strip().lower())
+    ).scalar_one_or_none()
+    if agent is None:
+        raise AgentError(f"no agent with email {email}")
+    return agent
+
+
+def _hand_over(database: sessionmaker[Session], email: str, to_email: str | None) -> int:
+    with database() as db:
+        agent_id = _by_email(db, email).id
+        to_agent = _by_email(db, to_email).id if to_email else None
+    moved = hand_over(database, agent_id, to_agent, by="the operator")
+    where = f"to {to_email}" if to_email else "to the queue"
+    print(f"handoff: moved {len(moved)} session(s) of {email} {where}: {moved}")
     return 0
 
 
@@ -95,7 +126,7 @@ def bootstrap(db: Session) -> None:
             print(f"handoff: agent admin@localhost, password in {keep}")
         return
     password = os.environ.get("AGENT_PASSWORD") or secrets.token_urlsafe(12)
-    create_agent(db, "admin@localhost", "Admin", password)
+    create_agent(db, "admin@localhost", "Admin", password).is_admin = True
     keep.parent.mkdir(parents=True, exist_ok=True)
     keep.write_text(password + "\n")
     keep.chmod(0o600)

@@ -20,7 +20,7 @@ from common.metrics import MESSAGES
 from common.settings import DeskSettings
 from events import DESK, EventHub
 from guard import Guard
-from handoff import views
+from handoff import media, views
 from store import conversations, deliveries, handoffs, messages, ratings, turns
 from store.leases import HOLDER
 from store.models import Message
@@ -85,6 +85,8 @@ class Inbox:
         :meth:`finish` closes.
         """
         text = text if guarded else self.guard.scrub(text)
+        attachment, refused = media.checked(attachment, self.settings.media_max_bytes)
+        text = f"{text} {refused}".strip() if refused else text
         now = self.clock()
         with self.database.begin() as db:
             conversations.ensure_conversation(db, conversation_id, channel, language)

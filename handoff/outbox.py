@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import texts
-from common.channel import Connector, DeliveryFailed, Refused, Undeliverable
+from common.channel import Connector, DeliveryFailed, Refused, Undeliverable, shown_error
 from common.clock import utcnow
 from common.messages import OutboundMessage
 from common.metrics import MESSAGES, RETRIES
@@ -112,7 +112,7 @@ class Outbox:
             return False
         except Exception as exc:
             log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
-            self._delivery(conversation_id, reply, "failed", str(exc) or type(exc).__name__)
+            self._delivery(conversation_id, reply, "failed", shown_error(exc))
             return False
         MESSAGES.labels(channel, "out").inc()
         return True

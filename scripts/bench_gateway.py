@@ -105,7 +105,9 @@ class User:
 
 
 async def listen(user: User, ws_url: str, stop: asyncio.Event) -> None:
-    async with websockets.connect(f"{ws_url}/webchat/ws?token={user.token}") as socket:
+    async with websockets.connect(f"{ws_url}/webchat/ws") as socket:
+        await socket.send(json.dumps({"type": "auth", "token": user.token}))
+        await socket.recv()  # "ready"
         while not stop.is_set():
             try:
                 raw = await asyncio.wait_for(socket.recv(), timeout=0.5)

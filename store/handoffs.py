@@ -216,6 +216,23 @@ def transfer(db: Session, session_id: int, from_agent: int, to_agent: int) -> Ha
     )
 
 
+def assigned_to(db: Session, agent_id: int) -> list[HandoffSession]:
+    return list(
+        db.execute(
+            select(HandoffSession)
+            .where(HandoffSession.state == "assigned", HandoffSession.agent_id == agent_id)
+            .order_by(HandoffSession.id)
+        ).scalars()
+    )
+
+
+def release(db: Session, session_id: int, from_agent: int) -> HandoffSession:
+    """Back to the queue, where any agent can claim it (a disabled agent's chats)."""
+    return _transition(
+        db, session_id, {"state": "assigned", "agent_id": from_agent}, state="queued", agent_id=None
+    )
+
+
 def resolve(
     db: Session, session_id: int, agent_id: int, now: datetime | None = None
 ) -> HandoffSession:

@@ -56,6 +56,8 @@ class Agent(Base):  # type: ignore[valid-type,misc]
     password_hash = Column(String(200), nullable=False)
     presence = Column(String(10), nullable=False, default="away")
     active = Column(Boolean, nullable=False, default=True)
+    # A supervisor: may release or reassign other agents' sessions (a disabled one's).
+    is_admin = Column(Boolean, nullable=False, default=False)
     # Refreshed while the agent's console is connected; "online" counts only while fresh.
     last_seen_at = Column(UtcDateTime(), nullable=True)
     created_at = Column(UtcDateTime(), nullable=False, default=utcnow)

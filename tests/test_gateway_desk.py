@@ -23,7 +23,9 @@ def test_the_whole_journey_with_live_pushes(gateway: Gateway) -> None:
     bob = gateway.agent("bob@example.com")
     me = gateway.visitor()
     gateway.say(me, "hello", language="en")
-    with gateway.client.websocket_connect(f"/webchat/ws?token={me['token']}") as user_ws:
+    with gateway.client.websocket_connect("/webchat/ws") as user_ws:
+        user_ws.send_json({"type": "auth", "token": me["token"]})
+        assert user_ws.receive_json() == {"type": "ready"}
         escalated = gateway.say(me, "human", language="en")
         said = texts(escalated)
         assert said[0] == "Connecting you with a human."
@@ -42,9 +44,9 @@ def test_the_whole_journey_with_live_pushes(gateway: Gateway) -> None:
         assert session["language"] == "en" and session["due_at"] and not session["overdue"]
         sid = session["id"]
         post = gateway.client.post
-        with gateway.client.websocket_connect(
-            f"/api/agent/ws?token={alice['Authorization'].split()[1]}"
-        ) as desk_ws:
+        with gateway.client.websocket_connect("/api/agent/ws") as desk_ws:
+            desk_ws.send_json({"type": "auth", "token": alice["Authorization"].split()[1]})
+            assert desk_ws.receive_json() == {"type": "ready"}
             assert post(f"/api/agent/sessions/{sid}/claim", headers=alice).status_code == 200
             assert desk_ws.receive_json()["type"] in ("message", "queue")
         taken = post(f"/api/agent/sessions/{sid}/claim", headers=bob)

@@ -15,7 +15,7 @@ from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.channel import CollectingConnector, Undeliverable
+from common.channel import CollectingConnector, DeliveryFailed, Undeliverable
 from common.clock import utcnow
 from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
 from common.payload import HandoffPayload
@@ -247,7 +247,7 @@ class FlakyConnector(CollectingConnector):
 
     async def send_text_message(self, user_id: str, text: str) -> None:
         if self.broken:
-            raise RuntimeError("HTTP 502 from the platform")
+            raise DeliveryFailed("HTTP 502 from the platform")
         if not self.reachable:
             raise Undeliverable("the user can't be reached until they write again")
         await super().send_text_message(user_id, text)

@@ -7,8 +7,12 @@ knowledge base is loaded here, once, when the action server starts (set
 
 import os
 
-from bot.actions.shared import knowledge_base
-from bot.nlu.pipelines import customise_jieba
+from common import logs
+
+logs.install()  # before anything can log: node URLs and their keys stay out of it
+
+from bot.actions.shared import knowledge_base  # noqa: E402
+from bot.nlu.pipelines import customise_jieba  # noqa: E402
 
 # jieba's dictionary is process-wide, so the knowledge base's Chinese queries are cut
 # with the wallet words as well. Adding them at start, not when the first Chinese

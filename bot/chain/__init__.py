@@ -11,6 +11,7 @@ never a guessed status, unless another chain found the transaction.
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 import time
 from typing import Protocol
@@ -18,9 +19,11 @@ from typing import Protocol
 import httpx
 
 from bot.chain._evm import EvmAdapter
-from bot.chain._result import NodeError, Status, TxCheck, units
+from bot.chain._result import UNREACHABLE, NodeError, Status, TxCheck, units
 from bot.chain._settings import ChainSettings
 from bot.chain._tron import TronAdapter, tron_address
+
+log = logging.getLogger(__name__)
 
 _EVM_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
 _BARE_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -112,8 +115,11 @@ class ChainLookup:
                 break  # out of budget
             for task in done:
                 error = task.exception()
-                if error is not None:
-                    failures.append(f"{tasks[task]}: {error}")
+                if isinstance(error, NodeError):
+                    failures.append(str(error))
+                elif error is not None:  # a bug, not the node: its text stays in the log
+                    log.warning("%s lookup failed", tasks[task], exc_info=error)
+                    failures.append(f"{tasks[task]}: {UNREACHABLE}")
                 elif task.result().status != "not_found":
                     found.append(task.result())
         for task in waiting:

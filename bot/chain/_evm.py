@@ -12,7 +12,7 @@ import httpx
 from eth_abi import decode
 from eth_utils import function_signature_to_4byte_selector, keccak, to_checksum_address
 
-from bot.chain._result import NodeError, Status, TxCheck, units
+from bot.chain._result import UNREACHABLE, NodeError, Status, TxCheck, units
 
 TRANSFER_TOPIC = "0x" + keccak(text="Transfer(address,address,uint256)").hex()
 SYMBOL = "0x" + function_signature_to_4byte_selector("symbol()").hex()
@@ -35,7 +35,7 @@ class EvmAdapter:
             response.raise_for_status()
             reply = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise NodeError(f"{self.chain} node: {exc!r}") from exc
+            raise NodeError(f"{self.chain}: {UNREACHABLE}") from exc
         if not isinstance(reply, dict) or "error" in reply or "result" not in reply:
             raise NodeError(f"{self.chain} node: bad answer to {method}")
         return reply["result"]

@@ -35,8 +35,14 @@ class TxCheck:
         return asdict(self)
 
 
+# What users, agents and stored payloads are told of a failed call: the transport
+# error names the node's URL, and providers put their API keys in it.
+UNREACHABLE = "the node could not be reached"
+
+
 class NodeError(RuntimeError):
-    """A node timed out, refused (429/5xx) or answered nonsense."""
+    """A node timed out, refused (429/5xx) or answered nonsense; its text is shown
+    to agents, so it never carries the node's URL or the transport error."""
 
 
 def units(raw: int, decimals: int) -> str:

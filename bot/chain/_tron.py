@@ -12,7 +12,7 @@ import base58
 import httpx
 from eth_abi import decode
 
-from bot.chain._result import NodeError, TxCheck, units
+from bot.chain._result import UNREACHABLE, NodeError, TxCheck, units
 
 TRC20_TRANSFER = "a9059cbb"  # transfer(address,uint256)
 
@@ -35,7 +35,7 @@ class TronAdapter:
             response.raise_for_status()
             reply = response.json()
         except (httpx.HTTPError, ValueError) as exc:
-            raise NodeError(f"tron node: {exc!r}") from exc
+            raise NodeError(f"tron: {UNREACHABLE}") from exc
         if not isinstance(reply, dict) or "Error" in reply:
             raise NodeError(f"tron node: bad answer to {path}")
         return reply

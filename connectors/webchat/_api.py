@@ -13,7 +13,7 @@ from common.messages import MAX_TEXT, InboundMessage, chat_json
 from connectors._host import ChannelHost
 from connectors.webchat._connector import CHANNEL
 from connectors.webchat._tokens import VisitorTokens
-from events import chat_topic, stream_events
+from events import chat_topic, first_message_token, refuse, stream_events
 from store import messages
 
 # Longer than this is refused outright; up to it, an oversize message is kept for an agent.
@@ -138,13 +138,18 @@ def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
             return History(messages=[ChatMessage(**_shown(r)) for r in rows])
 
     @api.websocket("/ws")
-    async def stream(websocket: WebSocket, token: str = "") -> None:
-        """Pushes ``{"type": "message", "message": …}`` for this visitor's conversation."""
+    async def stream(websocket: WebSocket) -> None:
+        """Pushes ``{"type": "message", "message": …}`` for this visitor's conversation.
+
+        The first frame the page sends is ``{"type": "auth", "token": …}`` (4401 if
+        it doesn't): the token stays out of URLs and so out of access logs."""
+        token = await first_message_token(websocket)
+        if token is None:
+            return
         user_id = tokens.verify(token)
         if user_id is None:
-            await websocket.close(code=4401, reason="bad or missing visitor token")
+            await refuse(websocket, "bad or missing visitor token")
             return
-        await websocket.accept()
         async with host.hub.subscribe(chat_topic(f"{CHANNEL}:{user_id}")) as events:
             await stream_events(websocket, events)
 

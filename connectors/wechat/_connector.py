@@ -23,7 +23,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from common.channel import Connector, Undeliverable
+from common.channel import Connector, Undeliverable, shown_error
 from common.clock import utcnow
 from common.messages import OutboundMessage
 from connectors.wechat._client import UNREACHABLE, Client, send_text
@@ -135,7 +135,7 @@ class WeChatConnector(Connector):
                 self._mark(message_id, "undelivered", str(exc))
             except Exception as exc:
                 log.warning("a late WeChat reply failed: %s", exc)
-                self._mark(message_id, "failed", str(exc))
+                self._mark(message_id, "failed", shown_error(exc))
 
     def _mark(self, message_id: int | None, status: str, error: str) -> None:
         if message_id is not None:

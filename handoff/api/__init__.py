@@ -6,12 +6,14 @@ The gateway mounts :data:`api` and puts the :class:`AgentAuth` it configured on
 
 from fastapi import APIRouter
 
-from handoff.api import accounts, live, sessions
+from handoff.api import accounts, live, media, sessions, supervision
 from handoff.api.auth import AgentAuth
 
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 api.include_router(accounts.api)
 api.include_router(sessions.api)
 api.include_router(live.api)
+api.include_router(media.api)
+api.include_router(supervision.api)
 
 __all__ = ["AgentAuth", "api"]

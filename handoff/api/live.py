@@ -1,58 +1,50 @@
-"""The console's live side: its event stream, and the files users sent."""
+"""The console's live side: its event stream.
+
+The console authenticates with its first frame (never ``?token=``), and its session
+is checked again on every heartbeat and before events after a quiet spell: a
+logout, an expiry or ``agents disable`` closes the socket with 4401.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Header, HTTPException, Request, WebSocket
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, HTTPException, WebSocket
 
 from common.clock import utcnow
-from common.http import bearer
-from common.settings import ROOT
-from events import DESK, stream_events
-from handoff.api.auth import auth_of, desk_of
+from events import DESK, first_message_token, refuse, stream_events
+from handoff.api.auth import AgentAuth
 from handoff.desk import Desk
-from store.models import Agent, Message
+from store.models import Agent
 
 api = APIRouter()
 
-HEARTBEAT_SECONDS = 30
-MEDIA_ROOT = (ROOT / "var" / "media").resolve()
-
-
-@api.get("/media/{message_id}", response_class=FileResponse)
-def media(
-    message_id: int, request: Request, token: str = "", authorization: str = Header("")
-) -> FileResponse:
-    """A file the user sent (``?token=`` works too, so the console can use it in ``<img>``)."""
-    desk = desk_of(request)
-    auth_of(request)(bearer(authorization) or token)
-    with desk.database() as db:
-        message = db.get(Message, message_id)
-        attachment = message.attachment if message is not None else None
-    if not attachment:
-        raise HTTPException(404, f"message {message_id} has no attachment")
-    path = (ROOT / attachment["path"]).resolve()
-    if MEDIA_ROOT not in path.parents or not path.is_file():
-        raise HTTPException(404, "the file is gone")
-    return FileResponse(path, media_type=attachment.get("mime") or None, filename=path.name)
+HEARTBEAT_SECONDS = 30.0
 
 
 @api.websocket("/ws")
-async def stream(websocket: WebSocket, token: str = "") -> None:
+async def stream(websocket: WebSocket) -> None:
     """Pushes queue, message and presence events to a logged-in console."""
     desk: Desk = websocket.app.state.desk
-    try:
-        agent = websocket.app.state.agent_auth(token)
-    except HTTPException as exc:
-        await websocket.close(code=4000 + exc.status_code, reason=str(exc.detail))
+    auth: AgentAuth = websocket.app.state.agent_auth
+    every = float(getattr(websocket.app.state, "heartbeat_seconds", HEARTBEAT_SECONDS))
+    token = await first_message_token(websocket)
+    if token is None:
         return
-    await websocket.accept()
+    try:
+        agent = auth(token)
+    except HTTPException as exc:
+        await refuse(websocket, str(exc.detail), code=4000 + exc.status_code)
+        return
 
-    def seen() -> None:
+    def still_logged_in() -> bool:
+        try:
+            auth(token)  # logged out, expired or disabled since: 401
+        except HTTPException:
+            return False
         with desk.database.begin() as db:
             row = db.get(Agent, agent.id)
             if row is not None:
                 row.last_seen_at = utcnow()
+        return True
 
     async with desk.hub.subscribe(DESK) as events:
-        await stream_events(websocket, events, tick=seen, every=HEARTBEAT_SECONDS)
+        await stream_events(websocket, events, tick=still_logged_in, every=every)

@@ -74,7 +74,9 @@ class DeskMessage(BaseModel):
     text: str
     buttons: list[dict[str, str]] = []
     attachment: dict[str, str] | None = Field(
-        None, description="a file the user sent; fetch it from /api/agent/media/{id}"
+        None,
+        description="a file the user sent: GET /api/agent/media/{id} (bearer), or a signed "
+        "link from /api/agent/media/{id}/link for an <img>",
     )
     delivery: Literal["undelivered", "failed", "refused"] | None = Field(
         None,

@@ -37,6 +37,7 @@ class BotApi:
         self.polls = 0  # getUpdates calls answered
         self.handed_out: dict[int, list[int]] = {}  # update_id -> the polls that returned it
         self.next_id = 1000
+        self.file = PNG  # what every file download returns (a test may disguise it)
         self._lock = threading.Lock()
         api = self
 
@@ -47,7 +48,7 @@ class BotApi:
             def do_GET(self) -> None:
                 if "/file/bot" in self.path and self.path.endswith(".jpg"):
                     api.calls.append(("download", {"path": self.path}))
-                    self._send(200, PNG, "image/png")
+                    self._send(200, api.file, "image/png")
                 else:
                     self._send(404, b"{}")
 
@@ -102,8 +103,8 @@ class BotApi:
         if method == "getFile":
             return 200, {
                 "file_id": params["file_id"],
-                "file_unique_id": "uniq1",
-                "file_size": len(PNG),
+                "file_unique_id": f"uniq-{params['file_id']}",
+                "file_size": len(self.file),
                 "file_path": "photos/file_1.jpg",
             }
         if method == "getUpdates":

@@ -67,9 +67,11 @@ class Visitor:
     async def _listen(self, http: httpx.AsyncClient, connected: asyncio.Event) -> None:
         while True:
             current = self.url
-            ws_url = current.replace("http://", "ws://") + f"/webchat/ws?token={self.token}"
+            ws_url = current.replace("http://", "ws://") + "/webchat/ws"
             try:
                 async with websockets.connect(ws_url, open_timeout=5) as socket:
+                    await socket.send(json.dumps({"type": "auth", "token": self.token}))
+                    await socket.recv()  # "ready": subscribed
                     connected.set()
                     await self._catch_up(http)
                     async for raw in socket:
@@ -183,8 +185,10 @@ class Agent:
         await asyncio.wait_for(connected.wait(), 30)
 
     async def _listen(self, connected: asyncio.Event) -> None:
-        ws_url = self.url.replace("http://", "ws://") + f"/api/agent/ws?token={self.token}"
+        ws_url = self.url.replace("http://", "ws://") + "/api/agent/ws"
         async with websockets.connect(ws_url) as socket:
+            await socket.send(json.dumps({"type": "auth", "token": self.token}))
+            await socket.recv()  # "ready": subscribed
             connected.set()
             async for raw in socket:
                 self.events.append((time.monotonic(), json.loads(raw)))

@@ -33,9 +33,11 @@ export async function catchUp() {
 
 export function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/webchat/ws?token=${encodeURIComponent(state.visitor.token)}`);
+  // The token goes in the first frame, never in the URL (URLs are logged).
+  const socket = new WebSocket(`${scheme}://${location.host}/webchat/ws`);
   state.socket = socket;
   socket.onopen = async () => {
+    socket.send(JSON.stringify({ type: "auth", token: state.visitor.token }));
     state.retry = 0;
     setStatus("connected");
     await catchUp(); // anything pushed while we were away

@@ -9,10 +9,12 @@ import { upsertMessage } from "./thread.js";
 
 export function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws?token=${encodeURIComponent(state.token)}`);
+  // The token goes in the first frame, never in the URL (URLs are logged).
+  const socket = new WebSocket(`${scheme}://${location.host}/api/agent/ws`);
   state.socket = socket;
   const status = $("connection");
   socket.onopen = () => {
+    socket.send(JSON.stringify({ type: "auth", token: state.token }));
     state.retry = 0;
     status.dataset.state = "connected";
     status.textContent = "live";
@@ -20,6 +22,7 @@ export function connect() {
   };
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
+    if (data.type === "ready") return; // authenticated and subscribed
     if (data.type === "message" || data.type === "delivery") {
       if (state.selected && (state.selected.id === data.session_id || state.selected.conversation_id === data.conversation_id)) {
         upsertMessage(data.message);

@@ -1,3 +1,4 @@
+import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { localTime } from "./format.js";
 import { state } from "./state.js";
@@ -14,19 +15,12 @@ export function upsertMessage(message) {
   label.append(el("span", "time", localTime(message.created_at)));
   node.append(label, document.createTextNode(message.text));
   if (message.attachment) {
-    const url = `/api/agent/media/${message.id}?token=${encodeURIComponent(state.token)}`;
     const link = el("a", "attachment");
-    link.href = url;
     link.target = "_blank";
-    if (message.attachment.kind === "image") {
-      const img = el("img");
-      img.src = url;
-      img.alt = message.attachment.name || "image";
-      link.append(img);
-    } else {
-      link.textContent = `📎 ${message.attachment.name || "file"}`;
-    }
+    link.rel = "noopener noreferrer";
+    link.textContent = `📎 ${message.attachment.name || "file"}`;
     node.append(link);
+    showAttachment(message, link);
   }
   if (message.delivery) {
     const text = message.delivery === "undelivered"
@@ -37,4 +31,18 @@ export function upsertMessage(message) {
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
   thread.insertBefore(node, after || null);
   thread.scrollTop = thread.scrollHeight;
+}
+
+// A short-lived signed link (no session token in the URL); the server serves the
+// file as what its bytes are, so an <img> only ever shows a real image.
+async function showAttachment(message, link) {
+  const { url } = await api(`/api/agent/media/${message.id}/link`).catch(() => ({}));
+  if (!url) return;
+  link.href = url;
+  if (message.attachment.kind === "image") {
+    const img = el("img");
+    img.src = url;
+    img.alt = message.attachment.name || "image";
+    link.replaceChildren(img);
+  }
 }

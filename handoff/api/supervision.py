@@ -1,0 +1,46 @@
+"""Supervisors' endpoints: release or reassign the sessions another agent holds."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel
+
+from handoff.api.auth import current_agent, desk_of, errors
+from handoff.supervision import hand_over
+from store.models import Agent
+
+api = APIRouter()
+
+
+class ReassignIn(BaseModel):
+    to_agent: int
+
+
+class Moved(BaseModel):
+    sessions: list[int]
+
+
+def supervisor(agent: Agent = Depends(current_agent)) -> Agent:
+    if not agent.is_admin:
+        raise HTTPException(403, "only a supervisor (an admin agent) may move others' sessions")
+    return agent
+
+
+@api.post("/agents/{agent_id}/release", response_model=Moved)
+def release(agent_id: int, request: Request, admin: Agent = Depends(supervisor)) -> Moved:
+    """Put every session *agent_id* holds back in the queue."""
+    desk = desk_of(request)
+    with errors():
+        moved = hand_over(desk.database, agent_id, by=admin.display_name, hub=desk.hub)
+    return Moved(sessions=moved)
+
+
+@api.post("/agents/{agent_id}/reassign", response_model=Moved)
+def reassign(
+    agent_id: int, body: ReassignIn, request: Request, admin: Agent = Depends(supervisor)
+) -> Moved:
+    """Give every session *agent_id* holds to ``to_agent`` (an active agent)."""
+    desk = desk_of(request)
+    with errors():
+        moved = hand_over(desk.database, agent_id, body.to_agent, admin.display_name, desk.hub)
+    return Moved(sessions=moved)
