@@ -15,6 +15,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pytest
 import redis
 import yaml
 from prometheus_client import REGISTRY
+from starlette.testclient import TestClient, WebSocketTestSession
 
 from common.settings import DeskSettings
 from events import shapes
@@ -132,7 +134,7 @@ def test_a_forged_agent_message_on_redis_never_reaches_the_users_page(
         agent = b.agent("alice@example.com")
         [session] = b.queue(agent)
         rejected_before = rejected()
-        with a.client.websocket_connect(f"/webchat/ws?token={visitor['token']}") as socket:
+        with page_socket(a.client, visitor["token"]) as socket:
             frames = Frames(socket)
             caplog.set_level(logging.WARNING, logger="events.fanout")
             for _ in range(3):  # again and again: counted every time, logged once
@@ -174,7 +176,7 @@ def test_a_gateway_with_another_secret_cannot_push_into_chats(tmp_path: Path) ->
         visitor = a.visitor("en")
         user_id = visitor["token"].rpartition(".")[0]
         topic = f"chat:webchat:{user_id}"
-        with a.client.websocket_connect(f"/webchat/ws?token={visitor['token']}") as socket:
+        with page_socket(a.client, visitor["token"]) as socket:
             frames = Frames(socket)
             before = rejected()
             hub = rogue.app.state.desk.hub
@@ -185,6 +187,15 @@ def test_a_gateway_with_another_secret_cannot_push_into_chats(tmp_path: Path) ->
                 "the rogue gateway's event was never refused",
             )
         assert frames.received == []
+
+
+@contextmanager
+def page_socket(client: TestClient, token: str) -> Iterator[WebSocketTestSession]:
+    """The user's page socket, authenticated by its first frame (never by its URL)."""
+    with client.websocket_connect("/webchat/ws") as socket:
+        socket.send_json({"type": "auth", "token": token})
+        assert socket.receive_json() == {"type": "ready"}
+        yield socket
 
 
 class Recorder:
