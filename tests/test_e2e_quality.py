@@ -76,4 +76,5 @@ def test_off_topic_questions_get_no_article(stack: Servers, reader: ReplyReader)
     asked = asyncio.run(run(stack.gateway_url, [(lang, "", q) for lang, q in rows], reader))
     result = off_topic_summary(asked)
     _write("off_topic", result)
-    assert result["table"]["all"]["outright_article_share"] <= OFF_TOPIC_OUTRIGHT, result["outright"]
+    share = result["table"]["all"]["outright_article_share"]
+    assert share <= OFF_TOPIC_OUTRIGHT, result["outright"]
