@@ -22,14 +22,16 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from common.clock import utcnow
+from common.limits import Limiter
 from common.settings import DeskSettings, desk_settings, service_settings
 from connectors import ChannelHost, Runner, webchat
 from events import EventHub, RedisFanout
 from gateway.assembly import assemble
+from gateway.edge import protect
 from gateway.metrics import QUEUE
 from gateway.rasa import RasaClient
 from handoff import console
-from handoff.api import AgentAuth
+from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
@@ -60,7 +62,11 @@ def create_app(
         actions_url=actions_url,
         lock_seconds=settings.ticket_lock_lifetime,
     )
-    parts = assemble(database, hub, settings, service, rasa)
+    # Checked first: a short or empty secret stops the gateway before anything starts.
+    tokens = webchat.visitor_tokens(settings)
+    limiter = Limiter(settings.redis_url)  # shared by every gateway when Redis is set
+    parts = assemble(database, hub, settings, service, rasa, limiter)
+    logins = LoginGuard(database, limiter, settings.login_workers, settings.login_queue)
     jobs = parts.jobs
     fanout = RedisFanout(hub, settings.redis_url) if settings.redis_url else None
 
@@ -89,6 +95,7 @@ def create_app(
                 # Turns cut short by the shutdown are taken over at once, not in 20 s.
                 release(db, ALIVE + jobs.holder, utcnow(), holder=jobs.holder)
             await rasa.close()
+            logins.close()
             engine.dispose()
 
     app = FastAPI(
@@ -97,18 +104,19 @@ def create_app(
         description="Web chat, the human desk and metrics. See docs/desk-api.md.",
         lifespan=lifespan,
     )
-    tokens = webchat.VisitorTokens(webchat.load_secret(settings.secret))
+    protect(app, settings.trusted_proxies)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
+    app.state.logins = logins
     app.exception_handler(RequestValidationError)(_bad_request)
 
     host = ChannelHost(
         parts.router, database, hub, jobs, parts.outbox.connectors, lambda: app.state.stopping
     )
-    webchat.mount(app, host, tokens)
+    webchat.mount(app, host, tokens, limiter, settings)
     app.include_router(agent_api)
     runners = [
         run

@@ -8,10 +8,11 @@ from fastapi import APIRouter
 
 from handoff.api import accounts, live, sessions
 from handoff.api.auth import AgentAuth
+from handoff.api.logins import LoginGuard
 
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 api.include_router(accounts.api)
 api.include_router(sessions.api)
 api.include_router(live.api)
 
-__all__ = ["AgentAuth", "api"]
+__all__ = ["AgentAuth", "LoginGuard", "api"]

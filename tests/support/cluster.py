@@ -45,7 +45,7 @@ __all__ = [
     "services_up",
 ]
 
-SECRET = "cluster-test-secret"
+SECRET = "cluster-test-secret-of-32-bytes-or-more"
 AGENT_PASSWORD = "cluster-agent-password"
 STARTUP_SECONDS = 400
 # The path that answers 200 once a role is up.

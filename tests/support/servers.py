@@ -80,7 +80,7 @@ def running_servers(
         "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": f"sqlite:///{workdir / 'desk.db'}",
         "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "DESK_SECRET": "e2e-secret",
+        "DESK_SECRET": "e2e-secret-that-is-at-least-32-bytes",
         "DESK_AGENT_HOURS": "00:00-24:00",
         **({"PYTHONPATH": str(tree)} if tree != ROOT else {}),
         **(extra_env or {}),
