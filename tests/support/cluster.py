@@ -30,7 +30,7 @@ from tests.support.processes import (
     stop_all,
     wait_until_up,
 )
-from tests.support.services import REDIS_URL, fresh_database, services_up
+from tests.support.services import LOOPBACK_LIMITS, REDIS_URL, fresh_database, services_up
 
 __all__ = [
     "AGENT_PASSWORD",
@@ -114,6 +114,7 @@ def cluster(
             "DESK_ALIVE_SECONDS": "10",
             "BOT_PRELOAD_KB": "1",
             "AGENT_PASSWORD": AGENT_PASSWORD,
+            **LOOPBACK_LIMITS,
             **(extra_env or {}),
         }
         group = Cluster(env, workdir)
