@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import multiprocessing
+import shutil
 import threading
 import time
 import uuid
@@ -41,6 +43,7 @@ from tests.support.gateway import ALWAYS, PASSWORD, Gateway
 from tests.support.services import REDIS_URL, fresh_schema, need
 from tests.support.waiting import wait_until
 
+BROWSER_FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run"]
 BEHIND_PROXY = ALWAYS.copy(update={"trusted_proxies": "testclient"})  # TestClient's peer
 
 
@@ -302,3 +305,39 @@ def test_expired_tokens_are_refused_and_the_previous_key_verifies_during_rotatio
     rotated = Gateway(url, FakeRasa(), ALWAYS.copy(update={"secret": new_secret}))
     with rotated.client:
         assert rotated.say(me, "old key").status_code == 401  # rotation finished
+
+
+def test_the_page_renews_its_token_and_keeps_the_conversation(tmp_path: Path) -> None:
+    """In Chromium: a page holding a token from before tokens expired renews it at
+    load and still shows its conversation; a page due for renewal does the same."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
+    from playwright.sync_api import expect, sync_playwright
+
+    with gateway_process(tmp_path) as process:
+        visitor = httpx.post(f"{process.url}/webchat/api/visitors", json={}).json()
+        auth = {"Authorization": f"Bearer {visitor['token']}"}
+        said = httpx.post(
+            f"{process.url}/webchat/api/messages", json={"text": "hello"}, headers=auth
+        )
+        assert said.status_code == 200
+        legacy = f"{visitor['user_id']}.{_mac(SECRET, visitor['user_id'])}"
+        saved = [{"user_id": visitor["user_id"], "token": legacy}, {**visitor, "renew_after": 0}]
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=chromium, args=BROWSER_FLAGS)
+            try:
+                for old in saved:
+                    page = browser.new_context().new_page()
+                    page.set_default_timeout(30_000)
+                    page.add_init_script(
+                        f"localStorage.setItem('webchat.visitor', {json.dumps(json.dumps(old))})"
+                    )
+                    page.goto(f"{process.url}/chat/?lang=en")
+                    expect(page.locator("#messages")).to_contain_text("hello")
+                    kept = json.loads(page.evaluate("localStorage.getItem('webchat.visitor')"))
+                    assert kept["user_id"] == visitor["user_id"]  # the same conversation
+                    assert kept["token"] != old["token"] and kept["renew_after"] > time.time()
+                    page.context.close()
+            finally:
+                browser.close()
