@@ -19,11 +19,19 @@ from dataclasses import dataclass
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
+from prometheus_client import Counter
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
 
 Rules = Sequence[RateLimitItem]
+
+REFUSED = Counter(
+    "support_limited_total",
+    "Requests refused by a limit: visitors-ip, messages-ip, messages-visitor, "
+    "handoffs-ip, login-backoff, login-pool",
+    ["limit"],
+)
 
 
 def rules(text: str) -> list[RateLimitItem]:
@@ -60,10 +68,13 @@ class Limiter:
         if not limits:
             return None
         try:
-            return self._hit(self._shared, limits, key)
+            refused = self._hit(self._shared, limits, key)
         except RedisError as exc:
             self._degraded(exc)
-            return self._hit(self._local, limits, key)
+            refused = self._hit(self._local, limits, key)
+        if refused is not None:
+            REFUSED.labels(key[0] if key else "other").inc()
+        return refused
 
     def _hit(
         self, limiter: FixedWindowRateLimiter, limits: Rules, key: Sequence[str]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.bounded import BoundedPool, PoolFull
-from common.limits import Backoff, Limiter
+from common.limits import REFUSED, Backoff, Limiter
 from store import agents
 from store.models import Audit
 
@@ -60,11 +60,13 @@ class LoginGuard:
         account = email.strip().lower()[:254]
         wait = await asyncio.to_thread(self._wait, account, address)
         if wait:
+            REFUSED.labels("login-backoff").inc()
             log.warning("login refused (backoff, %d s): %r from %s", wait, account, address)
             raise LoginRefused(429, wait, f"too many failed logins: try again in {wait} seconds")
         try:
             token = await self.pool.run(lambda: self._check(account, password))
         except PoolFull:
+            REFUSED.labels("login-pool").inc()
             raise LoginRefused(503, 1, "the server is busy checking logins: retry") from None
         if token is None:
             await asyncio.to_thread(self._failed, account, address)
