@@ -36,7 +36,10 @@ class InboundMessage:
     # a process that dies before storing it leaves nothing that blocks the retry.
     dedup_key: str | None = None
     attachment: Attachment | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)  # forwarded to Rasa
+    # The sender's network address where the channel knows it (the web chat), for
+    # per-address limits; never forwarded to Rasa or stored.
+    client_ip: str | None = None
     received_at: datetime = field(default_factory=utcnow)
 
     @property

@@ -157,6 +157,25 @@ class DeskSettings(BaseSettings):
     # FastAPI's /docs, /redoc and /openapi.json (off in production; scripts/run.sh
     # turns them on for local development).
     api_docs: bool = False
+    # The edge (docs/security.md, "Limits, login and visitor tokens"). Limits are in
+    # the `limits` notation ("30/minute;300/hour"), counted in Redis when REDIS_URL is
+    # set (shared by every gateway), in memory otherwise; "" turns one off.
+    limit_visitors_per_ip: str = "30/minute;300/hour"  # new and renewed web chat tokens
+    limit_messages_per_ip: str = "300/minute;5000/hour"
+    limit_messages_per_visitor: str = "40/minute;600/hour"
+    limit_handoffs_per_ip: str = "10/hour"  # new handoffs from web chat users
+    # Peers whose X-Forwarded-For is believed (the load balancer): IPs or CIDRs,
+    # comma-separated. Anyone else's header is ignored: the peer is the client.
+    trusted_proxies: str = ""
+    # Argon2 checks run on this many threads, with this many more waiting (then 503).
+    login_workers: PositiveInt = 2
+    login_queue: PositiveInt = 8
+    # Web chat tokens expire after this many hours (the page renews them halfway);
+    # an expired one can still be renewed for `visitor_renew_days`.
+    visitor_token_hours: PositiveInt = 24
+    visitor_renew_days: PositiveInt = 30
+    # The secret before the current one: its tokens still verify while keys rotate.
+    secret_previous: str = ""
 
     class Config:
         env_prefix = "DESK_"
@@ -178,6 +197,22 @@ class DeskSettings(BaseSettings):
     def _redis(cls, value: str) -> str:
         if value and not value.startswith(("redis://", "rediss://", "unix://")):
             raise ValueError("REDIS_URL looks like redis://host:6379/0")
+        return value
+
+    @validator(
+        "limit_visitors_per_ip",
+        "limit_messages_per_ip",
+        "limit_messages_per_visitor",
+        "limit_handoffs_per_ip",
+    )
+    def _limits(cls, value: str) -> str:
+        from limits import parse_many
+
+        try:
+            if value.strip():
+                parse_many(value)
+        except ValueError:
+            raise ValueError('write limits as "30/minute;300/hour"') from None
         return value
 
     @property

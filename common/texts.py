@@ -23,6 +23,9 @@ Key = Literal[
     "help",
     "welcome",
     "unsupported",
+    "rate_limited",
+    "handoff_limited",
+    "too_large",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -44,6 +47,9 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "welcome": "欢迎关注！我是钱包智能客服，可以直接用中文提问，例如“USDT没到账”“忘记密码”。"
         "需要人工请回复“转人工”。请注意：客服绝不会向您索要助记词或私钥。",
         "unsupported": "抱歉，目前只能处理文字和图片消息。请用文字描述您的问题，或发送截图。",
+        "rate_limited": "请求太频繁了，请在 {seconds} 秒后再试。",
+        "handoff_limited": "过去一小时内，您所在的网络已提交了太多转人工请求。请约 {minutes} 分钟后再试；在此期间我可以继续为您解答。",
+        "too_large": "请求内容太大（最多 {limit} KB），请缩短后再发送。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -72,6 +78,9 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "Support will never ask for your recovery phrase or private key.",
         "unsupported": "Sorry, I can only read text and pictures for now. Please describe "
         "your problem in words, or send a screenshot.",
+        "rate_limited": "You're sending requests too quickly. Please wait {seconds} seconds and try again.",
+        "handoff_limited": "Too many requests for a human agent came from your network in the last hour. Please try again in about {minutes} minutes; meanwhile I can keep helping you here.",
+        "too_large": "That request is too large (at most {limit} KB). Please send something shorter.",
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -99,6 +108,9 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "recuperación ni tu clave privada.",
         "unsupported": "Lo siento, por ahora solo puedo leer texto e imágenes. Describe tu "
         "problema con palabras o envía una captura de pantalla.",
+        "rate_limited": "Estás enviando solicitudes demasiado rápido. Espera {seconds} segundos y vuelve a intentarlo.",
+        "handoff_limited": "Desde tu red se han pedido demasiados agentes en la última hora. Vuelve a intentarlo en unos {minutes} minutos; mientras tanto puedo seguir ayudándote aquí.",
+        "too_large": "La solicitud es demasiado grande (máximo {limit} KB). Envía algo más corto.",
     },
 }
 

@@ -27,6 +27,9 @@ class Turn:
     message: Message
     replies: list[OutboundMessage] = field(default_factory=list)
     duplicate: bool = False  # a redelivery of a message already stored; nothing was done
+    # Set when a limit refused part of the turn (a new handoff from an address that
+    # opened too many): the user was told, and may try again in this many seconds.
+    retry_after: int | None = None
 
 
 class MessageRouter(Protocol):

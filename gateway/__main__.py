@@ -26,7 +26,17 @@ def main() -> None:
     logs.install()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     app = create_app(settings, actions_url=args.actions_url)
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info", ws="websockets")
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level="info",
+        ws="websockets",
+        # The app applies X-Forwarded-For itself, from DESK_TRUSTED_PROXIES only
+        # (uvicorn's default would believe any local peer).
+        proxy_headers=False,
+        ws_max_size=64 * 1024,  # like request bodies (gateway/edge.py)
+    )
 
 
 if __name__ == "__main__":

@@ -7,15 +7,21 @@ marker feeds the metrics, and a bot that can't answer hands the user to a human.
 
 from __future__ import annotations
 
+import asyncio
+import math
+
 from common import texts
 from common.language import Language
+from common.limits import Limiter, Rules
 from common.messages import InboundMessage, OutboundMessage
 from common.metrics import BOT_TURNS
 from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 from common.settings import ServiceSettings
+from connectors import Turn
 from gateway.rasa import RasaClient
 from guard import Verdict
 from handoff import Desk, Inbox, Outbox
+from store import handoffs
 
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 
@@ -29,6 +35,39 @@ class Answers:
         self.desk = desk
         self.rasa = rasa
         self.service = service
+        self._limiter = Limiter()
+        self._handoffs_per_ip: Rules = []
+
+    def limit_handoffs(self, limiter: Limiter, per_ip: Rules) -> None:
+        """Cap new handoffs per client address (scripted "talk to a human" would
+        otherwise fill the queue; one open handoff per conversation already holds)."""
+        self._limiter = limiter
+        self._handoffs_per_ip = per_ip
+
+    def _has_session(self, conversation: str) -> bool:
+        with self.desk.database() as db:
+            return handoffs.active_session_id(db, conversation) is not None
+
+    async def _open(
+        self, payload: HandoffPayload, message: InboundMessage, turn: Turn | None
+    ) -> list[OutboundMessage]:
+        """Open the handoff, unless it is a new one from an address over its limit."""
+        address = message.client_ip
+        if address and self._handoffs_per_ip:
+            conversation = message.conversation_id
+            if not await asyncio.to_thread(self._has_session, conversation):
+                refused = await asyncio.to_thread(
+                    self._limiter.hit, self._handoffs_per_ip, "handoffs-ip", address
+                )
+                if refused is not None:
+                    if turn is not None:
+                        turn.retry_after = refused.retry_after
+                    minutes = math.ceil(refused.retry_after / 60)
+                    return await self.outbox.tell(
+                        conversation, payload.language, "handoff_limited", minutes=minutes
+                    )
+        _session, notices = await self.desk.open(payload, message.channel)
+        return notices
 
     @staticmethod
     def unavailable() -> OutboundMessage:
@@ -44,7 +83,11 @@ class Answers:
         return await self.outbox.tell(conversation, language, "scam", channels=channels)
 
     async def secret_shared(
-        self, message: InboundMessage, language: Language, verdict: Verdict
+        self,
+        message: InboundMessage,
+        language: Language,
+        verdict: Verdict,
+        turn: Turn | None = None,
     ) -> list[OutboundMessage]:
         """Warn at once, and have a human follow up. Nothing of it goes to the bot."""
         conversation = message.conversation_id
@@ -69,11 +112,14 @@ class Answers:
             summary=f"security: the user sent a {' and a '.join(verdict.secrets)} "
             "(redacted, never stored); warned to move funds to a new wallet",
         )
-        _session, notices = await self.desk.open(payload, message.channel)
-        return sent + notices
+        return sent + await self._open(payload, message, turn)
 
     async def from_bot(
-        self, message: InboundMessage, language: Language, replies: list[OutboundMessage]
+        self,
+        message: InboundMessage,
+        language: Language,
+        replies: list[OutboundMessage],
+        turn: Turn | None = None,
     ) -> list[OutboundMessage]:
         """Send what the bot said, and act on its handoff payloads and outcome markers."""
         payloads: list[HandoffPayload] = []
@@ -103,8 +149,7 @@ class Answers:
         BOT_TURNS.labels(_outcome(outcomes, bool(payloads))).inc()
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
-            _session, notices = await self.desk.open(payload, message.channel)
-            sent += notices
+            sent += await self._open(payload, message, turn)
         return sent
 
 

@@ -22,15 +22,17 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from common.clock import utcnow
+from common.limits import Limiter
 from common.settings import DeskSettings, desk_settings, service_settings
 from connectors import ChannelHost, Runner, webchat
 from events import EventHub, RedisFanout
 from gateway.assembly import assemble
+from gateway.edge import protect
 from gateway.metrics import QUEUE
 from gateway.rasa import RasaClient
 from gateway.security import docs_urls, install_security
 from handoff import console
-from handoff.api import AgentAuth
+from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
@@ -61,7 +63,11 @@ def create_app(
         actions_url=actions_url,
         lock_seconds=settings.ticket_lock_lifetime,
     )
-    parts = assemble(database, hub, settings, service, rasa)
+    # Checked first: a short or empty secret stops the gateway before anything starts.
+    tokens = webchat.visitor_tokens(settings)
+    limiter = Limiter(settings.redis_url)  # shared by every gateway when Redis is set
+    parts = assemble(database, hub, settings, service, rasa, limiter)
+    logins = LoginGuard(database, limiter, settings.login_workers, settings.login_queue)
     jobs = parts.jobs
     if settings.redis_url and not settings.secret:
         log.warning(
@@ -70,7 +76,9 @@ def create_app(
         )
     secret = webchat.load_secret(settings.secret)
     # Events cross Redis signed with the desk secret, which Redis never holds.
-    fanout = RedisFanout(hub, settings.redis_url, [secret]) if settings.redis_url else None
+    # The previous secret's events are accepted while keys rotate.
+    keys = [secret, *([settings.secret_previous.encode()] if settings.secret_previous else [])]
+    fanout = RedisFanout(hub, settings.redis_url, keys) if settings.redis_url else None
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -97,6 +105,7 @@ def create_app(
                 # Turns cut short by the shutdown are taken over at once, not in 20 s.
                 release(db, ALIVE + jobs.holder, utcnow(), holder=jobs.holder)
             await rasa.close()
+            logins.close()
             engine.dispose()
 
     app = FastAPI(
@@ -106,19 +115,20 @@ def create_app(
         lifespan=lifespan,
         **docs_urls(settings),
     )
-    tokens = webchat.VisitorTokens(secret)
+    protect(app, settings.trusted_proxies)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
+    app.state.logins = logins
     app.exception_handler(RequestValidationError)(_bad_request)
     install_security(app, settings, secret, jobs)
 
     host = ChannelHost(
         parts.router, database, hub, jobs, parts.outbox.connectors, lambda: app.state.stopping
     )
-    webchat.mount(app, host, tokens)
+    webchat.mount(app, host, tokens, limiter, settings)
     app.include_router(agent_api)
     runners = [
         run

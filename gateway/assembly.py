@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.limits import Limiter, rules
 from common.settings import DeskSettings, ServiceSettings
 from events import EventHub
 from gateway.answers import Answers
@@ -37,8 +38,11 @@ def assemble(
     settings: DeskSettings,
     service: ServiceSettings,
     rasa: RasaClient,
+    limiter: Limiter | None = None,
 ) -> Parts:
-    """Every part over one database and event hub; the periodic jobs registered."""
+    """Every part over one database and event hub; the periodic jobs registered.
+
+    *limiter* counts new handoffs per client address (in memory when not given)."""
     jobs = Scheduler(database)
     guard = Guard(trusted_domains(service))
     inbox = Inbox(database, hub, settings, guard)
@@ -48,6 +52,7 @@ def assemble(
     ratings = Ratings(database, hub, outbox)
     sla = SlaWatch(desk)
     answers = Answers(inbox, outbox, desk, rasa, service)
+    answers.limit_handoffs(limiter or Limiter(), rules(settings.limit_handoffs_per_ip))
     router = Router(inbox, outbox, ratings, answers, guard, rasa)
     jobs.every("sla", settings.sweep_seconds, sla.sweep)
     jobs.every("ticket_reminders", 60, sla.remind)

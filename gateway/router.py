@@ -185,7 +185,7 @@ class Router:
         if stored.undelivered:  # the user can be reached again: kept replies go first
             await self.outbox.redeliver(conversation)
         if verdict.leaked:
-            turn.replies = await self.answers.secret_shared(message, language, verdict)
+            turn.replies = await self.answers.secret_shared(message, language, verdict, turn)
             return turn
         if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)
@@ -206,5 +206,5 @@ class Router:
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for %s: %s", conversation, exc)
             replies = [self.answers.unavailable()]
-        turn.replies += await self.answers.from_bot(message, language, replies)
+        turn.replies += await self.answers.from_bot(message, language, replies, turn)
         return turn

@@ -11,6 +11,14 @@ export DESK_PORT=${DESK_PORT:-8000}
 export DESK_RASA_URL=${DESK_RASA_URL:-http://127.0.0.1:$RASA_PORT}
 export DESK_API_DOCS=${DESK_API_DOCS:-true}  # local development only: off in production
 HOST=${HOST:-127.0.0.1}
+if [[ $HOST == 127.* || $HOST == localhost ]]; then
+  # Bound to loopback, every client is this machine (the page, `make chat`, and
+  # `make eval`'s hundreds of fresh visitors): per-address limits would count them as
+  # one client. Per-visitor limits, the body limit and login backoff stay on.
+  export DESK_LIMIT_VISITORS_PER_IP=${DESK_LIMIT_VISITORS_PER_IP:-1000000/minute}
+  export DESK_LIMIT_MESSAGES_PER_IP=${DESK_LIMIT_MESSAGES_PER_IP:-1000000/minute}
+  export DESK_LIMIT_HANDOFFS_PER_IP=${DESK_LIMIT_HANDOFFS_PER_IP:-1000000/hour}
+fi
 mkdir -p var/log
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_CPP_MIN_LOG_LEVEL=2
 export ACTION_ENDPOINT_URL=${ACTION_ENDPOINT_URL:-http://127.0.0.1:$ACTIONS_PORT/webhook}

@@ -171,7 +171,7 @@ def test_no_agent_online_makes_a_ticket_and_the_bot_keeps_answering(gateway: Gat
 
 
 def test_outside_agent_hours_is_a_ticket_even_with_agents_online(database_url: str) -> None:
-    closed = DeskSettings(agent_hours="00:00-00:01", agent_days="mon", secret="s")
+    closed = DeskSettings(agent_hours="00:00-00:01", agent_days="mon", secret="s" * 32)
     gateway = Gateway(database_url, FakeRasa(), closed)
     with gateway.client:
         gateway.agent("alice@example.com")

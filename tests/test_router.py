@@ -83,7 +83,7 @@ class Harness:
             with sessions.begin() as db:
                 agent = create_agent(db, "a@example.com", "A", "long enough password")
                 agent.presence, agent.last_seen_at = "online", utcnow()
-        settings = DeskSettings(agent_hours="00:00-24:00", secret="s")
+        settings = DeskSettings(agent_hours="00:00-24:00", secret="s" * 32)
         rasa = RasaClient("http://rasa.test", client=client, actions_url="http://actions.test")
         self.parts = assemble(sessions, self.hub, settings, ServiceSettings(), rasa)
         self.parts.outbox.connectors["webchat"] = self.chat

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, Header, HTTPException, WebSocket
+from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocket
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
-from common.http import bearer, client_id_field
+from common.http import bearer, client_id_field, language_of, too_many
+from common.limits import Limiter, rules
 from common.messages import MAX_TEXT, InboundMessage, chat_json
+from common.settings import DeskSettings
 from connectors._host import ChannelHost
 from connectors.webchat._connector import CHANNEL
-from connectors.webchat._tokens import VisitorTokens
+from connectors.webchat._tokens import Issued, VisitorTokens
 from events import chat_topic, first_message_token, refuse, stream_events
 from store import messages
 
@@ -29,6 +31,19 @@ class VisitorIn(BaseModel):
 class Visitor(BaseModel):
     user_id: str
     token: str
+    expires_at: int = Field(..., description="unix seconds; the token is refused after it")
+    renew_after: int = Field(
+        ..., description="unix seconds: from then on, POST /webchat/api/visitors/renew"
+    )
+
+    @classmethod
+    def of(cls, issued: Issued) -> Visitor:
+        return cls(
+            user_id=issued.user_id,
+            token=issued.token,
+            expires_at=issued.expires_at,
+            renew_after=issued.renew_after,
+        )
 
 
 class Button(BaseModel):
@@ -70,31 +85,78 @@ class History(BaseModel):
     messages: list[ChatMessage]
 
 
-def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
-    """The web chat API, answering through *host*'s router and database."""
-    api = APIRouter(prefix="/webchat", tags=["web chat"])
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"description": "too many requests: wait `Retry-After` seconds"}
+}
 
-    def visitor(authorization: str = Header("")) -> str:
-        """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise)."""
+
+def webchat_routes(
+    host: ChannelHost, tokens: VisitorTokens, limiter: Limiter, settings: DeskSettings
+) -> APIRouter:
+    """The web chat API, answering through *host*'s router and database.
+
+    Every request is counted against its client's address, and messages also against
+    the visitor, in *limiter* (shared by every gateway when Redis is configured).
+    """
+    api = APIRouter(prefix="/webchat", tags=["web chat"])
+    per_ip_visitors = rules(settings.limit_visitors_per_ip)
+    per_ip_messages = rules(settings.limit_messages_per_ip)
+    per_visitor = rules(settings.limit_messages_per_visitor)
+
+    def counted(request: Request, limits: list[Any], *key: str) -> None:
+        refused = limiter.hit(limits, *key)
+        if refused is not None:
+            raise too_many(refused, language_of(request.headers.get("accept-language", "")))
+
+    def visitor(request: Request, authorization: str = Header("")) -> str:
+        """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise);
+        a message also counts against the client's address and the visitor (429)."""
+        address = client_address(request)
+        if request.method == "POST":
+            counted(request, per_ip_messages, "messages-ip", address)
         user_id = tokens.verify(bearer(authorization))
         if user_id is None:
             raise HTTPException(
                 401, "a web chat visitor token is needed: POST /webchat/api/visitors"
             )
+        if request.method == "POST":
+            counted(request, per_visitor, "messages-visitor", user_id)
         return user_id
 
-    @api.post("/api/visitors", response_model=Visitor, status_code=201)
-    def new_visitor(body: VisitorIn | None = None) -> Visitor:
+    @api.post("/api/visitors", response_model=Visitor, status_code=201, responses=LIMITED)
+    def new_visitor(request: Request, body: VisitorIn | None = None) -> Visitor:
         """Issue a visitor id and token; the page keeps them in ``localStorage``."""
-        user_id, token = tokens.issue()
-        return Visitor(user_id=user_id, token=token)
+        counted(request, per_ip_visitors, "visitors-ip", client_address(request))
+        return Visitor.of(tokens.issue())
+
+    @api.post(
+        "/api/visitors/renew",
+        response_model=Visitor,
+        responses={401: {"description": "not renewable: start a new visitor"}, **LIMITED},
+    )
+    def renew(request: Request, authorization: str = Header("")) -> Visitor:
+        """A fresh token for the same visitor (same conversation), before or shortly
+        after the old one expires."""
+        counted(request, per_ip_visitors, "visitors-ip", client_address(request))
+        user_id = tokens.renewable(bearer(authorization))
+        if user_id is None:
+            raise HTTPException(401, "this token can't be renewed: POST /webchat/api/visitors")
+        return Visitor.of(tokens.issue(user_id))
 
     @api.post(
         "/api/messages",
         response_model=Posted,
-        responses={413: {"description": "too long: kept for an agent, not read by the bot"}},
+        responses={
+            413: {"description": "too long: kept for an agent, not read by the bot"},
+            429: {
+                "description": "too many requests (nothing stored), or too many new "
+                "handoffs from this address (the message is stored and answered)"
+            },
+        },
     )
-    async def post_message(body: MessageIn, user_id: str = Depends(visitor)) -> Any:
+    async def post_message(
+        request: Request, body: MessageIn, user_id: str = Depends(visitor)
+    ) -> Any:
         """Send the user's message; the bot's replies come back here and on the stream."""
         if not body.text.strip():
             raise HTTPException(422, "the message is empty")
@@ -105,6 +167,7 @@ def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
             language=body.language,
             title=body.title,
             dedup_key=f"{user_id}:{body.client_id}" if body.client_id else None,
+            client_ip=client_address(request),
         )
         turn = await host.router.handle(inbound)
         result = {
@@ -119,6 +182,12 @@ def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
                 answers = messages.answers_to(db, turn.message)
                 result["replies"] = [_shown(m) for m in answers]
             return result
+        if turn.retry_after is not None:  # told why in the last reply
+            return JSONResponse(
+                {"detail": turn.replies[-1].text, **result},
+                status_code=429,
+                headers={"Retry-After": str(turn.retry_after)},
+            )
         if len(body.text) > MAX_TEXT:
             return JSONResponse(
                 {
@@ -154,6 +223,12 @@ def webchat_routes(host: ChannelHost, tokens: VisitorTokens) -> APIRouter:
             await stream_events(websocket, events)
 
     return api
+
+
+def client_address(request: Request) -> str:
+    """The client's address (the load balancer's X-Forwarded-For is applied by the
+    gateway, from trusted proxies only)."""
+    return request.client.host if request.client else "unknown"
 
 
 def _shown(row: Any) -> dict[str, Any]:

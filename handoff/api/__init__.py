@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from handoff.api import accounts, live, media, sessions, supervision
 from handoff.api.auth import AgentAuth
+from handoff.api.logins import LoginGuard
 
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 api.include_router(accounts.api)
@@ -16,4 +17,4 @@ api.include_router(live.api)
 api.include_router(media.api)
 api.include_router(supervision.api)
 
-__all__ = ["AgentAuth", "api"]
+__all__ = ["AgentAuth", "LoginGuard", "api"]

@@ -8,6 +8,7 @@ from common.clock import utcnow
 from common.http import bearer
 from events import DESK
 from handoff.api.auth import current_agent, desk_of
+from handoff.api.logins import LoginGuard, LoginRefused
 from handoff.api.schemas import AgentOut, Agents, LoginIn, LoginOut, PresenceIn
 from handoff.views import agent_json
 from store import agents
@@ -17,17 +18,30 @@ api = APIRouter()
 
 
 @api.post(
-    "/login", response_model=LoginOut, responses={401: {"description": "wrong email or password"}}
+    "/login",
+    response_model=LoginOut,
+    responses={
+        401: {"description": "wrong email or password"},
+        429: {"description": "too many failed logins: wait `Retry-After` seconds"},
+        503: {"description": "too many logins being checked at once: retry"},
+    },
 )
-def login(body: LoginIn, request: Request) -> LoginOut:
-    desk = desk_of(request)
-    with desk.database.begin() as db:
-        token = agents.log_in(db, body.email, body.password)
-        if token is None:
-            raise HTTPException(401, "wrong email or password")
-        agent = agents.agent_for_token(db, token)
+async def login(body: LoginIn, request: Request) -> LoginOut:
+    """Backoff per account and address (429), a bounded pool of checks (503): see
+    :mod:`handoff.api.logins`."""
+    guard: LoginGuard = request.app.state.logins
+    address = request.client.host if request.client else "unknown"
+    try:
+        logged_in = await guard.log_in(body.email, body.password, address)
+    except LoginRefused as refused:
+        headers = {"Retry-After": str(refused.seconds)}
+        raise HTTPException(refused.status, str(refused), headers=headers) from None
+    if logged_in is None:
+        raise HTTPException(401, "wrong email or password")
+    with desk_of(request).database() as db:
+        agent = agents.agent_for_token(db, logged_in.token)
         assert agent is not None
-        return LoginOut(token=token, agent=AgentOut(**agent_json(agent) or {}))
+        return LoginOut(token=logged_in.token, agent=AgentOut(**agent_json(agent) or {}))
 
 
 @api.post("/logout", status_code=204, response_class=Response)

@@ -30,7 +30,7 @@ from tests.support.processes import (
     stop_all,
     wait_until_up,
 )
-from tests.support.services import REDIS_URL, fresh_database, services_up
+from tests.support.services import LOOPBACK_LIMITS, REDIS_URL, fresh_database, services_up
 
 __all__ = [
     "AGENT_PASSWORD",
@@ -45,7 +45,7 @@ __all__ = [
     "services_up",
 ]
 
-SECRET = "cluster-test-secret"
+SECRET = "cluster-test-secret-of-32-bytes-or-more"
 AGENT_PASSWORD = "cluster-agent-password"
 STARTUP_SECONDS = 400
 # The path that answers 200 once a role is up. Rasa runs without its HTTP API
@@ -115,6 +115,7 @@ def cluster(
             "DESK_ALIVE_SECONDS": "10",
             "BOT_PRELOAD_KB": "1",
             "AGENT_PASSWORD": AGENT_PASSWORD,
+            **LOOPBACK_LIMITS,
             **(extra_env or {}),
         }
         group = Cluster(env, workdir)

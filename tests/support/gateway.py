@@ -16,7 +16,9 @@ from store.agents import create_agent
 from store.db import make_engine, session_factory
 from tests.fakes.rasa import FakeRasa
 
-ALWAYS = DeskSettings(agent_hours="00:00-24:00", secret="test-secret", sweep_seconds=3600)
+ALWAYS = DeskSettings(
+    agent_hours="00:00-24:00", secret="test-secret-of-at-least-32-bytes!!", sweep_seconds=3600
+)
 PASSWORD = "correct horse battery"
 
 

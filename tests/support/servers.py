@@ -20,6 +20,7 @@ from common.payload import HandoffPayload
 from tests.support import ROOT
 from tests.support.model import trained_model
 from tests.support.processes import BIN, Process, free_port, spawn, stop_all, wait_until_up
+from tests.support.services import LOOPBACK_LIMITS
 
 
 @dataclass
@@ -80,8 +81,9 @@ def running_servers(
         "PYTHONUNBUFFERED": "1",
         "DATABASE_URL": f"sqlite:///{workdir / 'desk.db'}",
         "DESK_RASA_URL": f"http://127.0.0.1:{rasa_port}",
-        "DESK_SECRET": "e2e-secret",
+        "DESK_SECRET": "e2e-secret-that-is-at-least-32-bytes",
         "DESK_AGENT_HOURS": "00:00-24:00",
+        **LOOPBACK_LIMITS,
         **({"PYTHONPATH": str(tree)} if tree != ROOT else {}),
         **(extra_env or {}),
     }

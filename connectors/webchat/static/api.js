@@ -2,28 +2,66 @@ import { $ } from "./dom.js";
 import { state } from "./state.js";
 import { STRINGS } from "./strings.js";
 
-export async function api(path, options = {}) {
+const KEY = "webchat.visitor";
+
+export async function api(path, options = {}, renewed = false) {
   const headers = { "Content-Type": "application/json" };
   if (state.visitor) headers.Authorization = `Bearer ${state.visitor.token}`;
   const response = await fetch(path, { ...options, headers });
-  if (response.status === 401 && state.visitor) {
-    localStorage.removeItem("webchat.visitor");
-    state.visitor = null;
-    await ensureVisitor();
-    return api(path, options);
+  if (response.status === 401 && state.visitor && !renewed) {
+    // Expired (or from before tokens expired): the same visitor gets a fresh token and
+    // keeps the conversation; only a token that can't be renewed starts a new visitor.
+    if ((await renew()) === 401) {
+      localStorage.removeItem(KEY);
+      state.visitor = null;
+      await ensureVisitor();
+    }
+    return api(path, options, true);
   }
   const body = await response.json().catch(() => ({}));
   return { status: response.status, body };
 }
 
+function keep(visitor) {
+  state.visitor = visitor;
+  localStorage.setItem(KEY, JSON.stringify(visitor));
+  schedule();
+}
+
+// Renew halfway through the token's life, while the page stays open too.
+let timer = null;
+function schedule() {
+  clearTimeout(timer);
+  const after = state.visitor && state.visitor.renew_after;
+  if (!after) return;
+  const wait = Math.max(0, after * 1000 - Date.now());
+  timer = setTimeout(() => renew().catch(() => {}), Math.min(wait, 2 ** 31 - 1));
+}
+
+// The status: 200 renewed, 401 not renewable (start a new visitor), else try later.
+export async function renew() {
+  if (!state.visitor) return 401;
+  const response = await fetch("/webchat/api/visitors/renew", {
+    method: "POST", headers: { Authorization: `Bearer ${state.visitor.token}` },
+  });
+  if (response.status === 200) keep(await response.json());
+  return response.status;
+}
+
 export async function ensureVisitor() {
-  const saved = localStorage.getItem("webchat.visitor");
-  if (saved) { state.visitor = JSON.parse(saved); return; }
+  const saved = localStorage.getItem(KEY);
+  if (saved) {
+    state.visitor = JSON.parse(saved);
+    const due = !state.visitor.renew_after || Date.now() >= state.visitor.renew_after * 1000;
+    if (!due) { schedule(); return; }
+    if ((await renew()) !== 401) return; // renewed, or kept for a later try
+    localStorage.removeItem(KEY);
+    state.visitor = null;
+  }
   const language = STRINGS[$("language").value] ? $("language").value : null;
   const { status, body } = await api("/webchat/api/visitors", {
     method: "POST", body: JSON.stringify({ language }),
   });
   if (status !== 201) throw new Error(body.detail || "could not start a chat");
-  state.visitor = body;
-  localStorage.setItem("webchat.visitor", JSON.stringify(body));
+  keep(body);
 }

@@ -34,7 +34,9 @@ export async function send(text, title = null) {
     (body.replies || []).forEach(upsert);
     if (status !== 200) {
       showError(body.detail || t("failed"));
-      return status === 413; // kept by the server: don't make them resend the same text
+      // Kept by the server (too long, or stored but no new handoff allowed yet):
+      // don't make them resend the same text.
+      return status === 413 || (status === 429 && Boolean(body.message));
     }
     showError("");
     return true;

@@ -1,4 +1,4 @@
-import { api } from "./api.js";
+import { api, renew } from "./api.js";
 import { $ } from "./dom.js";
 import { upsert } from "./messages.js";
 import { setStatus } from "./page.js";
@@ -47,8 +47,9 @@ export function connect() {
     if (data.type === "message") upsert(data.message);
     else if (data.type === "resync") catchUp(); // the server may have missed events for us
   };
-  socket.onclose = () => {
+  socket.onclose = async (event) => {
     setStatus("reconnecting");
+    if (event.code === 4401) await renew().catch(() => {}); // an expired token: renew first
     const delay = Math.min(10000, 1000 * 2 ** state.retry++);
     setTimeout(connect, delay);
   };
