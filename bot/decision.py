@@ -10,6 +10,8 @@ sure it is (a calibrated probability). Neither overrides the other blindly:
    lockout, however much it sounds like one). When the knowledge base leans to
    another article without being that sure (``disagree``), the user is asked which
    they meant: that article, or the flow (its button starts it).
+   Asking for a human is the exception: whatever the knowledge base thinks, a
+   confident "talk to a human" gets one.
 2. ``out_of_scope`` says so, unless the knowledge base is very sure all the same; so
    does a message the NLU gives even a modest out-of-scope probability (``off_topic``)
    when the knowledge base isn't very sure: an article for an off-topic question is
@@ -51,6 +53,8 @@ class Flow:
     # it is (a transfer "still pending" and one "that never arrived" are told apart by
     # looking the hash up), so the knowledge base naming one of these agrees with it.
     also: tuple[str, ...] = ()
+    # The user asked for it ("talk to a human"): no article talks them out of it.
+    firm: bool = False
 
     @property
     def articles(self) -> tuple[str, ...]:
@@ -65,7 +69,7 @@ FLOWS: dict[str, Flow] = {
     "account_locked": Flow("account_locked", "account-locked"),
     "ticket_status": Flow("ticket_status", "ticket-reply-time"),
     "complaint": Flow("complaint", "complaint-feedback"),
-    "request_human": Flow("human", "contact-channels"),
+    "request_human": Flow("human", "contact-channels", firm=True),
     # "Are you a bot?" is answered as such, unless the knowledge base is sure the
     # user means something else ("how do you confirm it's really me?").
     "bot_challenge": Flow("bot", "contact-channels"),
@@ -116,7 +120,7 @@ def decide(
     top = hits[0] if hits else None
     flow = FLOWS.get(intent or "")
     if flow is not None and confidence >= t.intent:
-        if top is None or top.article in flow.articles or top.score < t.disagree:
+        if flow.firm or top is None or top.article in flow.articles or top.score < t.disagree:
             return Decision("flow", flow=flow.name, rule="intent")
         if top.score < t.override:
             options = (top.article, flow.article)

@@ -77,6 +77,15 @@ def test_a_flow_that_takes_both_close_articles_starts_instead_of_asking() -> Non
     )
 
 
+def test_asking_for_a_human_is_never_answered_with_an_article() -> None:
+    """'Quiero hablar con un agente' ranks the complaint article high; the user still
+    gets a human."""
+    sure = hits(("complaint-feedback", 0.97), ("contact-channels", 0.1))
+    assert decide("request_human", 0.8, sure, T) == Decision("flow", flow="human", rule="intent")
+    # Unsure, it is the knowledge base's question like any other.
+    assert decide("request_human", 0.4, sure, T).kind == "answer"
+
+
 def test_an_off_topic_probability_beats_a_weak_article() -> None:
     """Out of scope need not rank first: an article for an off-topic question is worse."""
     ranked = hits(("phone-support", 0.6))
