@@ -78,7 +78,7 @@ def test_200_conversations_over_two_gateways_each_message_and_claim_exactly_once
                 60,
                 lambda: f"turns never finished: {unfinished(url, conversations)}",
             )
-            markers = mark_pages(c.REDIS_URL, visitors)
+            markers = mark_pages(c.REDIS_URL, visitors, c.SECRET)
 
             def unmarked() -> list[str]:
                 return [

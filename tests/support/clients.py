@@ -17,6 +17,9 @@ import websockets
 
 from tests.support.cluster import AGENT_PASSWORD
 
+# A test marker's text (scale.mark_pages): what the page has when it arrives.
+MARKER = "\x00test-marker:"
+
 # Shorter than uvicorn's and Sanic's 5 s keep-alive: a pooled connection is never
 # reused in the instant the server closes it (a spurious ReadError).
 LIMITS = httpx.Limits(max_connections=500, max_keepalive_connections=500, keepalive_expiry=2)
@@ -76,13 +79,14 @@ class Visitor:
                     await self._catch_up(http)
                     async for raw in socket:
                         event = json.loads(raw)
-                        if event.get("type") == "message":
+                        text = str((event.get("message") or {}).get("text", ""))
+                        if event.get("type") == "message" and text.startswith(MARKER):
+                            self.markers.append(text.removeprefix(MARKER))
+                        elif event.get("type") == "message":
                             self.pushed.append(event["message"])
                             self.seen.append(event["message"]["id"])
                         elif event.get("type") == "resync":
                             await self._catch_up(http)
-                        elif event.get("type") == "marker":
-                            self.markers.append(str(event["marker"]))
             except (OSError, websockets.exceptions.WebSocketException, asyncio.TimeoutError):
                 pass
             self.reconnects += 1

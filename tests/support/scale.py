@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.clients import Agent, Visitor
+from tests.support.clients import MARKER, Agent, Visitor
 from tests.support.cluster import Cluster, rows
 
 REPORT = Path(os.environ.get("SCALE_REPORT", "var/scale-report.json"))
@@ -75,23 +75,34 @@ def unfinished(url: str, conversations: list[str]) -> list[str]:
     return sorted(r[0] for r in found)
 
 
-def mark_pages(redis_url: str, visitors: list[Visitor]) -> dict[str, str]:
+def mark_pages(redis_url: str, visitors: list[Visitor], secret: str) -> dict[str, str]:
     """Put a marker for each visitor's page on the gateways' Redis channel, as a third
-    process would. The gateway that holds the page delivers it after everything
-    published to Redis before it: a page that got its marker has every push that was
-    in flight. Returns conversation -> marker."""
+    gateway would (signed with the cluster's desk secret: unsigned events are refused).
+    The gateway that holds the page delivers it after everything published to Redis
+    before it: a page that got its marker has every push that was in flight. The
+    marker is a system message whose text the test page recognises (MARKER). Returns
+    conversation -> marker."""
     import redis
 
     from events import chat_topic
+    from events.envelope import Sealer
     from events.fanout import CHANNEL
 
+    sealer = Sealer([secret.encode()])
     markers = {v.conversation: uuid.uuid4().hex for v in visitors}
     connection = redis.Redis.from_url(redis_url)
     try:
         for conversation, marker in markers.items():
-            event = {"type": "marker", "marker": marker}
-            envelope = {"origin": "tests", "topic": chat_topic(conversation), "event": event}
-            connection.publish(CHANNEL, json.dumps(envelope))
+            message = {
+                "id": None,
+                "author": "system",
+                "text": MARKER + marker,
+                "buttons": [],
+                "image": None,
+                "created_at": None,
+            }
+            event = {"type": "message", "message": message}
+            connection.publish(CHANNEL, sealer.seal("tests", chat_topic(conversation), event))
     finally:
         connection.close()
     return markers
