@@ -165,10 +165,7 @@ class Desk:
             log.warning(
                 "agent %s: reply on session %s blocked: %s", agent.id, session_id, violation
             )
-            raise Blocked(
-                f"not sent: {violation}. Support never asks for these, and links "
-                "must stay on the official domains."
-            )
+            raise Blocked(f"not sent: {violation}")  # the reason says what support never does
         stored = await self.outbox.deliver(
             conversation_id,
             [OutboundMessage(text=self.guard.scrub(text))],
