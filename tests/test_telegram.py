@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
@@ -22,41 +21,10 @@ from common.settings import ConfigurationError
 from connectors import telegram
 from connectors.telegram import TelegramSettings, command_text, split_text
 from gateway import create_app
-from gateway.rasa import RasaClient
-from tests.fakes.rasa import LongRasa
 from tests.fakes.telegram import CHAT, PNG, SECRET, TOKEN, BotApi, message, update, user
-from tests.support.gateway import ALWAYS, Gateway
+from tests.support.gateway import ALWAYS
+from tests.support.telegram import TelegramGateway
 from tests.support.waiting import wait_until
-
-
-def settings(api: BotApi, **extra: Any) -> TelegramSettings:
-    return TelegramSettings(
-        token=SecretStr(TOKEN),
-        webhook_secret=SecretStr(SECRET),
-        base_url=f"{api.url}/bot",
-        base_file_url=f"{api.url}/file/bot",
-        retry_seconds=0.01,
-        **extra,
-    )
-
-
-class TelegramGateway(Gateway):
-    def __init__(self, url: str, api: BotApi, **extra: Any) -> None:
-        self.url = url
-        self.rasa = LongRasa()
-        client = httpx.AsyncClient(transport=httpx.MockTransport(self.rasa))
-        config = settings(api, **extra)
-        self.app = create_app(
-            ALWAYS,
-            url,
-            RasaClient("http://rasa.test", client=client),
-            channels=[lambda app, desk: telegram.mount(app, desk, config)],
-        )
-        self.client = TestClient(self.app)
-
-    def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
-        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return self.client.post("/telegram/webhook", json=body, headers=headers)
 
 
 @pytest.fixture

@@ -7,17 +7,14 @@ crypto on the "WeChat side". Rasa is :class:`tests.fakes.rasa.SlowRasa`.
 from __future__ import annotations
 
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
-from wechatpy.crypto import WeChatCrypto, _get_signature
+from wechatpy.crypto import _get_signature
 
 from common.clock import utcnow
 from common.messages import OutboundMessage
@@ -25,12 +22,9 @@ from common.settings import ConfigurationError
 from connectors import wechat
 from connectors.wechat import WeChatSettings, numbered, split_text
 from gateway import create_app
-from gateway.rasa import RasaClient
 from store.db import make_engine, session_factory
 from store.models import Conversation
-from tests.fakes.rasa import SlowRasa
 from tests.fakes.wechat import (
-    AES_KEY,
     APP_ID,
     JPEG,
     OPENID,
@@ -40,67 +34,9 @@ from tests.fakes.wechat import (
     unique_nonce,
     xml,
 )
-from tests.support.gateway import ALWAYS, Gateway
+from tests.support.gateway import ALWAYS
 from tests.support.waiting import wait_until
-
-
-class WeChatGateway(Gateway):
-    def __init__(self, url: str, api: WeChatApi, aes: bool = False, **extra: Any) -> None:
-        self.url = url
-        self.rasa = SlowRasa()
-        self.aes = aes
-        client = httpx.AsyncClient(transport=httpx.MockTransport(self.rasa))
-        config = WeChatSettings(
-            app_id=APP_ID,
-            app_secret=SecretStr("app-secret"),
-            token=SecretStr(TOKEN),
-            encoding_aes_key=SecretStr(AES_KEY if aes else ""),
-            api_base=api.url,
-            reply_deadline_seconds=1.5,  # roomy: a loaded CI machine must not turn fast slow
-            retry_seconds=0.01,
-            **extra,
-        )
-        self.app = create_app(
-            ALWAYS,
-            url,
-            RasaClient("http://rasa.test", client=client),
-            channels=[lambda app, desk: wechat.mount(app, desk, config)],
-        )
-        self.client = TestClient(self.app)
-        self.crypto = WeChatCrypto(TOKEN, AES_KEY, APP_ID)
-
-    def push(self, body: str, signature: str | None = None) -> httpx.Response:
-        """POST as WeChat would, plain or encrypted; returns the (decrypted) response."""
-        timestamp, nonce = str(int(time.time())), unique_nonce()
-        params = {
-            "signature": signature or signed(timestamp, nonce),
-            "timestamp": timestamp,
-            "nonce": nonce,
-        }
-        if self.aes:
-            envelope = self.crypto.encrypt_message(body, nonce, timestamp)
-            params.update(
-                encrypt_type="aes",
-                msg_signature=ET.fromstring(envelope).findtext("MsgSignature") or "",
-            )
-            body = envelope
-        return self.client.post("/wechat", params=params, content=body.encode())
-
-    def reply_text(self, response: httpx.Response) -> str:
-        """The passive reply's text ("" for ``success``)."""
-        assert response.status_code == 200, response.text
-        if response.text == "success":
-            return ""
-        raw = response.text
-        if self.aes:
-            root = ET.fromstring(raw)
-            raw = self.crypto.decrypt_message(
-                raw,
-                root.findtext("MsgSignature"),
-                root.findtext("TimeStamp"),
-                root.findtext("Nonce"),
-            )
-        return ET.fromstring(raw).findtext("Content") or ""
+from tests.support.wechat import WeChatGateway
 
 
 @pytest.fixture

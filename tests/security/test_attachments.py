@@ -12,52 +12,26 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
-from fastapi.testclient import TestClient
-from pydantic import SecretStr
 from sqlalchemy import update
 
 from common.clock import utcnow
-from common.settings import DeskSettings
-from connectors import telegram
-from connectors.telegram import TelegramSettings
-from gateway import create_app
-from gateway.rasa import RasaClient
 from store.db import make_engine, session_factory
 from store.models import Message
 from tests.fakes.rasa import FakeRasa
-from tests.fakes.telegram import PNG, SECRET, TOKEN, BotApi, message
+from tests.fakes.telegram import PNG, SECRET, BotApi, message
 from tests.fakes.telegram import update as tg_update
 from tests.support import ROOT
 from tests.support.gateway import ALWAYS, Gateway
+from tests.support.telegram import TelegramGateway
 
 HTML = b"<html><body><script>fetch('/api/agent/sessions')</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"/>'
 CAP = 4096
 
 
-class TelegramDesk(Gateway):
-    """The gateway with Telegram mounted on the fake Bot API, and a small size cap."""
-
-    def __init__(self, url: str, api: BotApi, settings: DeskSettings) -> None:
-        self.url = url
-        self.rasa = FakeRasa()  # type: ignore[assignment]
-        client = httpx.AsyncClient(transport=httpx.MockTransport(self.rasa))
-        config = TelegramSettings(
-            token=SecretStr(TOKEN),
-            webhook_secret=SecretStr(SECRET),
-            base_url=f"{api.url}/bot",
-            base_file_url=f"{api.url}/file/bot",
-            retry_seconds=0.01,
-        )
-        self.app = create_app(
-            settings,
-            url,
-            RasaClient("http://rasa.test", client=client),
-            channels=[lambda app, host: telegram.mount(app, host, config)],
-        )
-        self.client = TestClient(self.app)
+class TelegramDesk(TelegramGateway):
+    """The gateway with Telegram on the fake Bot API; the user sends files."""
 
     def send_file(self, update_id: int, content: bytes, name: str, mime: str) -> dict[str, Any]:
         """The user sends *content* as a document named *name* of type *mime*; the stored
@@ -76,8 +50,6 @@ class TelegramDesk(Gateway):
             row = stored.all()[-1]
             return {"id": row.id, "text": row.text, "attachment": row.attachment}
 
-    api: BotApi
-
 
 @pytest.fixture
 def api() -> Iterator[BotApi]:
@@ -89,8 +61,7 @@ def api() -> Iterator[BotApi]:
 @pytest.fixture
 def desk(api: BotApi, tmp_path: Path) -> Iterator[TelegramDesk]:
     settings = ALWAYS.copy(update={"media_max_bytes": CAP})
-    gateway = TelegramDesk(f"sqlite:///{tmp_path / 'desk.db'}", api, settings)
-    gateway.api = api
+    gateway = TelegramDesk(f"sqlite:///{tmp_path / 'desk.db'}", api, FakeRasa(), settings)
     with gateway.client:
         yield gateway
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.fakes.telegram import CHAT, BotApi, message, update
-from tests.test_telegram import TelegramGateway
+from tests.support.telegram import TelegramGateway
 
 GROUP = -1001234567890
 
