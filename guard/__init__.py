@@ -121,8 +121,12 @@ class Guard:
         return redact(text, find_secrets(text, hash_expected=True))
 
     def check_agent(self, text: str) -> str | None:
-        """Why an agent's reply must not reach the user (shown to the agent), or None."""
-        return agent_violation(normalise(text), self.domains)
+        """Why an agent's reply must not reach the user (shown to the agent), or None.
+
+        The reason quotes the ask, which may hold a user's phrase or key the agent
+        pasted: it is redacted like any text that is stored, logged or shown."""
+        violation = agent_violation(normalise(text), self.domains)
+        return None if violation is None else self.scrub(violation)
 
 
 __all__ = [

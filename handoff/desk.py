@@ -152,7 +152,7 @@ class Desk:
         violation = self.guard.check_agent(text)
         if violation is not None:
             # A compromised or fake agent account must not reach the user; record who tried.
-            detail = f"blocked: {violation}; text: {self.guard.inspect('audit', text).text[:500]}"
+            detail = f"blocked: {violation}; text: {self.guard.scrub(text)[:500]}"
             with self.database.begin() as db:
                 db.add(
                     Audit(

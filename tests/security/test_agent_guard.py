@@ -27,6 +27,7 @@ from store.models import Audit, Message
 from tests.fakes.rasa import FakeRasa
 from tests.support import ROOT
 from tests.support.gateway import ALWAYS, Gateway
+from tests.support.randomness import recovery_phrase, seeded
 
 EVAL = ROOT / "guard" / "eval"
 DOMAINS = trusted_domains(ServiceSettings())
@@ -133,6 +134,26 @@ def test_a_genuine_we_never_ask_reply_is_delivered(desk: Gateway) -> None:
         sent = _reply(desk, agent, sid, text)
         assert sent.status_code == 200, (text, sent.text)
     assert _user_sees(desk, user) == GENUINE
+
+
+def test_a_blocked_reply_quoting_a_users_phrase_stores_and_logs_none_of_it(
+    desk: Gateway, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The reason quotes the ask; the ask may hold a user's phrase an agent pasted."""
+    agent, _user, sid = _session(desk)
+    phrase = recovery_phrase(seeded("agent-quotes-a-phrase"))
+    refused = _reply(desk, agent, sid, f"send me your recovery phrase {phrase}")
+    assert refused.status_code == 422
+    reason = refused.json()["detail"]
+    assert reason.startswith("not sent: it asks the user for their recovery phrase")
+    engine = make_engine(desk.url)
+    with session_factory(engine)() as db:
+        details = [a.detail for a in db.execute(select(Audit)).scalars()]
+    engine.dispose()
+    logged = "\n".join(r.getMessage() for r in caplog.records)
+    for place, text in {"reason": reason, "audit": "\n".join(details), "log": logged}.items():
+        for window in (" ".join(phrase.split()[i : i + 3]) for i in range(10)):
+            assert window not in text, (place, window)
 
 
 def _labelled(name: str) -> list[dict[str, str]]:
