@@ -21,7 +21,7 @@ from common.language import HAN, HAN_CHAR
 from guard._agent import agent_violation
 from guard._asks import Ask, find_ask
 from guard._links import Link, foreign_links
-from guard._scam import reports_scam, unsafe_links
+from guard._scam import reports_scam, scam_signals, unsafe_links
 from guard._secrets import (
     KEYSTORE,
     PHRASE,
@@ -143,5 +143,6 @@ __all__ = [
     "foreign_links",
     "redact",
     "reports_scam",
+    "scam_signals",
     "unsafe_links",
 ]

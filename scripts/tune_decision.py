@@ -32,7 +32,7 @@ from bot.train import model_path
 from common.settings import ROOT, kb_settings, service_settings
 from faq_kb.search import HybridKnowledgeBase
 from gateway.assembly import trusted_domains
-from guard._scam import reports_scam
+from guard import reports_scam
 
 GRID = {
     "intent": [0.5, 0.6, 0.7],

@@ -13,7 +13,7 @@ import pytest
 
 from common.settings import ServiceSettings
 from gateway.assembly import trusted_domains
-from guard._scam import reports_scam, scam_signals
+from guard import reports_scam, scam_signals
 from tests.support import ROOT
 
 ROWS = [
