@@ -74,10 +74,9 @@ def create_app(
             "REDIS_URL is set but DESK_SECRET is not: gateways on other hosts generate "
             "their own secret, and their events (signed with it) will not cross"
         )
-    secret = webchat.load_secret(settings.secret)
+    secret = tokens.secrets[0]
     # Events cross Redis signed with the desk secret, which Redis never holds.
-    # The previous secret's events are accepted while keys rotate.
-    keys = [secret, *([settings.secret_previous.encode()] if settings.secret_previous else [])]
+    keys = list(tokens.secrets)
     fanout = RedisFanout(hub, settings.redis_url, keys) if settings.redis_url else None
 
     @contextlib.asynccontextmanager

@@ -87,6 +87,9 @@ class VisitorTokens:
     ) -> None:
         self._keys = {key_id(key): key for key in (secret, *previous)}
         self._current = key_id(secret)
+        # The current secret first: what else the desk signs (fan-out events, media
+        # links) uses the same secrets and accepts the previous ones while keys rotate.
+        self.secrets: tuple[bytes, ...] = (secret, *previous)
         self.lifetime = lifetime
         self.renew_grace = renew_grace
         self._clock = clock
