@@ -13,10 +13,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bot.nlu.kb_examples import ask_faq_examples, write_ask_faq
 from common.settings import ROOT
 
 MODELS = ROOT / "var" / "models"
 INPUTS = ("config.yml", "bot/domain", "bot/data", "nlu_data", "bot/nlu", "requirements/lock.txt")
+ARTICLES = ROOT / "faq_kb" / "articles"
+# The articles' example questions are ask_faq training data (bot/nlu/kb_examples.py).
+GENERATED = ROOT / "var" / "nlu_generated"
 
 
 def _files() -> list[Path]:
@@ -36,6 +40,8 @@ def fingerprint() -> str:
     for path in _files():
         digest.update(str(path.relative_to(ROOT)).encode())
         digest.update(path.read_bytes())
+    for example in ask_faq_examples(ARTICLES, ROOT / "nlu_data"):
+        digest.update(example.encode())
     return digest.hexdigest()[:16]
 
 
@@ -49,6 +55,7 @@ def train(force: bool = False) -> Path:
         print(f"bot.train: model {path.name} is up to date", file=sys.stderr)
         return path
     MODELS.mkdir(parents=True, exist_ok=True)
+    write_ask_faq(ARTICLES, ROOT / "nlu_data", GENERATED)
     command = [
         sys.executable,
         "-m",
@@ -61,6 +68,7 @@ def train(force: bool = False) -> Path:
         "--data",
         str(ROOT / "nlu_data"),
         str(ROOT / "bot" / "data"),
+        str(GENERATED),
         "--out",
         str(MODELS),
         "--fixed-model-name",

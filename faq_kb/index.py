@@ -26,7 +26,7 @@ from faq_kb.embedder import Embedder
 from faq_kb.lexical import LexicalRanker
 from faq_kb.scoring import fuse
 
-FORMAT_VERSION = "4"
+FORMAT_VERSION = "5"
 _FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
 
 

@@ -33,7 +33,10 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"(dm'?d|dmed|messaged|contacted|texted|called|wrote to|reached out to|added)\s+me\b|"
         r"(soporte|agente|asesor|alguien|cuenta|oficial)\b[^.?!]{0,40}"
         r"(me escribi[óo]|me contact[óo]|me llam[óo]|me habl[óo]|me mand[óo] (un )?mensaje|"
-        r"me agreg[óo]|me a[ñn]adi[óo])",
+        r"me agreg[óo]|me a[ñn]adi[óo])|"
+        # "me llamó un supuesto asesor": the caller named after the call.
+        r"\bme (escribi[óo]|contact[óo]|llam[óo]|habl[óo]|agreg[óo]|a[ñn]adi[óo])\b[^.?!]{0,12}"
+        r"\bun(a)? (supuest[oa]|fals[oa]|tal) (asesor|agente|soporte|t[ée]cnico|empleado)",
         re.IGNORECASE,
     ),
     # Someone says they are support, staff or a technician of ours.
@@ -83,6 +86,11 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     # An app from someone: an APK, a "new version" by link, remote-control software.
     "sent_app": re.compile(
         r"\.apk\b|apk\s*(文件|安装包)|(发|给).{0,8}(apk|安装包)|"
+        r"\b(sent|gave|shared|forwarded|dm'?d)\s+me\b[^.?!]{0,30}\b(apk|installer)\b|"
+        r"\b(sent|gave|shared|forwarded)\s+me\b[^.?!]{0,30}\blink\b[^.?!]{0,40}"
+        r"\b(new|pro|premium|updated|latest)\s+version\b|"
+        r"\bme (mandaron|mand[óo]|enviaron|envi[óo]|pasaron|pas[óo])\b[^.?!]{0,40}"
+        r"\b(link|enlace|apk)\b[^.?!]{0,40}(descargar|instalar|versi[óo]n)|"
         r"让我.{0,6}(卸载|换成|下载|安装).{0,12}(App|应用|软件|版本|安装包|钱包)|"
         r"\b(wants?|told|asked|asks|telling)\s+me\s+to\s+(download|install|replace|switch)\b"
         r"[^.?!]{0,30}\b(app|installer|version|wallet)|"

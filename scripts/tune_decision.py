@@ -6,7 +6,7 @@ combination of thresholds on a grid, scores it as ``python -m bot.evaluate`` wou
 and prints the best combinations: most questions right with at most 2% wrong
 answers, then fewest questions back.
 
-    .venv/bin/python scripts/tune_decision.py [--dev bot/eval/dev.tsv] [--top 10]
+    .venv/bin/python scripts/tune_decision.py [--dev bot/eval/dev2.tsv] [--top 10]
 
 Off-topic questions count too: the odd lines of bot/eval/off_topic.tsv are the dev
 half (``none`` expected: no article, no flow); the even lines are kept for measuring.
@@ -41,7 +41,7 @@ GRID = {
     "off_topic": [0.05, 0.1, 0.15, 0.2, 1.01],
     "answer": [0.4, 0.5, 0.6],
     "answer_question": [0.15, 0.2, 0.3, 0.4],
-    "margin": [0.0, 0.1, 0.2],
+    "margin": [0.0, 0.03, 0.05, 0.1],
     "plausible": [0.1, 0.2],
 }
 
@@ -114,7 +114,7 @@ def by_language(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dev", type=Path, default=ROOT / "bot" / "eval" / "dev.tsv")
+    parser.add_argument("--dev", type=Path, default=ROOT / "bot" / "eval" / "dev2.tsv")
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
     cases = load_cases(args.dev) + off_topic_dev(ROOT / "bot" / "eval" / "off_topic.tsv")

@@ -72,3 +72,30 @@ def test_each_kind_of_report_is_named(text: str, signal: str) -> None:
 )
 def test_asking_about_scams_or_fees_is_not_a_report(text: str) -> None:
     assert scam_signals(text, DOMAINS) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # The contact named after the verb: "me escribió un supuesto agente".
+        "ayer me escribió un supuesto agente de soporte y quiere que le pase mis datos",
+        # An installer sent by someone, in English and Spanish.
+        "a stranger on telegram forwarded me an apk and says support wants me to use it",
+        "someone sent me a link to grab the new pro version of the wallet, is that ok?",
+        "me pasaron por telegram un enlace para instalar una versión mejorada de la app",
+    ],
+)
+def test_reports_worded_the_other_way_round_are_warned(text: str) -> None:
+    assert reports_scam(text, DOMAINS)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my friend sent me a link to your official site",
+        "¿me pueden mandar el enlace para descargar la app oficial?",
+        "me llamó mi banco por otra cosa, ¿ustedes llaman a los clientes?",
+    ],
+)
+def test_being_sent_something_ordinary_is_not_a_report(text: str) -> None:
+    assert not reports_scam(text, DOMAINS)
