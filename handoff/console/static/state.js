@@ -9,4 +9,5 @@ export const state = {
   retry: 0,
   activity: new Set(), // session ids with unseen messages
   refreshTimer: null,
+  retryTimer: null,
 };
