@@ -26,7 +26,7 @@ export function connect() {
     const data = JSON.parse(event.data);
     if (data.type === "ready") return; // authenticated and subscribed
     if (data.type === "message" || data.type === "delivery") {
-      if (data.type === "message") userMessage(data.session_id, data.message);
+      if (data.type === "message" && state.watched.has(data.session_id)) userMessage(data.session_id, data.message);
       if (state.selected && (state.selected.id === data.session_id || state.selected.conversation_id === data.conversation_id)) {
         upsertMessage(data.message);
       } else {

@@ -18,6 +18,8 @@ export async function refresh() {
   $("view-queue").querySelector(".count").textContent = String((queue || list).sessions.length || "");
   $("view-mine").querySelector(".count").textContent = String((mine || list).sessions.length || "");
   queueSeen((queue || list).sessions);
+  // Whose user messages count while the tab is hidden: my sessions and the waiting ones.
+  state.watched = new Set([...(queue || list).sessions, ...(mine || list).sessions].map((s) => s.id));
   renderQueue();
   if (state.selected) await openSession(state.selected.id, false);
 }

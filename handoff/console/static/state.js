@@ -10,4 +10,5 @@ export const state = {
   activity: new Set(), // session ids with unseen messages
   refreshTimer: null,
   retryTimer: null,
+  watched: new Set(), // sessions whose new user messages notify: mine and the queue
 };
