@@ -47,8 +47,11 @@ def any_desk(database_url: str) -> Iterator[Desk]:
 def page(browser: Any) -> Iterator[Any]:
     context = browser.new_context(viewport=VIEWPORT, timezone_id="UTC")
     page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
     yield page
     context.close()
+    assert errors == [], errors  # no script of the console failed
 
 
 def text_right_edge(page: Any, selector: str) -> float:
@@ -444,6 +447,16 @@ def test_a_hidden_tab_counts_and_notifies_new_sessions_and_user_messages(
     desk.say(visitor, "hello?")
     expect(page.locator("#thread .msg-user").last).to_contain_text("hello?")
     expect(page).to_have_title("Support desk")
+
+
+def test_notification_permission_is_asked_on_a_click_not_on_load(desk: Desk, page: Any) -> None:
+    page.add_init_script(path=str(HIDDEN_TAB))
+    page.goto(f"{desk.url}/console/")
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("() => window.testTab.asked") == []
+    log_in(page, desk, "dana@example.com")  # the click on "Log in"
+    asked = page.evaluate("() => window.testTab.asked")
+    assert asked and all(asked), asked
 
 
 def test_the_console_speaks_chinese_or_english_as_the_agent_chooses(desk: Desk, page: Any) -> None:

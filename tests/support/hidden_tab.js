@@ -7,18 +7,23 @@
   Object.defineProperty(document, "visibilityState", { get: () => (hidden ? "hidden" : "visible") });
   Object.defineProperty(document, "hidden", { get: () => hidden });
   const notifications = [];
+  const asked = []; // for each permission request: was it during a user gesture?
   const Real = window.Notification;
   if (Real) {
     window.Notification = class extends Real {
       constructor(title, options = {}) {
         super(title, options);
-        notifications.push({ title, body: options.body || "", tag: options.tag || "" });
+        notifications.push({ title, body: options.body || "", tag: options.tag || "", at: Date.now() });
       }
+    };
+    window.Notification.requestPermission = (...args) => {
+      asked.push(navigator.userActivation.isActive);
+      return Real.requestPermission(...args);
     };
   }
   const flip = (value) => {
     hidden = value;
     document.dispatchEvent(new Event("visibilitychange"));
   };
-  window.testTab = { notifications, hide: () => flip(true), show: () => flip(false) };
+  window.testTab = { notifications, asked, hide: () => flip(true), show: () => flip(false) };
 })();
