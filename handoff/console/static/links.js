@@ -10,7 +10,7 @@ export function textWithLinks(text) {
   let last = 0;
   for (const match of text.matchAll(LINK)) {
     if (match.index > last) parts.push(document.createTextNode(text.slice(last, match.index)));
-    const url = match[0];
+    const url = match[0].replace(/[.,;:!?]+$/u, ""); // the sentence's full stop isn't the link's
     parts.push(el("span", "link-text", url), copyButton(url));
     last = match.index + url.length;
   }

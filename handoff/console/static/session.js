@@ -24,6 +24,7 @@ export async function openSession(id, resetError = true) {
   if (resetError) $("action-error").textContent = "";
   document.querySelectorAll(".queue-item").forEach((item) => {
     item.classList.toggle("selected", item.dataset.sessionId === String(id));
+    item.setAttribute("aria-selected", String(item.dataset.sessionId === String(id)));
     if (item.dataset.sessionId === String(id)) item.querySelector(".activity")?.remove();
   });
   $("placeholder").hidden = true;
