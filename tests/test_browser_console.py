@@ -328,14 +328,15 @@ def test_links_from_users_are_text_with_a_copy_button(desk: Desk, page: Any) -> 
     visitor, session_id = desk.handed_off(bob)
     open_claimed(page, desk, session_id)
     link = "https://wallet-support.example/claim?id=7"
-    desk.say(visitor, f"They told me to log in at {link} first")
+    desk.say(visitor, f"They told me to log in at {link} first, or at www.fake-wallet.example.")
     message = page.locator("#thread .msg-user", has_text="They told me")
     expect(message).to_be_visible()
     expect(message.locator("a")).to_have_count(0)
-    expect(message.locator(".link-text")).to_have_text(link)
+    expect(message.locator(".link-text")).to_have_text([link, "www.fake-wallet.example"])
     copy = message.locator("button.copy-link")
-    expect(copy).to_be_visible()
-    copy.click()
+    expect(copy).to_have_count(2)
+    expect(copy.first).to_be_visible()
+    copy.first.click()
     assert page.evaluate("() => navigator.clipboard.readText()") == link
     assert page.url.startswith(f"{desk.url}/console/")  # nothing opened
 
