@@ -106,26 +106,26 @@ def test_after_login_the_login_card_is_gone_and_the_desk_starts_at_the_top(
 
 
 def test_the_transfer_choice_survives_queue_events_and_the_30_second_refresh(
-    desk: Desk, page: Any
+    any_desk: Desk, page: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    bob = desk.agent("bob@example.com")
-    carol = desk.agent("carol@example.com")
-    carol_id = str(desk.api(carol, "GET", "/me")["id"])
+    bob = any_desk.agent("bob@example.com")
+    carol = any_desk.agent("carol@example.com")
+    carol_id = str(any_desk.api(carol, "GET", "/me")["id"])
     page.clock.install()
-    log_in(page, desk, "dana@example.com")
-    _, session_id = desk.handed_off(bob)
-    open_claimed(page, desk, session_id)
+    log_in(page, any_desk, "dana@example.com")
+    _, session_id = any_desk.handed_off(bob)
+    open_claimed(page, any_desk, session_id)
     select = page.locator("#transfer-select")
     expect(select.locator("option")).to_have_count(2)
     assert select.locator("option").nth(1).get_attribute("value") == carol_id
     select.select_option(carol_id)
 
     # A queue event: another user hands off (the list shows it), and a presence event.
-    _, other = desk.handed_off(bob)
+    _, other = any_desk.handed_off(bob)
     expect(page.locator(f'.queue-item[data-session-id="{other}"]')).to_be_visible()
-    desk.api(bob, "PUT", "/presence", json={"presence": "away"})
+    any_desk.api(bob, "PUT", "/presence", json={"presence": "away"})
     expect(select.locator("option").first).to_contain_text("away")
     expect(select).to_have_value(carol_id)
     # The 30-s refresh re-renders the session: still Carol.
@@ -135,7 +135,7 @@ def test_the_transfer_choice_survives_queue_events_and_the_30_second_refresh(
 
     page.click("#transfer")
     expect(page.locator("#session-meta")).to_contain_text("assigned to Carol")
-    detail = desk.api(bob, "GET", f"/sessions/{session_id}")
+    detail = any_desk.api(bob, "GET", f"/sessions/{session_id}")
     assert detail["agent"]["email"] == "carol@example.com"
 
 
@@ -259,18 +259,18 @@ def test_the_favicon_is_served(desk: Desk, page: Any) -> None:
 
 
 def test_each_session_keeps_its_own_draft_and_sends_it_to_no_one_else(
-    desk: Desk, page: Any
+    any_desk: Desk, page: Any
 ) -> None:
     from playwright.sync_api import expect
 
-    bob = desk.agent("bob@example.com")
-    log_in(page, desk, "dana@example.com")
-    _, first = desk.handed_off(bob)
-    _, second = desk.handed_off(bob)
-    open_claimed(page, desk, first)
+    bob = any_desk.agent("bob@example.com")
+    log_in(page, any_desk, "dana@example.com")
+    _, first = any_desk.handed_off(bob)
+    _, second = any_desk.handed_off(bob)
+    open_claimed(page, any_desk, first)
     box = page.locator("#reply-text")
     box.fill("Your USDT arrived, see the explorer")
-    open_claimed(page, desk, second)
+    open_claimed(page, any_desk, second)
     expect(box).to_have_value("")
     box.fill("Which network did you use?")
     page.click("#reply-send")
@@ -284,7 +284,7 @@ def test_each_session_keeps_its_own_draft_and_sends_it_to_no_one_else(
     page.click("#view-mine")
     page.click(f'.queue-item[data-session-id="{first}"]')
     expect(box).to_have_value("Your USDT arrived, see the explorer")
-    said = [m["text"] for m in desk.api(bob, "GET", f"/sessions/{first}")["messages"]]
+    said = [m["text"] for m in any_desk.api(bob, "GET", f"/sessions/{first}")["messages"]]
     assert not any("Which network" in text or "USDT arrived" in text for text in said)
 
 
