@@ -1,5 +1,6 @@
 import { api } from "./api.js";
 import { $ } from "./dom.js";
+import { dropDraft } from "./drafts.js";
 import { refresh } from "./queue.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
@@ -21,7 +22,10 @@ export async function sendText(event, path, box) {
   event.preventDefault();
   const text = $(box).value;
   if (!text.trim() || !state.selected) return;
-  $("action-error").textContent = "";
+  // A refusal is shown next to the box it came from; the text stays there to fix.
+  const error = $(box === "reply-text" ? "reply-error" : "note-error");
+  const sessionId = state.selected.id;
+  error.textContent = "";
   // The same id for every try of the same draft: pressing Send again after an error
   // (a gateway died mid-request) can't reach the user twice.
   const key = `${state.selected.id}:${path}`;
@@ -31,13 +35,17 @@ export async function sendText(event, path, box) {
   }
   const client_id = state.drafts[key].id;
   try {
-    const message = await api(`/api/agent/sessions/${state.selected.id}/${path}`, {
+    const message = await api(`/api/agent/sessions/${sessionId}/${path}`, {
       method: "POST", body: JSON.stringify({ text, client_id }),
     });
     delete state.drafts[key];
-    $(box).value = ""; // only once the server has it
-    upsertMessage(message);
-  } catch (error) {
-    $("action-error").textContent = error.message;
+    dropDraft(sessionId, box, text); // unless more was typed meanwhile
+    // Only once the server has it, and only if the box still shows this session.
+    if (state.selected?.id === sessionId) {
+      if ($(box).value === text) $(box).value = "";
+      upsertMessage(message);
+    }
+  } catch (failure) {
+    if (state.selected?.id === sessionId) error.textContent = failure.message;
   }
 }

@@ -2,16 +2,23 @@
 // The entry module: it only wires the page to the other modules (no build step; the
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
-import { logOut } from "./api.js";
+import { logOut, signOut } from "./api.js";
 import { $ } from "./dom.js";
+import { watchDrafts } from "./drafts.js";
+import { wireLanguage } from "./language.js";
+import { reconnectNow } from "./live.js";
 import { enter, logIn } from "./login.js";
+import { wireNotifications } from "./notify.js";
 import { choosePresence } from "./presence.js";
 import { refresh, tick } from "./queue.js";
+import { wireQueueKeys } from "./queuekeys.js";
+import { wireSendKey } from "./sendkey.js";
+import { openSession } from "./session.js";
 import { state } from "./state.js";
 
 function start() {
   $("login-form").addEventListener("submit", logIn);
-  $("logout").addEventListener("click", () => logOut());
+  $("logout").addEventListener("click", () => signOut());
   $("presence").addEventListener("change", choosePresence);
   for (const tab of document.querySelectorAll(".tabs button")) {
     tab.addEventListener("click", () => {
@@ -26,11 +33,15 @@ function start() {
   $("transfer").addEventListener("click", () => act("transfer", { agent_id: Number($("transfer-select").value) }));
   $("reply-form").addEventListener("submit", (e) => sendText(e, "messages", "reply-text"));
   $("note-form").addEventListener("submit", (e) => sendText(e, "notes", "note-text"));
-  for (const [box, form] of [["reply-text", "reply-form"], ["note-text", "note-form"]]) {
-    $(box).addEventListener("keydown", (event) => {
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $(form).requestSubmit();
-    });
-  }
+  wireSendKey([["reply-text", "reply-form"], ["note-text", "note-form"]]);
+  watchDrafts(() => state.selected?.id);
+  wireQueueKeys((id) => openSession(id));
+  wireNotifications((id) => openSession(id));
+  wireLanguage(() => state.token && refresh().catch(() => {}));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "visible") reconnectNow();
+  });
+  window.addEventListener("online", reconnectNow);
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

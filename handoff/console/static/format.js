@@ -1,4 +1,6 @@
-export function human(reason) { return (reason || "").replaceAll("_", " "); }
+import { reasonText, t } from "./texts.js";
+
+export function human(reason) { return reasonText(reason); }
 
 export function duration(seconds) {
   seconds = Math.max(0, Math.floor(seconds));
@@ -30,5 +32,15 @@ export function isOverdue(session) {
 export function dueText(session) {
   if (!session.due_at || session.state === "resolved") return "";
   const left = (new Date(session.due_at).getTime() - Date.now()) / 1000;
-  return left >= 0 ? `due in ${duration(left)}` : `overdue ${duration(-left)}`;
+  return left >= 0 ? t("due_in", { time: duration(left) }) : t("overdue_by", { time: duration(-left) });
+}
+
+// A time as the user's case holds it: its wall-clock reading and, when it has one, its
+// UTC offset. Not converted to the agent's zone: "3 pm" in Shanghai stays 15:00 +08:00.
+export function statedTime(iso) {
+  const match = /^(\d{4}-\d{2}-\d{2})[T ](\d{2}:\d{2})(?::\d{2}(?:\.\d+)?)?(Z|[+-]\d{2}:?\d{2})?$/.exec(iso || "");
+  if (!match) return iso || "";
+  const [, date, clock, offset] = match;
+  if (!offset) return `${date} ${clock}`;
+  return `${date} ${clock} ${offset === "Z" ? "UTC" : `UTC${offset}`}`;
 }

@@ -1,10 +1,12 @@
-export const DETAIL_LABELS = {
-  chain: "Network", token: "Token", amount: "Amount", tx_hash: "Tx hash",
-  to_address: "To address", transfer_time: "Time", counterparty: "Counterparty",
-  description: "Description",
-};
+import { t } from "./texts.js";
+
+// The collected details in the order the side panel lists them (texts.js: d_<key>).
+const DETAIL_KEYS = ["chain", "token", "amount", "tx_hash", "to_address", "transfer_time", "counterparty", "description"];
+export function detailLabels() {
+  return Object.fromEntries(DETAIL_KEYS.map((key) => [key, t(`d_${key}`)]));
+}
 export const MONO = new Set(["tx_hash", "to_address", "counterparty"]);
-export const TAGS = {
-  secret_shared: "shared a secret: make sure they moved their funds",
-  scam_report: "reports a scam / fake support",
-};
+export function tagText(tag) {
+  const text = t(`tag_${tag}`);
+  return text === `tag_${tag}` ? tag : text;
+}

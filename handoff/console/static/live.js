@@ -1,10 +1,12 @@
 import { logOut } from "./api.js";
 import { $, el } from "./dom.js";
 import { dueText, human } from "./format.js";
+import { userMessage } from "./notify.js";
 import { loadAgents } from "./presence.js";
 import { refreshSoon } from "./queue.js";
 import { openSession, renderHeader } from "./session.js";
 import { state } from "./state.js";
+import { t } from "./texts.js";
 import { upsertMessage } from "./thread.js";
 
 export function connect() {
@@ -17,13 +19,14 @@ export function connect() {
     socket.send(JSON.stringify({ type: "auth", token: state.token }));
     state.retry = 0;
     status.dataset.state = "connected";
-    status.textContent = "live";
+    status.textContent = t("live");
     refreshSoon(); // whatever happened while disconnected
   };
   socket.onmessage = (event) => {
     const data = JSON.parse(event.data);
     if (data.type === "ready") return; // authenticated and subscribed
     if (data.type === "message" || data.type === "delivery") {
+      if (data.type === "message" && state.watched.has(data.session_id)) userMessage(data.session_id, data.message);
       if (state.selected && (state.selected.id === data.session_id || state.selected.conversation_id === data.conversation_id)) {
         upsertMessage(data.message);
       } else {
@@ -46,9 +49,21 @@ export function connect() {
   };
   socket.onclose = (event) => {
     status.dataset.state = "reconnecting";
-    status.textContent = "reconnecting…";
-    if (event.code === 4401) { logOut("Your session has expired. Please log in again."); return; }
+    status.textContent = t("reconnecting");
+    if (event.code === 4401) { logOut(t("expired")); return; }
     if (!state.token) return;
-    setTimeout(connect, Math.min(10000, 1000 * 2 ** state.retry++));
+    state.retryTimer = setTimeout(connect, Math.min(10000, 1000 * 2 ** state.retry++));
   };
+}
+
+// The tab or the network is back: try now instead of waiting out the back-off.
+export function reconnectNow() {
+  if (!state.token || !state.socket) return;
+  if (state.socket.readyState === WebSocket.OPEN || state.socket.readyState === WebSocket.CONNECTING) {
+    refreshSoon(); // events while the tab slept may have been missed
+    return;
+  }
+  clearTimeout(state.retryTimer);
+  state.retry = 0;
+  connect();
 }

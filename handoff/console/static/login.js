@@ -4,6 +4,7 @@ import { connect } from "./live.js";
 import { loadAgents } from "./presence.js";
 import { refresh } from "./queue.js";
 import { state } from "./state.js";
+import { t } from "./texts.js";
 
 export async function logIn(event) {
   event.preventDefault();
@@ -19,7 +20,7 @@ export async function logIn(event) {
     $("password").value = "";
     await enter();
   } catch (error) {
-    $("login-error").textContent = error.status === 401 ? "Wrong email or password." : error.message;
+    $("login-error").textContent = error.status === 401 ? t("wrong_login") : error.message;
   } finally {
     $("login-button").disabled = false;
   }

@@ -1,9 +1,12 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { dueText, duration, human, isOverdue, localTime, waited } from "./format.js";
-import { TAGS } from "./labels.js";
+import { tagText } from "./labels.js";
+import { queueSeen } from "./notify.js";
+import { focusedItemId, makeFocusable } from "./queuekeys.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
+import { t, word } from "./texts.js";
 
 export async function refresh() {
   const [list, queue, mine] = await Promise.all([
@@ -14,6 +17,9 @@ export async function refresh() {
   state.sessions = list.sessions;
   $("view-queue").querySelector(".count").textContent = String((queue || list).sessions.length || "");
   $("view-mine").querySelector(".count").textContent = String((mine || list).sessions.length || "");
+  queueSeen((queue || list).sessions);
+  // Whose user messages count while the tab is hidden: my sessions and the waiting ones.
+  state.watched = new Set([...(queue || list).sessions, ...(mine || list).sessions].map((s) => s.id));
   renderQueue();
   if (state.selected) await openSession(state.selected.id, false);
 }
@@ -26,9 +32,10 @@ export function refreshSoon() {
 
 function renderQueue() {
   const box = $("queue");
+  const focused = focusedItemId();
   box.replaceChildren();
   if (!state.sessions.length) {
-    box.append(el("p", "empty", state.view === "queue" ? "Nobody is waiting." : "Nothing here."));
+    box.append(el("p", "empty", state.view === "queue" ? t("nobody_waiting") : t("nothing_here")));
     return;
   }
   for (const session of state.sessions) {
@@ -39,13 +46,13 @@ function renderQueue() {
     const line = el("div", "line");
     line.append(
       el("span", "ticket", session.ticket),
-      el("span", `badge ${session.kind}`, session.kind),
-      el("span", `badge ${session.priority}`, session.priority),
+      el("span", `badge ${session.kind}`, word(session.kind)),
+      el("span", `badge ${session.priority}`, word(session.priority)),
       el("span", "badge", session.language.toUpperCase()),
       el("span", "reason", human(session.reason)),
     );
-    if (isOverdue(session)) line.append(el("span", "badge overdue-badge", "overdue"));
-    for (const tag of session.tags || []) line.append(el("span", "badge tag", TAGS[tag] || tag));
+    if (isOverdue(session)) line.append(el("span", "badge overdue-badge", t("overdue")));
+    for (const tag of session.tags || []) line.append(el("span", "badge tag", tagText(tag)));
     const times = el("div", "times");
     times.dataset.role = "times";
     const summary = el("div", "summary", session.summary);
@@ -54,6 +61,7 @@ function renderQueue() {
     item.addEventListener("click", () => openSession(session.id));
     box.append(item);
   }
+  makeFocusable(focused);
   tick();
 }
 
@@ -61,11 +69,11 @@ export function tick() {
   for (const item of document.querySelectorAll(".queue-item")) {
     const session = state.sessions.find((s) => String(s.id) === item.dataset.sessionId);
     if (!session) continue;
-    const parts = [`waiting ${duration(waited(session))}`];
+    const parts = [t("waiting", { time: duration(waited(session)) })];
     const due = dueText(session);
     if (due) parts.push(`${due} (${localTime(session.due_at)})`);
     if (session.agent) parts.push(`→ ${session.agent.display_name}`);
-    if (session.csat) parts.push(`rated ${session.csat}/5`);
+    if (session.csat) parts.push(t("rated", { n: session.csat }));
     item.querySelector("[data-role=times]").textContent = parts.join(" · ");
   }
 }

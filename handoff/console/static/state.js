@@ -9,4 +9,6 @@ export const state = {
   retry: 0,
   activity: new Set(), // session ids with unseen messages
   refreshTimer: null,
+  retryTimer: null,
+  watched: new Set(), // sessions whose new user messages notify: mine and the queue
 };

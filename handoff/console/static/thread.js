@@ -1,31 +1,33 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { localTime } from "./format.js";
+import { textWithLinks } from "./links.js";
 import { state } from "./state.js";
+import { t } from "./texts.js";
 
 export function upsertMessage(message) {
   const thread = $("thread");
   thread.querySelector(`[data-id="${message.id}"]`)?.remove(); // a newer state of it (delivery)
   const node = el("div", `msg msg-${message.author}${message.kind === "note" ? " note" : ""}`);
   node.dataset.id = String(message.id);
-  let who = { user: "User", bot: "Bot", agent: "Agent", system: "System" }[message.author];
+  let who = t(message.author);
   if (message.agent) who = message.agent.display_name;
-  if (message.kind === "note") who = `Internal note — not visible to the user · ${who}`;
+  if (message.kind === "note") who = t("note_label", { who });
   const label = el("span", "who", who);
   label.append(el("span", "time", localTime(message.created_at)));
-  node.append(label, document.createTextNode(message.text));
+  node.append(label, ...(message.author === "user" ? textWithLinks(message.text) : [document.createTextNode(message.text)]));
   if (message.attachment) {
     const link = el("a", "attachment");
     link.target = "_blank";
     link.rel = "noopener noreferrer";
-    link.textContent = `📎 ${message.attachment.name || "file"}`;
+    link.textContent = `📎 ${message.attachment.name || t("file")}`;
     node.append(link);
     showAttachment(message, link);
   }
   if (message.delivery) {
     const text = message.delivery === "undelivered"
-      ? `⏳ Not delivered yet (${message.delivery_error || "the user can't be reached"}). It goes out by itself when they write.`
-      : `⚠ Delivery failed: ${message.delivery_error || "the platform refused it"}`;
+      ? t("undelivered", { why: message.delivery_error || t("unreachable") })
+      : t("failed", { why: message.delivery_error || t("platform_refused") });
     node.append(el("span", `delivery ${message.delivery}`, text));
   }
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
