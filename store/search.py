@@ -1,0 +1,195 @@
+"""Search: handoff sessions by ticket number or user id, and messages by their text.
+
+A query is never handed to a full-text engine as syntax. It is split into words
+(runs of letters, digits and Han characters); punctuation, quotes, ``*``, ``-`` and
+``NEAR`` are just text, and each word goes in as a bound parameter (or, for SQLite's
+FTS5, as a quoted phrase). Every word must occur in the message.
+
+- **PostgreSQL**: a word of 3+ characters is a substring match served by a trigram
+  index (pg_trgm), so a tx hash, an address or Chinese text without spaces is found
+  anywhere in a message; a shorter word is a word-prefix match served by the
+  full-text index (``to_tsvector('simple', text)``). A one- or two-character Chinese
+  word has neither (no trigram, no word boundary) and is a plain substring scan.
+- **SQLite**: an FTS5 index with the trigram tokenizer (substring matches of 3+
+  characters); shorter words are a substring scan.
+
+Only what the store holds is indexed, and the store holds the guard's redacted
+text: a recovery phrase a user sent exists only as ``[redacted: …]``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Integer, bindparam, column, exists, or_, select, text
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
+
+from store.models import Conversation, HandoffSession, Message
+
+FTS_TABLE = "handoff_messages_fts"  # SQLite only (migration 0007)
+MAX_QUERY = 200  # characters; longer is refused, not cut (the cut could change the meaning)
+MAX_TERMS = 8
+CHANNELS = ("webchat", "telegram", "wechat", "rest")
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_HAN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+_TICKET = re.compile(r"(?:t-?|#)0*(\d{1,9})", re.IGNORECASE)
+_USER_ID = re.compile(r"[\w.:@-]{3,200}", re.UNICODE)
+
+
+class QueryTooLong(ValueError):
+    """The query is over :data:`MAX_QUERY` characters (HTTP 422)."""
+
+
+@dataclass(frozen=True)
+class Query:
+    raw: str
+    terms: tuple[str, ...]  # lower-cased words, each required
+    ticket: int | None  # "T-000123", "t123", "#123"
+    user_ids: tuple[str, ...]  # conversation ids the query could name
+
+
+@dataclass(frozen=True)
+class Hit:
+    session: HandoffSession
+    matched: str  # "ticket" | "user" | "message"
+    message: Message | None
+
+
+def parse(raw: str) -> Query:
+    query = raw.strip()
+    if len(query) > MAX_QUERY:
+        raise QueryTooLong(
+            f"the search text is {len(query)} characters long; at most {MAX_QUERY} are accepted"
+        )
+    words = [w.lower() for w in _WORD.findall(query)]
+    # A lone Latin letter or digit matches nearly everything; a lone Han character is a word.
+    words = [w for w in words if len(w) > 1 or _HAN.match(w)]
+    terms = tuple(dict.fromkeys(words))[:MAX_TERMS]
+    ticket = _TICKET.fullmatch(query)
+    user_ids: tuple[str, ...] = ()
+    if _USER_ID.fullmatch(query):
+        user_ids = (query,) if ":" in query else tuple(f"{c}:{query}" for c in CHANNELS)
+    return Query(query, terms, int(ticket.group(1)) if ticket else None, user_ids)
+
+
+def search(db: Session, query: Query, limit: int, offset: int) -> list[Hit]:
+    """Sessions the query names (its ticket, its user's sessions), then matching
+    messages, newest first; ``limit`` hits from ``offset`` of that list."""
+    named = _named_sessions(db, query)
+    hits = [Hit(s, m, None) for s, m in named[offset : offset + limit]]
+    if len(hits) < limit and query.terms:
+        skip = max(0, offset - len(named))
+        hits += _message_hits(db, query.terms, limit - len(hits), skip)
+    return hits
+
+
+def earlier_sessions(db: Session, session: HandoffSession, limit: int = 50) -> list[HandoffSession]:
+    """The same user's (conversation's) sessions before *session*, newest first."""
+    rows = db.execute(
+        select(HandoffSession)
+        .where(
+            HandoffSession.conversation_id == session.conversation_id,
+            HandoffSession.id < session.id,
+        )
+        .order_by(HandoffSession.id.desc())
+        .limit(limit)
+    )
+    return list(rows.scalars())
+
+
+def _named_sessions(db: Session, query: Query) -> list[tuple[HandoffSession, str]]:
+    found: list[tuple[HandoffSession, str]] = []
+    if query.ticket is not None:
+        session = db.get(HandoffSession, query.ticket)
+        if session is not None:
+            found.append((session, "ticket"))
+    if query.user_ids:
+        rows = db.execute(
+            select(HandoffSession)
+            .where(HandoffSession.conversation_id.in_(query.user_ids))
+            .order_by(HandoffSession.id.desc())
+            .limit(50)
+        ).scalars()
+        found += [(s, "user") for s in rows if s.id != query.ticket]
+    return found
+
+
+def _like(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _owner(db: Session, message: Message) -> HandoffSession | None:
+    """The session a message belongs to: the first of its conversation not resolved
+    before it was written (the bot talk before a handoff belongs to that handoff),
+    else the conversation's last (what the user wrote after it was resolved)."""
+    mine = HandoffSession.conversation_id == message.conversation_id
+    live = select(HandoffSession).where(
+        mine,
+        or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= message.created_at),
+    )
+    found = db.execute(live.order_by(HandoffSession.id).limit(1)).scalar()
+    if found is None:
+        last = select(HandoffSession).where(mine).order_by(HandoffSession.id.desc()).limit(1)
+        found = db.execute(last).scalar()
+    return found
+
+
+def _conditions(db: Session, terms: tuple[str, ...]) -> list[ColumnElement[bool]]:
+    postgres = db.get_bind().dialect.name == "postgresql"
+    conditions: list[ColumnElement[bool]] = []
+    indexed = [t for t in terms if len(t) >= 3]
+    if not postgres and indexed and _has_fts(db):
+        phrases = " AND ".join('"' + t.replace('"', '""') + '"' for t in indexed)
+        fts = text(f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :phrases")
+        rowids = fts.bindparams(phrases=phrases).columns(column("rowid", Integer))
+        conditions.append(Message.id.in_(rowids))
+        terms = tuple(t for t in terms if len(t) < 3)
+    for number, term in enumerate(terms):
+        if postgres and len(term) < 3 and not _HAN.search(term):
+            name = f"word{number}"
+            words = "to_tsvector('simple', handoff_messages.text) @@ to_tsquery('simple', :{})"
+            clause = text(words.format(name)).bindparams(bindparam(name, f"{term}:*"))
+            conditions.append(clause)
+        else:
+            conditions.append(Message.text.ilike(_like(term), escape="\\"))
+    return conditions
+
+
+def _has_fts(db: Session) -> bool:
+    found = db.execute(
+        text("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = :name"),
+        {"name": FTS_TABLE},
+    ).first()
+    return found is not None
+
+
+def _message_hits(db: Session, terms: tuple[str, ...], limit: int, offset: int) -> list[Hit]:
+    # Only conversations that reached the desk: the bot's own chats have no session to open.
+    at_desk = exists().where(HandoffSession.conversation_id == Message.conversation_id)
+    rows = db.execute(
+        select(Message)
+        .where(*_conditions(db, terms), at_desk)
+        .order_by(Message.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).scalars()
+    hits = []
+    for message in rows:
+        session = _owner(db, message)
+        if session is not None:
+            hits.append(Hit(session, "message", message))
+    return hits
+
+
+def channel_of(db: Session, session: HandoffSession) -> str:
+    conversation = db.get(Conversation, session.conversation_id)
+    return str(conversation.channel) if conversation else session.conversation_id.partition(":")[0]
+
+
+def hit_time(hit: Hit) -> datetime:
+    moment = hit.message.created_at if hit.message is not None else hit.session.queued_at
+    return moment
