@@ -7,6 +7,8 @@ import { $ } from "./dom.js";
 import { enter, logIn } from "./login.js";
 import { choosePresence } from "./presence.js";
 import { refresh, tick } from "./queue.js";
+import { startSearch } from "./search.js";
+import { openSession } from "./session.js";
 import { state } from "./state.js";
 
 function start() {
@@ -31,6 +33,7 @@ function start() {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $(form).requestSubmit();
     });
   }
+  startSearch(openSession);
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

@@ -2,6 +2,7 @@ import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { human, isOverdue, localTime } from "./format.js";
 import { DETAIL_LABELS, MONO, TAGS } from "./labels.js";
+import { showHistory } from "./search.js";
 import { state } from "./state.js";
 import { upsertMessage } from "./thread.js";
 
@@ -27,6 +28,7 @@ export async function openSession(id, resetError = true) {
   renderDetails(detail);
   if (switched) $("thread").replaceChildren();
   detail.messages.forEach(upsertMessage);
+  showHistory(detail, openSession);
 }
 
 export function renderHeader(s) {
