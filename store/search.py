@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, column, exists, or_, select, text
+from sqlalchemy import Integer, bindparam, column, exists, select, text
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -122,20 +122,14 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
-def _owner(db: Session, message: Message) -> HandoffSession | None:
-    """The session a message belongs to: the first of its conversation not resolved
-    before it was written (the bot talk before a handoff belongs to that handoff),
-    else the conversation's last (what the user wrote after it was resolved)."""
-    mine = HandoffSession.conversation_id == message.conversation_id
-    live = select(HandoffSession).where(
-        mine,
-        or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= message.created_at),
-    )
-    found = db.execute(live.order_by(HandoffSession.id).limit(1)).scalar()
-    if found is None:
-        last = select(HandoffSession).where(mine).order_by(HandoffSession.id.desc()).limit(1)
-        found = db.execute(last).scalar()
-    return found
+def _owner(sessions: list[HandoffSession], message: Message) -> HandoffSession | None:
+    """The session a message belongs to, of its conversation's *sessions* (by id): the
+    first not resolved before it was written (the bot talk before a handoff belongs to
+    that handoff), else the last (what the user wrote after it was resolved)."""
+    for session in sessions:
+        if session.resolved_at is None or session.resolved_at >= message.created_at:
+            return session
+    return sessions[-1] if sessions else None
 
 
 def _conditions(db: Session, terms: tuple[str, ...]) -> list[ColumnElement[bool]]:
@@ -170,24 +164,37 @@ def _has_fts(db: Session) -> bool:
 def _message_hits(db: Session, terms: tuple[str, ...], limit: int, offset: int) -> list[Hit]:
     # Only conversations that reached the desk: the bot's own chats have no session to open.
     at_desk = exists().where(HandoffSession.conversation_id == Message.conversation_id)
-    rows = db.execute(
+    found = db.execute(
         select(Message)
         .where(*_conditions(db, terms), at_desk)
         .order_by(Message.id.desc())
         .limit(limit)
         .offset(offset)
     ).scalars()
+    found = list(found)
+    conversations = {m.conversation_id for m in found}
+    sessions: dict[str, list[HandoffSession]] = {c: [] for c in conversations}
+    rows = db.execute(
+        select(HandoffSession)
+        .where(HandoffSession.conversation_id.in_(conversations))
+        .order_by(HandoffSession.id)
+    ).scalars()
+    for session in rows:
+        sessions[session.conversation_id].append(session)
     hits = []
-    for message in rows:
-        session = _owner(db, message)
-        if session is not None:
-            hits.append(Hit(session, "message", message))
+    for message in found:
+        owner = _owner(sessions[message.conversation_id], message)
+        if owner is not None:
+            hits.append(Hit(owner, "message", message))
     return hits
 
 
-def channel_of(db: Session, session: HandoffSession) -> str:
-    conversation = db.get(Conversation, session.conversation_id)
-    return str(conversation.channel) if conversation else session.conversation_id.partition(":")[0]
+def channels(db: Session, hits: list[Hit]) -> dict[str, str]:
+    """Each hit's conversation id -> its channel, in one query."""
+    ids = {h.session.conversation_id for h in hits}
+    rows = db.execute(select(Conversation.id, Conversation.channel).where(Conversation.id.in_(ids)))
+    found = {str(i): str(c) for i, c in rows}
+    return {i: found.get(i, i.partition(":")[0]) for i in ids}
 
 
 def hit_time(hit: Hit) -> datetime:

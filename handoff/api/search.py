@@ -68,7 +68,8 @@ def find(
         raise HTTPException(422, str(exc)) from exc
     with desk_of(request).database() as db:
         hits = search.search(db, query, limit + 1, offset)
-        out = [_hit(hit, search.channel_of(db, hit.session), query.terms) for hit in hits[:limit]]
+        channels = search.channels(db, hits)
+        out = [_hit(h, channels[h.session.conversation_id], query.terms) for h in hits[:limit]]
     more = offset + limit if len(hits) > limit else None
     return SearchOut(query=query.raw, terms=list(query.terms), hits=out, next_offset=more)
 
