@@ -230,6 +230,7 @@ def queries(samples: dict[str, str]) -> dict[str, str]:
         "Chinese, 3+ characters": "没到账",
         "Chinese, 2 characters": "提现",
         "nothing matches": "zebra quasar",
+        "Chinese, 2 characters, in no message (a scan)": "钱包",
     }
 
 

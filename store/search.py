@@ -8,8 +8,9 @@ FTS5, as a quoted phrase). Every word must occur in the message.
 - **PostgreSQL**: a word of 3+ characters is a substring match served by a trigram
   index (pg_trgm), so a tx hash, an address or Chinese text without spaces is found
   anywhere in a message; a shorter word is a word-prefix match served by the
-  full-text index (``to_tsvector('simple', text)``). A one- or two-character Chinese
-  word has neither (no trigram, no word boundary) and is a plain substring scan.
+  full-text index (``to_tsvector('simple', text)``); a two-character Chinese word (no
+  trigram, no spaces around it) is found in an index of every pair of adjacent Han
+  characters (``handoff_han_bigrams``, migration 0007). A single Han character scans.
 - **SQLite**: an FTS5 index with the trigram tokenizer (substring matches of 3+
   characters); shorter words are a substring scan.
 
@@ -132,7 +133,7 @@ def _owner(sessions: list[HandoffSession], message: Message) -> HandoffSession |
     return sessions[-1] if sessions else None
 
 
-def _conditions(db: Session, terms: tuple[str, ...]) -> list[ColumnElement[bool]]:
+def matching(db: Session, terms: tuple[str, ...]) -> list[ColumnElement[bool]]:
     postgres = db.get_bind().dialect.name == "postgresql"
     conditions: list[ColumnElement[bool]] = []
     indexed = [t for t in terms if len(t) >= 3]
@@ -143,11 +144,13 @@ def _conditions(db: Session, terms: tuple[str, ...]) -> list[ColumnElement[bool]
         conditions.append(Message.id.in_(rowids))
         terms = tuple(t for t in terms if len(t) < 3)
     for number, term in enumerate(terms):
+        name = f"word{number}"
         if postgres and len(term) < 3 and not _HAN.search(term):
-            name = f"word{number}"
             words = "to_tsvector('simple', handoff_messages.text) @@ to_tsquery('simple', :{})"
-            clause = text(words.format(name)).bindparams(bindparam(name, f"{term}:*"))
-            conditions.append(clause)
+            conditions.append(text(words.format(name)).bindparams(bindparam(name, f"{term}:*")))
+        elif postgres and len(term) == 2 and len(_HAN.findall(term)) == 2:
+            pairs = "handoff_han_bigrams(handoff_messages.text) @@ to_tsquery('simple', :{})"
+            conditions.append(text(pairs.format(name)).bindparams(bindparam(name, term)))
         else:
             conditions.append(Message.text.ilike(_like(term), escape="\\"))
     return conditions
@@ -166,7 +169,7 @@ def _message_hits(db: Session, terms: tuple[str, ...], limit: int, offset: int) 
     at_desk = exists().where(HandoffSession.conversation_id == Message.conversation_id)
     found = db.execute(
         select(Message)
-        .where(*_conditions(db, terms), at_desk)
+        .where(*matching(db, terms), at_desk)
         .order_by(Message.id.desc())
         .limit(limit)
         .offset(offset)

@@ -11,6 +11,7 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from mnemonic import Mnemonic
+from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from common.clock import utcnow
@@ -239,3 +240,30 @@ def test_rows_from_before_the_migration_are_indexed_and_redactions_followed(
         assert message_ids(db, "redacted") == [piece.id]
         assert [h.matched for h in search.search(db, search.parse("424242"), 10, 0)] == ["user"]
     engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("query", "index"),
+    [
+        (TX_HASH, "ix_handoff_messages_trgm"),
+        ("没到账", "ix_handoff_messages_trgm"),
+        ("到账", "ix_handoff_messages_bigrams"),
+        ("tx", "ix_handoff_messages_words"),
+    ],
+)
+def test_postgres_answers_each_kind_of_word_from_an_index(query: str, index: str) -> None:
+    from sqlalchemy import select
+
+    from store.models import Message
+    from tests.support.services import fresh_schema
+
+    with fresh_schema() as url:
+        engine = make_engine(url)
+        migrate(engine)
+        with session_factory(engine)() as db:
+            db.execute(text("SET enable_seqscan = off"))  # an empty table: only the plan matters
+            statement = select(Message.id).where(*search.matching(db, search.parse(query).terms))
+            compiled = statement.compile(engine, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(r[0] for r in db.execute(text(f"EXPLAIN {compiled}")))
+        engine.dispose()
+    assert index in plan, plan

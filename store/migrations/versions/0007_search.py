@@ -1,8 +1,9 @@
 """search: indexes over message texts (store/search.py)
 
-PostgreSQL: a trigram index (pg_trgm) for substring matches, Chinese included, and a
-full-text index for short words. Both are expression indexes on the table itself,
-so they are built from the existing rows here and kept current by every write.
+PostgreSQL: a trigram index (pg_trgm) for substring matches, Chinese included, a
+full-text index for short words, and a full-text index of the Han bigrams (two-character
+Chinese words have no trigram). All are expression indexes on the table itself, so they
+are built from the existing rows here and kept current by every write.
 
 SQLite: an FTS5 table with the trigram tokenizer over ``handoff_messages`` (external
 content: the text is stored once), kept current by triggers and filled here from
@@ -22,6 +23,15 @@ branch_labels = None
 depends_on = None
 
 FTS = "handoff_messages_fts"
+# Every pair of adjacent Han characters, as words: '转账没到' -> '转账' '账没' '没到'.
+BIGRAMS = r"""
+CREATE FUNCTION handoff_han_bigrams(body text) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT to_tsvector('simple', coalesce(string_agg(substr(run[1], i, 2), ' '), ''))
+  FROM regexp_matches(body, '[\u3400-\u9fff\uf900-\ufaff]{2,}', 'g') AS run,
+       generate_series(1, char_length(run[1]) - 1) AS i
+$$
+"""
 
 
 def _trigram_schema(bind: sa.engine.Connection) -> str:
@@ -62,6 +72,11 @@ def upgrade() -> None:
             "CREATE INDEX ix_handoff_messages_words ON handoff_messages "
             "USING gin (to_tsvector('simple', text))"
         )
+        op.execute(BIGRAMS)
+        op.execute(
+            "CREATE INDEX ix_handoff_messages_bigrams ON handoff_messages "
+            "USING gin (handoff_han_bigrams(text))"
+        )
         return
     if not _has_trigram_tokenizer(bind):
         return
@@ -91,6 +106,8 @@ def downgrade() -> None:
     if bind.dialect.name == "postgresql":
         op.execute("DROP INDEX IF EXISTS ix_handoff_messages_words")
         op.execute("DROP INDEX IF EXISTS ix_handoff_messages_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_handoff_messages_bigrams")
+        op.execute("DROP FUNCTION IF EXISTS handoff_han_bigrams(text)")
         return
     for trigger in ("insert", "delete", "update"):
         op.execute(f"DROP TRIGGER IF EXISTS {FTS}_{trigger}")
