@@ -230,7 +230,9 @@ def queries(samples: dict[str, str]) -> dict[str, str]:
         "Chinese, 3+ characters": "没到账",
         "Chinese, 2 characters": "提现",
         "nothing matches": "zebra quasar",
-        "Chinese, 2 characters, in no message (a scan)": "钱包",
+        "Chinese, 2 characters, in no message": "钱包",
+        "English, 2 letters, in no message": "zq",
+        "English, 2 letters, in 1 message of 3": "my",
     }
 
 

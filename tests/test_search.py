@@ -112,6 +112,23 @@ def test_results_are_paged_newest_first(desk: Any) -> None:
     assert last["next_offset"] is None
 
 
+@pytest.mark.parametrize("recent", [2, 10_000])
+def test_short_words_page_the_same_whether_the_newest_messages_hold_the_page(
+    desk: Any, recent: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    gateway, agent, _, _ = desk
+    monkeypatch.setattr(search, "RECENT", recent)  # PostgreSQL tries the newest first
+    for word in ("到账", "my", "is"):
+        every = [h["message_id"] for h in find(gateway, agent, word, limit=50)["hits"]]
+        assert every == sorted(every, reverse=True) and len(every) >= 2, word
+        one_by_one = [
+            h["message_id"]
+            for offset in range(len(every))
+            for h in find(gateway, agent, word, limit=1, offset=offset)["hits"]
+        ]
+        assert one_by_one == every, word
+
+
 BAD = [
     '"',
     '"unterminated',
