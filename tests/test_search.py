@@ -284,3 +284,53 @@ def test_postgres_answers_each_kind_of_word_from_an_index(query: str, index: str
             plan = "\n".join(r[0] for r in db.execute(text(f"EXPLAIN {compiled}")))
         engine.dispose()
     assert index in plan, plan
+
+
+def test_postgres_never_tests_every_message_for_a_short_word() -> None:
+    """A full-text word's row estimate is capped at 0.5%: ordered by id, PostgreSQL
+    would walk the primary key testing every row (seconds over 1M messages)."""
+    from sqlalchemy import event
+
+    from tests.support.services import fresh_schema
+
+    with fresh_schema() as url:
+        engine = make_engine(url)
+        migrate(engine)
+        with session_factory(engine).begin() as db:
+            payload = HandoffPayload(
+                conversation_id="webchat:many",
+                reason="user_request",
+                priority="normal",
+                language="zh",
+                summary="asked for a human",
+                created_at=utcnow().isoformat(),
+            )
+            handoffs.open_session(db, payload, "webchat")
+            rows = [{"t": f"第{n}条 message number {n} 转账"} for n in range(20_000)]
+            db.execute(
+                text(
+                    "INSERT INTO handoff_messages (conversation_id, author, kind, text, "
+                    "created_at, pending, attempts) "
+                    "VALUES ('webchat:many', 'user', 'message', :t, now(), false, 0)"
+                ),
+                rows,
+            )
+        with engine.connect() as connection:
+            connection.exec_driver_sql("ANALYZE handoff_messages")
+        statements: list[tuple[str, Any]] = []
+
+        def seen(conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+            if "FROM handoff_messages" in statement and "ORDER BY" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(engine, "before_cursor_execute", seen)
+        with session_factory(engine)() as db:
+            for word in ("zq", "钱包"):
+                assert search.search(db, search.parse(word), 21, 0) == []
+        event.remove(engine, "before_cursor_execute", seen)
+        assert statements
+        with engine.connect() as connection:
+            for statement, parameters in statements:
+                plan = connection.exec_driver_sql(f"EXPLAIN {statement}", parameters).all()
+                assert "Index Scan Backward" not in str(plan), plan
+        engine.dispose()
