@@ -7,6 +7,7 @@ the desk's search, not the bot.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -140,5 +141,19 @@ def test_an_agent_finds_a_session_by_tx_hash_and_opens_it(database_url: str, bro
             expect(page.locator("#search-results .error")).to_have_count(0)
             page.click("#search-close")
             expect(page.locator("#queue")).to_be_visible()
+
+            # An agent who reads Chinese gets the search in Chinese.
+            page.evaluate("localStorage.setItem('console.lang', 'zh')")
+            page.reload()
+            expect(page.locator("#search-go")).to_have_text("搜索")
+            expect(page.locator("#search-text")).to_have_attribute(
+                "placeholder", re.compile("交易哈希")
+            )
+            page.fill("#search-text", TX_HASH[:20])
+            page.press("#search-text", "Enter")
+            expect(page.locator("#search-results .search-hit").first).to_contain_text("消息")
+            page.locator("#search-results .search-hit").first.click()
+            expect(page.locator("#history-title")).to_have_text("该用户之前的会话")
+            expect(page.locator("#history-title")).to_be_visible()
         finally:
             page.close()
