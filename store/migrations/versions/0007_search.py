@@ -43,7 +43,11 @@ def _trigram_schema(bind: sa.engine.Connection) -> str:
     )
     schema = bind.exec_driver_sql(find).scalar()
     if schema is None:
-        bind.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+        # In public when there is one: an extension created in a schema of the moment
+        # (a connection's search_path) would go when that schema is dropped.
+        public = bind.exec_driver_sql("SELECT 1 FROM pg_namespace WHERE nspname = 'public'")
+        where = " SCHEMA public" if public.first() else ""
+        bind.exec_driver_sql(f"CREATE EXTENSION IF NOT EXISTS pg_trgm{where}")
         schema = bind.exec_driver_sql(find).scalar()
     return str(schema)
 
