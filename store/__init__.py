@@ -7,6 +7,7 @@
     handoffs       handoff sessions: queue, claim, transfer, resolve, reopen
     ratings        the 1-5 question after a resolve, and its answer
     agents         agent accounts, login tokens, presence
+    search         sessions by ticket or user id, messages by words (indexes: migration 0007)
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
 

@@ -17,10 +17,11 @@ def declared() -> dict[str, dict[str, bool]]:
 
 
 def built(engine: Engine) -> dict[str, dict[str, bool]]:
-    """Table -> column -> nullable, as the database has them (Alembic's own table aside)."""
+    """Table -> column -> nullable, as the database has them (Alembic's own table and
+    SQLite's full-text index, a virtual table no model declares, aside)."""
     inspector = inspect(engine)
     return {
         name: {c["name"]: bool(c["nullable"]) for c in inspector.get_columns(name)}
         for name in inspector.get_table_names()
-        if name != "alembic_version"
+        if name != "alembic_version" and not name.startswith("handoff_messages_fts")
     }

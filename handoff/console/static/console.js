@@ -13,6 +13,7 @@ import { choosePresence } from "./presence.js";
 import { refresh, tick } from "./queue.js";
 import { wireQueueKeys } from "./queuekeys.js";
 import { wireSendKey } from "./sendkey.js";
+import { startSearch } from "./search.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
 
@@ -42,6 +43,7 @@ function start() {
     if (document.visibilityState === "visible") reconnectNow();
   });
   window.addEventListener("online", reconnectNow);
+  startSearch(openSession);
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

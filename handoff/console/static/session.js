@@ -4,6 +4,7 @@ import { switchDrafts } from "./drafts.js";
 import { human, isOverdue, localTime, statedTime } from "./format.js";
 import { detailLabels, MONO, tagText } from "./labels.js";
 import { replyHint } from "./sendkey.js";
+import { showHistory } from "./search.js";
 import { state } from "./state.js";
 import { t, word } from "./texts.js";
 import { upsertMessage } from "./thread.js";
@@ -37,6 +38,7 @@ export async function openSession(id, resetError = true) {
     switchDrafts(previous, id);
   }
   detail.messages.forEach(upsertMessage);
+  showHistory(detail, openSession);
 }
 
 export function renderHeader(s) {
