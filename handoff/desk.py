@@ -9,7 +9,7 @@ resolve, pushes to consoles, and the metrics.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,10 @@ class Desk:
         self.service = service
         self.guard = guard
         self.clock = clock
+        # Routing's pass (handoff.routing.AutoAssign), set by the assembly: what each
+        # session's user was told, or None while auto-assignment is off.
+        self.auto_assign: Callable[[], Awaitable[dict[int, list[OutboundMessage]] | None]] | None
+        self.auto_assign = None
 
     def agents_available(self, db: Session, now: datetime) -> bool:
         if not within_agent_hours(self.settings, now):
@@ -83,7 +87,7 @@ class Desk:
         if created:
             HANDOFFS.labels(payload.reason, session.kind).inc()
             if session.kind == "chat":
-                told = await self.outbox.tell(conversation, language, "queued", position=place)
+                told = await self.route(session, place)
             else:
                 told = await self.ticket_notice(session)
         elif session.payload_key != handoffs.payload_key(payload):
@@ -92,6 +96,18 @@ class Desk:
             )
         self.hub.publish(DESK, {"type": "queue"})
         return session, told
+
+    async def route(self, session: HandoffSession, place: int) -> list[OutboundMessage]:
+        """A new chat: "Dana has joined" if routing gave it to someone, else its place."""
+        routed = await self.auto_assign() if self.auto_assign is not None else None
+        if routed is not None and session.id in routed:
+            return routed[session.id]
+        if routed is not None:  # others may have left the queue in the pass
+            with self.database() as db:
+                place = handoffs.position(db, session)
+        return await self.outbox.tell(
+            session.conversation_id, session.language, "queued", position=place
+        )
 
     async def ticket_notice(self, session: HandoffSession) -> list[OutboundMessage]:
         return await self.outbox.tell(
@@ -210,6 +226,8 @@ class Desk:
             author="system",
         )
         self.hub.publish(DESK, {"type": "queue"})
+        if self.auto_assign is not None:  # a slot is free: a waiting chat may take it
+            await self.auto_assign()
         return session
 
     async def reopen(self, agent: Agent, session_id: int) -> HandoffSession:
