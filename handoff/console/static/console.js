@@ -8,6 +8,8 @@ import { enter, logIn } from "./login.js";
 import { choosePresence } from "./presence.js";
 import { refresh, tick } from "./queue.js";
 import { state } from "./state.js";
+import { setupFilters } from "./filters.js";
+import { setupTeam } from "./team.js";
 
 function start() {
   $("login-form").addEventListener("submit", logIn);
@@ -31,6 +33,8 @@ function start() {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $(form).requestSubmit();
     });
   }
+  setupFilters(() => refresh().catch(() => {}));
+  setupTeam();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

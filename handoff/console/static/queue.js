@@ -1,13 +1,15 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
+import { filterQuery } from "./filters.js";
 import { dueText, duration, human, isOverdue, localTime, waited } from "./format.js";
 import { TAGS } from "./labels.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
+import { refreshRouting } from "./team.js";
 
 export async function refresh() {
   const [list, queue, mine] = await Promise.all([
-    api(`/api/agent/sessions?view=${state.view}`),
+    api(`/api/agent/sessions?view=${state.view}${filterQuery()}`),
     state.view === "queue" ? null : api("/api/agent/sessions?view=queue"),
     state.view === "mine" ? null : api("/api/agent/sessions?view=mine"),
   ]);
@@ -15,6 +17,7 @@ export async function refresh() {
   $("view-queue").querySelector(".count").textContent = String((queue || list).sessions.length || "");
   $("view-mine").querySelector(".count").textContent = String((mine || list).sessions.length || "");
   renderQueue();
+  refreshRouting().catch(() => {});
   if (state.selected) await openSession(state.selected.id, false);
 }
 
