@@ -4,8 +4,9 @@ Two agents are online, each in a browser context of their own: Ana speaks Englis
 and supervises, Sofía speaks Spanish. Ana turns auto-assignment on in the team view;
 a user writes in Spanish and asks for a human; the chat goes to Sofía, whose
 console shows it as hers and her load; Ana's team view shows everyone's load and
-reassigns Sofía's chat to herself. Real Rasa and action server; a gateway of the
-test's own on the database under test.
+reassigns Sofía's chat to herself; with auto-assignment off, Ana claims a second chat
+by hand past her maximum, and her load shows red. Real Rasa and action server; a
+gateway of the test's own on the database under test.
 """
 
 from __future__ import annotations
@@ -164,6 +165,33 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
     expect(ana_row.locator(".team-load")).to_have_text("1/3")
     expect(ana.locator("#my-load")).to_have_text("Load 1/3 · EN")
     expect(sofia.locator("#my-load")).to_have_text("Load 0/2 · ES")
+
+    # Claiming by hand still works past the maximum, and the load shows it in red.
+    ana_row.locator(".team-max").fill("1")
+    ana_row.locator("button", has_text="Save").click()
+    expect(ana.locator("#team-status")).to_contain_text("Ana Lee: Saved")
+    with ana.expect_response(lambda r: r.url.endswith("/api/agent/routing")):
+        switch.uncheck()
+    second = browser.new_context(viewport=VIEWPORT).new_page()
+    second.set_default_timeout(TIMEOUT)
+    second.goto(f"{url}/chat/?lang=es")
+    expect(second.locator("#status")).to_have_attribute("data-state", "connected")
+    second.fill("#text", "quiero hablar con un agente")
+    second.click("#send")
+    expect(second.locator(".msg-system").last).to_contain_text("puesto 1")
+    ana.click("#view-queue")
+    waiting = ana.locator(".queue-item").first
+    expect(waiting).to_contain_text("ES")
+    waiting.click()
+    ana.click("#claim")
+    expect(second.locator(".msg-system").last).to_contain_text("Ana Lee")
+    expect(ana.locator("#my-load")).to_have_text("Load 2/1 · EN")
+    expect(ana.locator("#my-load")).to_have_class(re.compile(r"\bover\b"))
+    red = ana.locator("#my-load").evaluate("e => getComputedStyle(e).backgroundColor")
+    assert red == "rgb(217, 45, 32)", red
+    ana.click("#team-open")
+    expect(ana_row.locator(".team-load")).to_have_text("2/1")
+    expect(ana_row.locator(".team-load")).to_have_class(re.compile(r"\bover\b"))
     ana.screenshot(path=str(tmp_path / "team.png"))
     sofia.screenshot(path=str(tmp_path / "sofia.png"))
     if os.environ.get("KEEP_SCREENSHOTS"):
@@ -171,4 +199,3 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
             (Path(os.environ["KEEP_SCREENSHOTS"]) / name).write_bytes(
                 (tmp_path / name).read_bytes()
             )
-    assert re.search(r"Sofía Ruiz", user.locator("#messages").inner_text())
