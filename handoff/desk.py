@@ -99,7 +99,7 @@ class Desk:
 
     async def route(self, session: HandoffSession, place: int) -> list[OutboundMessage]:
         """A new chat: "Dana has joined" if routing gave it to someone, else its place."""
-        routed = await self.auto_assign() if self.auto_assign is not None else None
+        routed = await self.routed()
         if routed is not None and session.id in routed:
             return routed[session.id]
         if routed is not None:  # others may have left the queue in the pass
@@ -108,6 +108,17 @@ class Desk:
         return await self.outbox.tell(
             session.conversation_id, session.language, "queued", position=place
         )
+
+    async def routed(self) -> dict[int, list[OutboundMessage]] | None:
+        """Auto-assignment's pass, if set up; a failed pass leaves chats in the queue
+        (the periodic pass tries again) rather than failing the handoff or resolve."""
+        if self.auto_assign is None:
+            return None
+        try:
+            return await self.auto_assign()
+        except Exception:
+            log.exception("auto-assignment failed; the chats wait in the queue")
+            return None
 
     async def ticket_notice(self, session: HandoffSession) -> list[OutboundMessage]:
         return await self.outbox.tell(
@@ -226,8 +237,7 @@ class Desk:
             author="system",
         )
         self.hub.publish(DESK, {"type": "queue"})
-        if self.auto_assign is not None:  # a slot is free: a waiting chat may take it
-            await self.auto_assign()
+        await self.routed()  # a slot is free: a waiting chat may take it
         return session
 
     async def reopen(self, agent: Agent, session_id: int) -> HandoffSession:

@@ -149,6 +149,18 @@ def test_an_agent_coming_online_gets_the_chats_in_their_language(gateway: Gatewa
     assert len(mine(gateway, spanish)) == 1
 
 
+def test_a_failing_pass_leaves_the_chat_in_the_queue(gateway: Gateway) -> None:
+    boss = admin(gateway, online=True)
+    auto_assign(gateway, boss)
+    engine = make_engine(gateway.url)
+    with engine.begin() as connection:  # a real fault: the pass can't read its switch
+        connection.exec_driver_sql("DROP TABLE handoff_routing_settings")
+    engine.dispose()
+    told = texts(gateway.say(gateway.visitor(), "human", language="en"))
+    assert "number 1 in line" in told[-1]
+    assert [s["state"] for s in gateway.queue(boss)] == ["queued"]
+
+
 def test_claiming_by_hand_still_works_past_capacity_and_shows_it(gateway: Gateway) -> None:
     boss = admin(gateway, online=True)
     one = gateway.agent("one@example.com")

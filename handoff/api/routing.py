@@ -98,8 +98,7 @@ async def switch(body: RoutingIn, request: Request, _: Agent = Depends(superviso
     with desk.database.begin() as db:
         routing.set_auto_assign(db, body.auto_assign)
         out = _setting(desk, db)
-    if desk.auto_assign is not None:  # the chats already waiting
-        await desk.auto_assign()
+    await desk.routed()  # the chats already waiting
     return out
 
 
@@ -132,8 +131,7 @@ async def set_profile(
         if row is None or not row.active:
             raise HTTPException(404, f"no active agent {agent_id}")
         routing.set_profile(db, agent_id, body.languages, body.max_chats)
-    if desk.auto_assign is not None:  # a new language or a higher cap may fit a waiting chat
-        await desk.auto_assign()
+    await desk.routed()  # a new language or a higher cap may fit a waiting chat
     with desk.database() as db:
         row = db.get(Agent, agent_id)
         assert row is not None
