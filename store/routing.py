@@ -180,9 +180,6 @@ def assign_waiting(db: Session, now: datetime, seen_since: datetime) -> list[tup
     first, then the longest idle. A chat nobody can take waits in the queue.
     """
     _serialise(db, now)
-    waiting = [s for s in handoffs.queued(db) if s.kind == "chat"]
-    if not waiting:
-        return []
     online = list(
         db.execute(
             select(Agent.id).where(
@@ -192,13 +189,21 @@ def assign_waiting(db: Session, now: datetime, seen_since: datetime) -> list[tup
             )
         ).scalars()
     )
-    if not online:
+    # Only agents with a free slot matter; with none (a full team, the busy hours),
+    # the pass ends before reading the queue.
+    team = {a: p for a, p in profiles(db, online).items() if p.load < p.max_chats}
+    if not team:
         return []
-    team = profiles(db, online)
+    spoken = sorted({language for p in team.values() for language in p.languages})
+    waiting = handoffs.queued(
+        db, [HandoffSession.kind == "chat", HandoffSession.language.in_(spoken)]
+    )
     load = {agent_id: profile.load for agent_id, profile in team.items()}
-    idle = {agent_id: idle_since(db, agent_id) or _NEVER for agent_id in online}
+    idle = {agent_id: idle_since(db, agent_id) or _NEVER for agent_id in team}
     done: list[tuple[int, int]] = []
     for session in waiting:
+        if all(load[a] >= p.max_chats for a, p in team.items()):
+            break  # every slot is taken: the rest wait
         fits = [
             p
             for p in team.values()

@@ -1,6 +1,6 @@
 """Routing by language and capacity, through the in-process gateway on SQLite and
 PostgreSQL: auto-assignment, its tie-breaks, a full team, profiles and their bad
-input, queue filters, the supervisor's view, and passes racing across processes.
+input, queue filters, the supervisor's view, and passes racing on separate connections.
 
 Fixtures as in ``test_gateway_desk.py`` (``gateway`` and ``database_url``).
 """
@@ -251,8 +251,9 @@ def test_queue_filters(gateway: Gateway) -> None:
     assert gateway.client.get("/api/agent/sessions?priority=low", headers=ana).status_code == 422
 
 
-def test_passes_racing_in_many_processes_never_overfill_an_agent(database_url: str) -> None:
-    """Eight gateways' passes at once: each chat assigned once, nobody past capacity."""
+def test_passes_racing_on_eight_connections_never_overfill_an_agent(database_url: str) -> None:
+    """Eight passes at once (as from eight gateways): each chat assigned once, nobody
+    past capacity. Without the routing lock, PostgreSQL assigns all ten."""
     first = Gateway(database_url, FakeRasa())
     with first.client:
         boss = admin(first)
