@@ -82,8 +82,11 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
     make_agent(env, "ana@example.com", "Ana Lee", "--admin", "--languages", "en")
     make_agent(env, "sofia@example.com", "Sofía Ruiz", "--languages", "es", "--max-chats", "2")
 
-    def console(email: str, name: str) -> Page:
-        page = browser.new_context(viewport=VIEWPORT).new_page()
+    def console(email: str, name: str, language: str = "en") -> Page:
+        context = browser.new_context(viewport=VIEWPORT)
+        # The agent's choice of console language, as the console keeps it.
+        context.add_init_script(f"localStorage.setItem('console.lang', '{language}')")
+        page = context.new_page()
         page.set_default_timeout(TIMEOUT)
         page.goto(f"{url}/console/")
         page.fill("#email", email)
@@ -95,10 +98,11 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
         return page
 
     ana = console("ana@example.com", "Ana Lee")
-    sofia = console("sofia@example.com", "Sofía Ruiz")
+    sofia = console("sofia@example.com", "Sofía Ruiz", "zh")  # she reads the console in Chinese
 
     # Each agent sees their own load and languages in the top bar; only Ana supervises.
-    expect(sofia.locator("#my-load")).to_have_text("Load 0/2 · ES")
+    expect(sofia.locator("#my-load")).to_have_text("负载 0/2 · ES")
+    expect(sofia.locator("#filter-language option").first).to_have_text("语言: 全部")
     expect(sofia.locator("#team-open")).to_be_hidden()
     expect(ana.locator("#my-load")).to_have_text("Load 0/3 · EN")
     ana.click("#team-open")
@@ -124,7 +128,7 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
 
     # Sofía: the chat is hers (her Mine count and load), and she can answer it.
     expect(sofia.locator("#view-mine .count")).to_have_text("1")
-    expect(sofia.locator("#my-load")).to_have_text("Load 1/2 · ES")
+    expect(sofia.locator("#my-load")).to_have_text("负载 1/2 · ES")
     assert in_viewport(sofia, "#my-load")
     sofia.click("#view-mine")
     item = sofia.locator(".queue-item").first
@@ -164,7 +168,7 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
     expect(sofia_row.locator(".team-load")).to_have_text("0/2")
     expect(ana_row.locator(".team-load")).to_have_text("1/3")
     expect(ana.locator("#my-load")).to_have_text("Load 1/3 · EN")
-    expect(sofia.locator("#my-load")).to_have_text("Load 0/2 · ES")
+    expect(sofia.locator("#my-load")).to_have_text("负载 0/2 · ES")
 
     # Claiming by hand still works past the maximum, and the load shows it in red.
     ana_row.locator(".team-max").fill("1")
