@@ -7,6 +7,7 @@ Fixtures as in ``test_gateway_desk.py`` (``gateway`` and ``database_url``).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -290,6 +291,43 @@ def test_passes_racing_on_eight_connections_never_overfill_an_agent(database_url
     assert len(won) == len(assigned) == 6  # three agents, two slots each
     assert sorted(won) == sorted((s, a) for s, a in assigned)
     assert sorted(loads.values()) == [2, 2, 2]
+
+
+def test_two_gateways_passing_at_once_tell_each_user_once(database_url: str) -> None:
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    with first.client, second.client:
+        boss = admin(first)
+        pair = [first.agent(f"p{n}@example.com") for n in range(2)]
+        for headers in pair:
+            profile(first, boss, headers, max_chats=2)
+        users = [first.visitor() for _ in range(6)]
+        for user in users:  # auto-assignment is off: all six wait
+            first.say(user, "human", language="en")
+        engine = make_engine(database_url)
+        with session_factory(engine).begin() as db:
+            routing.set_auto_assign(db, True)
+        engine.dispose()
+        barrier = threading.Barrier(2)
+
+        def run(gateway: Gateway) -> None:
+            barrier.wait()
+            asyncio.run(gateway.parts.desk.routed())
+
+        threads = [threading.Thread(target=run, args=(g,)) for g in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+        joined = 0
+        for user in users:
+            said = first.client.get(
+                "/webchat/api/messages?after=0", headers={"Authorization": user["Authorization"]}
+            ).json()["messages"]
+            told = [m for m in said if "has joined" in m["text"]]
+            assert len(told) <= 1
+            joined += len(told)
+        assert joined == 4 and [len(mine(first, h)) for h in pair] == [2, 2]
+        assert len(first.queue(boss)) == 2
 
 
 def test_the_cli_sets_and_lists_languages_and_capacity(tmp_path: Path) -> None:
