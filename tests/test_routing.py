@@ -1,60 +1,25 @@
 """Routing by language and capacity, through the in-process gateway on SQLite and
 PostgreSQL: auto-assignment, its tie-breaks, a full team, profiles and their bad
-input, queue filters, the supervisor's view, and passes racing on separate connections.
+input, queue filters, the supervisor's view, the CLI. Races between gateways are in
+``test_routing_races.py``.
 
 Fixtures as in ``test_gateway_desk.py`` (``gateway`` and ``database_url``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import os
 import subprocess
 import sys
-import threading
 import time
-from datetime import timedelta
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import select, update
 
 from common.clock import utcnow
 from common.payload import HandoffPayload
-from store import handoffs, routing
+from store import handoffs
 from store.db import make_engine, migrate, session_factory
-from store.models import Agent, HandoffSession
-from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import Gateway, texts
-
-Headers = dict[str, str]
-
-
-def admin(gateway: Gateway, email: str = "boss@example.com", online: bool = False) -> Headers:
-    headers = gateway.agent(email, online=online)
-    engine = make_engine(gateway.url)
-    with session_factory(engine).begin() as db:
-        db.execute(update(Agent).where(Agent.email == email).values(is_admin=True))
-    engine.dispose()
-    return headers
-
-
-def agent_id(gateway: Gateway, headers: Headers) -> int:
-    return int(gateway.client.get("/api/agent/me", headers=headers).json()["id"])
-
-
-def profile(gateway: Gateway, boss: Headers, who: Headers, **body: Any) -> Any:
-    url = f"/api/agent/routing/agents/{agent_id(gateway, who)}"
-    return gateway.client.put(url, json=body, headers=boss)
-
-
-def auto_assign(gateway: Gateway, boss: Headers, on: bool = True) -> None:
-    response = gateway.client.put("/api/agent/routing", json={"auto_assign": on}, headers=boss)
-    assert response.status_code == 200 and response.json()["auto_assign"] is on
-
-
-def mine(gateway: Gateway, headers: Headers) -> list[int]:
-    return [s["id"] for s in gateway.queue(headers, "mine")]
+from tests.support.routing import admin, agent_id, auto_assign, mine, profile
 
 
 def test_a_spanish_chat_goes_to_the_agent_who_speaks_spanish(gateway: Gateway) -> None:
@@ -150,18 +115,6 @@ def test_an_agent_coming_online_gets_the_chats_in_their_language(gateway: Gatewa
     assert len(mine(gateway, spanish)) == 1
 
 
-def test_a_failing_pass_leaves_the_chat_in_the_queue(gateway: Gateway) -> None:
-    boss = admin(gateway, online=True)
-    auto_assign(gateway, boss)
-    engine = make_engine(gateway.url)
-    with engine.begin() as connection:  # a real fault: the pass can't read its switch
-        connection.exec_driver_sql("DROP TABLE handoff_routing_settings")
-    engine.dispose()
-    told = texts(gateway.say(gateway.visitor(), "human", language="en"))
-    assert "number 1 in line" in told[-1]
-    assert [s["state"] for s in gateway.queue(boss)] == ["queued"]
-
-
 def test_claiming_by_hand_still_works_past_capacity_and_shows_it(gateway: Gateway) -> None:
     boss = admin(gateway, online=True)
     one = gateway.agent("one@example.com")
@@ -250,84 +203,6 @@ def test_queue_filters(gateway: Gateway) -> None:
     assert len(listed("mine=true", "open")) == 1 and len(listed("", "open")) == 4
     assert gateway.client.get("/api/agent/sessions?language=fr", headers=ana).status_code == 422
     assert gateway.client.get("/api/agent/sessions?priority=low", headers=ana).status_code == 422
-
-
-def test_passes_racing_on_eight_connections_never_overfill_an_agent(database_url: str) -> None:
-    """Eight passes at once (as from eight gateways): each chat assigned once, nobody
-    past capacity. Without the routing lock, PostgreSQL assigns all ten."""
-    first = Gateway(database_url, FakeRasa())
-    with first.client:
-        boss = admin(first)
-        team = [first.agent(f"a{n}@example.com") for n in range(3)]
-        for headers in team:
-            profile(first, boss, headers, max_chats=2)
-        for _ in range(10):
-            first.say(first.visitor(), "human", language="en")
-    assert len(first.queue(boss)) == 10
-    engine = make_engine(database_url)
-    factory = session_factory(engine)
-    barrier = threading.Barrier(8)
-    won: list[tuple[int, int]] = []
-
-    def one_pass() -> None:
-        now = utcnow()
-        barrier.wait()
-        with factory.begin() as db:
-            won.extend(routing.assign_waiting(db, now, now - timedelta(minutes=2)))
-
-    threads = [threading.Thread(target=one_pass) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    with factory() as db:
-        assigned = db.execute(
-            select(HandoffSession.id, HandoffSession.agent_id).where(
-                HandoffSession.state == "assigned"
-            )
-        ).all()
-        loads = routing.loads(db)
-    engine.dispose()
-    assert len(won) == len(assigned) == 6  # three agents, two slots each
-    assert sorted(won) == sorted((s, a) for s, a in assigned)
-    assert sorted(loads.values()) == [2, 2, 2]
-
-
-def test_two_gateways_passing_at_once_tell_each_user_once(database_url: str) -> None:
-    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
-    with first.client, second.client:
-        boss = admin(first)
-        pair = [first.agent(f"p{n}@example.com") for n in range(2)]
-        for headers in pair:
-            profile(first, boss, headers, max_chats=2)
-        users = [first.visitor() for _ in range(6)]
-        for user in users:  # auto-assignment is off: all six wait
-            first.say(user, "human", language="en")
-        engine = make_engine(database_url)
-        with session_factory(engine).begin() as db:
-            routing.set_auto_assign(db, True)
-        engine.dispose()
-        barrier = threading.Barrier(2)
-
-        def run(gateway: Gateway) -> None:
-            barrier.wait()
-            asyncio.run(gateway.parts.desk.routed())
-
-        threads = [threading.Thread(target=run, args=(g,)) for g in (first, second)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(timeout=60)
-        joined = 0
-        for user in users:
-            said = first.client.get(
-                "/webchat/api/messages?after=0", headers={"Authorization": user["Authorization"]}
-            ).json()["messages"]
-            told = [m for m in said if "has joined" in m["text"]]
-            assert len(told) <= 1
-            joined += len(told)
-        assert joined == 4 and [len(mine(first, h)) for h in pair] == [2, 2]
-        assert len(first.queue(boss)) == 2
 
 
 def test_the_cli_sets_and_lists_languages_and_capacity(tmp_path: Path) -> None:
