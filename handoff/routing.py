@@ -29,9 +29,10 @@ class AutoAssign:
         now = desk.clock()
         seen_since = now - timedelta(seconds=desk.settings.presence_timeout_seconds)
         joined: list[tuple[HandoffSession, str]] = []
-        with desk.database.begin() as db:
+        with desk.database() as db:  # a read first: no write lock while it is off
             if not routing.auto_assign(db, desk.settings.auto_assign):
                 return None
+        with desk.database.begin() as db:
             for session_id, agent_id in routing.assign_waiting(db, now, seen_since):
                 session = db.get(HandoffSession, session_id)
                 agent = db.get(Agent, agent_id)
