@@ -144,6 +144,12 @@ class DeskSettings(BaseSettings):
     # Each gateway renews a liveness lease; one silent this long is dead, and another
     # gateway finishes the turns it left unfinished.
     alive_seconds: PositiveInt = 20
+    # Routing (docs/desk-api.md, "Routing"): give each new live chat to the online agent
+    # who speaks its language and has the most free capacity. An admin's choice in the
+    # console (saved in the database) overrides this default. Waiting chats are also
+    # offered again this often, for agents who came online or freed a slot.
+    auto_assign: bool = False
+    routing_seconds: PositiveInt = 5
     # Agents are reminded once of a ticket this many hours before it is due.
     reminder_hours: PositiveInt = 4
     # A delivery the platform refused with a transient error is retried this often.

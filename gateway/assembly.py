@@ -17,6 +17,7 @@ from gateway.rasa import RasaClient
 from gateway.router import Router
 from guard import Guard
 from handoff import Desk, Inbox, Outbox, Ratings, SlaWatch
+from handoff.routing import AutoAssign
 from store.jobs import Scheduler
 
 
@@ -58,6 +59,8 @@ def assemble(
     jobs.every("ticket_reminders", 60, sla.remind)
     jobs.every("unfinished_turns", 10, router.recover)
     jobs.every("delivery_retries", 60, outbox.retry_failed)
+    desk.auto_assign = routing = AutoAssign(desk)
+    jobs.every("auto_assign", settings.routing_seconds, routing)
     return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs)
 
 

@@ -4,6 +4,7 @@
     outbox   replies stored, then sent through the user's channel; retries
     desk     handoff sessions: queue or ticket, claim, transfer, reply, resolve
     ratings  the 1-5 question after a resolve
+    routing  auto-assignment: new live chats to the agent who speaks the language
     sla      jobs: SLA breaches, chats turned into tickets, due-soon reminders
     views    what consoles show of sessions and messages
     api      the agent API (/api/agent); console: the agents' page (/console)

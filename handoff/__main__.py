@@ -7,6 +7,7 @@
     python -m handoff agents release EMAIL            # their chats back to the queue
     python -m handoff agents reassign EMAIL TO_EMAIL  # their chats to a colleague
     python -m handoff agents create EMAIL NAME --admin  # a supervisor
+    python -m handoff agents route EMAIL --languages en,es --max-chats 4  # routing
     python -m handoff agents bootstrap   # first start only: an admin with a random password
 
 ``DATABASE_URL`` selects the database (default: SQLite under ``var/``). The
@@ -27,9 +28,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import logs
 from common.settings import ROOT
 from handoff.supervision import hand_over
-from store import NotFound, make_engine, migrate, session_factory
+from store import NotFound, make_engine, migrate, routing, session_factory
 from store.agents import AgentError, create_agent
 from store.models import Agent
+from store.routing import RoutingError
 
 
 def _password() -> str:
@@ -55,6 +57,11 @@ def main(argv: list[str] | None = None) -> int:
     create.add_argument("email")
     create.add_argument("name")
     create.add_argument("--admin", action="store_true", help="a supervisor")
+    route = actions.add_parser("route", help="set the agent's languages and chat capacity")
+    route.add_argument("email")
+    for parser_ in (create, route):
+        parser_.add_argument("--languages", help="comma-separated, of zh,en,es (default: all)")
+        parser_.add_argument("--max-chats", type=int, help="concurrent live chats (default: 3)")
     actions.add_parser("list")
     disable = actions.add_parser("disable")
     disable.add_argument("email")
@@ -80,23 +87,40 @@ def main(argv: list[str] | None = None) -> int:
             if args.action == "create":
                 agent = create_agent(db, args.email, args.name, _password())
                 agent.is_admin = args.admin
+                _route(db, agent, args)
                 print(f"handoff: created agent {agent.email} (id {agent.id})")
+            elif args.action == "route":
+                agent = _by_email(db, args.email)
+                profile = _route(db, agent, args)
+                print(
+                    f"handoff: {agent.email} takes {','.join(profile.languages)}, "
+                    f"at most {profile.max_chats} chats"
+                )
             elif args.action == "bootstrap":
                 bootstrap(db)
             elif args.action == "list":
-                for agent in db.execute(select(Agent).order_by(Agent.id)).scalars():
+                rows = list(db.execute(select(Agent).order_by(Agent.id)).scalars())
+                team = routing.profiles(db, [a.id for a in rows])
+                for agent in rows:
                     state = "active" if agent.active else "disabled"
+                    p = team[agent.id]
                     print(
                         f"{agent.id}\t{agent.email}\t{agent.display_name}\t{agent.presence}\t{state}"
+                        f"\t{','.join(p.languages)}\t{p.load}/{p.max_chats}"
                     )
             else:
                 agent = _by_email(db, args.email)
                 agent.active = False
                 print(f"handoff: disabled {agent.email}")
-    except (AgentError, NotFound) as exc:
+    except (AgentError, NotFound, RoutingError) as exc:
         print(f"handoff: error: {exc}", file=sys.stderr)
         return 2
     return 0
+
+
+def _route(db: Session, agent: Agent, args: argparse.Namespace) -> routing.Profile:
+    languages = args.languages.split(",") if args.languages is not None else None
+    return routing.set_profile(db, agent.id, languages, args.max_chats)
 
 
 def _by_email(db: Session, email: str) -> Agent:

@@ -9,7 +9,7 @@ resolve, pushes to consoles, and the metrics.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -58,6 +58,10 @@ class Desk:
         self.service = service
         self.guard = guard
         self.clock = clock
+        # Routing's pass (handoff.routing.AutoAssign), set by the assembly: what each
+        # session's user was told, or None while auto-assignment is off.
+        self.auto_assign: Callable[[], Awaitable[dict[int, list[OutboundMessage]] | None]] | None
+        self.auto_assign = None
 
     def agents_available(self, db: Session, now: datetime) -> bool:
         if not within_agent_hours(self.settings, now):
@@ -83,7 +87,7 @@ class Desk:
         if created:
             HANDOFFS.labels(payload.reason, session.kind).inc()
             if session.kind == "chat":
-                told = await self.outbox.tell(conversation, language, "queued", position=place)
+                told = await self.route(session, place)
             else:
                 told = await self.ticket_notice(session)
         elif session.payload_key != handoffs.payload_key(payload):
@@ -92,6 +96,29 @@ class Desk:
             )
         self.hub.publish(DESK, {"type": "queue"})
         return session, told
+
+    async def route(self, session: HandoffSession, place: int) -> list[OutboundMessage]:
+        """A new chat: "Dana has joined" if routing gave it to someone, else its place."""
+        routed = await self.routed()
+        if routed is not None and session.id in routed:
+            return routed[session.id]
+        if routed is not None:  # others may have left the queue in the pass
+            with self.database() as db:
+                place = handoffs.position(db, session)
+        return await self.outbox.tell(
+            session.conversation_id, session.language, "queued", position=place
+        )
+
+    async def routed(self) -> dict[int, list[OutboundMessage]] | None:
+        """Auto-assignment's pass, if set up; a failed pass leaves chats in the queue
+        (the periodic pass tries again) rather than failing the handoff or resolve."""
+        if self.auto_assign is None:
+            return None
+        try:
+            return await self.auto_assign()
+        except Exception:
+            log.exception("auto-assignment failed; the chats wait in the queue")
+            return None
 
     async def ticket_notice(self, session: HandoffSession) -> list[OutboundMessage]:
         return await self.outbox.tell(
@@ -210,6 +237,7 @@ class Desk:
             author="system",
         )
         self.hub.publish(DESK, {"type": "queue"})
+        await self.routed()  # a slot is free: a waiting chat may take it
         return session
 
     async def reopen(self, agent: Agent, session_id: int) -> HandoffSession:

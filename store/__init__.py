@@ -8,6 +8,7 @@
     ratings        the 1-5 question after a resolve, and its answer
     agents         agent accounts, login tokens, presence
     search         sessions by ticket or user id, messages by words (indexes: migration 0007)
+    routing        agents' languages and capacity; live chats given to the best agent
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
 
@@ -15,6 +16,7 @@ Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
 """
 
+from store import routing_tables  # noqa: F401  (registers routing's tables on Base)
 from store.db import database_url, make_engine, migrate, session_factory
 from store.errors import Conflict, NotFound
 

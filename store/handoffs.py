@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import case, select, update
 from sqlalchemy.exc import IntegrityError
@@ -131,21 +133,24 @@ def _urgency() -> object:
     return case(_PRIORITY_ORDER, value=HandoffSession.priority, else_=3)
 
 
-def queued(db: Session) -> list[HandoffSession]:
+def queued(db: Session, where: Sequence[Any] = ()) -> list[HandoffSession]:
     """Claimable sessions: most urgent first, then longest waiting."""
     rows = db.execute(
         select(HandoffSession)
-        .where(HandoffSession.state.in_(OPEN_STATES))
+        .where(HandoffSession.state.in_(OPEN_STATES), *where)
         .order_by(_urgency(), HandoffSession.queued_at, HandoffSession.id)
     )
     return list(rows.scalars())
 
 
-def listing(db: Session, view: str, agent_id: int, limit: int = 200) -> list[HandoffSession]:
-    """The console's lists: ``queue``, ``mine``, ``open`` or ``resolved``."""
+def listing(
+    db: Session, view: str, agent_id: int, limit: int = 200, where: Sequence[Any] = ()
+) -> list[HandoffSession]:
+    """The console's lists: ``queue``, ``mine``, ``open`` or ``resolved``; *where*
+    narrows them (the console's filters, :func:`store.routing.session_filters`)."""
     if view == "queue":
-        return queued(db)[:limit]
-    statement = select(HandoffSession)
+        return queued(db, where)[:limit]
+    statement = select(HandoffSession).where(*where)
     if view == "mine":
         statement = statement.where(
             HandoffSession.state == "assigned", HandoffSession.agent_id == agent_id

@@ -137,4 +137,4 @@ def test_migrations_run_once_for_the_app(database_url: str) -> None:
     with engine.connect() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     engine.dispose()
-    assert version == "0007"
+    assert version == "0008"

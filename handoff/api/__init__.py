@@ -6,7 +6,7 @@ The gateway mounts :data:`api` and puts the :class:`AgentAuth` it configured on
 
 from fastapi import APIRouter
 
-from handoff.api import accounts, live, media, search, sessions, supervision
+from handoff.api import accounts, live, media, routing, search, sessions, supervision
 from handoff.api.auth import AgentAuth
 from handoff.api.logins import LoginGuard
 
@@ -17,5 +17,6 @@ api.include_router(live.api)
 api.include_router(media.api)
 api.include_router(supervision.api)
 api.include_router(search.api)
+api.include_router(routing.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

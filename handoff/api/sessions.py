@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,7 +21,7 @@ from handoff.api.schemas import (
 )
 from handoff.desk import Desk
 from handoff.views import desk_message
-from store import handoffs, messages
+from store import handoffs, messages, routing
 from store.models import Agent, Conversation, HandoffSession, Message
 
 api = APIRouter()
@@ -49,11 +49,17 @@ def _summary_of(desk: Desk, session_id: int) -> SessionSummary:
 def sessions(
     request: Request,
     view: Literal["queue", "mine", "open", "resolved"] = "queue",
+    language: Literal["zh", "en", "es"] | None = None,
+    channel: str | None = Query(None, max_length=30),
+    priority: Literal["urgent", "high", "normal"] | None = None,
+    mine: bool = Query(False, description="only sessions assigned to me"),
     agent: Agent = Depends(current_agent),
 ) -> Sessions:
+    """A list, narrowed by the console's filters (each one optional)."""
     desk = desk_of(request)
+    where = routing.session_filters(language, channel, priority, agent.id if mine else None)
     with desk.database() as db:
-        rows = handoffs.listing(db, view, agent.id)
+        rows = handoffs.listing(db, view, agent.id, where=where)
         return Sessions(sessions=[_summary(desk, db, s) for s in rows])
 
 

@@ -16,6 +16,8 @@ import { wireSendKey } from "./sendkey.js";
 import { startSearch } from "./search.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
+import { setupFilters } from "./filters.js";
+import { setupTeam } from "./team.js";
 
 function start() {
   $("login-form").addEventListener("submit", logIn);
@@ -44,6 +46,8 @@ function start() {
   });
   window.addEventListener("online", reconnectNow);
   startSearch(openSession);
+  setupFilters(() => refresh().catch(() => {}));
+  setupTeam();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

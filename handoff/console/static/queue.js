@@ -1,5 +1,6 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
+import { filterQuery } from "./filters.js";
 import { dueText, duration, human, isOverdue, localTime, waited } from "./format.js";
 import { tagText } from "./labels.js";
 import { queueSeen } from "./notify.js";
@@ -7,10 +8,11 @@ import { focusedItemId, makeFocusable } from "./queuekeys.js";
 import { openSession } from "./session.js";
 import { state } from "./state.js";
 import { t, word } from "./texts.js";
+import { refreshRouting } from "./team.js";
 
 export async function refresh() {
   const [list, queue, mine] = await Promise.all([
-    api(`/api/agent/sessions?view=${state.view}`),
+    api(`/api/agent/sessions?view=${state.view}${filterQuery()}`),
     state.view === "queue" ? null : api("/api/agent/sessions?view=queue"),
     state.view === "mine" ? null : api("/api/agent/sessions?view=mine"),
   ]);
@@ -21,6 +23,7 @@ export async function refresh() {
   // Whose user messages count while the tab is hidden: my sessions and the waiting ones.
   state.watched = new Set([...(queue || list).sessions, ...(mine || list).sessions].map((s) => s.id));
   renderQueue();
+  refreshRouting().catch(() => {});
   if (state.selected) await openSession(state.selected.id, false);
 }
 
