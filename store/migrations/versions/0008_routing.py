@@ -2,7 +2,7 @@
 index to find an agent's last message (the tie-break: longest idle)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 """
 
 import sqlalchemy as sa
