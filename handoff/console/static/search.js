@@ -110,6 +110,8 @@ function hitItem(hit, open) {
   item.append(line, el("span", "user mono", hit.user), marked(hit.snippet, hit.highlights), who);
   item.addEventListener("click", async () => {
     document.querySelectorAll(".search-hit").forEach((other) => other.classList.toggle("selected", other === item));
+    // Kept in the state: the thread is redrawn by every refresh, and the mark must survive it.
+    state.found = hit.message_id || null;
     await open(hit.session_id);
     document.querySelectorAll("#thread .found").forEach((node) => node.classList.remove("found"));
     const message = hit.message_id && $("thread").querySelector(`[data-id="${hit.message_id}"]`);

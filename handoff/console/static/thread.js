@@ -10,6 +10,7 @@ export function upsertMessage(message) {
   thread.querySelector(`[data-id="${message.id}"]`)?.remove(); // a newer state of it (delivery)
   const node = el("div", `msg msg-${message.author}${message.kind === "note" ? " note" : ""}`);
   node.dataset.id = String(message.id);
+  if (message.id === state.found) node.classList.add("found");
   let who = t(message.author);
   if (message.agent) who = message.agent.display_name;
   if (message.kind === "note") who = t("note_label", { who });
