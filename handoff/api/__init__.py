@@ -6,7 +6,7 @@ The gateway mounts :data:`api` and puts the :class:`AgentAuth` it configured on
 
 from fastapi import APIRouter
 
-from handoff.api import accounts, live, media, sessions, supervision
+from handoff.api import accounts, assist, canned, live, media, sessions, supervision
 from handoff.api.auth import AgentAuth
 from handoff.api.logins import LoginGuard
 
@@ -16,5 +16,7 @@ api.include_router(sessions.api)
 api.include_router(live.api)
 api.include_router(media.api)
 api.include_router(supervision.api)
+api.include_router(canned.api)
+api.include_router(assist.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]
