@@ -36,6 +36,7 @@ export async function sendText(event, path, box) {
     });
     delete state.drafts[key];
     $(box).value = ""; // only once the server has it
+    $(box).dispatchEvent(new Event("input")); // what watches the box (canned.js) sees it empty
     upsertMessage(message);
   } catch (error) {
     $("action-error").textContent = error.message;

@@ -3,6 +3,9 @@
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
 import { logOut } from "./api.js";
+import { initAssist } from "./assist.js";
+import { initCanned } from "./canned.js";
+import { initCannedPanel } from "./canned-panel.js";
 import { $ } from "./dom.js";
 import { enter, logIn } from "./login.js";
 import { choosePresence } from "./presence.js";
@@ -31,6 +34,9 @@ function start() {
       if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) $(form).requestSubmit();
     });
   }
+  initCanned();
+  initCannedPanel();
+  initAssist();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

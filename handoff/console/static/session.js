@@ -27,6 +27,8 @@ export async function openSession(id, resetError = true) {
   renderDetails(detail);
   if (switched) $("thread").replaceChildren();
   detail.messages.forEach(upsertMessage);
+  // Canned replies and knowledge assist (canned.js, assist.js) follow the open session.
+  document.dispatchEvent(new CustomEvent("session-opened", { detail: { session: detail, switched } }));
 }
 
 export function renderHeader(s) {
