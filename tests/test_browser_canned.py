@@ -172,5 +172,14 @@ def test_a_canned_reply_and_a_knowledge_base_article_reach_the_user(
     expect(sent).to_contain_text("Saludos, Lola.")
     in_viewport(user, ".msg-agent >> nth=-1")
     user.screenshot(path=str(tmp_path / "chat.png"))
+
+    # 5. An agent who reads Chinese gets the panel in Chinese.
+    agent.evaluate("localStorage.setItem('console.lang', 'zh')")
+    agent.reload()
+    expect(agent.locator("#canned-open")).to_have_text("快捷回复")
+    agent.click("#canned-open")
+    in_viewport(agent, "#canned-panel")
+    expect(agent.locator("#canned-panel h2")).to_have_text("快捷回复")
+    expect(agent.locator("#canned-list .canned-row")).to_contain_text("作者 Lola")
     agent.close()
     user.close()
