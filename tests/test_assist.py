@@ -127,3 +127,24 @@ def test_the_gateway_suggests_without_loading_a_model(
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result == {"status": 200, "top": "seed-phrase-safety", "heavy": []}
+
+
+def test_the_lexical_side_alone_still_finds_the_right_article_in_the_top_three(
+    built_index: KBSettings,
+) -> None:
+    """The price of keeping the model out of the gateway, measured on the labelled set
+    (docs/benchmarks.md, "Knowledge assist: the lexical side alone")."""
+    from faq_kb.evaluate import evaluate, read_labelled
+
+    kb = LexicalKnowledgeBase.load(built_index, service_settings())
+    scores = evaluate(kb, read_labelled(ROOT / "faq_kb" / "eval" / "questions.tsv"))
+    assert set(scores) == {"zh", "en", "es"}
+    for language, score in scores.items():
+        assert score.as_dict()["hit@3"] >= 0.97, (language, score.misses)
+
+
+def test_nothing_to_rank_gives_nothing(built_index: KBSettings) -> None:
+    kb = LexicalKnowledgeBase.load(built_index, service_settings())
+    assert kb.search("") == [] and kb.search("   \n") == []
+    long = "zzzz " * 500 + "what are your customer service hours"
+    assert kb.search(long)[0].article_id == "service-hours"  # the end is what counts
