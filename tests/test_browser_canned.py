@@ -138,6 +138,7 @@ def test_a_canned_reply_and_a_knowledge_base_article_reach_the_user(
     option = agent.locator("#canned-menu .canned-option").first
     expect(option).to_contain_text("/saludo")
     expect(option).to_contain_text("ES")
+    agent.screenshot(path=str(tmp_path / "menu.png"))
     box.press("Enter")
     expect(agent.locator("#canned-menu")).to_be_hidden()
     filled = f"Hola, soy Lola (caso {ticket.group(0)}). Importe: [[amount]]"
