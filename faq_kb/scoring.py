@@ -32,13 +32,17 @@ def dense_weight(query: str) -> float:
 def fuse(query: str, dense: np.ndarray, lexical: np.ndarray, owners: Sequence[str]) -> Ranked:
     """Best-first ``(article_id, fused score)``: the mean of each article's best entries."""
     weight = dense_weight(query)
-    fused = weight * dense + (1.0 - weight) * lexical
-    per_article: dict[str, list[float]] = {}
-    for owner, score in zip(owners, fused.tolist(), strict=True):
-        per_article.setdefault(owner, []).append(score)
+    return per_article(weight * dense + (1.0 - weight) * lexical, owners)
+
+
+def per_article(scores: np.ndarray, owners: Sequence[str]) -> Ranked:
+    """Best-first ``(article_id, score)``: the mean of each article's best TOP_K entries."""
+    grouped: dict[str, list[float]] = {}
+    for owner, score in zip(owners, scores.tolist(), strict=True):
+        grouped.setdefault(owner, []).append(score)
     scored = [
-        (owner, float(np.mean(sorted(scores, reverse=True)[:TOP_K])))
-        for owner, scores in per_article.items()
+        (owner, float(np.mean(sorted(values, reverse=True)[:TOP_K])))
+        for owner, values in grouped.items()
     ]
     return sorted(scored, key=lambda item: item[1], reverse=True)
 

@@ -23,7 +23,7 @@ from sqlalchemy import text
 
 from common.clock import utcnow
 from common.limits import Limiter
-from common.settings import DeskSettings, desk_settings, service_settings
+from common.settings import DeskSettings, desk_settings, kb_settings, service_settings
 from connectors import ChannelHost, Runner, webchat
 from events import EventHub, RedisFanout
 from gateway.assembly import assemble
@@ -34,6 +34,7 @@ from gateway.security import docs_urls, install_security
 from handoff import console
 from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
+from handoff.assist import Assist
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
 
@@ -117,6 +118,7 @@ def create_app(
     protect(app, settings.trusted_proxies)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
+    app.state.assist = Assist(kb_settings(), service, parts.guard)  # reads the index on first use
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from store.db import make_engine, migrate
 from tests.fakes.rasa import FakeRasa
+from tests.support import schema
 from tests.support.gateway import Gateway, texts
 
 
@@ -137,4 +138,4 @@ def test_migrations_run_once_for_the_app(database_url: str) -> None:
     with engine.connect() as connection:
         version = connection.exec_driver_sql("SELECT version_num FROM alembic_version").scalar()
     engine.dispose()
-    assert version == "0008"
+    assert version == schema.head()

@@ -6,7 +6,17 @@ The gateway mounts :data:`api` and puts the :class:`AgentAuth` it configured on
 
 from fastapi import APIRouter
 
-from handoff.api import accounts, live, media, routing, search, sessions, supervision
+from handoff.api import (
+    accounts,
+    assist,
+    canned,
+    live,
+    media,
+    routing,
+    search,
+    sessions,
+    supervision,
+)
 from handoff.api.auth import AgentAuth
 from handoff.api.logins import LoginGuard
 
@@ -18,5 +28,7 @@ api.include_router(media.api)
 api.include_router(supervision.api)
 api.include_router(search.api)
 api.include_router(routing.api)
+api.include_router(canned.api)
+api.include_router(assist.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

@@ -19,6 +19,7 @@ from handoff.api.schemas import (
     TextIn,
     TransferIn,
 )
+from handoff.canned import marker, unfilled
 from handoff.desk import Desk
 from handoff.views import desk_message
 from store import handoffs, messages, routing
@@ -126,6 +127,9 @@ async def reply(
     session_id: int, body: TextIn, request: Request, agent: Agent = Depends(current_agent)
 ) -> Any:
     """Reply to the user; it reaches their chat at once."""
+    missing = unfilled(body.text)
+    if missing:  # a canned reply's placeholder the session had no value for
+        raise HTTPException(422, f"not sent: fill in {', '.join(map(marker, missing))} first")
     desk = desk_of(request)
     with errors():
         sent = await desk.reply(agent, session_id, body.text, body.client_id)

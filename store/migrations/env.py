@@ -4,6 +4,7 @@ pointed at this folder."""
 
 from alembic import context
 
+import store.canned  # noqa: F401  (declares its table on Base)
 from store.db import make_engine
 from store.models import Base
 

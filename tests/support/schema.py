@@ -8,12 +8,27 @@ from sqlalchemy.engine import Engine
 
 def declared() -> dict[str, dict[str, bool]]:
     """Table -> column -> nullable, from ``store.models``."""
+    import store.canned  # noqa: F401  (its table is declared on the same Base)
     from store.models import Base
 
     return {
         name: {column.name: bool(column.nullable) for column in table.columns}
         for name, table in Base.metadata.tables.items()
     }
+
+
+def head() -> str:
+    """The newest migration's revision id."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from store.db import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    revision = ScriptDirectory.from_config(config).get_current_head()
+    assert revision is not None
+    return revision
 
 
 def built(engine: Engine) -> dict[str, dict[str, bool]]:

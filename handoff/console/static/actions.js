@@ -42,7 +42,10 @@ export async function sendText(event, path, box) {
     dropDraft(sessionId, box, text); // unless more was typed meanwhile
     // Only once the server has it, and only if the box still shows this session.
     if (state.selected?.id === sessionId) {
-      if ($(box).value === text) $(box).value = "";
+      if ($(box).value === text) {
+        $(box).value = "";
+        $(box).dispatchEvent(new Event("input")); // what watches the box (canned.js) sees it empty
+      }
       upsertMessage(message);
     }
   } catch (failure) {

@@ -3,6 +3,9 @@
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
 import { logOut, signOut } from "./api.js";
+import { initAssist } from "./assist.js";
+import { initCanned } from "./canned.js";
+import { initCannedPanel } from "./canned-panel.js";
 import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
 import { wireLanguage } from "./language.js";
@@ -48,6 +51,9 @@ function start() {
   startSearch(openSession);
   setupFilters(() => refresh().catch(() => {}));
   setupTeam();
+  initCanned();
+  initCannedPanel();
+  initAssist();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

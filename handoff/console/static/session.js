@@ -39,6 +39,8 @@ export async function openSession(id, resetError = true) {
   }
   detail.messages.forEach(upsertMessage);
   showHistory(detail, openSession);
+  // Canned replies and knowledge assist (canned.js, assist.js) follow the open session.
+  document.dispatchEvent(new CustomEvent("session-opened", { detail: { session: detail, switched } }));
 }
 
 export function renderHeader(s) {
