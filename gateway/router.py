@@ -181,7 +181,7 @@ class Router:
         self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
     ) -> Turn:
         conversation = message.conversation_id
-        turn = Turn(stored.message)
+        turn = Turn(stored.message, language=language)
         if stored.undelivered:  # the user can be reached again: kept replies go first
             await self.outbox.redeliver(conversation)
         if verdict.leaked:

@@ -20,15 +20,17 @@ import getpass
 import os
 import secrets
 import sys
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import logs
-from common.settings import ROOT
+from common.clock import utcnow
+from common.settings import ROOT, DeskSettings
 from handoff.supervision import hand_over
 from store import NotFound, make_engine, migrate, session_factory
-from store.agents import AgentError, create_agent
+from store.agents import AgentError, create_agent, shown_presence
 from store.models import Agent
 
 
@@ -84,11 +86,13 @@ def main(argv: list[str] | None = None) -> int:
             elif args.action == "bootstrap":
                 bootstrap(db)
             elif args.action == "list":
+                # As the desk sees them: online only while a console is connected.
+                timeout = timedelta(seconds=DeskSettings().presence_timeout_seconds)
+                since = utcnow() - timeout
                 for agent in db.execute(select(Agent).order_by(Agent.id)).scalars():
                     state = "active" if agent.active else "disabled"
-                    print(
-                        f"{agent.id}\t{agent.email}\t{agent.display_name}\t{agent.presence}\t{state}"
-                    )
+                    shown = shown_presence(agent, since)
+                    print(f"{agent.id}\t{agent.email}\t{agent.display_name}\t{shown}\t{state}")
             else:
                 agent = _by_email(db, args.email)
                 agent.active = False

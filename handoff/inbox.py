@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import utcnow
+from common.messages import chat_json
 from common.metrics import MESSAGES
+from common.payload import TranscriptLine
 from common.settings import DeskSettings
-from events import DESK, EventHub
+from events import DESK, EventHub, chat_topic
 from guard import Guard
 from handoff import media, views
 from store import conversations, deliveries, handoffs, messages, ratings, turns
@@ -115,6 +117,11 @@ class Inbox:
         MESSAGES.labels(channel, "in").inc()
         if event:
             self.hub.publish(DESK, event)
+        # The user's other open pages (a second tab) show what they typed in this one.
+        self.hub.publish(
+            chat_topic(conversation_id),
+            {"type": "message", "message": chat_json(messages.as_outbound(message))},
+        )
         return situation.inbound
 
     def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
@@ -172,6 +179,21 @@ class Inbox:
         with self.database.begin() as db:
             conversations.add_tag(db, conversation_id, tag)
         self.hub.publish(DESK, {"type": "queue"})
+
+    def transcript(self, conversation_id: str, limit: int = 12) -> list[TranscriptLine]:
+        """The conversation's last messages as a handoff transcript, as stored: any
+        secret in them is already ``[redacted: …]`` (scrubbed once more all the same)."""
+        with self.database() as db:
+            rows = messages.messages(db, conversation_id)[-limit:]
+            return [
+                TranscriptLine(
+                    role="user" if m.author == "user" else "bot",
+                    text=self.guard.scrub(m.text),
+                    at=m.created_at.isoformat() if m.created_at else None,
+                )
+                for m in rows
+                if m.text
+            ]
 
     def redact(self, message_ids: list[int], kind: str) -> None:
         """Earlier pieces of a phrase, recognised only once the rest arrived."""

@@ -76,7 +76,8 @@ function renderDetails(s) {
   for (const [key, label] of Object.entries(DETAIL_LABELS)) {
     let value = details[key];
     if (value == null) continue;
-    if (key === "transfer_time") value = value.parsed ? `${value.raw} (${localTime(value.parsed)})` : value.raw;
+    // The user's wall time with its offset, then the same moment in the agent's time.
+    if (key === "transfer_time") value = value.parsed ? `${value.raw} (${value.parsed.replace("T", " ")}; ${localTime(value.parsed)} here)` : value.raw;
     const dd = el("dd");
     if (value === "unknown") {
       dd.className = "unknown";
