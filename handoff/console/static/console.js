@@ -8,6 +8,7 @@ import { enter, logIn } from "./login.js";
 import { choosePresence } from "./presence.js";
 import { refresh, tick } from "./queue.js";
 import { state } from "./state.js";
+import { transfer } from "./transfer.js";
 
 function start() {
   $("login-form").addEventListener("submit", logIn);
@@ -23,7 +24,7 @@ function start() {
   $("claim").addEventListener("click", () => act("claim"));
   $("resolve").addEventListener("click", () => act("resolve"));
   $("reopen").addEventListener("click", () => act("reopen"));
-  $("transfer").addEventListener("click", () => act("transfer", { agent_id: Number($("transfer-select").value) }));
+  $("transfer").addEventListener("click", transfer);
   $("reply-form").addEventListener("submit", (e) => sendText(e, "messages", "reply-text"));
   $("note-form").addEventListener("submit", (e) => sendText(e, "notes", "note-text"));
   for (const [box, form] of [["reply-text", "reply-form"], ["note-text", "note-form"]]) {

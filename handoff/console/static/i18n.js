@@ -1,0 +1,1 @@
+export function lang() { return localStorage.getItem("console.lang") === "zh" ? "zh" : "en"; }
