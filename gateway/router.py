@@ -129,6 +129,7 @@ class Router:
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
         self.guard.remember_message(conversation, stored.message.id)
+        await self.outbox.echo(stored.message)
         try:
             turn = await self._route(message, language, stored, verdict)
         except BaseException:

@@ -16,11 +16,10 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import utcnow
-from common.messages import chat_json
 from common.metrics import MESSAGES
 from common.payload import TranscriptLine
 from common.settings import DeskSettings
-from events import DESK, EventHub, chat_topic
+from events import DESK, EventHub
 from guard import Guard
 from handoff import media, views
 from store import conversations, deliveries, handoffs, messages, ratings, turns
@@ -117,11 +116,6 @@ class Inbox:
         MESSAGES.labels(channel, "in").inc()
         if event:
             self.hub.publish(DESK, event)
-        # The user's other open pages (a second tab) show what they typed in this one.
-        self.hub.publish(
-            chat_topic(conversation_id),
-            {"type": "message", "message": chat_json(messages.as_outbound(message))},
-        )
         return situation.inbound
 
     def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
