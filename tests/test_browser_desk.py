@@ -20,6 +20,8 @@ import pytest
 from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import ALWAYS, PASSWORD, Gateway
 from tests.support.logs import served
+from tests.support.randomness import recovery_phrase, seeded
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -189,4 +191,80 @@ def test_an_overlong_message_is_refused_in_chinese(desk: tuple[Gateway, str], br
     expect(banner).to_be_visible()
     expect(banner).to_have_text("消息太长了（最多 4000 个字符），请分几条发送。")
     assert in_viewport(banner)
+    user.close()
+
+
+def test_a_user_who_shared_their_phrase_is_the_urgent_case_at_the_top(
+    desk: tuple[Gateway, str], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    gateway, url = desk
+    gateway.agent("dana@example.com")
+    for _ in range(2):
+        gateway.say(gateway.visitor(), "dispute", language="en")
+    me = gateway.visitor()
+    gateway.say(me, "my balance is zero, what happened?", language="en")
+    phrase = recovery_phrase(seeded("browser-urgent"))
+    gateway.say(me, phrase, language="en")
+    page = log_in(browser, url, "dana@example.com")
+    top = page.locator(".queue-item").first
+    expect(top.locator(".badge.urgent")).to_be_visible()
+    expect(top).to_contain_text("security")
+    expect(top.locator("[data-role=times]")).to_contain_text("due in 59m")  # an hour, not 24 h
+    assert in_viewport(top)
+    top.click()
+    page.locator("#transcript-box summary").click()
+    transcript = page.locator("#transcript")
+    expect(transcript).to_contain_text("my balance is zero, what happened?")
+    expect(transcript).to_contain_text("[redacted: recovery phrase]")
+    assert " ".join(phrase.split()[:3]) not in page.content()
+    page.close()
+
+
+def test_a_transfer_to_an_away_colleague_is_confirmed_first(
+    desk: tuple[Gateway, str], browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    gateway, url = desk
+    dana = gateway.agent("dana@example.com")
+    bob = gateway.agent("bob@example.com")
+    gateway.put_presence(bob, "away")
+    user = browser.new_page(viewport={"width": 800, "height": 800})
+    user.set_default_timeout(TIMEOUT)
+    user.goto(f"{url}/chat/?lang=en")
+    expect(user.locator("#status")).to_have_attribute("data-state", "connected")
+    user.fill("#text", "human")
+    user.click("#send")
+    expect(user.locator(".msg-system").last).to_contain_text("in line")
+
+    page = log_in(browser, url, "dana@example.com")
+    page.locator(".queue-item").first.click()
+    page.click("#claim")
+    expect(page.locator("#transfer")).to_be_visible()
+    page.select_option("#transfer-select", label="Bob (away)")
+    asked: list[str] = []
+
+    def answer(accept: bool) -> Any:
+        def handle(dialog: Any) -> None:
+            asked.append(dialog.message)
+            dialog.accept() if accept else dialog.dismiss()
+
+        return handle
+
+    page.once("dialog", answer(False))
+    page.click("#transfer")
+    wait_until(lambda: asked, 10, "the console never asked")
+    assert "Bob is away" in asked[0]
+    page.wait_for_timeout(500)  # a transfer sent anyway would have landed by now
+    assert gateway.queue(bob, "mine") == []  # dismissed: nothing moved
+    assert len(gateway.queue(dana, "mine")) == 1
+
+    page.once("dialog", answer(True))
+    with page.expect_response(lambda r: r.url.endswith("/transfer")) as response:
+        page.click("#transfer")
+    assert response.value.status == 200
+    expect(user.locator(".msg-system").last).to_contain_text("Another agent, Bob, has taken over")
+    page.close()
     user.close()
