@@ -94,6 +94,15 @@ def _validate(method: str, value: str, slots: dict[str, Any] | None = None, inte
     return result, dispatcher.messages
 
 
+def test_a_transfer_time_is_read_in_the_time_zone_the_page_sent() -> None:
+    form = ValidateMissingTransferForm()
+    said = tracker("2026-01-15 15:00", "inform", metadata={"timezone": "Europe/Madrid"})
+    result = asyncio.run(
+        form.validate_transfer_time("2026-01-15 15:00", CollectingDispatcher(), said, {})
+    )
+    assert result["transfer_time_parsed"] == "2026-01-15T15:00+01:00"  # Madrid's 3 pm
+
+
 def test_form_refuses_a_bad_tx_hash_and_explains_the_format() -> None:
     result, messages = _validate("validate_tx_hash", "0xabc", {"chain": "tron"})
     assert result == {"tx_hash": None}
