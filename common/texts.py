@@ -61,7 +61,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "queued": "You're in the queue for a human agent, number {position} in line. "
         "The agent will reply right here, please stay with us.",
         "ticket": "No agent is online right now (agents work {hours}, {timezone}). "
-        "I've opened ticket {ticket} for you, and we'll reply here within {sla_hours} hours. "
+        "I've opened ticket {ticket} for you, and we'll reply here within {sla_hours} hour{plural}. "
         "Meanwhile you can keep asking me questions, or ask me for the ticket's status.",
         "already_open": "You already have ticket {ticket} open. I've added this to it, "
         "so there's no need to submit it again.",
@@ -96,7 +96,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
         "El agente te responderá aquí mismo; no cierres el chat.",
         "ticket": "Ahora no hay agentes conectados (horario de agentes {hours}, {timezone}). "
-        "He abierto el ticket {ticket} y te responderemos aquí en un máximo de {sla_hours} horas. "
+        "He abierto el ticket {ticket} y te responderemos aquí en un máximo de {sla_hours} hora{plural}. "
         "Mientras tanto puedes seguir preguntándome, o pedirme el estado del ticket.",
         "already_open": "Ya tienes abierto el ticket {ticket}. He añadido esto al ticket, "
         "así que no hace falta enviarlo otra vez.",
@@ -135,6 +135,8 @@ CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 
 
 def text(language: str, key: Key, **values: object) -> str:
+    if "sla_hours" in values:  # "within 1 hour" (a security case's), "within 48 hours"
+        values.setdefault("plural", "" if values["sla_hours"] == 1 else "s")
     return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)
 
 

@@ -129,3 +129,14 @@ def test_a_phrase_shared_in_an_ordinary_case_makes_it_urgent(gateway: Gateway) -
     [first, second] = gateway.queue(alice)
     assert first["priority"] == "urgent" and second["priority"] == "normal"
     assert first["due_at"] is not None
+
+
+def test_with_nobody_online_the_security_ticket_promises_an_hour(gateway: Gateway) -> None:
+    alice = gateway.agent("alice@example.com", online=False)
+    me = gateway.visitor()
+    said = texts(gateway.say(me, recovery_phrase(seeded("urgent-ticket")), language="en"))
+    assert any("we'll reply here within 1 hour. " in t for t in said), said
+    [ticket] = gateway.queue(alice)
+    assert ticket["kind"] == "ticket" and ticket["priority"] == "urgent"
+    other = gateway.visitor()
+    assert any("within 48 hours" in t for t in texts(gateway.say(other, "human", language="en")))
