@@ -33,6 +33,9 @@ class Connector(ABC):
     """A chat service. Only :meth:`send_text_message` must be implemented."""
 
     name: str = "connector"
+    # The user's own pages show the whole conversation (the web chat, in several tabs):
+    # what they write is sent back to them too (``Outbox.echo``). Platforms show it already.
+    echoes_user: bool = False
 
     @abstractmethod
     async def send_text_message(self, user_id: str, text: str) -> None:

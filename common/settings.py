@@ -31,6 +31,8 @@ class ServiceSettings(BaseSettings):
     ticket_sla_hours: PositiveInt = 48
     dispute_sla_hours: PositiveInt = 24
     complaint_sla_hours: PositiveInt = 24
+    # A user who just sent their recovery phrase or key: an agent must follow up fast.
+    security_sla_hours: PositiveInt = 1
     support_email: str = "support@acmewallet.example"
     website: str = "https://acmewallet.example"
     help_center_url: str = "https://acmewallet.example/help"
@@ -123,6 +125,12 @@ class DeskSettings(BaseSettings):
     # An agent counts as available while online and seen within this many seconds
     # (the console pings); a closed browser must not leave users waiting.
     presence_timeout_seconds: PositiveInt = 120
+    # An agent whose every console closed (a reload reconnects within it) is offline
+    # after this many seconds; a console open on another gateway keeps them online.
+    presence_grace_seconds: PositiveFloat = 45.0
+    # A waiting user is told they moved up in the queue at most this often (moving
+    # to number 1 is always told at once; the sweep catches up the rest).
+    position_quiet_seconds: PositiveInt = 20
     # How long the 1–5 rating question stays open after a resolve.
     csat_minutes: PositiveInt = 30
     # Signs web chat visitor tokens; empty means a random secret kept in var/.

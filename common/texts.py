@@ -26,6 +26,9 @@ Key = Literal[
     "rate_limited",
     "handoff_limited",
     "too_large",
+    "transferred",
+    "reopened",
+    "moved_up",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -50,12 +53,15 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "rate_limited": "请求太频繁了，请在 {seconds} 秒后再试。",
         "handoff_limited": "过去一小时内，您所在的网络已提交了太多转人工请求。请约 {minutes} 分钟后再试；在此期间我可以继续为您解答。",
         "too_large": "请求内容太大（最多 {limit} KB），请缩短后再发送。",
+        "transferred": "您的问题已转给人工客服 {agent}，由他/她继续为您处理。",
+        "reopened": "您的问题已重新打开，人工客服会继续跟进。之前的评分请求已撤回，无需评分。",
+        "moved_up": "您在人工客服队列中前进了，现在排在第 {position} 位。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
         "The agent will reply right here, please stay with us.",
         "ticket": "No agent is online right now (agents work {hours}, {timezone}). "
-        "I've opened ticket {ticket} for you, and we'll reply here within {sla_hours} hours. "
+        "I've opened ticket {ticket} for you, and we'll reply here within {sla_hours} hour{plural}. "
         "Meanwhile you can keep asking me questions, or ask me for the ticket's status.",
         "already_open": "You already have ticket {ticket} open. I've added this to it, "
         "so there's no need to submit it again.",
@@ -81,12 +87,16 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "rate_limited": "You're sending requests too quickly. Please wait {seconds} seconds and try again.",
         "handoff_limited": "Too many requests for a human agent came from your network in the last hour. Please try again in about {minutes} minutes; meanwhile I can keep helping you here.",
         "too_large": "That request is too large (at most {limit} KB). Please send something shorter.",
+        "transferred": "Another agent, {agent}, has taken over your case.",
+        "reopened": "Your case has been reopened and an agent will follow up. "
+        "The earlier rating question is withdrawn: no need to answer it.",
+        "moved_up": "You've moved up in the queue: you're now number {position} in line.",
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
         "El agente te responderá aquí mismo; no cierres el chat.",
         "ticket": "Ahora no hay agentes conectados (horario de agentes {hours}, {timezone}). "
-        "He abierto el ticket {ticket} y te responderemos aquí en un máximo de {sla_hours} horas. "
+        "He abierto el ticket {ticket} y te responderemos aquí en un máximo de {sla_hours} hora{plural}. "
         "Mientras tanto puedes seguir preguntándome, o pedirme el estado del ticket.",
         "already_open": "Ya tienes abierto el ticket {ticket}. He añadido esto al ticket, "
         "así que no hace falta enviarlo otra vez.",
@@ -111,6 +121,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "rate_limited": "Estás enviando solicitudes demasiado rápido. Espera {seconds} segundos y vuelve a intentarlo.",
         "handoff_limited": "Desde tu red se han pedido demasiados agentes en la última hora. Vuelve a intentarlo en unos {minutes} minutos; mientras tanto puedo seguir ayudándote aquí.",
         "too_large": "La solicitud es demasiado grande (máximo {limit} KB). Envía algo más corto.",
+        "transferred": "Otro agente, {agent}, se ha hecho cargo de tu caso.",
+        "reopened": "Tu caso se ha reabierto y un agente le dará seguimiento. "
+        "Retiramos la pregunta de valoración anterior: no hace falta responderla.",
+        "moved_up": "Has avanzado en la cola: ahora estás en el puesto {position}.",
     },
 }
 
@@ -121,6 +135,8 @@ CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 
 
 def text(language: str, key: Key, **values: object) -> str:
+    if "sla_hours" in values:  # "within 1 hour" (a security case's), "within 48 hours"
+        values.setdefault("plural", "" if values["sla_hours"] == 1 else "s")
     return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)
 
 

@@ -30,6 +30,8 @@ class Turn:
     # Set when a limit refused part of the turn (a new handoff from an address that
     # opened too many): the user was told, and may try again in this many seconds.
     retry_after: int | None = None
+    # The language the user was answered in (the channel's error texts use it too).
+    language: str | None = None
 
 
 class MessageRouter(Protocol):

@@ -35,7 +35,8 @@ class ChatMessage(_Strict):
     """:func:`common.messages.chat_json`: what the user's own page shows."""
 
     id: StrictInt | None
-    author: Literal["bot", "agent", "system"]  # a user's own words never come back as a push
+    # The user's own words too: their other tabs show what they typed (their own topic).
+    author: Literal["user", "bot", "agent", "system"]
     text: StrictStr
     buttons: list[Button]
     image: StrictStr | None
@@ -51,7 +52,7 @@ class AgentView(_Strict):
     id: StrictInt
     email: StrictStr
     display_name: StrictStr
-    presence: Literal["online", "away"]
+    presence: Literal["online", "away", "offline"]
 
 
 class AttachmentView(_Strict):

@@ -104,13 +104,18 @@ class Answers:
             article=article,
         )
         BOT_TURNS.labels("secret_shared").inc()
+        # Urgent, with a short deadline: whoever has the phrase can empty the wallet
+        # any minute. The agent gets the conversation as stored (redacted).
+        transcript = await asyncio.to_thread(self.inbox.transcript, conversation)
         payload = HandoffPayload(
             conversation_id=conversation,
             reason=HandoffReason.SECURITY,
-            priority=Priority.HIGH,
+            priority=Priority.URGENT,
             language=language,
+            sla_hours=self.service.security_sla_hours,
             summary=f"security: the user sent a {' and a '.join(verdict.secrets)} "
             "(redacted, never stored); warned to move funds to a new wallet",
+            transcript=transcript,
         )
         return sent + await self._open(payload, message, turn)
 

@@ -129,6 +129,7 @@ class Router:
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
         self.guard.remember_message(conversation, stored.message.id)
+        await self.outbox.echo(stored.message)
         try:
             turn = await self._route(message, language, stored, verdict)
         except BaseException:
@@ -181,7 +182,7 @@ class Router:
         self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
     ) -> Turn:
         conversation = message.conversation_id
-        turn = Turn(stored.message)
+        turn = Turn(stored.message, language=language)
         if stored.undelivered:  # the user can be reached again: kept replies go first
             await self.outbox.redeliver(conversation)
         if verdict.leaked:

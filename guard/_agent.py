@@ -41,5 +41,10 @@ def agent_violation(text: str, domains: tuple[str, ...]) -> str | None:
             f"only {', '.join(domains)} may be linked"
         )
     if _APK.search(text):
-        return "it offers an .apk file; the app comes only from the official site and stores"
+        # Even on an official domain: an app file sent in a chat teaches users to
+        # install what support sends them, which is how repackaged wallets spread.
+        return (
+            "it offers an .apk file; support never sends app files, even from the official "
+            "domain: point the user to the official download page or the app stores"
+        )
     return None

@@ -148,12 +148,13 @@ def links(text: str) -> list[str]:
 
 
 def foreign_links(text: str, domains: tuple[str, ...]) -> list[Link]:
-    """Addresses off the allowlist, any ``.apk``, and e-mail hosts imitating ours."""
+    """Addresses off the allowlist, and e-mail hosts imitating ours. (An ``.apk`` on
+    an official host is on the allowlist: refusing it is ``agent_violation``'s, with
+    its own reason, not "outside the official domains".)"""
     bad: list[Link] = []
     for found in links(text):
         host = _host_of(found)
-        apk = urlsplit(found if "://" in found else f"http://{found}").path.lower()
-        if not host or not is_official(host, domains) or apk.endswith(".apk"):
+        if not host or not is_official(host, domains):
             bad.append(Link(found, host, imitates(host, domains)))
     for match in _EMAIL_HOST.finditer(reveal(text)):
         host = _host_of(match.group(0))

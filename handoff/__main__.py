@@ -21,15 +21,17 @@ import getpass
 import os
 import secrets
 import sys
+from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from common import logs
-from common.settings import ROOT
+from common.clock import utcnow
+from common.settings import ROOT, DeskSettings
 from handoff.supervision import hand_over
 from store import NotFound, make_engine, migrate, routing, session_factory
-from store.agents import AgentError, create_agent
+from store.agents import AgentError, create_agent, shown_presence
 from store.models import Agent
 from store.routing import RoutingError
 
@@ -99,13 +101,17 @@ def main(argv: list[str] | None = None) -> int:
             elif args.action == "bootstrap":
                 bootstrap(db)
             elif args.action == "list":
+                # As the desk sees them: online only while a console is connected.
+                timeout = timedelta(seconds=DeskSettings().presence_timeout_seconds)
+                since = utcnow() - timeout
                 rows = list(db.execute(select(Agent).order_by(Agent.id)).scalars())
                 team = routing.profiles(db, [a.id for a in rows])
                 for agent in rows:
                     state = "active" if agent.active else "disabled"
+                    shown = shown_presence(agent, since)
                     p = team[agent.id]
                     print(
-                        f"{agent.id}\t{agent.email}\t{agent.display_name}\t{agent.presence}\t{state}"
+                        f"{agent.id}\t{agent.email}\t{agent.display_name}\t{shown}\t{state}"
                         f"\t{','.join(p.languages)}\t{p.load}/{p.max_chats}"
                     )
             else:

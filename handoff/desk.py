@@ -26,7 +26,7 @@ from guard import Guard
 from handoff import views
 from handoff.hours import within_agent_hours
 from handoff.outbox import Outbox
-from store import Conflict, NotFound, agents, handoffs, messages, ratings
+from store import Conflict, NotFound, agents, handoffs, messages, positions, ratings
 from store.models import Agent, Audit, HandoffSession
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,10 @@ class Forbidden(PermissionError):
 
 class Blocked(ValueError):
     """The guard stopped an agent's message (HTTP 422); the attempt is audited."""
+
+
+class Unavailable(ValueError):
+    """The agent chosen can't take a session: disabled (HTTP 422)."""
 
 
 class Desk:
@@ -63,14 +67,24 @@ class Desk:
         self.auto_assign: Callable[[], Awaitable[dict[int, list[OutboundMessage]] | None]] | None
         self.auto_assign = None
 
+    def online_since(self, now: datetime) -> datetime:
+        """Agents whose console was seen since then count as online."""
+        return now - timedelta(seconds=self.settings.presence_timeout_seconds)
+
     def agents_available(self, db: Session, now: datetime) -> bool:
         if not within_agent_hours(self.settings, now):
             return False
-        since = now - timedelta(seconds=self.settings.presence_timeout_seconds)
-        return agents.agents_online(db, since) > 0
+        return agents.agents_online(db, self.online_since(now)) > 0
 
     def summary(self, db: Session, session: HandoffSession) -> dict[str, Any]:
-        return views.summary(db, session, self.clock())
+        now = self.clock()
+        return views.summary(db, session, now, self.online_since(now))
+
+    def agent_view(self, agent: Agent) -> dict[str, Any]:
+        """An agent as others see them: online, away, or offline (see store.agents)."""
+        view = views.agent_json(agent, self.online_since(self.clock()))
+        assert view is not None
+        return view
 
     async def open(
         self, payload: HandoffPayload, channel: str
@@ -81,6 +95,8 @@ class Desk:
             kind = "chat" if self.agents_available(db, now) else "ticket"
             session, created = handoffs.open_session(db, payload, channel, now=now, kind=kind)
             place = handoffs.position(db, session) if session.kind == "chat" else 0
+            if created and session.kind == "chat":
+                positions.told(db, session.id, place, now)
         language = session.language
         told: list[OutboundMessage] = []
         conversation = payload.conversation_id
@@ -142,22 +158,52 @@ class Desk:
             session.conversation_id, session.language, "joined", agent=agent.display_name
         )
         self.hub.publish(DESK, {"type": "queue"})
+        await self.tell_positions()
         return session
 
-    async def transfer(self, agent: Agent, session_id: int, to_agent: int) -> HandoffSession:
+    async def tell_positions(self) -> None:
+        """Tell waiting users who moved up in the queue their new place."""
+        now = self.clock()
+        quiet = timedelta(seconds=self.settings.position_quiet_seconds)
+        with self.database.begin() as db:
+            moved = [
+                (s.conversation_id, s.language, place)
+                for s, place in positions.moved_up(db, now, quiet)
+            ]
+        for conversation, language, place in moved:
+            await self.outbox.tell(conversation, language, "moved_up", position=place)
+
+    async def transfer(
+        self, agent: Agent, session_id: int, to_agent: int, away_ok: bool = False
+    ) -> HandoffSession:
+        """Give the session to *to_agent*. A disabled one is refused (422); one who is
+        away or offline (nobody would read the chat) only with *away_ok* (409 otherwise)."""
+        now = self.clock()
         with self.database.begin() as db:
             target = db.get(Agent, to_agent)
+            if target is None:
+                raise NotFound(f"no agent {to_agent}")
+            if not target.active:
+                raise Unavailable(f"{target.display_name} is disabled: choose another agent")
+            shown = agents.shown_presence(target, self.online_since(now))
+            if shown != "online" and not away_ok:
+                raise Conflict(
+                    f"{target.display_name} is {shown} and would not see the chat: choose an "
+                    'online agent, or confirm the transfer ("away_ok": true)'
+                )
             session = handoffs.transfer(db, session_id, agent.id, to_agent)
-            note = (
-                f"Transferred from {agent.display_name} to {target.display_name if target else '?'}"
-            )
+            note = f"Transferred from {agent.display_name} to {target.display_name}"
+            if shown != "online":
+                note += f" ({shown})"
             message = messages.add_message(
                 db, session.conversation_id, "system", note, kind="note", agent_id=agent.id
             )
             event = views.message_event(db, message, session.id)
+            name = target.display_name
         self.hub.publish(DESK, {"type": "queue"})
         if event:
             self.hub.publish(DESK, event)
+        await self.outbox.tell(session.conversation_id, session.language, "transferred", agent=name)
         return session
 
     def _own(self, db: Session, agent: Agent, session_id: int) -> HandoffSession:
@@ -243,6 +289,8 @@ class Desk:
     async def reopen(self, agent: Agent, session_id: int) -> HandoffSession:
         with self.database.begin() as db:
             session = handoffs.reopen(db, session_id, now=self.clock())
+            # The rating question is about a resolve that no longer stands.
+            ratings.record_csat(db, session.id, None)
             messages.add_message(
                 db,
                 session.conversation_id,
@@ -252,4 +300,5 @@ class Desk:
                 agent_id=agent.id,
             )
         self.hub.publish(DESK, {"type": "queue"})
+        await self.outbox.tell(session.conversation_id, session.language, "reopened")
         return session

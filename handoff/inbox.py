@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import utcnow
 from common.metrics import MESSAGES
+from common.payload import TranscriptLine
 from common.settings import DeskSettings
 from events import DESK, EventHub
 from guard import Guard
@@ -172,6 +173,21 @@ class Inbox:
         with self.database.begin() as db:
             conversations.add_tag(db, conversation_id, tag)
         self.hub.publish(DESK, {"type": "queue"})
+
+    def transcript(self, conversation_id: str, limit: int = 12) -> list[TranscriptLine]:
+        """The conversation's last messages as a handoff transcript, as stored: any
+        secret in them is already ``[redacted: …]`` (scrubbed once more all the same)."""
+        with self.database() as db:
+            rows = messages.messages(db, conversation_id)[-limit:]
+            return [
+                TranscriptLine(
+                    role="user" if m.author == "user" else "bot",
+                    text=self.guard.scrub(m.text),
+                    at=m.created_at.isoformat() if m.created_at else None,
+                )
+                for m in rows
+                if m.text
+            ]
 
     def redact(self, message_ids: list[int], kind: str) -> None:
         """Earlier pieces of a phrase, recognised only once the rest arrived."""

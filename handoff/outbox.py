@@ -88,6 +88,17 @@ class Outbox:
             await self._send(conversation_id, reply)
         return stored
 
+    async def echo(self, message: Message) -> None:
+        """The user's own *message*, to their other open pages where the channel has them."""
+        channel, _, user_id = message.conversation_id.partition(":")
+        connector = self.connectors.get(channel)
+        if connector is None or not connector.echoes_user:
+            return
+        try:
+            await connector.send(user_id, messages.as_outbound(message))
+        except Exception as exc:  # the page that sent it has it; others catch up on reconnect
+            log.warning("echo of message %s on %s failed: %r", message.id, channel, exc)
+
     async def tell(
         self, conversation_id: str, language: str, key: texts.Key, **values: Any
     ) -> list[OutboundMessage]:

@@ -25,7 +25,7 @@ class SlaWatch:
             converted: list[HandoffSession] = []
             if not desk.agents_available(db, now):
                 for session in deadlines.waiting_chats(db):
-                    if deadlines.make_ticket(db, session.id):
+                    if deadlines.make_ticket(db, session.id, now):
                         db.refresh(session)
                         converted.append(session)
         if breached:
@@ -34,6 +34,7 @@ class SlaWatch:
             await desk.ticket_notice(session)
         if breached or converted:
             desk.hub.publish(DESK, {"type": "queue"})
+        await desk.tell_positions()  # moves held back so as not to flood the user
 
     async def remind(self) -> int:
         """Tell the consoles, once, about tickets due within ``reminder_hours``."""

@@ -12,17 +12,22 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from store import ratings
+from store.agents import shown_presence
 from store.models import Agent, Conversation, HandoffSession, Message
 
 
-def agent_json(agent: Agent | None) -> dict[str, Any] | None:
+def agent_json(agent: Agent | None, online_since: datetime | None = None) -> dict[str, Any] | None:
+    """*online_since*: consoles seen since then count as online (see
+    :func:`store.agents.shown_presence`); without it, the agent's own choice."""
     if agent is None:
         return None
+    chosen = "online" if agent.presence == "online" else "away"
     return {
         "id": agent.id,
         "email": agent.email,
         "display_name": agent.display_name,
-        "presence": agent.presence,
+        "presence": chosen if online_since is None else shown_presence(agent, online_since),
+        "chosen": chosen,
     }
 
 
@@ -58,7 +63,9 @@ def message_event(db: Session, message: Message, session_id: int | None) -> dict
     }
 
 
-def summary(db: Session, session: HandoffSession, now: datetime) -> dict[str, Any]:
+def summary(
+    db: Session, session: HandoffSession, now: datetime, online_since: datetime | None = None
+) -> dict[str, Any]:
     due = session.due_at
     start = session.reopened_at or session.queued_at or now
     end = session.assigned_at if session.state == "assigned" else None
@@ -84,7 +91,9 @@ def summary(db: Session, session: HandoffSession, now: datetime) -> dict[str, An
         "due_at": _iso(due),
         "overdue": session.state != "resolved" and due is not None and due < now,
         "waiting_seconds": int(max(0.0, ((end or now) - start).total_seconds())),
-        "agent": agent_json(db.get(Agent, session.agent_id) if session.agent_id else None),
+        "agent": agent_json(
+            db.get(Agent, session.agent_id) if session.agent_id else None, online_since
+        ),
         "csat": ratings.csat_score(db, session.id),
         "tags": (conversation.tags if conversation else None) or [],
     }

@@ -5,6 +5,7 @@
     turns          which user messages still wait for their answer
     deliveries     platform deliveries seen before (deduplication)
     handoffs       handoff sessions: queue, claim, transfer, resolve, reopen
+    positions      a waiting chat's place in the queue, and telling its user
     ratings        the 1-5 question after a resolve, and its answer
     agents         agent accounts, login tokens, presence
     search         sessions by ticket or user id, messages by words (indexes: migration 0007)

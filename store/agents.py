@@ -37,7 +37,9 @@ def create_agent(db: Session, email: str, display_name: str, password: str) -> A
         email=email,
         display_name=display_name.strip() or email,
         password_hash=_hasher.hash(password),
-        presence="away",
+        # The choice a new agent starts with; they count as online only while a
+        # console of theirs is connected (see shown_presence).
+        presence="online",
     )
     try:
         with db.begin_nested():
@@ -84,8 +86,38 @@ def agent_for_token(db: Session, token: str, now: datetime | None = None) -> Age
     return agent if agent is not None and agent.active else None
 
 
-def log_out(db: Session, token: str) -> None:
+def log_out(db: Session, token: str) -> Agent | None:
+    """End the token's session; the agent is offline at once (their choice is kept,
+    and a console of theirs still open elsewhere brings them back within a heartbeat)."""
+    row = db.get(AgentToken, _digest(token))
+    if row is None:
+        return None
+    agent = db.get(Agent, row.agent_id)
     db.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token)))
+    if agent is not None:
+        agent.last_seen_at = None
+        db.flush()
+    return agent
+
+
+def shown_presence(agent: Agent, online_since: datetime) -> str:
+    """What others see: "away" (the agent's choice), "online" (chose online and a
+    console of theirs was seen since *online_since*) or "offline" (chose online, but
+    logged out or every console of theirs is gone)."""
+    if agent.presence != "online":
+        return "away"
+    seen = agent.last_seen_at
+    return "online" if seen is not None and seen >= online_since else "offline"
+
+
+def console_gone(db: Session, agent_id: int, lapse_at: datetime, timeout: timedelta) -> None:
+    """The agent's last console here closed: they lapse to offline at *lapse_at*
+    unless a console elsewhere is seen again before (its heartbeat moves it on)."""
+    agent = db.get(Agent, agent_id)
+    latest = lapse_at - timeout
+    if agent is not None and agent.last_seen_at is not None and agent.last_seen_at > latest:
+        agent.last_seen_at = latest
+        db.flush()
 
 
 def active_agents(db: Session) -> list[Agent]:

@@ -4,11 +4,12 @@ process gets there first."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from common.clock import utcnow
 from store.models import OPEN_STATES, HandoffSession
 
 
@@ -21,8 +22,9 @@ def waiting_chats(db: Session) -> list[HandoffSession]:
     return list(rows.scalars())
 
 
-def make_ticket(db: Session, session_id: int) -> bool:
-    """Turn a waiting live chat into a ticket (nobody is there to take it)."""
+def make_ticket(db: Session, session_id: int, now: datetime | None = None) -> bool:
+    """Turn a waiting live chat into a ticket (nobody is there to take it); its SLA
+    counts from now, as the user is told."""
     result = db.execute(
         update(HandoffSession)
         .where(
@@ -30,10 +32,17 @@ def make_ticket(db: Session, session_id: int) -> bool:
             HandoffSession.kind == "chat",
             HandoffSession.state.in_(OPEN_STATES),
         )
-        .values(kind="ticket")
+        .values(kind="ticket", position_told=None)
         .execution_options(synchronize_session=False)
     )
-    return bool(result.rowcount == 1)
+    if result.rowcount != 1:
+        return False
+    session = db.get(HandoffSession, session_id)
+    if session is not None and session.due_at is None and session.sla_hours:
+        db.refresh(session)
+        session.due_at = (now or utcnow()) + timedelta(hours=session.sla_hours)
+        db.flush()
+    return True
 
 
 def flag_breaches(db: Session, now: datetime) -> list[int]:

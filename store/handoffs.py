@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import case, select, update
@@ -94,6 +94,13 @@ def open_session(
     now = now or utcnow()
     ensure_conversation(db, payload.conversation_id, channel, payload.language)
     current = active_session(db, payload.conversation_id)
+    if current is not None and payload.priority == "urgent" and current.priority != "urgent":
+        # A user in an ordinary case who then sends their recovery phrase: now urgent.
+        current.priority = "urgent"
+        if payload.sla_hours:
+            soon = now + timedelta(hours=payload.sla_hours)
+            current.due_at = min(current.due_at or soon, soon)
+        db.flush()
     if current is not None:
         add_message(
             db,
@@ -111,7 +118,12 @@ def open_session(
         priority=payload.priority,
         language=payload.language,
         sla_hours=payload.sla_hours,
-        due_at=now + timedelta(hours=payload.sla_hours) if payload.sla_hours else None,
+        # A live chat is answered while the user waits: "due in 47h" means nothing
+        # there. Its deadline counts once it becomes a ticket (deadlines.make_ticket),
+        # except an urgent chat's, which is short and shown from the start.
+        due_at=now + timedelta(hours=payload.sla_hours)
+        if payload.sla_hours and (kind == "ticket" or payload.priority == "urgent")
+        else None,
         state="queued",
         kind=kind,
         queued_at=now,
@@ -133,14 +145,23 @@ def _urgency() -> object:
     return case(_PRIORITY_ORDER, value=HandoffSession.priority, else_=3)
 
 
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def queue_order(session: HandoffSession) -> tuple[object, ...]:
+    """Urgent first; then live chats, whose users are waiting on the page, longest
+    waiting first; then tickets, soonest due first."""
+    if session.kind == "chat":
+        when = session.reopened_at or session.queued_at or _NEVER
+    else:
+        when = session.due_at or _NEVER
+    return (session.priority != "urgent", session.kind != "chat", when, session.id)
+
+
 def queued(db: Session, where: Sequence[Any] = ()) -> list[HandoffSession]:
-    """Claimable sessions: most urgent first, then longest waiting."""
-    rows = db.execute(
-        select(HandoffSession)
-        .where(HandoffSession.state.in_(OPEN_STATES), *where)
-        .order_by(_urgency(), HandoffSession.queued_at, HandoffSession.id)
-    )
-    return list(rows.scalars())
+    """Claimable sessions in the order agents should take them (:func:`queue_order`)."""
+    rows = db.execute(select(HandoffSession).where(HandoffSession.state.in_(OPEN_STATES), *where))
+    return sorted(rows.scalars(), key=queue_order)
 
 
 def listing(
@@ -202,14 +223,24 @@ def _transition(
 def claim(
     db: Session, session_id: int, agent_id: int, now: datetime | None = None
 ) -> HandoffSession:
-    return _transition(
-        db,
-        session_id,
-        {"state": OPEN_STATES},
-        state="assigned",
-        agent_id=agent_id,
-        assigned_at=now or utcnow(),
-    )
+    try:
+        return _transition(
+            db,
+            session_id,
+            {"state": OPEN_STATES},
+            state="assigned",
+            agent_id=agent_id,
+            assigned_at=now or utcnow(),
+        )
+    except Conflict:
+        # The loser of a race is told who won, so they needn't open it to find out.
+        session = _get(db, session_id)
+        holder = db.get(Agent, session.agent_id) if session.agent_id else None
+        if session.state != "assigned" or holder is None:
+            raise
+        if holder.id == agent_id:
+            raise Conflict(f"session {session_id} is already yours") from None
+        raise Conflict(f"session {session_id} was already taken by {holder.display_name}") from None
 
 
 def transfer(db: Session, session_id: int, from_agent: int, to_agent: int) -> HandoffSession:

@@ -156,6 +156,10 @@ class HandoffSession(Base):  # type: ignore[valid-type,misc]
     csat_status = Column(String(10), nullable=True)  # asked | answered | skipped
     csat_asked_at = Column(UtcDateTime(), nullable=True)
     reminded_at = Column(UtcDateTime(), nullable=True)  # the due-soon reminder
+    # The place in the queue the user was last told, and when: they are told again
+    # when they move up (store.positions).
+    position_told = Column(Integer, nullable=True)
+    position_told_at = Column(UtcDateTime(), nullable=True)
 
     __table_args__ = (
         CheckConstraint("state IN ('queued', 'assigned', 'resolved', 'reopened')", name="state"),

@@ -94,6 +94,15 @@ def _validate(method: str, value: str, slots: dict[str, Any] | None = None, inte
     return result, dispatcher.messages
 
 
+def test_a_transfer_time_is_read_in_the_time_zone_the_page_sent() -> None:
+    form = ValidateMissingTransferForm()
+    said = tracker("2026-01-15 15:00", "inform", metadata={"timezone": "Europe/Madrid"})
+    result = asyncio.run(
+        form.validate_transfer_time("2026-01-15 15:00", CollectingDispatcher(), said, {})
+    )
+    assert result["transfer_time_parsed"] == "2026-01-15T15:00+01:00"  # Madrid's 3 pm
+
+
 def test_form_refuses_a_bad_tx_hash_and_explains_the_format() -> None:
     result, messages = _validate("validate_tx_hash", "0xabc", {"chain": "tron"})
     assert result == {"tx_hash": None}
@@ -111,7 +120,7 @@ def test_form_accepts_dont_know_and_normalises_answers() -> None:
     assert _validate("validate_amount", "100u")[0] == {"amount": "100 USDT", "token": "USDT"}
     result = _validate("validate_transfer_time", "昨天下午三点")[0]
     assert result["transfer_time"] == "昨天下午三点"
-    assert result["transfer_time_parsed"].endswith("T15:00")
+    assert result["transfer_time_parsed"].endswith("T15:00+08:00")  # the desk's zone
 
 
 def test_form_run_rejects_the_bad_slot(domain: dict[str, Any]) -> None:

@@ -114,7 +114,7 @@ def test_a_shared_phrase_is_redacted_warned_and_handed_to_a_human(desk_gateway: 
         assert "Stop" in warning and "seed-phrase-safety" in warning
         assert desk_gateway.rasa.calls == []  # the bot never saw it
         [session] = desk_gateway.queue(agent)
-        assert session["reason"] == "security" and session["priority"] == "high"
+        assert session["reason"] == "security" and session["priority"] == "urgent"
         assert "secret_shared" in session["tags"]
         detail = desk_gateway.client.get(f"/api/agent/sessions/{session['id']}", headers=agent)
         assert phrase not in detail.text

@@ -89,7 +89,7 @@ def test_migrations_create_the_desk_tables(engine: Engine) -> None:
 
 
 def test_a_payload_becomes_one_queued_session_however_often_it_arrives(db: Session) -> None:
-    first, created = handoffs.open_session(db, payload())
+    first, created = handoffs.open_session(db, payload(), kind="ticket")
     assert created and first.state == "queued"
     assert first.payload["details"]["chain"] == "tron"
     assert first.due_at is not None and first.due_at - first.queued_at == timedelta(hours=48)
@@ -275,7 +275,8 @@ def test_agents_cli_creates_lists_and_disables(tmp_path: Path) -> None:
     assert cli("agents", "create", "ana@example.com", "Ana").returncode == 0
     duplicate = cli("agents", "create", "ana@example.com", "Ana")
     assert duplicate.returncode == 2 and "already exists" in duplicate.stderr
-    assert "ana@example.com\tAna\taway\tactive" in cli("agents", "list").stdout
+    # A new account chose Online, but no console of hers is connected: offline.
+    assert "ana@example.com\tAna\toffline\tactive" in cli("agents", "list").stdout
     assert cli("agents", "disable", "ana@example.com").returncode == 0
     assert "disabled" in cli("agents", "list").stdout
     weak = subprocess.run(

@@ -86,7 +86,10 @@ class CaseValidators:
         if _unknown(value, tracker):
             return {"transfer_time": UNKNOWN, "transfer_time_parsed": None}
         raw = str(value).strip()[:200]
-        return {"transfer_time": raw, "transfer_time_parsed": parse_time(raw)}
+        # The page sends the browser's time zone: "3 pm" is the user's 3 pm.
+        zone = (tracker.latest_message.get("metadata") or {}).get("timezone")
+        parsed = parse_time(raw, zone=zone if isinstance(zone, str) else None)
+        return {"transfer_time": raw, "transfer_time_parsed": parsed}
 
 
 class ValidateMissingTransferForm(CaseValidators, FormValidationAction):

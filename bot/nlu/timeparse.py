@@ -3,13 +3,26 @@
 The raw text is always kept; this only adds a parsed value when it can. It
 handles the relative forms users actually type in zh/en/es and hands anything
 else (absolute dates, English phrases) to dateparser.
+
+A moment is read as the user's wall-clock time and always carries its offset
+(``2026-11-29T15:00+08:00``): an offset the user wrote ("UTC-3", "北京时间"), else the
+user's time zone (the page's), else the desk's. A bare ``15:00`` would be read in
+whatever time zone the reader is in, so an agent in UTC saw 3 pm Shanghai as 3 pm.
 """
 
 from __future__ import annotations
 
 import contextlib
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_ZONE = "Asia/Shanghai"  # the desk's (DESK_TIMEZONE's default)
+_OFFSET = re.compile(
+    r"(?:utc|gmt)\s*(?P<sign>[+-])\s*(?P<h>\d{1,2})(?::?(?P<m>\d{2}))?"
+    r"|(?P<beijing>北京时间|beijing time|china time|hora de (?:china|pek[ií]n))",
+    re.IGNORECASE,
+)
 
 _DAY_OFFSETS = {
     "前天": -2, "day before yesterday": -2, "anteayer": -2, "antes de ayer": -2,
@@ -49,17 +62,39 @@ def _seconds(unit: str) -> int:
 _ABSOLUTE = re.compile(r"\d{4}[-/.年]\d{1,2}|\d{1,2}月\d{1,2}|\d{1,2}/\d{1,2}/\d{2,4}")
 
 
-def parse_time(raw: str, now: datetime | None = None) -> str | None:
-    """Best reading of *raw* as a past moment in ISO 8601, or ``None``.
+def zone_of(raw: str, zone: str | None = None) -> tzinfo:
+    """The offset *raw* names, else the IANA *zone* (the user's), else the desk's."""
+    named = _OFFSET.search(raw)
+    if named and named.group("beijing"):
+        return ZoneInfo("Asia/Shanghai")
+    if named:
+        sign = -1 if named.group("sign") == "-" else 1
+        hours, minutes = int(named.group("h")), int(named.group("m") or 0)
+        if hours <= 14 and minutes < 60:
+            return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    for name in (zone, DEFAULT_ZONE):
+        if name:
+            with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+                return ZoneInfo(name)
+    return timezone.utc
 
-    A day without a clock time ("yesterday") comes back as a date only.
+
+def parse_time(raw: str, now: datetime | None = None, zone: str | None = None) -> str | None:
+    """Best reading of *raw* as a past moment in ISO 8601 with its offset, or ``None``.
+
+    *now* is naive (the user's wall clock) or aware; *zone* is the user's IANA time
+    zone, if known. A day without a clock time ("yesterday") comes back as a date only.
     """
-    moment = _parse(raw, now)
+    where = zone_of(raw, zone)
+    if now is None:
+        now = datetime.now(where)
+    wall = now.astimezone(where).replace(tzinfo=None) if now.tzinfo else now
+    moment = _parse(_OFFSET.sub(" ", raw), wall)
     if moment is None:
         return None
     if isinstance(moment, tuple):
         return moment[0].date().isoformat()
-    return moment.isoformat(timespec="minutes")
+    return moment.replace(tzinfo=where).isoformat(timespec="minutes")
 
 
 def _parse(raw: str, now: datetime | None) -> datetime | tuple[datetime] | None:

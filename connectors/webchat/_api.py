@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Request, WebSocke
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
+from common import texts
 from common.http import bearer, client_id_field, language_of, too_many
 from common.limits import Limiter, rules
 from common.messages import MAX_TEXT, InboundMessage, chat_json
@@ -65,6 +66,12 @@ class MessageIn(BaseModel):
     )
     language: Language | None = Field(None, description="the page's language; detected if absent")
     title: str | None = Field(None, max_length=200, description="the pressed button's title")
+    timezone: str | None = Field(
+        None,
+        max_length=64,
+        description="the browser's IANA time zone (`Europe/Madrid`): a time the user gives "
+        '("yesterday 3 pm") is read in it',
+    )
     client_id: str | None = client_id_field(
         "the page's own id for this message: a retry with the same id (say, after a "
         "gateway died mid-request) is stored once and answered with the first copy"
@@ -168,6 +175,7 @@ def webchat_routes(
             title=body.title,
             dedup_key=f"{user_id}:{body.client_id}" if body.client_id else None,
             client_ip=client_address(request),
+            metadata={"timezone": body.timezone} if body.timezone else {},
         )
         turn = await host.router.handle(inbound)
         result = {
@@ -189,12 +197,10 @@ def webchat_routes(
                 headers={"Retry-After": str(turn.retry_after)},
             )
         if len(body.text) > MAX_TEXT:
+            # The page shows `detail` as is: in the language the user was answered in.
+            language = turn.language or body.language or "en"
             return JSONResponse(
-                {
-                    "detail": f"the message has {len(body.text)} characters, at most {MAX_TEXT} "
-                    "are read: it was kept for an agent, please send it in parts",
-                    **result,
-                },
+                {"detail": texts.text(language, "too_long", limit=MAX_TEXT), **result},
                 status_code=413,
             )
         return result

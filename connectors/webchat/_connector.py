@@ -13,6 +13,7 @@ class WebChatConnector(Connector):
     """Buttons and images are native here, so every reply goes out whole."""
 
     name = CHANNEL
+    echoes_user = True  # a second tab shows what the user typed in the first
 
     def __init__(self, hub: EventHub) -> None:
         self._hub = hub

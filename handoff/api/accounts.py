@@ -10,7 +10,6 @@ from events import DESK
 from handoff.api.auth import current_agent, desk_of
 from handoff.api.logins import LoginGuard, LoginRefused
 from handoff.api.schemas import AgentOut, Agents, LoginIn, LoginOut, PresenceIn
-from handoff.views import agent_json
 from store import agents
 from store.models import Agent
 
@@ -38,23 +37,31 @@ async def login(body: LoginIn, request: Request) -> LoginOut:
         raise HTTPException(refused.status, str(refused), headers=headers) from None
     if logged_in is None:
         raise HTTPException(401, "wrong email or password")
-    with desk_of(request).database() as db:
+    desk = desk_of(request)
+    with desk.database() as db:
         agent = agents.agent_for_token(db, logged_in.token)
         assert agent is not None
-        return LoginOut(token=logged_in.token, agent=AgentOut(**agent_json(agent) or {}))
+        # Logging in changes no presence: an agent who chose Away stays away.
+        return LoginOut(token=logged_in.token, agent=AgentOut(**desk.agent_view(agent)))
 
 
 @api.post("/logout", status_code=204, response_class=Response)
 def logout(
     request: Request, authorization: str = Header(""), _: Agent = Depends(current_agent)
 ) -> None:
-    with desk_of(request).database.begin() as db:
-        agents.log_out(db, bearer(authorization))
+    """Ends this token's session; the agent is offline at once (no more chats, and
+    users are no longer told someone is there)."""
+    desk = desk_of(request)
+    with desk.database.begin() as db:
+        row = agents.log_out(db, bearer(authorization))
+        out = AgentOut(**desk.agent_view(row)) if row is not None else None
+    if out is not None:
+        desk.hub.publish(DESK, {"type": "presence", "agent": out.dict()})
 
 
 @api.get("/me", response_model=AgentOut)
-def me(agent: Agent = Depends(current_agent)) -> AgentOut:
-    return AgentOut(**agent_json(agent) or {})
+def me(request: Request, agent: Agent = Depends(current_agent)) -> AgentOut:
+    return AgentOut(**desk_of(request).agent_view(agent))
 
 
 @api.put("/presence", response_model=AgentOut)
@@ -63,13 +70,14 @@ def presence(body: PresenceIn, request: Request, agent: Agent = Depends(current_
     with desk.database.begin() as db:
         row = agents.set_presence(db, agent.id, body.presence)
         row.last_seen_at = utcnow()
-        out = AgentOut(**agent_json(row) or {})
+        out = AgentOut(**desk.agent_view(row))
     desk.hub.publish(DESK, {"type": "presence", "agent": out.dict()})
     return out
 
 
 @api.get("/agents", response_model=Agents)
 def list_agents(request: Request, _: Agent = Depends(current_agent)) -> Agents:
-    with desk_of(request).database() as db:
+    desk = desk_of(request)
+    with desk.database() as db:
         rows = agents.active_agents(db)
-        return Agents(agents=[AgentOut(**agent_json(a) or {}) for a in rows])
+        return Agents(agents=[AgentOut(**desk.agent_view(a)) for a in rows])

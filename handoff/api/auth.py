@@ -14,7 +14,7 @@ from fastapi import Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.http import bearer
-from handoff.desk import Blocked, Desk, Forbidden
+from handoff.desk import Blocked, Desk, Forbidden, Unavailable
 from store import Conflict, NotFound, agents
 from store.models import Agent
 
@@ -63,5 +63,5 @@ def errors() -> Iterator[None]:
         raise HTTPException(409, str(exc)) from exc
     except Forbidden as exc:
         raise HTTPException(403, str(exc)) from exc
-    except Blocked as exc:
+    except (Blocked, Unavailable) as exc:
         raise HTTPException(422, str(exc)) from exc

@@ -1,23 +1,46 @@
-"""The console's live side: its event stream.
+"""The console's live side: its event stream, and the agent's presence that follows it.
 
 The console authenticates with its first frame (never ``?token=``), and its session
 is checked again on every heartbeat and before events after a quiet spell: a
 logout, an expiry or ``agents disable`` closes the socket with 4401.
+
+Presence follows the sockets: each heartbeat marks the agent seen, so an agent who
+chose Online counts as online while a console of theirs is connected to any gateway.
+When their last console here closes they lapse to offline after a short grace (a
+reload reconnects within it); a console on another gateway marks them seen again
+before the grace runs out, so they stay online.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+from collections import Counter
+from datetime import timedelta
+from typing import Any
+
+import anyio
+import anyio.from_thread
 from fastapi import APIRouter, HTTPException, WebSocket
 
-from common.clock import utcnow
 from events import DESK, first_message_token, refuse, stream_events
 from handoff.api.auth import AgentAuth
 from handoff.desk import Desk
+from store import agents
 from store.models import Agent
 
 api = APIRouter()
 
 HEARTBEAT_SECONDS = 30.0
+_pending: set[asyncio.Task[None]] = set()  # the grace timers running
+
+
+def _consoles_of(app: Any) -> Counter[int]:
+    """This app's open consoles per agent."""
+    if not hasattr(app.state, "consoles"):
+        app.state.consoles = Counter()
+    consoles: Counter[int] = app.state.consoles
+    return consoles
 
 
 @api.websocket("/ws")
@@ -42,9 +65,51 @@ async def stream(websocket: WebSocket) -> None:
             return False
         with desk.database.begin() as db:
             row = db.get(Agent, agent.id)
-            if row is not None:
-                row.last_seen_at = utcnow()
+            if row is None:
+                return True
+            before = desk.agent_view(row)["presence"]
+            row.last_seen_at = desk.clock()
+            view = desk.agent_view(row)
+        if view["presence"] != before:  # back online: the other consoles re-read the team
+            anyio.from_thread.run_sync(desk.hub.publish, DESK, {"type": "presence", "agent": view})
         return True
 
-    async with desk.hub.subscribe(DESK) as events:
-        await stream_events(websocket, events, tick=still_logged_in, every=every)
+    consoles = _consoles_of(websocket.app)
+    consoles[agent.id] += 1
+    try:
+        async with desk.hub.subscribe(DESK) as events:
+            await stream_events(websocket, events, tick=still_logged_in, every=every)
+    finally:
+        consoles[agent.id] -= 1
+        if consoles[agent.id] <= 0:
+            del consoles[agent.id]
+            with contextlib.suppress(Exception):
+                # Shielded: a socket closed by a shutdown still lapses the agent.
+                await asyncio.shield(asyncio.to_thread(_lapse, desk, agent.id))
+                task = asyncio.create_task(_tell_if_gone(desk, consoles, agent.id))
+                _pending.add(task)
+                task.add_done_callback(_pending.discard)
+
+
+def _lapse(desk: Desk, agent_id: int) -> None:
+    """The agent's last console here closed: offline once the grace is over."""
+    grace = timedelta(seconds=desk.settings.presence_grace_seconds)
+    timeout = timedelta(seconds=desk.settings.presence_timeout_seconds)
+    with desk.database.begin() as db:
+        agents.console_gone(db, agent_id, desk.clock() + grace, timeout)
+
+
+async def _tell_if_gone(desk: Desk, consoles: Counter[int], agent_id: int) -> None:
+    """After the grace, the consoles re-read the team (unless the agent came back here)."""
+    await asyncio.sleep(desk.settings.presence_grace_seconds + 0.5)
+    if agent_id in consoles:
+        return
+
+    def view() -> dict[str, object] | None:
+        with desk.database() as db:
+            row = db.get(Agent, agent_id)
+            return desk.agent_view(row) if row is not None else None
+
+    shown = await asyncio.to_thread(view)
+    if shown is not None:
+        desk.hub.publish(DESK, {"type": "presence", "agent": shown})

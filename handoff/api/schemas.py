@@ -21,7 +21,12 @@ class AgentOut(BaseModel):
     id: int
     email: str
     display_name: str
-    presence: Literal["online", "away"]
+    presence: Literal["online", "away", "offline"] = Field(
+        ...,
+        description="what others see: away (the agent's choice), online (chose online and "
+        "a console is connected), offline (chose online, but logged out or no console)",
+    )
+    chosen: Literal["online", "away"] = Field(..., description="the agent's own choice")
 
 
 class LoginOut(BaseModel):
@@ -43,6 +48,9 @@ class TextIn(BaseModel):
 
 class TransferIn(BaseModel):
     agent_id: int
+    away_ok: bool = Field(
+        False, description="transfer even though the agent is away or offline (else 409)"
+    )
 
 
 class SessionSummary(BaseModel):

@@ -112,13 +112,21 @@ async def claim(session_id: int, request: Request, agent: Agent = Depends(curren
     return _summary_of(desk, session_id)
 
 
-@api.post("/sessions/{session_id}/transfer", response_model=SessionSummary)
+@api.post(
+    "/sessions/{session_id}/transfer",
+    response_model=SessionSummary,
+    responses={
+        404: {"description": "no such agent"},
+        409: {"description": "not yours, or the agent is away/offline (see `away_ok`)"},
+        422: {"description": "the agent is disabled"},
+    },
+)
 async def transfer(
     session_id: int, body: TransferIn, request: Request, agent: Agent = Depends(current_agent)
 ) -> Any:
     desk = desk_of(request)
     with errors():
-        await desk.transfer(agent, session_id, body.agent_id)
+        await desk.transfer(agent, session_id, body.agent_id, body.away_ok)
     return _summary_of(desk, session_id)
 
 

@@ -5,6 +5,9 @@ import { showError } from "./page.js";
 import { state } from "./state.js";
 import { MAX_TEXT, STRINGS, t } from "./strings.js";
 
+// A time the user gives ("yesterday 3 pm") is read in their own time zone.
+const ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || null;
+
 export async function send(text, title = null) {
   if (!text.trim()) return false;
   const language = STRINGS[$("language").value] ? $("language").value : null;
@@ -16,7 +19,7 @@ export async function send(text, title = null) {
   const client_id = `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
   try {
     const post = () => api("/webchat/api/messages", {
-      method: "POST", body: JSON.stringify({ text, language, title, client_id }),
+      method: "POST", body: JSON.stringify({ text, language, title, client_id, timezone: ZONE }),
     });
     let response;
     for (let attempt = 0; ; attempt++) {

@@ -21,6 +21,7 @@ import { openSession } from "./session.js";
 import { state } from "./state.js";
 import { setupFilters } from "./filters.js";
 import { setupTeam } from "./team.js";
+import { transfer } from "./transfer.js";
 
 function start() {
   $("login-form").addEventListener("submit", logIn);
@@ -36,7 +37,7 @@ function start() {
   $("claim").addEventListener("click", () => act("claim"));
   $("resolve").addEventListener("click", () => act("resolve"));
   $("reopen").addEventListener("click", () => act("reopen"));
-  $("transfer").addEventListener("click", () => act("transfer", { agent_id: Number($("transfer-select").value) }));
+  $("transfer").addEventListener("click", transfer);
   $("reply-form").addEventListener("submit", (e) => sendText(e, "messages", "reply-text"));
   $("note-form").addEventListener("submit", (e) => sendText(e, "notes", "note-text"));
   wireSendKey([["reply-text", "reply-form"], ["note-text", "note-form"]]);

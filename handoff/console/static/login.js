@@ -27,10 +27,10 @@ export async function logIn(event) {
 }
 
 export async function enter() {
+  // Logging in or reloading keeps the presence the agent chose: only they change it.
   state.me = await api("/api/agent/me");
-  state.me = await api("/api/agent/presence", { method: "PUT", body: JSON.stringify({ presence: "online" }) });
   $("agent-name").textContent = state.me.display_name;
-  $("presence").value = state.me.presence;
+  $("presence").value = state.me.chosen || state.me.presence;
   $("login-view").hidden = true;
   $("main-view").hidden = false;
   await loadAgents();
