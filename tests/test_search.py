@@ -5,19 +5,21 @@ from rows written before the migration and follows later redactions."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from mnemonic import Mnemonic
-from sqlalchemy import text
+from sqlalchemy import insert, text
 from sqlalchemy.orm import Session
 
 from common.clock import utcnow
 from common.payload import HandoffPayload
 from store import handoffs, messages, search
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.models import Conversation, HandoffSession, Message
 from tests.support.gateway import Gateway
 
 TX_HASH = "0x" + "5c9d" * 15 + "e1a7"
@@ -228,23 +230,54 @@ def test_rows_from_before_the_migration_are_indexed_and_redactions_followed(
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "0006")
-    database = session_factory(engine)
-    with database.begin() as db:
+        # Written as the schema of 0006 had them: the models know later columns.
+        now = utcnow()
         payload = HandoffPayload(
             conversation_id="telegram:424242",
             reason="user_request",
             priority="normal",
             language="en",
             summary="asked for a human",
-            created_at=utcnow().isoformat(),
+            created_at=now.isoformat(),
         )
-        handoffs.open_session(db, payload, "telegram")
-        old = messages.add_message(db, "telegram:424242", "user", "an older complaint about fees")
-        piece = messages.add_message(db, "telegram:424242", "user", "first words: galaxy orbit")
+        connection.execute(
+            insert(Conversation.__table__).values(
+                id="telegram:424242", channel="telegram", created_at=now, sent_since_inbound=0
+            )
+        )
+        connection.execute(
+            insert(HandoffSession.__table__).values(
+                conversation_id="telegram:424242",
+                payload=json.loads(payload.json()),
+                payload_key="old-session",
+                reason="user_request",
+                priority="normal",
+                language="en",
+                state="queued",
+                kind="chat",
+                queued_at=now,
+            )
+        )
+        ids = []
+        for text in ("an older complaint about fees", "first words: galaxy orbit"):
+            result = connection.execute(
+                insert(Message.__table__).values(
+                    conversation_id="telegram:424242",
+                    author="user",
+                    kind="message",
+                    text=text,
+                    created_at=now,
+                    pending=False,
+                    attempts=0,
+                )
+            )
+            ids.append(result.inserted_primary_key[0])
+    old_id, piece_id = ids
+    database = session_factory(engine)
     migrate(engine)
     with database.begin() as db:
         messages.add_message(db, "telegram:424242", "user", "a newer complaint about fees")
-        messages.redact(db, [piece.id], "recovery phrase")
+        messages.redact(db, [piece_id], "recovery phrase")
 
     def message_ids(db: Session, q: str) -> list[int]:
         hits = search.search(db, search.parse(q), 10, 0)
@@ -252,9 +285,9 @@ def test_rows_from_before_the_migration_are_indexed_and_redactions_followed(
 
     with database() as db:
         found = message_ids(db, "complaint fees")
-        assert len(found) == 2 and found[1] == old.id
+        assert len(found) == 2 and found[1] == old_id
         assert message_ids(db, "galaxy orbit") == []
-        assert message_ids(db, "redacted") == [piece.id]
+        assert message_ids(db, "redacted") == [piece_id]
         assert [h.matched for h in search.search(db, search.parse("424242"), 10, 0)] == ["user"]
     engine.dispose()
 
