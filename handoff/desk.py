@@ -24,6 +24,7 @@ from common.settings import DeskSettings, ServiceSettings
 from events import DESK, EventHub
 from guard import Guard
 from handoff import views
+from handoff.errors import Blocked, Forbidden, Unavailable
 from handoff.hours import within_agent_hours
 from handoff.outbox import Outbox
 from store import Conflict, NotFound, agents, handoffs, messages, positions, ratings
@@ -31,17 +32,7 @@ from store.models import Agent, Audit, HandoffSession
 
 log = logging.getLogger(__name__)
 
-
-class Forbidden(PermissionError):
-    """The agent may not do this to this session (HTTP 403)."""
-
-
-class Blocked(ValueError):
-    """The guard stopped an agent's message (HTTP 422); the attempt is audited."""
-
-
-class Unavailable(ValueError):
-    """The agent chosen can't take a session: disabled (HTTP 422)."""
+__all__ = ["Blocked", "Desk", "Forbidden", "Unavailable"]
 
 
 class Desk:
