@@ -91,7 +91,7 @@ ARTICLE_FLOWS = {flow.article: intent for intent, flow in FLOWS.items()} | {
 @dataclass(frozen=True)
 class Thresholds:
     intent: float = 0.7  # a flow intent at least this confident starts its flow
-    override: float = 0.8  # the knowledge base this sure of another article wins
+    override: float = 0.7  # the knowledge base this sure of another article wins
     disagree: float = 0.6  # ... this sure: ask which one the user meant
     off_topic: float = 0.1  # out_of_scope this probable (top or not): out of scope
     answer: float = 0.4  # the knowledge base's top article is answered from here
