@@ -118,7 +118,8 @@ def create_app(
     protect(app, settings.trusted_proxies)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
-    app.state.assist = Assist(kb_settings(), service, parts.guard)  # reads the index on first use
+    # Reads the index on first use; says what the desk would refuse, as the desk checks it.
+    app.state.assist = Assist(kb_settings(), service, parts.guard, parts.desk.check_reply)
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)

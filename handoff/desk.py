@@ -20,12 +20,13 @@ from common.clock import utcnow
 from common.messages import OutboundMessage
 from common.metrics import CLAIM_SECONDS, HANDOFFS
 from common.payload import HandoffPayload
-from common.settings import DeskSettings, ServiceSettings
+from common.settings import DeskSettings, ServiceSettings, kb_settings
 from events import DESK, EventHub
 from guard import Guard
 from handoff import views
 from handoff.errors import Blocked, Forbidden, Unavailable
 from handoff.hours import within_agent_hours
+from handoff.official import OfficialText
 from handoff.outbox import Outbox
 from store import Conflict, NotFound, agents, handoffs, messages, positions, ratings
 from store.models import Agent, Audit, HandoffSession
@@ -57,6 +58,11 @@ class Desk:
         # session's user was told, or None while auto-assignment is off.
         self.auto_assign: Callable[[], Awaitable[dict[int, list[OutboundMessage]] | None]] | None
         self.auto_assign = None
+        self.official = OfficialText(kb_settings().articles_dir, service)  # sent as written
+
+    def check_reply(self, text: str) -> str | None:
+        """Why the guard refuses an agent's *text* (official answers quoted pass)."""
+        return self.guard.check_agent(self.official.strip(text))
 
     def online_since(self, now: datetime) -> datetime:
         """Agents whose console was seen since then count as online."""
@@ -72,8 +78,7 @@ class Desk:
         return views.summary(db, session, now, self.online_since(now))
 
     def agent_view(self, agent: Agent) -> dict[str, Any]:
-        """An agent as others see them: online, away, or offline (see store.agents)."""
-        view = views.agent_json(agent, self.online_since(self.clock()))
+        view = views.agent_json(agent, self.online_since(self.clock()))  # as others see them
         assert view is not None
         return view
 
@@ -213,7 +218,7 @@ class Desk:
         with self.database.begin() as db:
             session = self._own(db, agent, session_id)
             conversation_id = session.conversation_id
-        violation = self.guard.check_agent(text)
+        violation = self.check_reply(text)
         if violation is not None:
             # A compromised or fake agent account must not reach the user; record who tried.
             detail = f"blocked: {violation}; text: {self.guard.scrub(text)[:500]}"

@@ -140,7 +140,7 @@ def filled(session_id: int, request: Request, agent: Agent = Depends(current_age
         replies = []
         for reply in canned.all_replies(db):
             done = fill(reply.variants(), session.language, values)
-            refused = desk.guard.check_agent(done.text)
+            refused = desk.check_reply(done.text)
             replies.append(
                 FilledOut(id=reply.id, shortcut=reply.shortcut, guard=refused, **vars(done))
             )
