@@ -13,7 +13,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import update
 
+from store.db import make_engine, session_factory
+from store.models import Agent
 from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import Gateway, texts
 from tests.support.logs import Socket, served
@@ -75,6 +78,27 @@ def test_transfer_and_reopen_are_said_to_the_user(gateway: Gateway) -> None:
     assert texts(gateway.say(me, "5", language="es")) == []
     [again] = [s for s in gateway.queue(bob, "open") if s["id"] == sid]
     assert again["csat"] is None and again["state"] == "reopened"
+
+
+def test_a_supervisors_reassign_is_said_to_the_user(gateway: Gateway) -> None:
+    alice = gateway.agent("alice@example.com")
+    bob = gateway.agent("bob@example.com")
+    gateway.agent("boss@example.com")
+    engine = make_engine(gateway.url)
+    with session_factory(engine).begin() as db:
+        db.execute(update(Agent).where(Agent.email == "boss@example.com").values(is_admin=True))
+    engine.dispose()
+    boss = gateway.agent_login("boss@example.com")
+    me = gateway.visitor()
+    gateway.say(me, "human", language="es")
+    [session] = gateway.queue(alice)
+    sid, post = session["id"], gateway.client.post
+    alice_id = gateway.client.get("/api/agent/me", headers=alice).json()["id"]
+    bob_id = gateway.client.get("/api/agent/me", headers=bob).json()["id"]
+    post(f"/api/agent/sessions/{sid}/claim", headers=alice)
+    moved = post(f"/api/agent/agents/{alice_id}/reassign", json={"to_agent": bob_id}, headers=boss)
+    assert moved.status_code == 200 and moved.json() == {"sessions": [sid]}
+    assert history(gateway, me)[-1]["text"] == "Otro agente, Bob, se ha hecho cargo de tu caso."
 
 
 def test_an_overlong_message_is_refused_in_the_users_language(gateway: Gateway) -> None:

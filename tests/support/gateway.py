@@ -49,12 +49,15 @@ class Gateway:
         with session_factory(engine).begin() as db:
             create_agent(db, email, email.split("@")[0].title(), PASSWORD)
         engine.dispose()
-        response = self.client.post("/api/agent/login", json={"email": email, "password": PASSWORD})
-        assert response.status_code == 200, response.text
-        headers = {"Authorization": f"Bearer {response.json()['token']}"}
+        headers = self.agent_login(email)
         if online:
             assert self.put_presence(headers, "online").status_code == 200
         return headers
+
+    def agent_login(self, email: str) -> dict[str, str]:
+        response = self.client.post("/api/agent/login", json={"email": email, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['token']}"}
 
     def put_presence(self, headers: dict[str, str], presence: str) -> httpx.Response:
         return self.client.put("/api/agent/presence", json={"presence": presence}, headers=headers)
