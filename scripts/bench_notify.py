@@ -33,7 +33,8 @@ import sqlalchemy
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.console_page import Desk, chromium, log_in, serve_desk
+from tests.support.chromium import chromium
+from tests.support.console_page import Desk, log_in, serve_desk
 
 PG_ADMIN = "postgresql+psycopg2://postgres@127.0.0.1:5432/test"
 HIDDEN_TAB = Path(__file__).resolve().parent.parent / "tests" / "support" / "hidden_tab.js"

@@ -15,7 +15,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.console_page import TX_HASH, Desk, chromium, log_in, serve_desk
+from tests.support.chromium import chromium
+from tests.support.console_page import TX_HASH, Desk, log_in, serve_desk
 
 pytestmark = pytest.mark.e2e
 

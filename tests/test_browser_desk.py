@@ -9,8 +9,6 @@ their old rating buttons stop working; an over-long message is refused in Chines
 
 from __future__ import annotations
 
-import os
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +16,7 @@ import httpx
 import pytest
 
 from tests.fakes.rasa import FakeRasa
+from tests.support.chromium import chromium
 from tests.support.gateway import ALWAYS, PASSWORD, Gateway
 from tests.support.logs import served
 from tests.support.randomness import recovery_phrase, seeded
@@ -25,31 +24,13 @@ from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-FLAGS = [  # as in test_browser.py: off the (closed) network, working as root
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT = 15_000  # ms
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here (REQUIRE_BROWSER) but is not installed")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

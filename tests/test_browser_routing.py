@@ -22,7 +22,8 @@ from pathlib import Path
 import pytest
 
 from tests.support import ROOT
-from tests.support.browser import VIEWPORT, chromium, in_viewport
+from tests.support.browser import VIEWPORT, in_viewport
+from tests.support.chromium import chromium
 from tests.support.processes import Process, free_port, spawn, wait_until_up
 from tests.support.servers import Servers
 from tests.support.services import fresh_schema

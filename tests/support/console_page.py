@@ -4,15 +4,12 @@ with Rasa played by a fake that hands off with a full missing-transfer case."""
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
-import pytest
 
 from common.payload import HandoffPayload
 from store.agents import create_agent
@@ -21,17 +18,6 @@ from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import PASSWORD, Gateway
 from tests.support.logs import served
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-# The flags that keep Chromium off the (closed) network and working as root.
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 TIMEOUT = 10_000  # ms
 TX_HASH = "0x" + "9f3c" * 16
 # What the bot stores for "yesterday 3 pm" said by a user in Shanghai.
@@ -123,22 +109,6 @@ def serve_desk(database_url: str) -> Iterator[Desk]:
     gateway = Gateway(database_url, CaseRasa())
     with served(gateway.app) as url:
         yield Desk(gateway, url)
-
-
-@contextmanager
-def chromium() -> Iterator[Any]:
-    if CHROMIUM is None:
-        if os.environ.get("REQUIRE_BROWSER"):
-            pytest.fail("Chromium is required here (REQUIRE_BROWSER) but is not installed")
-        pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def log_in(page: Any, desk: Desk, email: str, name: str = "") -> None:
