@@ -130,7 +130,7 @@ def test_a_canned_reply_and_a_knowledge_base_article_reach_the_user(
 
     # 3. The gap must be filled: sending now is refused, the text stays.
     agent.click("#reply-send")
-    expect(agent.locator("#action-error")).to_contain_text("fill in [[amount]]")
+    expect(agent.locator("#reply-error")).to_contain_text("fill in [[amount]]")
     expect(box).to_have_value(filled)
     box.fill(filled.replace("[[amount]]", "100 USDT"))
     expect(agent.locator("#canned-hint")).to_be_hidden()

@@ -134,8 +134,11 @@ def test_200_conversations_over_two_gateways_each_message_and_claim_exactly_once
         assert user_texts(url, visitor.conversation) == visitor.sent
         # Every reply (bot, system, agent) pushed to the user's page exactly once, in order.
         stored = outbound_ids(url, visitor.conversation)
-        pushed = [m["id"] for m in visitor.pushed]
+        pushed = [m["id"] for m in visitor.pushed if m["author"] != "user"]
         assert pushed == stored, (visitor.conversation, pushed, stored)
+        # The user's own messages reach their other tabs too (docs/desk-api.md), once each.
+        echoes = [m["id"] for m in visitor.pushed if m["author"] == "user"]
+        assert len(echoes) == len(set(echoes)), (visitor.conversation, echoes)
     for visitor in escalating:
         agent_texts = [m["text"] for m in visitor.pushed if m["author"] == "agent"]
         assert len(agent_texts) == 2 and agent_texts[0].startswith("agent reply 1")
