@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,10 +31,14 @@ def delivered_message(db: Session, channel: str, key: str) -> Message | None:
 
 
 def link_delivery(db: Session, channel: str, key: str, message_id: int) -> None:
-    row = db.get(Delivery, (channel, key[:200]))
-    if row is not None:
-        row.message_id = message_id
-        db.flush()
+    # One UPDATE: the row first_delivery added is no longer in the session's identity
+    # map (nothing holds it), so loading it first would cost a SELECT per message.
+    db.execute(
+        update(Delivery)
+        .where(Delivery.channel == channel, Delivery.key == key[:200])
+        .values(message_id=message_id)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def forget(db: Session, channel: str, before: datetime) -> int:

@@ -111,6 +111,20 @@ def test_three_retries_of_one_msgid_produce_one_answer(wx: WeChatGateway, api: W
     assert len(wx.rasa.calls) == 1 and api.sent == []
 
 
+def test_a_retry_while_the_first_try_is_still_being_answered_gets_no_second_answer(
+    wx: WeChatGateway, api: WeChatApi
+) -> None:
+    # The first try is answered "success" at the deadline while its turn goes on, and
+    # WeChat's retry reaches the same gateway meanwhile: one turn, one reply.
+    slow = xml("text", 310, Content="slow")
+    assert wx.push(slow).text == "success"
+    assert wx.push(slow).text == "success"
+    wait_until(lambda: api.sent, 5, "the customer-service message never arrived")
+    assert wx.push(slow).text == "success"  # WeChat's third try, after the turn
+    assert len(wx.rasa.calls) == 1 and len(api.sent) == 1
+    assert wx.stored().count("slow") == 1
+
+
 def test_a_slow_bot_answers_success_then_a_customer_service_message(
     wx: WeChatGateway, api: WeChatApi
 ) -> None:

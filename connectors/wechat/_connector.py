@@ -119,6 +119,10 @@ class WeChatConnector(Connector):
         rounds = self._waiting // max(1, self.settings.concurrent_turns)
         return rounds > 0 and (rounds + 1) * self.turn_seconds > remaining
 
+    def running(self, key: str) -> bool:
+        """Whether the push *key*'s turn is in flight in this process (its slot is open)."""
+        return key in self._slots
+
     def close_slot(self, key: str) -> list[Item]:
         return self._slots.pop(key, ("", []))[1]
 

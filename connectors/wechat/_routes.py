@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -31,7 +32,6 @@ from connectors.wechat._connector import LIMIT, WeChatConnector, split_text
 from connectors.wechat._events import Handling, handling
 from connectors.wechat._push import PushCheck
 from connectors.wechat._reply import sealed, text_reply
-from store import deliveries
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,10 @@ LANGUAGE = "zh"  # WeChat tells us nothing of the user's language; its users wri
 SUCCESS = PlainTextResponse("success")
 ARRIVED = "wechat_arrived"  # the request state's arrival time (time.monotonic)
 _background: set[asyncio.Task[Any]] = set()  # keeps late replies alive past the response
+# Test-only, unset in production: a gateway started with this many seconds here pauses
+# each push before its MsgId is recorded, so tests/scale/test_wechat_kill.py can kill -9
+# it at the moment that used to lose the message.
+TEST_PAUSE = "WECHAT_TEST_PAUSE_SECONDS"
 
 
 class Arrival:
@@ -116,16 +120,19 @@ async def handle(
     if how is Handling.SILENT:
         return ""  # nothing stored, nothing answered: WeChat expects no reply
     key = _dedup_key(message)
-    with host.database.begin() as db:
-        if not deliveries.first_delivery(db, "wechat", key):
-            return ""  # WeChat's retry of something we already have
+    if connector.running(key):
+        return ""  # WeChat's retry of a push this process is still answering
+    # The key is recorded in the transaction that stores the message (the router's
+    # dedup_key), not before: a gateway killed in between leaves WeChat's retry free
+    # to be processed by any gateway, and a stored one's retry is a duplicate.
+    await _test_pause()
     openid = str(message.source)
     # Queued too deep to finish in time (a burst): answer now rather than at the
     # deadline, so the connections that can still make it get the loop's time.
     remaining = deadline - time.monotonic()
     if connector.hopeless(remaining):
         remaining = 0.0
-    work = connector.start(key, openid, _turn(host, connector, message, how))
+    work = connector.start(key, openid, _turn(host, connector, message, how, key))
     try:
         done, _ = await asyncio.wait({work}, timeout=max(0.0, remaining))
     except asyncio.CancelledError:  # WeChat hung up: the turn goes on, its replies later
@@ -143,6 +150,13 @@ async def handle(
     return ""
 
 
+async def _test_pause() -> None:
+    seconds = float(os.environ.get(TEST_PAUSE) or 0)
+    if seconds > 0:
+        log.warning("%s: pausing a push %.0f s before storing it", TEST_PAUSE, seconds)
+        await asyncio.sleep(seconds)
+
+
 def _finish_late(
     connector: WeChatConnector, key: str, openid: str, work: asyncio.Task[Any]
 ) -> None:
@@ -151,8 +165,9 @@ def _finish_late(
 
 
 async def _turn(
-    host: ChannelHost, connector: WeChatConnector, message: Any, how: Handling
+    host: ChannelHost, connector: WeChatConnector, message: Any, how: Handling, key: str
 ) -> Turn | None:
+    """Store and answer *message*; a duplicate of a stored *key* stores and sends nothing."""
     openid = str(message.source)
     inbound: InboundMessage | None = None
     if message.type == "text":
@@ -160,7 +175,13 @@ async def _turn(
         picked = connector.choice(openid, text)
         payload, title = picked if picked else (text, None)
         inbound = InboundMessage(
-            "wechat", openid, payload, LANGUAGE, title=title, platform_id=str(message.id)
+            "wechat",
+            openid,
+            payload,
+            LANGUAGE,
+            title=title,
+            platform_id=str(message.id),
+            dedup_key=key,
         )
     elif message.type == "image":
         inbound = InboundMessage(
@@ -169,20 +190,21 @@ async def _turn(
             "[图片]",
             LANGUAGE,
             platform_id=str(message.id),
+            dedup_key=key,
             attachment=await _image(connector, message),
         )
     elif how is Handling.TURN:  # a menu click: the bot is told what the key means
         meaning = connector.settings.menu.get(str(message.key))
         if meaning:
             inbound = InboundMessage(
-                "wechat", openid, meaning, LANGUAGE, title=f"[菜单] {message.key}"
+                "wechat", openid, meaning, LANGUAGE, title=f"[菜单] {message.key}", dedup_key=key
             )
     if inbound is not None:
         return await host.router.handle(inbound)
     # The welcome, unsupported message types and unknown menu keys: answered here.
     reply = texts.text(LANGUAGE, "welcome" if how is Handling.WELCOME else "unsupported")
     kind = f"event:{message.event}" if message.type == "event" else message.type
-    label = InboundMessage("wechat", openid, f"[{kind}]", LANGUAGE)
+    label = InboundMessage("wechat", openid, f"[{kind}]", LANGUAGE, dedup_key=key)
     return await host.router.answer(label, OutboundMessage(text=reply))
 
 

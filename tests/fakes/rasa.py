@@ -3,17 +3,22 @@
 ``FakeRasa`` echoes with a button, hands off on "human", "/request_human" and
 "dispute", and fails on "crash"; ``LongRasa`` and ``SlowRasa`` add a reply longer
 than a Telegram message and a reply slower than WeChat's passive-reply deadline.
+``RasaServer`` serves ``FakeRasa`` over HTTP, for gateway processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import httpx
 
 from common.payload import HandoffPayload
+from tests.fakes.server import serve
 
 
 class FakeRasa:
@@ -80,3 +85,50 @@ class SlowRasa(FakeRasa):
         if json.loads(request.content)["message"] == "slow":
             await asyncio.sleep(2.5)  # a slow turn: the real-time delay under test
         return super().__call__(request)
+
+
+class RasaServer:
+    """:class:`FakeRasa` on a loopback port, for gateway processes. A sender's first
+    "stall" takes *stall_seconds* (a turn caught mid-way by a ``kill -9``), later
+    ones are answered at once."""
+
+    def __init__(self, stall_seconds: float = 40.0) -> None:
+        self.rasa = FakeRasa()
+        self.stalled: set[str] = set()
+        lock = threading.Lock()  # the server's threads share the fake's lists
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:  # the readiness path scripts/serve.sh names
+                self._send(200, b'{"status": "ok"}')
+
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                body = json.loads(raw)
+                with lock:
+                    stall = body["message"] == "stall" and body["sender"] not in fake.stalled
+                    fake.stalled.add(body["sender"])
+                if stall:
+                    time.sleep(stall_seconds)  # the fake is slow, not the test waiting
+                with lock:
+                    answer = fake.rasa(httpx.Request("POST", self.path, content=raw))
+                self._send(answer.status_code, answer.content)
+
+            def _send(self, status: int, raw: bytes) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(raw)))
+                self.end_headers()
+                self.wfile.write(raw)
+
+        self.server, self.url = serve(Handler)
+
+    def calls(self, sender: str) -> list[str]:
+        """What *sender* sent, in order (one entry per turn that reached Rasa)."""
+        return [c["message"] for c in self.rasa.calls if c["sender"] == sender]
+
+    def close(self) -> None:
+        self.server.shutdown()
