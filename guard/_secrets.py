@@ -38,8 +38,9 @@ _WIF = re.compile(
     r"(?<![1-9A-HJ-NP-Za-km-z])[5KL][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])"
 )
 _XKEY = re.compile(r"\b[xyzt]prv[1-9A-HJ-NP-Za-km-z]{100,112}\b")
+# "tx" as a word: inside "context" or "keys.txt" it says nothing.
 _HASH_CONTEXT = re.compile(
-    r"(tx|txid|txn|hash|transaction|交易|哈希|转账记录|/tx/|transaction/|区块|hash de)",
+    r"((?<![a-z])tx(?:id|n|s)?(?![a-z])|hash|transaction|交易|哈希|转账记录|/tx/|区块)",
     re.IGNORECASE,
 )
 _KEY_CONTEXT = re.compile(r"(private|私钥|clave privada|密钥|secret|wif)", re.IGNORECASE)

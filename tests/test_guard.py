@@ -108,6 +108,14 @@ def test_a_phrase_glued_inside_a_sentence_is_found_and_redacted(language: str) -
             assert piece not in verdict.text, (text, verdict.text)
 
 
+def test_tx_inside_a_word_does_not_make_a_key_a_hash() -> None:
+    key = seeded("tx-in-a-word").randbytes(32).hex()
+    guard = Guard(DOMAINS)
+    for text in (f"{key}.txt", f"in this context {key}", f"{key} in context"):
+        assert guard.inspect("tx", text).secrets == ["private key"], text
+    assert not guard.inspect("tx", f"my tx: {key}").secrets
+
+
 def test_a_phrase_split_over_messages_is_caught() -> None:
     guard = Guard(DOMAINS)
     words = recovery_phrase(seeded("split-phrase")).split()
