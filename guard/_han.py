@@ -16,6 +16,7 @@ import math
 import re
 from collections.abc import Iterator
 from functools import lru_cache
+from itertools import accumulate
 from typing import Any
 
 from mnemonic import Mnemonic
@@ -89,41 +90,35 @@ def _phrase_stretches(chars: str) -> Iterator[tuple[int, int]]:
     plain = chars.translate(to_simplified)
     # Scored as single characters, a stretch can only score lower than with jieba's
     # words: a cheap bound that rules most sentences out before the checksum.
-    bound = [0.0]
-    for c in plain:
-        bound.append(bound[-1] + single.get(c, 0.0))
-    for index in _indexes():
-        k = 0
-        while k < len(chars):  # stretches made only of this list's characters
-            if chars[k] not in index:
-                k += 1
-                continue
-            end = k
-            while end < len(chars) and chars[end] in index:
-                end += 1
-            positions = [index[c] for c in chars[k:end]]
-            for length in PHRASE_LENGTHS:
-                limit = SENTENCE_SCORE * length
-                for first in _checksummed(positions, length, bound, k, limit):
-                    first += k
-                    if _score(tokenizer, plain[first : first + length]) < limit:
-                        yield first, first + length
-            k = end
+    bound = list(accumulate((single.get(c, 0.0) for c in plain), initial=0.0))
+    for length in PHRASE_LENGTHS:
+        limit = SENTENCE_SCORE * length
+        starts = range(len(chars) - length + 1)
+        candidates = {k for k in starts if bound[k + length] - bound[k] < limit}
+        if not candidates:
+            continue
+        for index in _indexes():
+            for first in _checksummed(chars, index, length, candidates):
+                if _score(tokenizer, plain[first : first + length]) < limit:
+                    yield first, first + length
 
 
 def _checksummed(
-    positions: list[int], length: int, bound: list[float], at: int, limit: float
+    chars: str, index: dict[str, int], length: int, candidates: set[int]
 ) -> Iterator[int]:
-    """Offsets where *length* words pass BIP39's checksum (the last length/3 bits are the
-    first bits of SHA-256 of the rest), skipping stretches that already read as words."""
+    """Candidate starts where *length* characters of one list pass BIP39's checksum: the
+    last length/3 bits are the first bits of SHA-256 of the rest. The phrase's value
+    slides along, 11 bits a character, rather than being rebuilt for each start."""
     check = length // 3
     mask = (1 << (length * 11)) - 1
     size = (length * 11 - check) // 8
-    value = 0
-    for k, position in enumerate(positions):
-        value = ((value << 11) | position) & mask
+    value, run = 0, 0  # run: list characters in a row, up to here
+    for k, c in enumerate(chars):
+        position = index.get(c)
+        run = 0 if position is None else run + 1
+        value = ((value << 11) | (position or 0)) & mask
         first = k + 1 - length
-        if first < 0 or bound[at + k + 1] - bound[at + first] >= limit:
+        if run < length or first not in candidates:
             continue
         digest = hashlib.sha256((value >> check).to_bytes(size, "big")).digest()
         if digest[0] >> (8 - check) == value & ((1 << check) - 1):

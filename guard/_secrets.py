@@ -31,7 +31,7 @@ KEYSTORE = "keystore"
 
 # Letters, but not Han ones: a phrase glued to a Chinese sentence ("助记词是abandon…")
 # must not lose its first word into the Chinese one.
-_LATIN_WORD = re.compile(f"(?:(?![{HAN}])[^\\W\\d_])+")
+_LATIN_WORD = re.compile(f"[^\\W\\d_{HAN}]+")
 _HAN_WORDS = re.compile(f"[{HAN}]+")
 _HEX64 = re.compile(r"(?<![0-9a-zA-Z])(0x)?([0-9a-fA-F]{64})(?![0-9a-zA-Z])")
 _WIF = re.compile(
