@@ -111,7 +111,12 @@ class Router:
             hash_expected=lambda: self.inbox.asked_for_hash(conversation),
         )
         title = self.guard.scrub(message.title) if message.title else None
-        message = replace(message, text=verdict.text, title=title)
+        file = message.attachment
+        if file is not None:  # a file named with a phrase or a key is a leak too
+            named = self.guard.check_name(file.name)
+            file = replace(file, name=named.text)
+            verdict.secrets = sorted({*verdict.secrets, *named.secrets})
+        message = replace(message, text=verdict.text, title=title, attachment=file)
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text

@@ -120,6 +120,13 @@ class Guard:
         text = normalise(text)
         return redact(text, find_secrets(text, hash_expected=True))
 
+    def check_name(self, name: str) -> Verdict:
+        """A file's name, redacted like any text and not counted as a piece of a phrase.
+        A bare 64-hex name counts as a key: a name has no context to call it a hash."""
+        name = normalise(name)
+        findings = find_secrets(name)
+        return Verdict(redact(name, findings), sorted({f.kind for f in findings if f.complete}))
+
     def check_agent(self, text: str) -> str | None:
         """Why an agent's reply must not reach the user (shown to the agent), or None.
 

@@ -1,15 +1,15 @@
 """Find recovery phrases, private keys and keystores in a message.
 
-Word lists are BIP39's official ones, shipped by the ``mnemonic`` package. A complete
-phrase must pass its checksum; a damaged one is still caught when a 12-word window
-holds 10 or more list words. A 64-hex string is a key unless its context says it is a
+Word lists are BIP39's official ones, shipped by the ``mnemonic`` package. A Latin
+(English, Spanish) phrase is caught when a 12-word window holds 10 or more list words,
+so a damaged one is too; Chinese phrases, usually written without spaces, are found by
+``guard._han``. A 64-hex string is a key unless its context says it is a
 transaction hash ("tx", "hash", "交易哈希", an explorer link, or the conversation is
 about a transfer); ``0x`` + 64 hex is a hash unless the words call it a key.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import unicodedata
@@ -20,30 +20,30 @@ from functools import lru_cache
 import base58
 from mnemonic import Mnemonic
 
-from common.language import HAN, HAN_CHAR
+from common.language import HAN
+from guard._han import WINDOW, WINDOW_HITS, han_phrases
 
-PHRASE_LENGTHS = (12, 15, 18, 21, 24)
-WINDOW, WINDOW_HITS = 12, 10  # a damaged phrase: 10 list words in 12
 FRAGMENT_WORDS, FRAGMENT_RATIO = 4, 0.8  # a piece of a phrase sent on its own
 
 PHRASE = "recovery phrase"
 PRIVATE_KEY = "private key"
 KEYSTORE = "keystore"
 
-_LATIN_WORD = re.compile(r"[^\W\d_]+", re.UNICODE)
+# Letters, but not Han ones: a phrase glued to a Chinese sentence ("助记词是abandon…")
+# must not lose its first word into the Chinese one.
+_LATIN_WORD = re.compile(f"[^\\W\\d_{HAN}]+")
+_HAN_WORDS = re.compile(f"[{HAN}]+")
 _HEX64 = re.compile(r"(?<![0-9a-zA-Z])(0x)?([0-9a-fA-F]{64})(?![0-9a-zA-Z])")
 _WIF = re.compile(
     r"(?<![1-9A-HJ-NP-Za-km-z])[5KL][1-9A-HJ-NP-Za-km-z]{50,51}(?![1-9A-HJ-NP-Za-km-z])"
 )
 _XKEY = re.compile(r"\b[xyzt]prv[1-9A-HJ-NP-Za-km-z]{100,112}\b")
+# "tx" as a word: inside "context" or "keys.txt" it says nothing.
 _HASH_CONTEXT = re.compile(
-    r"(tx|txid|txn|hash|transaction|交易|哈希|转账记录|/tx/|transaction/|区块|hash de)",
+    r"((?<![a-z])tx(?:id|n|s)?(?![a-z])|hash|transaction|交易|哈希|转账记录|/tx/|区块)",
     re.IGNORECASE,
 )
 _KEY_CONTEXT = re.compile(r"(private|私钥|clave privada|密钥|secret|wif)", re.IGNORECASE)
-# Han characters possibly separated by spaces or commas (a Chinese phrase).
-_HAN_RUN = re.compile(f"[{HAN}](?:[\\s,，、]*[{HAN}])+")
-_HAN_SPACED = re.compile(f"[{HAN}]\\s+[{HAN}]")
 _KEYSTORE = re.compile(r'"(ciphertext|kdf|kdfparams|cipherparams)"\s*:', re.IGNORECASE)
 
 
@@ -79,29 +79,6 @@ def _lists() -> tuple[dict[str, frozenset[str]], frozenset[str]]:
     return {w: frozenset(v) for w, v in latin.items()}, frozenset(han)
 
 
-@lru_cache(maxsize=8)
-def _index(language: str) -> dict[str, int]:
-    """Word -> position, accents folded (mnemonic's own check is a list scan per word)."""
-    return {_fold(word): i for i, word in enumerate(Mnemonic(language).wordlist)}
-
-
-def _checksum_ok(words: list[str], languages: tuple[str, ...]) -> bool:
-    """BIP39: the last bits of the phrase are the first bits of SHA-256 of the rest."""
-    if len(words) not in PHRASE_LENGTHS:
-        return False
-    for language in languages:
-        index = _index(language)
-        if not all(w in index for w in words):
-            continue
-        bits = "".join(f"{index[w]:011b}" for w in words)
-        size = len(bits) * 32 // 33
-        entropy = int(bits[:size], 2).to_bytes(size // 8, "big")
-        digest = f"{int.from_bytes(hashlib.sha256(entropy).digest(), 'big'):0256b}"
-        if digest[: len(bits) - size] == bits[size:]:
-            return True
-    return False
-
-
 def _latin_phrases(text: str) -> list[Finding]:
     latin, _ = _lists()
     tokens = [(m.start(), m.end(), _fold(m.group())) for m in _LATIN_WORD.finditer(text)]
@@ -123,9 +100,10 @@ def _latin_phrases(text: str) -> list[Finding]:
         for i, j in _spans(marked, listed)
     ]
     if not findings:  # a piece of a phrase, sent on its own
+        chinese = len(_HAN_WORDS.findall(text))  # "Gas Limit和Gas Price有啥区别" is a question
         for i, j in _spans(listed, listed):
             hits = prefix[j] - prefix[i]
-            if hits >= FRAGMENT_WORDS and hits / max(n, 1) >= FRAGMENT_RATIO:
+            if hits >= FRAGMENT_WORDS and hits / max(n + chinese, 1) >= FRAGMENT_RATIO:
                 findings.append(Finding(PHRASE, tokens[i][0], tokens[j - 1][1], hits, False))
     return findings
 
@@ -149,57 +127,6 @@ def _spans(marked: list[bool], listed: list[bool]) -> list[tuple[int, int]]:
             spans.append((first, last))
         i = j
     return spans
-
-
-def _window_hit(listed: list[bool]) -> bool:
-    if len(listed) < WINDOW:
-        return False
-    return any(sum(listed[k : k + WINDOW]) >= WINDOW_HITS for k in range(len(listed) - WINDOW + 1))
-
-
-def _han_phrases(text: str) -> list[Finding]:
-    _, han = _lists()
-    findings: list[Finding] = []
-    # Runs of list characters, allowing spaces (and the odd comma) between them.
-    for match in _HAN_RUN.finditer(text):
-        chars = [(i, c) for i, c in enumerate(match.group()) if HAN_CHAR.match(c)]
-        listed = [c in han for _, c in chars]
-        if len(chars) < WINDOW:
-            continue
-        spaced = bool(_HAN_SPACED.search(match.group()))
-        if spaced and _window_hit(listed):
-            findings.append(Finding(PHRASE, match.start(), match.end(), sum(listed)))
-            continue
-        # Unspaced, the phrase is usually the whole run, or ends or starts it
-        # ("我的助记词是…"). A checksum-valid stretch could still be a sentence, but
-        # random characters don't form words: most of a phrase segments into singles.
-        for first, last in _candidate_spans(len(chars)):
-            span = [c for _, c in chars[first:last]]
-            if _checksum_ok(span, _CHINESE_LISTS) and _mostly_single_characters("".join(span)):
-                start = match.start() + chars[first][0]
-                findings.append(
-                    Finding(PHRASE, start, match.start() + chars[last - 1][0] + 1, len(span))
-                )
-                break
-    return findings
-
-
-_CHINESE_LISTS = ("chinese_simplified", "chinese_traditional")
-
-
-def _candidate_spans(n: int) -> list[tuple[int, int]]:
-    spans = [(0, n)] if n in PHRASE_LENGTHS else []
-    for length in sorted(PHRASE_LENGTHS, reverse=True):
-        if length < n:
-            spans += [(n - length, n), (0, length)]
-    return spans
-
-
-def _mostly_single_characters(text: str) -> bool:
-    import jieba
-
-    pieces = [p for p in jieba.lcut(text, HMM=False) if p.strip()]
-    return sum(len(p) == 1 for p in pieces) / max(len(pieces), 1) >= 0.75
 
 
 def _keys(text: str, hash_expected: Expectation) -> list[Finding]:
@@ -252,7 +179,7 @@ def _expected(hash_expected: Expectation) -> bool:
 def find_secrets(text: str, hash_expected: Expectation = False) -> list[Finding]:
     """Every secret in *text* (NFC-normalised: see :func:`normalise`), non-overlapping."""
     found = _keystores(text) + _keys(text, hash_expected) + _latin_phrases(text)
-    found += _han_phrases(text)
+    found += [Finding(PHRASE, start, end, words) for start, end, words in han_phrases(text)]
     found.sort(key=lambda f: (f.start, -(f.end - f.start)))
     merged: list[Finding] = []
     for finding in found:

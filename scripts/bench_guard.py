@@ -79,16 +79,17 @@ def cost(runs: int = 200) -> list[str]:
             guard.inspect(f"cost{i}", text)
             times.append((time.perf_counter() - started) * 1000)
         lines.append(f"| {name} | {statistics.median(times):.1f} | {pct(times, 0.99):.1f} |")
-    short = "my USDT has not arrived after two hours"
-    times = []
-    for i in range(2000):
-        started = time.perf_counter()
-        guard.inspect(f"short{i}", short)
-        times.append((time.perf_counter() - started) * 1000)
-    lines.append(
-        f"| (a typical 40-character message) | {statistics.median(times):.2f} | "
-        f"{pct(times, 0.99):.2f} |"
-    )
+    typical = {
+        "(a typical 40-character message)": "my USDT has not arrived after two hours",
+        "(a typical Chinese message, no punctuation)": "客服让我把币转到安全账户说我的钱包涉嫌洗钱这是真的吗",
+    }
+    for name, short in typical.items():
+        times = []
+        for i in range(2000):
+            started = time.perf_counter()
+            guard.inspect(f"short{i}", short)
+            times.append((time.perf_counter() - started) * 1000)
+        lines.append(f"| {name} | {statistics.median(times):.2f} | {pct(times, 0.99):.2f} |")
     return lines
 
 

@@ -20,7 +20,7 @@ LANGUAGES = ("english", "spanish", "chinese_simplified", "chinese_traditional")
 class Case:
     text: str
     secret: bool  # the label: must be caught
-    category: str  # phrase, phrase_damaged, key, keystore, hash, address, lookalike, ordinary
+    category: str  # phrase, phrase_in_sentence, phrase_damaged, key, … ordinary_zh
     hash_expected: bool = False  # the bot had just asked for a tx hash
 
 
@@ -65,6 +65,35 @@ PHRASE_FRAMES = [
     "{p}\nthat's what the app showed me",
 ]
 HAN_UNSPACED = ["我的助记词是{p}", "{p}", "{p}这是我备份的"]
+# A phrase inside a sentence with nothing between them, on either side or both (issue 17:
+# a Chinese one glued on both sides was missed). Latin phrases keep their spaces.
+GLUED = [
+    "我的助记词是{p}帮我找回钱包",
+    "客服说让我把{p}发给他验证这样安全吗",
+    "你好{p}这是我备份的",
+    "钱包里的币不见了{p}",
+    "{p}是我抄下来的助记词对吗",
+    "麻烦看一下我的钱包备份是{p}是不是写错了",
+]
+# Ordinary Chinese, much of it without punctuation, that must pass untouched.
+ORDINARY_ZH = [
+    "客服让我把币转到安全账户说我的钱包涉嫌洗钱这是真的吗",
+    "我昨天晚上从交易所提币到钱包到现在还没有到账是不是网络选错了",
+    "我的助记词是自己写在纸上的现在找不到了还能不能找回钱包里的钱",
+    "你们几点上班我想问一下转账失败手续费会退回来吗",
+    "我在网上找了一个人工客服他让我下载新版本的钱包然后让我输入助记词",
+    "为什么我的钱包显示余额是零但是区块浏览器上能看到币还在",
+    "麻烦帮我查一下这笔交易为什么一直在打包中已经过去三个小时了",
+    "我想把钱包里的USDT换成TRX应该怎么操作手续费大概是多少",
+    "手机丢了换了新手机怎么恢复钱包之前的密码也忘记了",
+    "有人说可以帮我解冻资产但是要先交一笔保证金我该相信他吗",
+    "您好請問我的轉賬為什麼一直沒有到賬已經等了兩個小時了",
+    "我忘記錢包密碼了用助記詞重新導入的話之前的幣還在嗎",
+    "今天早上收到一條短信說我的賬戶被凍結了要我點擊鏈接驗證身份",
+    "同一个问题被客服推来推去太气人了我要投诉",
+    "我是不是被骗了对方说转给他一百个币就能拿回我的一千个币",
+    "请问你们支持哪些语言我的朋友只会说西班牙语",
+]
 HASH_FRAMES = [
     ("my tx hash is 0x{h}", False),
     ("txid: {h}", False),
@@ -146,6 +175,12 @@ def cases(seed: int = 39) -> list[Case]:
                 out.append(Case(" ".join(words), True, "phrase_damaged"))
                 del words[rng.randrange(12)]
                 out.append(Case(" ".join(words), True, "phrase_damaged"))
+        for strength in (128, 192, 256):
+            for frame in GLUED:
+                phrase = _phrase(rng, language, strength)
+                if language.startswith("chinese"):
+                    phrase = phrase.replace(" ", "")
+                out.append(Case(frame.format(p=phrase), True, "phrase_in_sentence"))
     for frame in PHRASE_FRAMES[4:]:
         out.append(Case(frame.format(p=_phrase(rng, "english", 256)), True, "phrase"))
     for _ in range(8):
@@ -177,4 +212,5 @@ def cases(seed: int = 39) -> list[Case]:
             out.append(Case(frame.format(a=_tron_address(rng)), False, "address"))
     out += [Case(text, False, "lookalike") for text in LOOKALIKES]
     out += [Case(text, False, "ordinary") for text in ORDINARY]
+    out += [Case(text, False, "ordinary_zh") for text in ORDINARY_ZH]
     return out

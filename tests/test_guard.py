@@ -36,9 +36,9 @@ def test_the_labelled_set() -> None:
         results[(case.category, caught(guard, f"c{i}", case.text, case.hash_expected))] += 1
     # 100% recall on complete valid phrases and keys; 0 false positives on hashes and
     # addresses introduced as such (the issue's targets), and on the rest of the set.
-    for category in ("phrase", "phrase_damaged", "key", "keystore"):
+    for category in ("phrase", "phrase_in_sentence", "phrase_damaged", "key", "keystore"):
         assert results[(category, False)] == 0, category
-    for category in ("hash", "address", "lookalike", "ordinary"):
+    for category in ("hash", "address", "lookalike", "ordinary", "ordinary_zh"):
         assert results[(category, True)] == 0, category
 
 
@@ -64,6 +64,56 @@ def test_any_valid_phrase_in_any_text_is_redacted(
     assert verdict.secrets == ["recovery phrase"]
     for window in _window4(phrase):
         assert window not in verdict.text
+
+
+GLUE = [
+    "我的助记词是",
+    "客服让我发",
+    "你好",
+    "帮我看看这个",
+    "钱包备份",
+    "对吗",
+    "谢谢你们",
+    "是不是写错了",
+]
+
+
+@pytest.mark.parametrize(
+    "language", ["english", "spanish", "chinese_simplified", "chinese_traditional"]
+)
+def test_a_phrase_glued_inside_a_sentence_is_found_and_redacted(language: str) -> None:
+    """Issue 17: "我的助记词是<phrase>帮我找回" with no gap on either side was missed."""
+    rng = seeded(f"glued-{language}")
+    guard = Guard(DOMAINS)
+    chinese = language.startswith("chinese")
+    for n, bits in enumerate([128, 160, 192, 224, 256] * 4):
+        phrase = recovery_phrase(rng, language, bits)
+        words = phrase.split()
+        if chinese:
+            phrase = phrase.replace(" ", "")
+        before = "".join(rng.sample(GLUE, rng.randrange(3)))  # none, one or two pieces
+        after = "".join(rng.sample(GLUE, rng.randrange(1, 3)))
+        text = f"{before}{phrase}{after}"
+        verdict = guard.inspect(f"glued{n}", text)
+        assert verdict.secrets == ["recovery phrase"], text
+        # Nothing of the phrase is left: what remains is the context (a character or two of
+        # it may go with the phrase, when they could be part of it).
+        kept_before, marker, kept_after = verdict.text.partition("[redacted: recovery phrase]")
+        assert marker and before.startswith(kept_before) and after.endswith(kept_after), (
+            text,
+            verdict.text,
+        )
+        for k in range(len(words) - 3):
+            piece = ("" if chinese else " ").join(words[k : k + 4])
+            assert piece not in verdict.text, (text, verdict.text)
+
+
+def test_tx_inside_a_word_does_not_make_a_key_a_hash() -> None:
+    key = seeded("tx-in-a-word").randbytes(32).hex()
+    guard = Guard(DOMAINS)
+    for text in (f"{key}.txt", f"in this context {key}", f"{key} in context"):
+        assert guard.inspect("tx", text).secrets == ["private key"], text
+    assert not guard.inspect("tx", f"my tx: {key}").secrets
 
 
 def test_a_phrase_split_over_messages_is_caught() -> None:

@@ -7,6 +7,7 @@ python-telegram-bot talks to it through ``base_url``; the updates are real-forma
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -16,13 +17,17 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from sqlalchemy import select
 
 from common.settings import ConfigurationError
 from connectors import telegram
 from connectors.telegram import TelegramSettings, command_text, split_text
 from gateway import create_app
+from store.db import make_engine, session_factory
+from store.models import Message
 from tests.fakes.telegram import CHAT, PNG, SECRET, TOKEN, BotApi, message, update, user
 from tests.support.gateway import ALWAYS
+from tests.support.randomness import recovery_phrase, seeded
 from tests.support.telegram import TelegramGateway
 from tests.support.waiting import wait_until
 
@@ -98,6 +103,53 @@ def test_a_photo_is_saved_for_the_agent(tg: TelegramGateway, api: BotApi) -> Non
     image = tg.client.get(f"/api/agent/media/{shot['id']}", headers=agent)
     assert image.status_code == 200 and image.content == PNG
     assert tg.client.get(f"/api/agent/media/{shot['id']}").status_code == 401
+
+
+@pytest.mark.parametrize("caption", ["human", None])
+@pytest.mark.parametrize("secret", ["phrase", "key"])
+def test_a_document_named_with_a_secret_is_stored_logged_and_shown_redacted(
+    tg: TelegramGateway,
+    api: BotApi,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    secret: str,
+    caption: str | None,
+) -> None:
+    """Issue 17: a document's file name was stored (and shown to agents) unscrubbed."""
+    caplog.set_level(logging.DEBUG)
+    rng = seeded(f"telegram-file-name-{secret}-{caption}")
+    if secret == "phrase":
+        words = recovery_phrase(rng).split()
+        name = " ".join(words) + ".txt"
+        pieces = [" ".join(words[k : k + 4]) for k in range(len(words) - 3)]
+    else:
+        key = rng.randbytes(32).hex()
+        name, pieces = f"{key}.txt", [key]
+    document = {"file_id": "doc", "file_unique_id": "d1", "file_name": name}
+    extra: dict[str, Any] = {"document": document}
+    if caption:
+        extra["caption"] = caption
+    tg.post(update(14, message=message(**extra)))
+    assert ("getFile", {"file_id": "doc"}) in api.calls
+    agent = tg.agent("alice@example.com")
+    [session] = tg.queue(agent)
+    detail = tg.client.get(f"/api/agent/sessions/{session['id']}", headers=agent)
+    [kept] = [m for m in detail.json()["messages"] if m["attachment"]]
+    assert "[redacted: " in kept["attachment"]["name"]
+    download = tg.client.get(f"/api/agent/media/{kept['id']}", headers=agent)
+    engine = make_engine(tg.url)
+    with session_factory(engine)() as db:
+        stored = [(m.text, json.dumps(m.attachment)) for m in db.execute(select(Message)).scalars()]
+    engine.dispose()
+    seen = {
+        "agent": detail.text,
+        "download": download.headers.get("content-disposition", ""),
+        "database": json.dumps(stored, ensure_ascii=False),
+        "log": caplog.text,
+        "user": " ".join(api.sent()),
+    }
+    for where, text in seen.items():
+        assert not [p for p in pieces if p in text], where
 
 
 def test_commands(tg: TelegramGateway, api: BotApi) -> None:

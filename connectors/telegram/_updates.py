@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import mimetypes
+import re
 from pathlib import Path
 
 from telegram import Message, Update, User
@@ -49,7 +50,9 @@ def command_text(text: str) -> str | None:
 
 async def _save(connector: TelegramConnector, file_id: str, name: str) -> Path:
     file = await connector.bot.get_file(file_id)
-    suffix = Path(file.file_path or name).suffix or ".bin"
+    suffix = Path(file.file_path or name).suffix
+    # Only a plain extension: the rest of a user's file name is theirs to leak, not ours.
+    suffix = suffix if re.fullmatch(r"\.[A-Za-z0-9]{1,10}", suffix) else ".bin"
     MEDIA.mkdir(parents=True, exist_ok=True)
     path = MEDIA / f"{file.file_unique_id}{suffix}"
     await file.download_to_drive(path)
