@@ -1,6 +1,6 @@
 """200 conversations over two gateways: each message stored and each reply pushed
-exactly once (the page shows them in stored order); each escalation claimed exactly once by 10 agents on both
-gateways; consoles and pages served across gateways over Redis."""
+exactly once (the page shows them in stored order); each escalation claimed exactly
+once by 10 agents on both gateways; consoles and pages served across gateways over Redis."""
 
 from __future__ import annotations
 
