@@ -13,6 +13,7 @@ from common.limits import Limiter, rules
 from common.settings import DeskSettings, ServiceSettings
 from events import EventHub
 from gateway.answers import Answers
+from gateway.fragments import RedisCounts
 from gateway.rasa import RasaClient
 from gateway.router import Router
 from guard import Guard
@@ -45,7 +46,9 @@ def assemble(
 
     *limiter* counts new handoffs per client address (in memory when not given)."""
     jobs = Scheduler(database)
-    guard = Guard(trusted_domains(service))
+    # Pieces of a phrase may land on different gateways: count them where all see them.
+    counts = RedisCounts(settings.redis_url) if settings.redis_url else None
+    guard = Guard(trusted_domains(service), counts)
     inbox = Inbox(database, hub, settings, guard)
     inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
     outbox = Outbox(database, hub, settings)

@@ -133,7 +133,10 @@ class Router:
         )
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
-        self.guard.remember_message(conversation, stored.message.id)
+        # Counted only now: a retry the store found to be a duplicate returned above.
+        await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
+        if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
+            verdict.earlier_fragments.append(stored.message.id)
         await self.outbox.echo(stored.message)
         try:
             turn = await self._route(message, language, stored, verdict)

@@ -6,15 +6,17 @@ sent to Rasa; every agent message passes here before it reaches a user.
     verdict.secrets     # kinds found: "recovery phrase", "private key", "keystore"
     verdict.scam        # the user reports fake support, a fee to unfreeze, an APK…
 
-Pieces of a phrase sent over several messages are counted per conversation in memory
-only: the words themselves are never kept.
+Pieces of a phrase sent over several messages are counted per conversation, once the
+message is stored (:meth:`Guard.count`: a retried delivery the store finds to be a
+duplicate is never counted twice), in a :class:`FragmentCounts` store: this process's
+memory by default, Redis when the gateway has it. Only counts and message ids are kept,
+never the words.
 """
 
 from __future__ import annotations
 
 import re
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass, field
 
 from common.language import HAN, HAN_CHAR
@@ -33,9 +35,15 @@ from guard._secrets import (
     find_secrets,
     normalise,
 )
+from guard.fragments import (
+    SPLIT_MESSAGES,
+    SPLIT_WINDOW_SECONDS,
+    FragmentCounts,
+    MemoryCounts,
+    Piece,
+    within_window,
+)
 
-SPLIT_WINDOW_SECONDS = 600
-SPLIT_MESSAGES = 6
 SPLIT_WORDS = 10  # list words over recent fragment messages that make a phrase
 
 
@@ -46,6 +54,10 @@ class Verdict:
     scam: bool = False
     # Messages earlier in the conversation that turned out to be pieces of a phrase.
     earlier_fragments: list[int] = field(default_factory=list)
+    # For :meth:`Guard.count`: list words of a phrase-like piece, or whether the
+    # message is an ordinary one that breaks a run of pieces.
+    fragment_words: int = 0
+    breaks_run: bool = False
 
     @property
     def leaked(self) -> bool:
@@ -73,17 +85,18 @@ def _short_fragment_words(text: str) -> int:
 
 
 class Guard:
-    def __init__(self, official_domains: tuple[str, ...]) -> None:
+    def __init__(
+        self, official_domains: tuple[str, ...], counts: FragmentCounts | None = None
+    ) -> None:
         self.domains = official_domains
         agent_violation("", official_domains)  # compile the tables now, not on a reply
-        # conversation -> (time, list words, message id) of recent phrase-like messages
-        self._recent: defaultdict[str, deque[tuple[float, int, int | None]]] = defaultdict(
-            lambda: deque(maxlen=SPLIT_MESSAGES)
-        )
+        self.counts: FragmentCounts = counts or MemoryCounts()
 
     def inspect(
         self, conversation_id: str, text: str, hash_expected: Expectation = False
     ) -> Verdict:
+        """What may be stored, and the secrets in this message alone; pieces of a phrase
+        are added up by :meth:`count` once the message is stored."""
         text = normalise(text)
         findings = find_secrets(text, hash_expected)
         verdict = Verdict(redact(text, findings))
@@ -91,28 +104,34 @@ class Guard:
         fragments = [f for f in findings if not f.complete]
         verdict.secrets = sorted({f.kind for f in complete})
         words = sum(f.words for f in fragments) or (0 if findings else _short_fragment_words(text))
-        if words:
-            recent = self._recent[conversation_id]
-            now = time.monotonic()
-            while recent and now - recent[0][0] > SPLIT_WINDOW_SECONDS:
-                recent.popleft()
-            if sum(w for _, w, _ in recent) + words >= SPLIT_WORDS:
-                verdict.secrets = sorted({*verdict.secrets, PHRASE})
-                verdict.earlier_fragments = [m for _, _, m in recent if m is not None]
-                recent.clear()
-            else:
-                recent.append((now, words, None))
-        elif not findings:
-            self._recent.pop(conversation_id, None)  # an ordinary message breaks the run
+        verdict.fragment_words = words
+        verdict.breaks_run = not words and not findings
         verdict.scam = not verdict.secrets and reports_scam(verdict.text, self.domains)
         return verdict
 
-    def remember_message(self, conversation_id: str, message_id: int) -> None:
-        """Tie the latest counted fragment to its stored message, for later redaction."""
-        recent = self._recent.get(conversation_id)
-        if recent and recent[-1][2] is None:
-            at, words, _ = recent[-1]
-            recent[-1] = (at, words, message_id)
+    def count(self, conversation_id: str, message_id: int, verdict: Verdict) -> Verdict:
+        """Add the stored message *message_id* to the conversation's run of pieces; when
+        the run adds up to a phrase, *verdict* says so and names the earlier pieces.
+
+        Called only for a message the store kept (not a duplicate): counting after the
+        store, rather than in :meth:`inspect`, is what keeps a retried delivery from
+        being counted twice."""
+        if verdict.breaks_run:
+            self.counts.clear(conversation_id)  # an ordinary message breaks the run
+            return verdict
+        if not verdict.fragment_words:
+            return verdict
+        recent = within_window(
+            self.counts.add(conversation_id, Piece(time.time(), verdict.fragment_words, message_id))
+        )
+        # A retry the store didn't catch (or a second count) must not add up twice.
+        pieces = {p.message_id: p.words for p in recent}
+        if sum(pieces.values()) >= SPLIT_WORDS:
+            verdict.secrets = sorted({*verdict.secrets, PHRASE})
+            verdict.earlier_fragments = [m for m in pieces if m != message_id]
+            verdict.scam = False
+            self.counts.clear(conversation_id)
+        return verdict
 
     def scrub(self, text: str) -> str:
         """Redact without counting pieces: for text that doesn't come through the router
@@ -140,9 +159,14 @@ __all__ = [
     "KEYSTORE",
     "PHRASE",
     "PRIVATE_KEY",
+    "SPLIT_MESSAGES",
+    "SPLIT_WINDOW_SECONDS",
     "Ask",
+    "FragmentCounts",
     "Guard",
     "Link",
+    "MemoryCounts",
+    "Piece",
     "Verdict",
     "agent_violation",
     "find_ask",

@@ -121,26 +121,25 @@ def test_a_phrase_split_over_messages_is_caught() -> None:
     words = recovery_phrase(seeded("split-phrase")).split()
     first = guard.inspect("split", " ".join(words[:4]))
     assert first.text == "[redacted: recovery phrase]" and not first.secrets
-    guard.remember_message("split", 1)
-    guard.inspect("split", " ".join(words[4:8]))
-    guard.remember_message("split", 2)
-    third = guard.inspect("split", " ".join(words[8:]))
+    guard.count("split", 1, first)
+    guard.count("split", 2, guard.inspect("split", " ".join(words[4:8])))
+    third = guard.count("split", 3, guard.inspect("split", " ".join(words[8:])))
     assert third.secrets == ["recovery phrase"] and third.earlier_fragments == [1, 2]
     # Three-word pieces are not redacted on their own, but still add up.
     short = Guard(DOMAINS)
     for n, start in enumerate(range(0, 9, 3)):
-        short.inspect("short", " ".join(words[start : start + 3]))
-        short.remember_message("short", n)
-    last = short.inspect("short", " ".join(words[9:]))
+        short.count("short", n, short.inspect("short", " ".join(words[start : start + 3])))
+    last = short.count("short", 3, short.inspect("short", " ".join(words[9:])))
     assert last.secrets == ["recovery phrase"] and last.earlier_fragments == [0, 1, 2]
 
 
 def test_ordinary_messages_between_pieces_reset_the_count() -> None:
     guard = Guard(DOMAINS)
-    for _ in range(4):
-        guard.inspect("chat", "account balance")  # list words, but a normal exchange
-        guard.inspect("chat", "why is my transfer late?")
-    assert not guard.inspect("chat", "check account").secrets
+    for n in range(4):
+        # list words, but a normal exchange
+        guard.count("chat", 2 * n, guard.inspect("chat", "account balance"))
+        guard.count("chat", 2 * n + 1, guard.inspect("chat", "why is my transfer late?"))
+    assert not guard.count("chat", 9, guard.inspect("chat", "check account")).secrets
 
 
 @pytest.fixture
