@@ -10,14 +10,22 @@ import { t, word } from "./texts.js";
 import { upsertMessage } from "./thread.js";
 import { textWithLinks } from "./links.js";
 
+// The agent's last choice of session. A redraw (resetError false: a refresh, or after an
+// action) that was asked for before it, or of a session the agent has left since, is
+// stale when it returns: applied, it would switch the view, and the drafts, back.
+let intent = 0;
+
 export async function openSession(id, resetError = true) {
+  const mine = resetError ? ++intent : intent;
   let detail;
   try {
     detail = await api(`/api/agent/sessions/${id}`);
   } catch (error) {
+    if (mine !== intent) return;
     if (error.status === 404) { state.selected = null; $("session").hidden = true; $("placeholder").hidden = false; }
     return;
   }
+  if (mine !== intent || (!resetError && state.selected?.id !== id)) return;
   const switched = !state.selected || state.selected.id !== id;
   const previous = state.selected?.id;
   state.selected = detail;
