@@ -7,7 +7,7 @@ import json
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -19,6 +19,7 @@ os.environ.setdefault("BOT_PRELOAD_KB", "0")
 from common.settings import KBSettings, kb_settings, service_settings
 from faq_kb.__main__ import NEGATIVES
 from faq_kb.search import HybridKnowledgeBase
+from tests.support.chromium import chromium
 from tests.support.randomness import SEED
 from tests.support.servers import Servers, running_servers
 from tests.support.services import fresh_schema
@@ -118,3 +119,10 @@ def gateway(database_url: str) -> Iterator[Gateway]:
     gateway = Gateway(database_url, FakeRasa())
     with gateway.client:
         yield gateway
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's Chromium, one per test module (tests/support/chromium.py)."""
+    with chromium() as launched:
+        yield launched

@@ -11,13 +11,11 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.support import ROOT
-from tests.support.chromium import chromium
 from tests.support.processes import Process, free_port, spawn, wait_until_up
 from tests.support.servers import Servers
 
@@ -25,12 +23,6 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "browser-test-password"
 TIMEOUT = 30_000  # ms; the bot's first turns load models
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def make_agent(servers: Servers, email: str) -> None:

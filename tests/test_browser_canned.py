@@ -14,14 +14,12 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.support import ROOT
-from tests.support.chromium import chromium
 from tests.support.servers import Servers
 
 pytestmark = pytest.mark.e2e
@@ -30,12 +28,6 @@ pytestmark = pytest.mark.e2e
 PASSWORD = "browser-test-password"
 TIMEOUT = 30_000  # ms; the bot's first turns load models
 VIEWPORT = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as launched:
-        yield launched
 
 
 def in_viewport(page: Any, selector: str) -> None:

@@ -15,19 +15,12 @@ from typing import Any
 
 import pytest
 
-from tests.support.chromium import chromium
 from tests.support.console_page import TX_HASH, Desk, log_in, serve_desk
 
 pytestmark = pytest.mark.e2e
 
 VIEWPORT = {"width": 1280, "height": 900}
 HIDDEN_TAB = Path(__file__).parent / "support" / "hidden_tab.js"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import httpx
 import pytest
 
 from tests.fakes.rasa import FakeRasa
-from tests.support.chromium import chromium
 from tests.support.gateway import ALWAYS, PASSWORD, Gateway
 from tests.support.logs import served
 from tests.support.randomness import recovery_phrase, seeded
@@ -25,12 +24,6 @@ from tests.support.waiting import wait_until
 pytestmark = pytest.mark.e2e
 
 TIMEOUT = 15_000  # ms
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture

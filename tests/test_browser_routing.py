@@ -23,7 +23,6 @@ import pytest
 
 from tests.support import ROOT
 from tests.support.browser import VIEWPORT, in_viewport
-from tests.support.chromium import chromium
 from tests.support.processes import Process, free_port, spawn, wait_until_up
 from tests.support.servers import Servers
 from tests.support.services import fresh_schema
@@ -32,12 +31,6 @@ pytestmark = pytest.mark.e2e
 
 PASSWORD = "browser-routing-password"
 TIMEOUT = 30_000  # ms; the bot's first turns load models
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with chromium() as browser:
-        yield browser
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -8,7 +8,6 @@ the desk's search, not the bot.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -17,7 +16,6 @@ import pytest
 from store.agents import create_agent
 from store.db import make_engine, session_factory
 from tests.fakes.rasa import FakeRasa
-from tests.support.chromium import chromium
 from tests.support.gateway import PASSWORD, Gateway
 from tests.support.logs import served
 
@@ -27,12 +25,6 @@ TX_HASH = "0x" + "7be3" * 16
 OTHER_HASH = "0x" + "7be4" * 16
 VIEWPORT = {"width": 1280, "height": 900}
 TIMEOUT = 15_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with chromium() as browser:
-        yield browser
 
 
 class User:
