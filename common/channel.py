@@ -36,6 +36,9 @@ class Connector(ABC):
     # The user's own pages show the whole conversation (the web chat, in several tabs):
     # what they write is sent back to them too (``Outbox.echo``). Platforms show it already.
     echoes_user: bool = False
+    # Every conversation is a ticket for the desk, never a chat with the bot (email:
+    # messages arrive hours apart, long, quoting each other; the bot answers once).
+    tickets_only: bool = False
 
     @abstractmethod
     async def send_text_message(self, user_id: str, text: str) -> None:

@@ -46,6 +46,7 @@ class HandoffReason(str, Enum):
     FAILED_SELF_SERVICE = "failed_self_service"
     SECURITY = "security"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
+    EMAIL = "email"  # an email: a ticket from the start
 
 
 class Priority(str, Enum):

@@ -29,6 +29,8 @@ Key = Literal[
     "transferred",
     "reopened",
     "moved_up",
+    "email_ticket",
+    "email_article",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -56,6 +58,9 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "transferred": "您的问题已转给人工客服 {agent}，由他/她继续为您处理。",
         "reopened": "您的问题已重新打开，人工客服会继续跟进。之前的评分请求已撤回，无需评分。",
         "moved_up": "您在人工客服队列中前进了，现在排在第 {position} 位。",
+        "email_ticket": "您好，我们已收到您的邮件，并为您创建了工单 {ticket}。客服会在 {sla_hours} 小时内回复这封邮件；"
+        "补充信息请直接回复本邮件（请保留标题中的工单号）。请注意：客服绝不会索要助记词或私钥。",
+        "email_article": "以下帮助文章可能已经解答了您的问题：\n\n{answer}",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -91,6 +96,11 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "reopened": "Your case has been reopened and an agent will follow up. "
         "The earlier rating question is withdrawn: no need to answer it.",
         "moved_up": "You've moved up in the queue: you're now number {position} in line.",
+        "email_ticket": "Hello, we've received your email and opened ticket {ticket}. An agent will "
+        "reply to this email within {sla_hours} hour{plural}; to add anything, just reply to it "
+        "(keep the ticket number in the subject). Our staff never ask for your recovery "
+        "phrase or private key.",
+        "email_article": "This help article may already answer your question:\n\n{answer}",
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -125,6 +135,11 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "reopened": "Tu caso se ha reabierto y un agente le dará seguimiento. "
         "Retiramos la pregunta de valoración anterior: no hace falta responderla.",
         "moved_up": "Has avanzado en la cola: ahora estás en el puesto {position}.",
+        "email_ticket": "Hola, hemos recibido tu correo y abierto el ticket {ticket}. Un agente "
+        "responderá a este correo en un plazo de {sla_hours} hora{plural_es}; para añadir algo, "
+        "responde a este mismo correo (conserva el número de ticket en el asunto). Nuestro "
+        "personal nunca te pedirá tu frase de recuperación ni tu clave privada.",
+        "email_article": "Este artículo de ayuda puede responder ya a tu pregunta:\n\n{answer}",
     },
 }
 
@@ -137,6 +152,7 @@ CSAT_BUTTONS = [{"title": "★" * n, "payload": str(n)} for n in range(1, 6)]
 def text(language: str, key: Key, **values: object) -> str:
     if "sla_hours" in values:  # "within 1 hour" (a security case's), "within 48 hours"
         values.setdefault("plural", "" if values["sla_hours"] == 1 else "s")
+        values.setdefault("plural_es", "" if values["sla_hours"] == 1 else "s")
     return _TEXTS.get(language, _TEXTS["en"])[key].format(**values)
 
 

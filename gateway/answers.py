@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import math
+from dataclasses import replace
 
 from common import texts
 from common.language import Language
@@ -18,12 +19,14 @@ from common.metrics import BOT_TURNS
 from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 from common.settings import ServiceSettings
 from connectors import Turn
-from gateway.rasa import RasaClient
+from gateway.rasa import RasaClient, RasaUnavailable
 from guard import Verdict
 from handoff import Desk, Inbox, Outbox
 from store import handoffs
 
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
+# An email's first lines hold its question; the rest is history, signatures, disclaimers.
+EMAIL_QUESTION_CHARS = 1000
 
 
 class Answers:
@@ -119,6 +122,46 @@ class Answers:
         )
         return sent + await self._open(payload, message, turn)
 
+    async def ticket(
+        self, message: InboundMessage, language: Language, turn: Turn | None = None
+    ) -> list[OutboundMessage]:
+        """An email: a ticket from the start, and one reply with its number (and the
+        article the bot would answer with, when it would answer outright)."""
+        conversation = message.conversation_id
+        if await asyncio.to_thread(self._has_session, conversation):
+            return []  # the open ticket's agent reads it; nobody answers automatically
+        payload = HandoffPayload(
+            conversation_id=conversation,
+            reason=HandoffReason.EMAIL,
+            language=language,
+            sla_hours=self.service.ticket_sla_hours,
+            summary=f"email: {_first_line(message.text)}",
+        )
+        session, _ = await self.desk.open(payload, message.channel, ticket=True, notify=False)
+        sla = session.sla_hours or self.service.ticket_sla_hours
+        text = texts.text(language, "email_ticket", ticket=session.ticket, sla_hours=sla)
+        article = await self._article(message)
+        if article:
+            text += "\n\n" + texts.text(language, "email_article", answer=article)
+        BOT_TURNS.labels("handoff").inc()
+        return await self.outbox.deliver(conversation, [OutboundMessage(text=text)], "system")
+
+    async def _article(self, message: InboundMessage) -> str | None:
+        """The bot's answer to the email, only when it answers with an article outright
+        (not a question back, a form or a miss); None when Rasa can't be reached."""
+        question = replace(message, text=message.text[:EMAIL_QUESTION_CHARS])
+        try:
+            replies = await self.rasa.send(question)
+        except RasaUnavailable:
+            return None
+        said: str | None = None
+        for reply in replies:
+            custom = reply.custom or {}
+            if custom.get(OUTCOME_KEY) == "answer":  # follows the article's text
+                return said
+            said = reply.text if reply.text and not custom else said
+        return None
+
     async def from_bot(
         self,
         message: InboundMessage,
@@ -156,6 +199,11 @@ class Answers:
         for payload in payloads:
             sent += await self._open(payload, message, turn)
         return sent
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0][:200] if lines else "(no text)"
 
 
 def _outcome(outcomes: set[str], handoff: bool) -> str:

@@ -174,9 +174,9 @@ def _operations(app: FastAPI, database: Any, fanout: RedisFanout | None) -> None
 
 def default_channels() -> list[Channel]:
     """The platform connectors; each mounts only when its settings are present."""
-    from connectors import telegram, wechat
+    from connectors import email, telegram, wechat
 
-    return [telegram.mount, wechat.mount]
+    return [telegram.mount, wechat.mount, email.mount]
 
 
 def _readable(exc: RequestValidationError) -> str:

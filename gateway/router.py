@@ -186,6 +186,20 @@ class Router:
             log.exception("the recovered turn of message %s failed", stored.message.id)
         await asyncio.to_thread(self.inbox.finish, stored.message.id)
 
+    async def _ticket(
+        self, message: InboundMessage, language: Language, stored: Inbound, turn: Turn
+    ) -> Turn:
+        if stored.rating_open is not None:
+            rated = await self.ratings.take(
+                message.conversation_id, stored.rating_open, message.text
+            )
+            if rated is not None:
+                turn.replies += rated
+                return turn
+        if stored.held is None:
+            turn.replies += await self.answers.ticket(message, language, turn)
+        return turn
+
     async def _route(
         self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
     ) -> Turn:
@@ -198,6 +212,8 @@ class Router:
             return turn
         if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)
+        if self.outbox.tickets_only(conversation):  # email: for the desk, answered once
+            return await self._ticket(message, language, stored, turn)
         if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa
             turn.replies += await self.outbox.tell(
                 conversation, language, "too_long", limit=MAX_TEXT

@@ -83,28 +83,26 @@ class Desk:
         return view
 
     async def open(
-        self, payload: HandoffPayload, channel: str
+        self, payload: HandoffPayload, channel: str, ticket: bool = False, notify: bool = True
     ) -> tuple[HandoffSession, list[OutboundMessage]]:
-        """Queue the bot's handoff and tell the user what happens next."""
+        """Queue the handoff and tell the user what happens next (unless not *notify*);
+        *ticket* makes it a ticket whoever is online (an email)."""
         now = self.clock()
         with self.database.begin() as db:
-            kind = "chat" if self.agents_available(db, now) else "ticket"
+            kind = "chat" if not ticket and self.agents_available(db, now) else "ticket"
             session, created = handoffs.open_session(db, payload, channel, now=now, kind=kind)
             place = handoffs.position(db, session) if session.kind == "chat" else 0
             if created and session.kind == "chat":
                 positions.told(db, session.id, place, now)
-        language = session.language
         told: list[OutboundMessage] = []
-        conversation = payload.conversation_id
         if created:
             HANDOFFS.labels(payload.reason, session.kind).inc()
-            if session.kind == "chat":
-                told = await self.route(session, place)
-            else:
-                told = await self.ticket_notice(session)
-        elif session.payload_key != handoffs.payload_key(payload):
+        if created and notify:
+            chat = session.kind == "chat"
+            told = await (self.route(session, place) if chat else self.ticket_notice(session))
+        elif notify and session.payload_key != handoffs.payload_key(payload):
             told = await self.outbox.tell(
-                conversation, language, "already_open", ticket=session.ticket
+                payload.conversation_id, session.language, "already_open", ticket=session.ticket
             )
         self.hub.publish(DESK, {"type": "queue"})
         return session, told
@@ -150,9 +148,10 @@ class Desk:
         waited_since = session.reopened_at or session.queued_at
         if waited_since:
             CLAIM_SECONDS.observe(max(0.0, (now - waited_since).total_seconds()))
-        await self.outbox.tell(
-            session.conversation_id, session.language, "joined", agent=agent.display_name
-        )
+        if not self.outbox.tickets_only(session.conversation_id):  # an email: noise
+            await self.outbox.tell(
+                session.conversation_id, session.language, "joined", agent=agent.display_name
+            )
         self.hub.publish(DESK, {"type": "queue"})
         await self.tell_positions()
         return session

@@ -88,6 +88,11 @@ class Outbox:
             await self._send(conversation_id, reply)
         return stored
 
+    def tickets_only(self, conversation_id: str) -> bool:
+        """The conversation's channel makes every conversation a ticket (email)."""
+        connector = self.connectors.get(conversation_id.partition(":")[0])
+        return connector is not None and connector.tickets_only
+
     async def echo(self, message: Message) -> None:
         """The user's own *message*, to their other open pages where the channel has them."""
         channel, _, user_id = message.conversation_id.partition(":")

@@ -141,6 +141,8 @@ class ActionRespond(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, article: str
     ) -> list[EventType]:
         dispatcher.utter_message(text=knowledge_base().answer(article, language_of(tracker)))
+        # Which article that text is: the gateway quotes it in an email's ticket reply.
+        dispatcher.utter_message(json_message={"outcome": "answer", "article": article})
         events: list[EventType] = [
             SlotSet("failed_turns", 0),
             SlotSet("pending_question", None),

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from common.settings import DeskSettings
 from gateway import create_app
+from gateway.app import Channel
 from gateway.assembly import Parts
 from gateway.rasa import RasaClient
 from store.agents import create_agent
@@ -23,11 +24,18 @@ PASSWORD = "correct horse battery"
 
 
 class Gateway:
-    def __init__(self, url: str, rasa: FakeRasa, settings: DeskSettings = ALWAYS) -> None:
+    def __init__(
+        self,
+        url: str,
+        rasa: FakeRasa,
+        settings: DeskSettings = ALWAYS,
+        channels: list[Channel] | None = None,
+    ) -> None:
         self.url = url
         self.rasa = rasa
         client = httpx.AsyncClient(transport=httpx.MockTransport(rasa))
-        self.app = create_app(settings, url, RasaClient("http://rasa.test", client=client))
+        rasa_client = RasaClient("http://rasa.test", client=client)
+        self.app = create_app(settings, url, rasa_client, channels=channels)
         self.parts: Parts = self.app.state.parts
         self.client = TestClient(self.app)
 

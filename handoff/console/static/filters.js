@@ -16,7 +16,7 @@ const TEXT = {
 
 const CHOICES = {
   language: ["zh", "en", "es"],
-  channel: ["webchat", "telegram", "wechat"],
+  channel: ["webchat", "telegram", "wechat", "email"],
   priority: ["urgent", "high", "normal"],
 };
 
