@@ -219,7 +219,7 @@ def test_files_are_kept_under_the_desks_limit_and_a_textless_email_still_opens_a
     desk: Desk,
 ) -> None:
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 2000
-    huge = b"\0" * (11 * 1024 * 1024)  # over DESK_MEDIA_MAX_BYTES (10 MB)
+    huge = b"\0" * (20 * 1024 * 1024)  # 20 MB: over DESK_MEDIA_MAX_BYTES (10 MB)
     desk.imap.deliver(mail("f1@example.com", None, attachment=(png, "screen.png")))
     desk.imap.deliver(
         mail(
