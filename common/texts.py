@@ -29,6 +29,10 @@ Key = Literal[
     "transferred",
     "reopened",
     "moved_up",
+    "upload_too_large",
+    "upload_bad_type",
+    "upload_empty",
+    "file_kept",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -56,6 +60,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "transferred": "您的问题已转给人工客服 {agent}，由他/她继续为您处理。",
         "reopened": "您的问题已重新打开，人工客服会继续跟进。之前的评分请求已撤回，无需评分。",
         "moved_up": "您在人工客服队列中前进了，现在排在第 {position} 位。",
+        "upload_too_large": "文件太大（最多 {limit} MB），请压缩或截取需要的部分后再发送。",
+        "upload_bad_type": "只能发送图片（PNG、JPEG、WebP）或 PDF 文件，这个文件不是这些格式之一。",
+        "upload_empty": "这个文件是空的，请重新选择。",
+        "file_kept": "已收到您的文件，会和您的问题一起交给处理的人工客服。如果还没有描述问题，请用文字告诉我发生了什么；需要人工请回复“转人工”。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -91,6 +99,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "reopened": "Your case has been reopened and an agent will follow up. "
         "The earlier rating question is withdrawn: no need to answer it.",
         "moved_up": "You've moved up in the queue: you're now number {position} in line.",
+        "upload_too_large": "That file is too large (at most {limit} MB). Please crop or compress it and send it again.",
+        "upload_bad_type": "Only pictures (PNG, JPEG, WebP) and PDF files can be sent, and this file is none of those.",
+        "upload_empty": "That file is empty. Please choose it again.",
+        "file_kept": 'Got your file: the agent who handles your case will see it. If you haven\'t yet, tell me in words what happened, or reply "human" to reach an agent.',
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -125,6 +137,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "reopened": "Tu caso se ha reabierto y un agente le dará seguimiento. "
         "Retiramos la pregunta de valoración anterior: no hace falta responderla.",
         "moved_up": "Has avanzado en la cola: ahora estás en el puesto {position}.",
+        "upload_too_large": "El archivo es demasiado grande (máximo {limit} MB). Recórtalo o comprímelo y envíalo otra vez.",
+        "upload_bad_type": "Solo se pueden enviar imágenes (PNG, JPEG, WebP) y archivos PDF, y este archivo no es ninguno de ellos.",
+        "upload_empty": "El archivo está vacío. Elígelo otra vez.",
+        "file_kept": "Recibí tu archivo: el agente que lleve tu caso lo verá. Si aún no lo has hecho, cuéntame con palabras qué pasó, o responde «agente» para hablar con una persona.",
     },
 }
 
