@@ -32,7 +32,7 @@ function showFile(message) {
   box.className = "file";
   const name = document.createElement("span");
   name.className = "file-name";
-  name.textContent = `📎 ${message.file.name}`;
+  name.textContent = message.file.name;
   if (message.file.kind === "image") {
     const img = document.createElement("img");
     img.className = "shot";

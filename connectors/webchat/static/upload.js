@@ -70,6 +70,8 @@ async function send() {
     });
     if (status !== 200) {
       showError(body.detail || t("fileFailed"));
+      // Refused for what the file is (413, 415, 422): sending it again can't help.
+      if ([413, 415, 422].includes(status)) clear();
       $("upload-send").disabled = false;
       $("upload-progress").hidden = true;
       return;
@@ -88,6 +90,8 @@ async function send() {
 
 export function setUpUploads() {
   $("file").addEventListener("change", choose);
+  // A file named like a picture that isn't one: no broken-image icon, the name is enough.
+  $("upload-preview").addEventListener("error", () => { $("upload-preview").hidden = true; });
   $("upload-send").addEventListener("click", send);
   $("upload-cancel").addEventListener("click", () => { clear(); showError(""); });
 }
