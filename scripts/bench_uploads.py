@@ -94,7 +94,9 @@ def main() -> int:
     for path in (set(MEDIA.glob("*")) if MEDIA.exists() else set()) - before:
         path.unlink(missing_ok=True)
     print(f"{args.runs} uploads of each, one after another\n")
-    print("| image | size | upload through the gateway, median | checking + re-encoding alone, median |")
+    print(
+        "| image | size | upload through the gateway, median | checking + re-encoding alone, median |"
+    )
     print("|---|---|---|---|")
     for row in rows:
         print("| " + " | ".join(row) + " |")
