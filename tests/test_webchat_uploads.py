@@ -279,3 +279,17 @@ def test_the_page_is_told_the_limit(gateway: Gateway) -> None:
     limits = gateway.client.get("/webchat/api/uploads/limits").json()
     assert limits["max_bytes"] == 10 * 2**20
     assert set(limits["types"]) == {"image/png", "image/jpeg", "image/webp", "application/pdf"}
+
+
+def test_a_turn_that_fails_before_storing_leaves_no_file_behind(
+    gateway: Gateway, cleanup: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(gateway.parts.router.inbox, "receive", broken)
+    visitor = gateway.visitor("en")
+    before = files_on_disk()
+    with pytest.raises(RuntimeError):
+        upload(gateway, visitor, picture("PNG"))
+    assert files_on_disk() == before

@@ -25,6 +25,7 @@ from urllib.parse import unquote
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 from fastapi.responses import FileResponse, JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import select
 
 from common import texts
 from common.http import language_of
@@ -89,18 +90,22 @@ def upload_routes(
         name = _file_name(x_file_name, cleaned)
         attachment = Attachment(cleaned.kind, str(path.relative_to(ROOT)), name, cleaned.mime)
         dedup = client_id if client_id and _CLIENT_ID.fullmatch(client_id) else None
-        turn = await host.router.handle(
-            InboundMessage(
-                channel=CHANNEL,
-                user_id=user_id,
-                text="[photo]" if cleaned.kind == "image" else f"[file: {name}]",
-                language=language,
-                dedup_key=f"{user_id}:{dedup}" if dedup else None,
-                attachment=attachment,
-                metadata={"file_only": True},
-                client_ip=request.client.host if request.client else None,
-            )
+        inbound = InboundMessage(
+            channel=CHANNEL,
+            user_id=user_id,
+            text="[photo]" if cleaned.kind == "image" else f"[file: {name}]",
+            language=language,
+            dedup_key=f"{user_id}:{dedup}" if dedup else None,
+            attachment=attachment,
+            metadata={"file_only": True},
+            client_ip=request.client.host if request.client else None,
         )
+        try:
+            turn = await host.router.handle(inbound)
+        except BaseException:
+            if not _referenced(host, inbound.conversation_id, attachment.path):  # no orphans
+                path.unlink(missing_ok=True)
+            raise
         if turn.duplicate:  # stored the first time: this copy is not needed
             path.unlink(missing_ok=True)
         result = {
@@ -160,6 +165,22 @@ def _file_name(header: str, cleaned: Cleaned) -> str:
     name = _CONTROL.sub("", unquote(header)).replace("\\", "/").rsplit("/", 1)[-1].strip()
     stem = Path(name).stem[:100].strip() or ("screenshot" if cleaned.kind == "image" else "file")
     return f"{stem}{cleaned.suffix}"
+
+
+def _referenced(host: ChannelHost, conversation_id: str, relative: str) -> bool:
+    """Whether the conversation's latest files include this one (the turn failed after
+    storing it: the agent still sees it, and the retention job deletes it in time)."""
+    try:
+        with host.database() as db:
+            latest = db.execute(
+                select(Message.attachment)
+                .where(Message.conversation_id == conversation_id, Message.attachment.is_not(None))
+                .order_by(Message.id.desc())
+                .limit(5)
+            ).scalars()
+            return any((stored or {}).get("path") == relative for stored in latest)
+    except Exception:  # the database is what failed: the file can't be told unused
+        return True
 
 
 def _stored(attachment: dict[str, Any] | None) -> Path | None:
