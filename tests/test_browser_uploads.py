@@ -92,7 +92,9 @@ def test_a_user_sends_a_screenshot_in_a_dispute_and_the_agent_opens_it(
     user.click("#send")
     expect(user.locator(".msg-system").last).to_contain_text("in line")
 
-    user.set_input_files("#file", str(transfer_screenshot(tmp_path / "proof of transfer.png")))
+    with user.expect_file_chooser() as chooser:
+        user.click("#attach")  # the paperclip
+    chooser.value.set_files(str(transfer_screenshot(tmp_path / "proof of transfer.png")))
     expect(user.locator("#upload")).to_be_visible()
     expect(user.locator("#upload-name")).to_contain_text("proof of transfer.png")
     preview = user.locator("#upload-preview")
@@ -147,7 +149,10 @@ def test_a_file_that_is_not_a_picture_or_too_large_is_refused_on_the_page_in_chi
 
     fake = tmp_path / "截图.png"
     fake.write_bytes(b"MZ\x90\x00 this is a program, not a picture " * 100)
-    user.set_input_files("#file", str(fake))
+    with user.expect_file_chooser() as chooser:  # from the keyboard
+        user.focus("#attach")
+        user.keyboard.press("Enter")
+    chooser.value.set_files(str(fake))
     expect(user.locator("#upload")).to_be_visible()
     with user.expect_response(lambda r: "/webchat/api/uploads" in r.url) as answered:
         user.click("#upload-send")

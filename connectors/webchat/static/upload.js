@@ -90,6 +90,13 @@ async function send() {
 
 export function setUpUploads() {
   $("file").addEventListener("change", choose);
+  // The paperclip is a label: Enter or Space opens the file chooser from the keyboard too.
+  $("attach").addEventListener("keydown", (event) => {
+    if (event.key === "Enter" || event.key === " ") {
+      event.preventDefault();
+      $("file").click();
+    }
+  });
   // A file named like a picture that isn't one: no broken-image icon, the name is enough.
   $("upload-preview").addEventListener("error", () => { $("upload-preview").hidden = true; });
   $("upload-send").addEventListener("click", send);
