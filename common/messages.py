@@ -55,6 +55,8 @@ class OutboundMessage:
     buttons: tuple[tuple[str, str], ...] = ()  # (title, payload)
     image: str | None = None
     custom: dict[str, Any] | None = None
+    # A file the user sent (their own message, echoed to their other pages).
+    attachment: Attachment | None = None
     # Set once stored: the desk's message id, who wrote it, and when.
     id: int | None = None
     author: str = "bot"  # bot | agent | system
@@ -81,5 +83,11 @@ def chat_json(message: OutboundMessage) -> dict[str, Any]:
         "text": message.text,
         "buttons": [{"title": t, "payload": p} for t, p in message.buttons],
         "image": message.image,
+        # What the page needs to fetch and show it; never the path on the server.
+        "file": (
+            {"kind": message.attachment.kind, "name": message.attachment.name}
+            if message.attachment
+            else None
+        ),
         "created_at": message.created_at.isoformat() if message.created_at else None,
     }

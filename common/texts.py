@@ -31,6 +31,10 @@ Key = Literal[
     "moved_up",
     "email_ticket",
     "email_article",
+    "upload_too_large",
+    "upload_bad_type",
+    "upload_empty",
+    "file_kept",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -61,6 +65,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "email_ticket": "您好，我们已收到您的邮件，并为您创建了工单 {ticket}。客服会在 {sla_hours} 小时内回复这封邮件；"
         "补充信息请直接回复本邮件（请保留标题中的工单号）。请注意：客服绝不会索要助记词或私钥。",
         "email_article": "以下帮助文章可能已经解答了您的问题：\n\n{answer}",
+        "upload_too_large": "文件太大（最多 {limit} MB），请压缩或截取需要的部分后再发送。",
+        "upload_bad_type": "只能发送图片（PNG、JPEG、WebP）或 PDF 文件，这个文件不是这些格式之一。",
+        "upload_empty": "这个文件是空的，请重新选择。",
+        "file_kept": "已收到您的文件，会和您的问题一起交给处理的人工客服。如果还没有描述问题，请用文字告诉我发生了什么；需要人工请回复“转人工”。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -101,6 +109,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "(keep the ticket number in the subject). Our staff never ask for your recovery "
         "phrase or private key.",
         "email_article": "This help article may already answer your question:\n\n{answer}",
+        "upload_too_large": "That file is too large (at most {limit} MB). Please crop or compress it and send it again.",
+        "upload_bad_type": "Only pictures (PNG, JPEG, WebP) and PDF files can be sent, and this file is none of those.",
+        "upload_empty": "That file is empty. Please choose it again.",
+        "file_kept": 'Got your file: the agent who handles your case will see it. If you haven\'t yet, tell me in words what happened, or reply "human" to reach an agent.',
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -140,6 +152,10 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "responde a este mismo correo (conserva el número de ticket en el asunto). Nuestro "
         "personal nunca te pedirá tu frase de recuperación ni tu clave privada.",
         "email_article": "Este artículo de ayuda puede responder ya a tu pregunta:\n\n{answer}",
+        "upload_too_large": "El archivo es demasiado grande (máximo {limit} MB). Recórtalo o comprímelo y envíalo otra vez.",
+        "upload_bad_type": "Solo se pueden enviar imágenes (PNG, JPEG, WebP) y archivos PDF, y este archivo no es ninguno de ellos.",
+        "upload_empty": "El archivo está vacío. Elígelo otra vez.",
+        "file_kept": "Recibí tu archivo: el agente que lleve tu caso lo verá. Si aún no lo has hecho, cuéntame con palabras qué pasó, o responde «agente» para hablar con una persona.",
     },
 }
 

@@ -31,6 +31,11 @@ class Button(_Strict):
     payload: StrictStr
 
 
+class FileView(_Strict):
+    kind: Literal["image", "file"]
+    name: StrictStr
+
+
 class ChatMessage(_Strict):
     """:func:`common.messages.chat_json`: what the user's own page shows."""
 
@@ -40,6 +45,7 @@ class ChatMessage(_Strict):
     text: StrictStr
     buttons: list[Button]
     image: StrictStr | None
+    file: FileView | None = None
     created_at: StrictStr | None
 
 

@@ -115,7 +115,7 @@ def create_app(
         lifespan=lifespan,
         **docs_urls(settings),
     )
-    protect(app, settings.trusted_proxies)
+    protect(app, settings.trusted_proxies, max_upload=settings.media_max_bytes)
     app.state.parts = parts
     app.state.desk = parts.desk  # the agent API's
     # Reads the index on first use; says what the desk would refuse, as the desk checks it.

@@ -8,12 +8,15 @@ it may send.
 - **The body.** At most :data:`MAX_BODY` bytes, checked while the body streams in:
   a ``Content-Length`` over it is refused before a byte is read, and a chunked body
   is cut off as soon as it passes the limit. Either way the route never parses it
-  and nothing is stored: 413.
+  and nothing is stored: 413. File uploads (the web chat's screenshots) have their
+  own, larger limit on their own path (:data:`UPLOADS`), refused in the words of a
+  file that is too large, in the page's language (its ``language`` query parameter).
 """
 
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import parse_qs
 
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -22,8 +25,10 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from common import texts
 from common.http import language_of
+from connectors.webchat import UPLOAD_PATH
 
 MAX_BODY = 64 * 1024  # the longest web chat message (20,000 characters) fits, with room
+UPLOADS = UPLOAD_PATH  # the one path that takes files, up to the media limit
 
 
 class BodyTooLarge(Exception):
@@ -33,17 +38,19 @@ class BodyTooLarge(Exception):
 class BodyLimit:
     """Refuse request bodies over *limit* bytes with 413, before the app parses them."""
 
-    def __init__(self, app: ASGIApp, limit: int = MAX_BODY) -> None:
+    def __init__(self, app: ASGIApp, limit: int = MAX_BODY, upload_limit: int = 0) -> None:
         self.app = app
         self.limit = limit
+        self.upload_limit = upload_limit or limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
+        limit = self.upload_limit if scope.get("path") == UPLOADS else self.limit
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.limit):
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
             await self._refuse(scope, headers, send)
             return
         seen = 0
@@ -55,7 +62,7 @@ class BodyLimit:
             message = await receive()
             if message["type"] == "http.request":
                 seen += len(message.get("body", b""))
-                if seen > self.limit:
+                if seen > limit:
                     cut = True
                     raise BodyTooLarge
             return message
@@ -78,8 +85,15 @@ class BodyLimit:
             await self._refuse(scope, headers, send)
 
     async def _refuse(self, scope: Scope, headers: Headers, send: Send) -> None:
-        language = language_of(headers.get("accept-language", ""))
-        detail = texts.text(language, "too_large", limit=self.limit // 1024)
+        if scope.get("path") == UPLOADS:
+            query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+            hint = (query.get("language") or [None])[0]
+            language = language_of(headers.get("accept-language", ""), hint)
+            megabytes = f"{self.upload_limit / 2**20:g}"
+            detail = texts.text(language, "upload_too_large", limit=megabytes)
+        else:
+            language = language_of(headers.get("accept-language", ""))
+            detail = texts.text(language, "too_large", limit=self.limit // 1024)
         response = JSONResponse({"detail": detail}, status_code=413)
         response.headers["Connection"] = "close"  # the rest of the body is not read
 
@@ -89,9 +103,10 @@ class BodyLimit:
         await response(scope, nothing, send)
 
 
-def protect(app: Any, trusted_proxies: str, max_body: int = MAX_BODY) -> None:
-    """Wrap *app*: the client's address first (outermost), then the body limit."""
-    app.add_middleware(BodyLimit, limit=max_body)
+def protect(app: Any, trusted_proxies: str, max_body: int = MAX_BODY, max_upload: int = 0) -> None:
+    """Wrap *app*: the client's address first (outermost), then the body limit
+    (*max_upload* on the upload path)."""
+    app.add_middleware(BodyLimit, limit=max_body, upload_limit=max_upload)
     trusted = [p.strip() for p in trusted_proxies.split(",") if p.strip()]
     # An empty list trusts nobody: every X-Forwarded-For is ignored.
     app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=trusted)

@@ -7,7 +7,8 @@
    question is answered all the same.
 4. If a human holds the conversation (a queued live chat, or a session an agent
    has claimed), the message is for the desk: the bot stays silent.
-5. A rating answer after a resolved session is recorded, not sent to Rasa.
+5. A rating answer after a resolved session is recorded, not sent to Rasa; a file
+   sent without words (a web chat upload) is kept for the agent, and the user told.
 6. Otherwise Rasa answers (:mod:`gateway.answers` reads its replies); a handoff
    payload opens a session, and Rasa being down hands the user to a human.
 7. The outbox stores the replies and sends them on the same channel.
@@ -220,6 +221,9 @@ class Router:
             )
             return turn
         if stored.held is not None:
+            return turn
+        if message.metadata.get("file_only"):  # a file without words: the bot can't read it
+            turn.replies += await self.outbox.tell(conversation, language, "file_kept")
             return turn
         if stored.rating_open is not None:
             rated = await self.ratings.take(conversation, stored.rating_open, message.text)

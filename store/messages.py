@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from common.messages import OutboundMessage
+from common.messages import Attachment, OutboundMessage
 from store.errors import NotFound
 from store.models import Conversation, Message
 
@@ -135,9 +135,21 @@ def as_outbound(message: Message) -> OutboundMessage:
     return OutboundMessage(
         text=message.text,
         buttons=tuple((b["title"], b["payload"]) for b in message.buttons or []),
+        attachment=_attachment(message.attachment),
         id=message.id,
         author=message.author,
         created_at=message.created_at,
+    )
+
+
+def _attachment(stored: dict[str, str] | None) -> Attachment | None:
+    if not stored or not stored.get("path"):
+        return None
+    return Attachment(
+        str(stored.get("kind") or "file"),
+        str(stored["path"]),
+        str(stored.get("name") or ""),
+        str(stored.get("mime") or ""),
     )
 
 

@@ -13,6 +13,7 @@ from connectors._host import ChannelHost
 from connectors.webchat._api import webchat_routes
 from connectors.webchat._connector import CHANNEL, WebChatConnector
 from connectors.webchat._tokens import MIN_SECRET_BYTES, VisitorTokens, load_secret
+from connectors.webchat._uploads import UPLOAD_PATH
 
 STATIC = Path(__file__).resolve().parent / "static"
 
@@ -50,6 +51,7 @@ def visitor_tokens(settings: DeskSettings) -> VisitorTokens:
 __all__ = [
     "CHANNEL",
     "STATIC",
+    "UPLOAD_PATH",
     "VisitorTokens",
     "WebChatConnector",
     "load_secret",

@@ -16,6 +16,7 @@ from common.settings import DeskSettings
 from connectors._host import ChannelHost
 from connectors.webchat._connector import CHANNEL
 from connectors.webchat._tokens import Issued, VisitorTokens
+from connectors.webchat._uploads import upload_routes
 from events import chat_topic, first_message_token, refuse, stream_events
 from store import messages
 
@@ -52,11 +53,19 @@ class Button(BaseModel):
     payload: str
 
 
+class FileShown(BaseModel):
+    kind: Literal["image", "file"]
+    name: str
+
+
 class ChatMessage(BaseModel):
     id: int
     author: Literal["user", "bot", "agent", "system"]
     text: str
     buttons: list[Button] = []
+    file: FileShown | None = Field(
+        None, description="a file the user sent: GET /webchat/api/files/{id} with the token"
+    )
     created_at: str | None
 
 
@@ -211,6 +220,8 @@ def webchat_routes(
         with host.database() as db:
             rows = messages.messages(db, f"{CHANNEL}:{user_id}", after=after)
             return History(messages=[ChatMessage(**_shown(r)) for r in rows])
+
+    upload_routes(api, host, visitor, settings)
 
     @api.websocket("/ws")
     async def stream(websocket: WebSocket) -> None:

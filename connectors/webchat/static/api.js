@@ -65,3 +65,39 @@ export async function ensureVisitor() {
   if (status !== 201) throw new Error(body.detail || "could not start a chat");
   keep(body);
 }
+
+// A file as the raw body of one POST, with upload progress (fetch has none): resolves
+// to { status, body } like api(). An expired token is renewed once, as api() does.
+export function upload(file, query, onProgress, renewed = false) {
+  return new Promise((resolve, reject) => {
+    const request = new XMLHttpRequest();
+    request.open("POST", `/webchat/api/uploads?${new URLSearchParams(query)}`);
+    request.setRequestHeader("Authorization", `Bearer ${state.visitor.token}`);
+    // The name goes in a header, not the URL: URLs are logged, and a name can be a secret.
+    request.setRequestHeader("X-File-Name", encodeURIComponent(file.name || ""));
+    request.setRequestHeader("Content-Type", "application/octet-stream");
+    request.upload.onprogress = (event) => {
+      if (event.lengthComputable) onProgress(event.loaded / event.total);
+    };
+    request.onload = async () => {
+      if (request.status === 401 && !renewed && (await renew()) === 200) {
+        upload(file, query, onProgress, true).then(resolve, reject);
+        return;
+      }
+      let body = {};
+      try { body = JSON.parse(request.responseText); } catch { /* not JSON: a proxy's page */ }
+      resolve({ status: request.status, body });
+    };
+    request.onerror = () => reject(new Error("network"));
+    request.send(file);
+  });
+}
+
+// A file the visitor sent, fetched with the token (an <img> can't send one).
+export async function fileUrl(messageId) {
+  const response = await fetch(`/webchat/api/files/${messageId}`, {
+    headers: { Authorization: `Bearer ${state.visitor.token}` },
+  });
+  if (!response.ok) return null;
+  return URL.createObjectURL(await response.blob());
+}

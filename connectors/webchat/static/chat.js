@@ -7,6 +7,7 @@ import { $ } from "./dom.js";
 import { catchUp, connect, RESYNC_MS } from "./live.js";
 import { applyLanguage, showError } from "./page.js";
 import { chosenLanguage } from "./strings.js";
+import { loadLimits, setUpUploads } from "./upload.js";
 
 async function start() {
   $("language").value = chosenLanguage();
@@ -17,6 +18,7 @@ async function start() {
   });
   $("composer").addEventListener("submit", submit);
   $("text").addEventListener("input", updateCounter);
+  setUpUploads();
   $("text").addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) submit(event);
   });
@@ -26,7 +28,7 @@ async function start() {
     showError(String(error.message || error));
     return;
   }
-  await catchUp();
+  await Promise.all([catchUp(), loadLimits().catch(() => {})]);
   connect();
   setInterval(() => { if (!document.hidden) catchUp().catch(() => {}); }, RESYNC_MS);
 }

@@ -1,6 +1,7 @@
 // The message list. Quick replies call send() (composer.js), which imports upsert()
 // from here: the two modules import each other, which is safe because neither uses
 // the other until a message arrives or a button is clicked.
+import { fileUrl } from "./api.js";
 import { send } from "./composer.js";
 import { $ } from "./dom.js";
 import { state } from "./state.js";
@@ -24,6 +25,40 @@ function linkify(element, text) {
   element.append(document.createTextNode(text.slice(last)));
 }
 
+// A file the user sent: an image is shown, a PDF is saved on a click. Both are fetched
+// with the visitor's token (an <img src> can't carry it, and URLs are logged).
+function showFile(message) {
+  const box = document.createElement("span");
+  box.className = "file";
+  const name = document.createElement("span");
+  name.className = "file-name";
+  name.textContent = message.file.name;
+  if (message.file.kind === "image") {
+    const img = document.createElement("img");
+    img.className = "shot";
+    img.alt = message.file.name;
+    fileUrl(message.id).then((url) => { if (url) img.src = url; }).catch(() => {});
+    box.append(img, name);
+  } else {
+    const open = document.createElement("button");
+    open.type = "button";
+    open.className = "file-open";
+    open.textContent = t("openFile");
+    open.addEventListener("click", async () => {
+      // Saved, not opened in a tab: a blob page would run under this page's policy.
+      const url = await fileUrl(message.id).catch(() => null);
+      if (!url) return;
+      const link = document.createElement("a");
+      link.href = url;
+      link.download = message.file.name;
+      link.click();
+      setTimeout(() => URL.revokeObjectURL(url), 60000);
+    });
+    box.append(name, open);
+  }
+  return box;
+}
+
 function render(message) {
   const element = document.createElement("div");
   element.className = `msg msg-${message.author}`;
@@ -34,10 +69,14 @@ function render(message) {
     who.textContent = t(message.author);
     element.append(who);
   }
-  const body = document.createElement("span");
-  body.className = "text";
-  linkify(body, message.text || "");
-  element.append(body);
+  if (message.file) {
+    element.append(showFile(message));
+  } else {
+    const body = document.createElement("span");
+    body.className = "text";
+    linkify(body, message.text || "");
+    element.append(body);
+  }
   if (message.buttons && message.buttons.length) {
     const row = document.createElement("div");
     row.className = "buttons";

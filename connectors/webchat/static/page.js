@@ -6,6 +6,10 @@ export function applyLanguage() {
   $("title").textContent = t("title");
   $("text").placeholder = t("placeholder");
   $("send").textContent = t("send");
+  $("attach").title = t("attach");
+  $("attach").setAttribute("aria-label", t("attach"));
+  $("upload-send").textContent = t("sendFile");
+  $("upload-cancel").setAttribute("aria-label", t("cancel"));
   setStatus($("status").dataset.state);
 }
 
