@@ -45,7 +45,7 @@ def create(gateway: Gateway, boss: Headers, **body: Any) -> Any:
 
 
 # Every admin endpoint, with a body that would be valid for an admin.
-ADMIN_CALLS = [
+ADMIN_CALLS: list[tuple[str, str, Any]] = [
     ("get", "/api/agent/admin/agents", None),
     ("post", "/api/agent/admin/agents", {"email": "x@example.com", "display_name": "X"}),
     ("patch", "/api/agent/admin/agents/{id}", {"role": "admin"}),
@@ -55,7 +55,7 @@ ADMIN_CALLS = [
     ("post", "/api/agent/admin/privacy/erase", {"user": "webchat:someone"}),
     ("put", "/api/agent/routing/agents/{id}", {"languages": ["en"]}),
 ]
-SUPERVISOR_CALLS = [
+SUPERVISOR_CALLS: list[tuple[str, str, Any]] = [
     ("get", "/api/agent/routing/agents", None),
     ("put", "/api/agent/routing", {"auto_assign": True}),
     ("post", "/api/agent/agents/{id}/release", None),
@@ -318,4 +318,47 @@ def test_the_migration_makes_flagged_agents_admins(database_url: str) -> None:
             "boss@example.com": True,
             "ana@example.com": False,
         }
+    engine.dispose()
+
+
+def test_two_uses_of_one_link_at_once_let_exactly_one_through(database_url: str) -> None:
+    import threading
+
+    from store import NotFound, accounts
+    from store.agents import create_agent
+    from store.db import migrate
+
+    engine = make_engine(database_url)
+    migrate(engine)
+    database = session_factory(engine)
+    with database.begin() as db:
+        agent = create_agent(db, "race@example.com", "Race", None)
+        token, _ = accounts.new_link(db, agent.id, None)
+    start = threading.Barrier(2)
+    results: list[str] = []
+
+    def use(password: str) -> None:
+        start.wait()
+        try:
+            with database.begin() as db:
+                accounts.use_link(db, token, password)
+            results.append(password)
+        except NotFound:
+            results.append("refused")
+
+    threads = [
+        threading.Thread(target=use, args=(p,)) for p in ("first passphrase", "second passphrase")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 2 and results.count("refused") == 1, results
+    [winner] = [r for r in results if r != "refused"]
+    from store.agents import log_in
+
+    with database.begin() as db:
+        assert log_in(db, "race@example.com", winner) is not None
+        loser = "second passphrase" if winner == "first passphrase" else "first passphrase"
+        assert log_in(db, "race@example.com", loser) is None
     engine.dispose()
