@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from store.models import (
@@ -41,21 +41,22 @@ def conversations_of(db: Session, user: str) -> list[Conversation]:
 
 
 def stale_conversations(db: Session, before: datetime, limit: int) -> list[str]:
-    """Conversations nobody wrote in since *before* (by their newest message, or their
-    start when empty) and with no session still open: what retention deletes."""
-    newest = (
-        select(Message.conversation_id, func.max(Message.created_at).label("last"))
-        .group_by(Message.conversation_id)
-        .subquery()
+    """Conversations started before *before*, nobody wrote in since, and with no session
+    still open: what retention deletes. Per conversation an index probe (``NOT EXISTS``
+    on its messages), not an aggregate over every message."""
+    recent = (
+        select(Message.id)
+        .where(Message.conversation_id == Conversation.id, Message.created_at >= before)
+        .exists()
     )
     still_open = select(HandoffSession.conversation_id).where(
         HandoffSession.state.in_(("queued", "assigned", "reopened"))
     )
     query = (
         select(Conversation.id)
-        .outerjoin(newest, newest.c.conversation_id == Conversation.id)
         .where(
-            func.coalesce(newest.c.last, Conversation.created_at) < before,
+            Conversation.created_at < before,
+            ~recent,
             Conversation.id.not_in(still_open),
         )
         .order_by(Conversation.created_at)
