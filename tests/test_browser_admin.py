@@ -106,4 +106,10 @@ def test_an_admin_creates_an_agent_by_link_and_makes_them_a_supervisor(
     expect(team.locator(".team-edit button")).to_be_disabled()
     expect(team.locator(".team-release")).to_be_enabled()
     li.screenshot(path=str(tmp_path / "supervisor.png"))
+
+    # The admin's team view: profiles editable; opening it closes the admin page.
+    boss.click("#team-open")
+    expect(boss.locator("#admin")).to_be_hidden()
+    mine = boss.locator("#team-rows tr").filter(has=boss.locator(".team-name", has_text="Li Wei"))
+    expect(mine.locator(".team-edit button")).to_be_enabled()
     print(f"screenshots: {tmp_path / 'admin.png'} {tmp_path / 'supervisor.png'}")

@@ -55,6 +55,7 @@ export function setupAdmin() {
   $("conversation").prepend(panel());
   setupAdminData($("admin"));
   $("queue").addEventListener("click", () => toggle(false)); // a session was opened
+  $("team-open").addEventListener("click", () => toggle(false)); // one panel at a time
 }
 
 function panel() {
@@ -144,7 +145,8 @@ async function toggle(show) {
   open = show;
   $("admin").hidden = !show;
   if (show && !$("team").hidden) $("team-close").click();
-  $("conversation").classList.toggle("supervising", show);
+  // The team panel (team.js) hides the session the same way: keep it hidden for that one.
+  $("conversation").classList.toggle("supervising", show || !$("team").hidden);
   if (show) await render();
 }
 
