@@ -51,14 +51,14 @@ class Privacy:
             "exported_at": utcnow().isoformat(),
             "conversations": conversations,
             "attachments": files,
-            "rasa_trackers": self.trackers.events(ids),
+            "rasa_trackers": self.trackers.events(_senders(user, ids)),
         }
 
     def erase(self, user: str, actor_id: int | None = None) -> dict[str, Any]:
         """Delete everything about *user*; what went, as the audit row records it."""
         with self.database.begin() as db:
             ids = [c.id for c in privacy.conversations_of(db, user)]
-            counts = self._delete(db, ids)
+            counts = self._delete(db, ids, _senders(user, ids))
             detail = {"user": user, "conversation_ids": ids, **counts}
             audit.record(db, actor_id, "privacy.erase", detail)
         self._tell()
@@ -82,7 +82,9 @@ class Privacy:
             self._tell()
         return total
 
-    def _delete(self, db: Session, ids: list[str]) -> dict[str, int]:
+    def _delete(
+        self, db: Session, ids: list[str], senders: list[str] | None = None
+    ) -> dict[str, int]:
         # Rasa's tracker and the files first, in the transaction's time: if the commit
         # fails, running it again deletes the rows (deleting is idempotent).
         files = 0
@@ -91,12 +93,18 @@ class Privacy:
             if path is not None:
                 path.unlink(missing_ok=True)
                 files += 1
-        events = self.trackers.erase(ids)
+        events = self.trackers.erase(ids if senders is None else senders)
         return {**privacy.erase(db, ids), "files": files, "tracker_events": events}
 
     def _tell(self) -> None:
         if self.hub is not None:
             self.hub.publish(DESK, {"type": "queue"})  # consoles drop erased sessions
+
+
+def _senders(user: str, ids: list[str]) -> list[str]:
+    """Rasa's sender ids to look at: the conversations found, and *user* itself when it
+    is a conversation id (a tracker can outlive the desk's rows, e.g. after a restore)."""
+    return sorted(set(ids) | ({user} if ":" in user else set()))
 
 
 def _file(attachment: dict[str, Any], max_bytes: int) -> dict[str, Any]:

@@ -279,6 +279,12 @@ def test_the_cli_exports_to_a_file_and_erases(
     assert counts(url)["handoff_conversations"] == 2
     assert tracker_events(store, f"wechat:{USER}") == 0
     assert [r["user"] for r in audits(url, "privacy.erase")] == [f"wechat:{USER}"]
+    # A tracker the desk has no conversation for (the desk's rows restored from an older
+    # backup, say) goes too when asked for by its conversation id.
+    save_tracker(store, "webchat:ghost", "hello")
+    ghost = cli("erase", "webchat:ghost", "--yes")
+    assert '"conversations": 0' in ghost.stdout and '"tracker_events": 2' in ghost.stdout
+    assert tracker_events(store, "webchat:ghost") == 0
     store.engine.dispose()
 
 
