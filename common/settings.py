@@ -168,6 +168,9 @@ class DeskSettings(BaseSettings):
     # Files users send: larger ones are refused; all are deleted after the retention.
     media_max_bytes: PositiveInt = 10 * 1024 * 1024
     media_retention_days: PositiveInt = 30
+    # Conversations nobody wrote in for this many days (and with no open session) are
+    # deleted with their tickets, ratings, files and Rasa tracker; unset: kept forever.
+    retention_days: PositiveInt | None = None
     # FastAPI's /docs, /redoc and /openapi.json (off in production; scripts/run.sh
     # turns them on for local development).
     api_docs: bool = False

@@ -4,11 +4,14 @@ tests build them without it."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlparse
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import utcnow
 from common.limits import Limiter, rules
 from common.settings import DeskSettings, ServiceSettings
 from events import EventHub
@@ -18,8 +21,10 @@ from gateway.rasa import RasaClient
 from gateway.router import Router
 from guard import Guard
 from handoff import Desk, Inbox, Outbox, Ratings, SlaWatch
+from handoff.privacy import Privacy
 from handoff.routing import AutoAssign
 from store.jobs import Scheduler
+from store.trackers import Trackers, tracker_url
 
 
 @dataclass
@@ -32,6 +37,7 @@ class Parts:
     sla: SlaWatch
     router: Router
     jobs: Scheduler
+    privacy: Privacy
 
 
 def assemble(
@@ -64,7 +70,22 @@ def assemble(
     jobs.every("delivery_retries", 60, outbox.retry_failed)
     desk.auto_assign = routing = AutoAssign(desk)
     jobs.every("auto_assign", settings.routing_seconds, routing)
-    return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs)
+    privacy = Privacy(
+        database, Trackers(tracker_url(_url(database))), hub, settings.media_max_bytes
+    )
+    if settings.retention_days is not None:
+        days = settings.retention_days
+
+        async def retention() -> int:
+            return await asyncio.to_thread(privacy.purge, utcnow() - timedelta(days=days))
+
+        jobs.every("retention", 3600, retention)
+    return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs, privacy)
+
+
+def _url(database: sessionmaker[Session]) -> str:
+    """The desk database's URL, password included (Rasa's tracker may share it)."""
+    return str(database.kw["bind"].url.render_as_string(hide_password=False))
 
 
 def trusted_domains(service: ServiceSettings) -> tuple[str, ...]:

@@ -6,9 +6,14 @@
     python -m handoff agents disable EMAIL
     python -m handoff agents release EMAIL            # their chats back to the queue
     python -m handoff agents reassign EMAIL TO_EMAIL  # their chats to a colleague
-    python -m handoff agents create EMAIL NAME --admin  # a supervisor
+    python -m handoff agents create EMAIL NAME --admin  # an admin (= --role admin)
+    python -m handoff agents create EMAIL NAME --role supervisor
+    python -m handoff agents role EMAIL supervisor     # agent | supervisor | admin
+    python -m handoff agents link EMAIL               # a one-time set-password link
     python -m handoff agents route EMAIL --languages en,es --max-chats 4  # routing
     python -m handoff agents bootstrap   # first start only: an admin with a random password
+    python -m handoff privacy export USER [--out FILE]  # everything about an end user
+    python -m handoff privacy erase USER --yes          # ... deleted, Rasa's tracker too
 
 ``DATABASE_URL`` selects the database (default: SQLite under ``var/``). The
 password is read without echo, or from ``AGENT_PASSWORD`` for scripts.
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import json
 import os
 import secrets
 import sys
@@ -29,11 +35,22 @@ from sqlalchemy.orm import Session, sessionmaker
 from common import logs
 from common.clock import utcnow
 from common.settings import ROOT, DeskSettings
+from handoff.privacy import Privacy
 from handoff.supervision import hand_over
-from store import NotFound, make_engine, migrate, routing, session_factory
+from store import (
+    Conflict,
+    NotFound,
+    accounts,
+    audit,
+    make_engine,
+    migrate,
+    routing,
+    session_factory,
+)
 from store.agents import AgentError, create_agent, shown_presence
-from store.models import Agent
+from store.models import ROLES, Agent
 from store.routing import RoutingError
+from store.trackers import Trackers, tracker_url
 
 
 def _password() -> str:
@@ -58,7 +75,13 @@ def main(argv: list[str] | None = None) -> int:
     create = actions.add_parser("create")
     create.add_argument("email")
     create.add_argument("name")
-    create.add_argument("--admin", action="store_true", help="a supervisor")
+    create.add_argument("--admin", action="store_true", help="an admin (same as --role admin)")
+    create.add_argument("--role", choices=ROLES, help="agent (default), supervisor or admin")
+    change = actions.add_parser("role", help="change the agent's role")
+    change.add_argument("email")
+    change.add_argument("role", choices=ROLES)
+    link = actions.add_parser("link", help="a one-time set-password link (48 hours)")
+    link.add_argument("email")
     route = actions.add_parser("route", help="set the agent's languages and chat capacity")
     route.add_argument("email")
     for parser_ in (create, route):
@@ -73,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     reassign.add_argument("email")
     reassign.add_argument("to_email")
     actions.add_parser("bootstrap", help="create admin@localhost if there is no agent yet")
+    privacy = commands.add_parser("privacy", help="an end user's data: export or erase")
+    what = privacy.add_subparsers(dest="action", required=True)
+    export = what.add_parser("export", help="everything stored about USER, as JSON")
+    export.add_argument("user", help="a conversation id (telegram:123) or a platform user id")
+    export.add_argument("--out", help="write to this file (default: standard output)")
+    erase = what.add_parser("erase", help="delete everything about USER, Rasa's tracker too")
+    erase.add_argument("user")
+    erase.add_argument("--yes", action="store_true", help="really delete (asked otherwise)")
     args = parser.parse_args(argv)
     logs.install()
 
@@ -82,15 +113,32 @@ def main(argv: list[str] | None = None) -> int:
         print("handoff: schema is up to date")
         return 0
     database = session_factory(engine)
+    if args.command == "privacy":
+        url = engine.url.render_as_string(hide_password=False)
+        return _privacy(Privacy(database, Trackers(tracker_url(url))), args)
     try:
         if args.action in ("release", "reassign"):
             return _hand_over(database, args.email, getattr(args, "to_email", None))
         with database.begin() as db:
             if args.action == "create":
-                agent = create_agent(db, args.email, args.name, _password())
-                agent.is_admin = args.admin
+                role = "admin" if args.admin else (args.role or "agent")
+                agent = create_agent(db, args.email, args.name, _password(), role)
                 _route(db, agent, args)
-                print(f"handoff: created agent {agent.email} (id {agent.id})")
+                audit.record(
+                    db, None, "agent.create", {"agent": agent.id, "role": role, "by": "cli"}
+                )
+                print(f"handoff: created agent {agent.email} (id {agent.id}, {role})")
+            elif args.action == "role":
+                agent = accounts.set_role(db, _by_email(db, args.email).id, args.role)
+                audit.record(
+                    db, None, "agent.role", {"agent": agent.id, "to": args.role, "by": "cli"}
+                )
+                print(f"handoff: {agent.email} is now {agent.role}")
+            elif args.action == "link":
+                agent = _by_email(db, args.email)
+                token, row = accounts.new_link(db, agent.id, None)
+                audit.record(db, None, "agent.link", {"agent": agent.id, "by": "cli"})
+                print(f"handoff: /console/set-password.html#token={token} (until {row.expires_at})")
             elif args.action == "route":
                 agent = _by_email(db, args.email)
                 profile = _route(db, agent, args)
@@ -115,12 +163,31 @@ def main(argv: list[str] | None = None) -> int:
                         f"\t{','.join(p.languages)}\t{p.load}/{p.max_chats}"
                     )
             else:
-                agent = _by_email(db, args.email)
-                agent.active = False
+                agent = accounts.set_active(db, _by_email(db, args.email).id, False)
+                audit.record(db, None, "agent.disable", {"agent": agent.id, "by": "cli"})
                 print(f"handoff: disabled {agent.email}")
-    except (AgentError, NotFound, RoutingError) as exc:
+    except (AgentError, NotFound, RoutingError, Conflict) as exc:
         print(f"handoff: error: {exc}", file=sys.stderr)
         return 2
+    return 0
+
+
+def _privacy(privacy: Privacy, args: argparse.Namespace) -> int:
+    if args.action == "export":
+        text = json.dumps(privacy.export(args.user), ensure_ascii=False, indent=2)
+        if args.out:
+            with open(args.out, "w", encoding="utf-8") as handle:
+                handle.write(text + "\n")
+            os.chmod(args.out, 0o600)  # an end user's data: not for every local account
+            print(f"handoff: wrote {args.out}")
+        else:
+            print(text)
+        return 0
+    if not args.yes and input(f"Delete everything about {args.user}? [y/N] ").lower() != "y":
+        print("handoff: nothing deleted")
+        return 1
+    gone = privacy.erase(args.user)
+    print(f"handoff: erased {args.user}: " + json.dumps(gone, ensure_ascii=False))
     return 0
 
 
@@ -156,7 +223,7 @@ def bootstrap(db: Session) -> None:
             print(f"handoff: agent admin@localhost, password in {keep}")
         return
     password = os.environ.get("AGENT_PASSWORD") or secrets.token_urlsafe(12)
-    create_agent(db, "admin@localhost", "Admin", password).is_admin = True
+    create_agent(db, "admin@localhost", "Admin", password, role="admin")
     keep.parent.mkdir(parents=True, exist_ok=True)
     keep.write_text(password + "\n")
     keep.chmod(0o600)

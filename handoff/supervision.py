@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.orm import Session, sessionmaker
 
 from events import DESK, EventHub
-from store import NotFound, handoffs, messages
+from store import NotFound, audit, handoffs, messages
 from store.models import Agent
 
 
@@ -16,11 +16,13 @@ def hand_over(
     to_agent: int | None = None,
     by: str = "a supervisor",
     hub: EventHub | None = None,
+    actor_id: int | None = None,
 ) -> list[int]:
     """Release (or, with *to_agent*, reassign) every session *agent_id* holds; their ids.
 
     Each session moves by the store's conditional update, so one the agent resolved
-    a moment ago is skipped rather than reopened.
+    a moment ago is skipped rather than reopened. The move is in the audit log, by
+    *actor_id* (None: the operator's CLI).
     """
     moved = []
     with database.begin() as db:
@@ -39,6 +41,9 @@ def hand_over(
                 note = f"Reassigned by {by} from {agent.display_name} to {target.display_name}"
             messages.add_message(db, session.conversation_id, "system", note, kind="note")
             moved.append(session.id)
+        action = "sessions.release" if target is None else "sessions.reassign"
+        detail = {"agent": agent_id, "to_agent": to_agent, "sessions": moved, "by": by}
+        audit.record(db, actor_id, action, detail)
     if hub is not None and moved:
         hub.publish(DESK, {"type": "queue"})
     return moved

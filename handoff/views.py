@@ -28,6 +28,7 @@ def agent_json(agent: Agent | None, online_since: datetime | None = None) -> dic
         "display_name": agent.display_name,
         "presence": chosen if online_since is None else shown_presence(agent, online_since),
         "chosen": chosen,
+        "role": agent.role,
     }
 
 

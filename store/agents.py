@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from common.clock import utcnow
-from store.models import Agent, AgentToken
+from store.models import ROLES, Agent, AgentToken
 
 TOKEN_LIFETIME = timedelta(hours=12)
 _hasher = PasswordHasher()
@@ -23,20 +23,35 @@ class AgentError(ValueError):
     """A bad agent request (duplicate email, weak password, unknown agent)."""
 
 
-def _digest(token: str) -> str:
+def digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def create_agent(db: Session, email: str, display_name: str, password: str) -> Agent:
-    email = email.strip().lower()
-    if "@" not in email:
-        raise AgentError(f"'{email}' is not an email address")
+def hash_password(password: str) -> str:
     if len(password) < 10:
         raise AgentError("the password needs at least 10 characters")
+    if len(password) > 1000:  # argon2 would take it, but nobody types that
+        raise AgentError("the password is too long")
+    return _hasher.hash(password)
+
+
+def create_agent(
+    db: Session, email: str, display_name: str, password: str | None, role: str = "agent"
+) -> Agent:
+    """*password* None: an account nobody can log in to until a set-password link
+    (store.accounts.new_link) is used."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 254:
+        raise AgentError(f"'{email}' is not an email address")
+    if role not in ROLES:
+        raise AgentError(f"the role is one of {', '.join(ROLES)}")
+    # No password yet: the hash of a random one that is thrown away.
+    secret = password if password is not None else secrets.token_urlsafe(32)
     agent = Agent(
         email=email,
-        display_name=display_name.strip() or email,
-        password_hash=_hasher.hash(password),
+        display_name=display_name.strip()[:100] or email,
+        role=role,
+        password_hash=hash_password(secret),
         # The choice a new agent starts with; they count as online only while a
         # console of theirs is connected (see shown_presence).
         presence="online",
@@ -67,7 +82,7 @@ def log_in(db: Session, email: str, password: str, now: datetime | None = None) 
     token = secrets.token_urlsafe(32)
     db.add(
         AgentToken(
-            token_hash=_digest(token),
+            token_hash=digest(token),
             agent_id=agent.id,
             expires_at=(now or utcnow()) + TOKEN_LIFETIME,
         )
@@ -77,7 +92,7 @@ def log_in(db: Session, email: str, password: str, now: datetime | None = None) 
 
 
 def agent_for_token(db: Session, token: str, now: datetime | None = None) -> Agent | None:
-    row = db.get(AgentToken, _digest(token))
+    row = db.get(AgentToken, digest(token))
     if row is None:
         return None
     if row.expires_at <= (now or utcnow()):
@@ -89,11 +104,11 @@ def agent_for_token(db: Session, token: str, now: datetime | None = None) -> Age
 def log_out(db: Session, token: str) -> Agent | None:
     """End the token's session; the agent is offline at once (their choice is kept,
     and a console of theirs still open elsewhere brings them back within a heartbeat)."""
-    row = db.get(AgentToken, _digest(token))
+    row = db.get(AgentToken, digest(token))
     if row is None:
         return None
     agent = db.get(Agent, row.agent_id)
-    db.execute(delete(AgentToken).where(AgentToken.token_hash == _digest(token)))
+    db.execute(delete(AgentToken).where(AgentToken.token_hash == digest(token)))
     if agent is not None:
         agent.last_seen_at = None
         db.flush()

@@ -26,7 +26,9 @@ from sqlalchemy import (
     Text,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import declarative_base
+from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 from common.clock import as_utc, utcnow
@@ -35,6 +37,9 @@ Base = declarative_base()
 
 SESSION_STATES = ("queued", "assigned", "resolved", "reopened")
 OPEN_STATES = ("queued", "reopened")  # claimable
+# Each role may do what the ones before it may: a supervisor also works chats, an admin
+# also supervises (see handoff.api.auth.require_role).
+ROLES = ("agent", "supervisor", "admin")
 
 
 class UtcDateTime(TypeDecorator):
@@ -56,13 +61,51 @@ class Agent(Base):  # type: ignore[valid-type,misc]
     password_hash = Column(String(200), nullable=False)
     presence = Column(String(10), nullable=False, default="away")
     active = Column(Boolean, nullable=False, default=True)
-    # A supervisor: may release or reassign other agents' sessions (a disabled one's).
-    is_admin = Column(Boolean, nullable=False, default=False)
+    # agent | supervisor (sees the team's load, moves others' sessions) | admin (also
+    # manages accounts, routing profiles and end users' data). Was is_admin (0006).
+    role = Column(String(12), nullable=False, default="agent")
     # Refreshed while the agent's console is connected; "online" counts only while fresh.
     last_seen_at = Column(UtcDateTime(), nullable=True)
     created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (CheckConstraint("presence IN ('online', 'away')", name="presence"),)
+    __table_args__ = (
+        CheckConstraint("presence IN ('online', 'away')", name="presence"),
+        CheckConstraint("role IN ('agent', 'supervisor', 'admin')", name="role"),
+    )
+
+    # The old flag, kept as a view of the role so that scripts and tests that set it
+    # (``agent.is_admin = True``, ``update(Agent).values(is_admin=True)``) still work.
+    @hybrid_property
+    def is_admin(self) -> bool:
+        return bool(self.role == "admin")
+
+    @is_admin.setter  # type: ignore[no-redef]
+    def is_admin(self, value: bool) -> None:
+        self.role = "admin" if value else "agent"
+
+    @is_admin.expression  # type: ignore[no-redef]
+    def is_admin(cls) -> ColumnElement[bool]:
+        return cls.role == "admin"
+
+    @is_admin.update_expression  # type: ignore[no-redef]
+    def is_admin(cls, value: bool) -> list[tuple[Any, str]]:
+        return [(cls.role, "admin" if value else "agent")]
+
+
+class PasswordLink(Base):  # type: ignore[valid-type,misc]
+    """A one-time link that lets an agent set their password (a new account, or a
+    reset): only the sha256 of its token is kept; it works once, before expires_at."""
+
+    __tablename__ = "handoff_password_links"
+
+    token_hash = Column(String(64), primary_key=True)
+    agent_id = Column(Integer, ForeignKey("handoff_agents.id", ondelete="CASCADE"), nullable=False)
+    created_by = Column(
+        Integer, ForeignKey("handoff_agents.id", ondelete="SET NULL"), nullable=True
+    )
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
+    expires_at = Column(UtcDateTime(), nullable=False)
+    used_at = Column(UtcDateTime(), nullable=True)
 
 
 class AgentToken(Base):  # type: ignore[valid-type,misc]
@@ -223,7 +266,9 @@ class CachedValue(Base):  # type: ignore[valid-type,misc]
 
 
 class Audit(Base):  # type: ignore[valid-type,misc]
-    """What agents tried that the guard stopped (a request for a phrase, an unknown link)."""
+    """What agents tried that the guard stopped (a request for a phrase, an unknown link),
+    and what admins and supervisors did (accounts, roles, moved sessions, end users'
+    data exported or erased: see store.audit)."""
 
     __tablename__ = "handoff_audit"
 
@@ -233,6 +278,8 @@ class Audit(Base):  # type: ignore[valid-type,misc]
     action = Column(String(40), nullable=False)
     detail = Column(Text, nullable=False)
     created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
+
+    __table_args__ = (Index("ix_handoff_audit_created", "created_at"),)
 
 
 class EmailThread(Base):  # type: ignore[valid-type,misc]

@@ -8,10 +8,13 @@ from fastapi import APIRouter
 
 from handoff.api import (
     accounts,
+    admin,
     assist,
     canned,
     live,
     media,
+    passwords,
+    privacy,
     routing,
     search,
     sessions,
@@ -30,5 +33,8 @@ api.include_router(search.api)
 api.include_router(routing.api)
 api.include_router(canned.api)
 api.include_router(assist.api)
+api.include_router(admin.api)
+api.include_router(privacy.api)
+api.include_router(passwords.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from fastapi import Header, HTTPException, Request
+from fastapi import Depends, Header, HTTPException, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.http import bearer
 from handoff.desk import Blocked, Desk, Forbidden, Unavailable
 from store import Conflict, NotFound, agents
-from store.models import Agent
+from store.models import ROLES, Agent
 
 
 class AgentAuth:
@@ -50,6 +50,26 @@ def auth_of(request: Request) -> AgentAuth:
 
 def current_agent(request: Request, authorization: str = Header("")) -> Agent:
     return auth_of(request)(bearer(authorization))
+
+
+def require_role(role: str) -> Callable[..., Agent]:
+    """A dependency: the calling agent if their role is *role* or above (agent <
+    supervisor < admin), else 403. The role is read with the token on every request,
+    so a change takes effect at the agent's next call::
+
+        @api.post("/things")
+        def make(admin: Agent = Depends(require_role("admin"))) -> ...
+    """
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}: one of {ROLES}")
+    needed = ROLES.index(role)
+
+    def check(agent: Agent = Depends(current_agent)) -> Agent:
+        if agent.role not in ROLES or ROLES.index(agent.role) < needed:
+            raise HTTPException(403, f"this needs the {role} role (yours: {agent.role})")
+        return agent
+
+    return check
 
 
 @contextlib.contextmanager

@@ -64,7 +64,9 @@ class FilledList(BaseModel):
 
 
 def _may_edit(agent: Agent, reply: canned.CannedReply) -> bool:
-    return bool(agent.is_admin) or (reply.created_by is not None and reply.created_by == agent.id)
+    return agent.role in ("supervisor", "admin") or (
+        reply.created_by is not None and reply.created_by == agent.id
+    )
 
 
 def _out(db_agent: Agent | None, reply: canned.CannedReply, caller: Agent) -> CannedOut:

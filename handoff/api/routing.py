@@ -9,12 +9,12 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, validator
 from sqlalchemy.orm import Session
 
-from handoff.api.auth import current_agent, desk_of
+from handoff.api.auth import current_agent, desk_of, require_role
 from handoff.api.schemas import AgentOut
 from handoff.api.supervision import supervisor
 from handoff.desk import Desk
 from handoff.views import agent_json
-from store import agents, routing
+from store import agents, audit, routing
 from store.models import Agent
 
 api = APIRouter(prefix="/routing")
@@ -47,6 +47,7 @@ class ProfileIn(BaseModel):
 class AgentLoad(BaseModel):
     agent: AgentOut
     is_admin: bool
+    role: str  # agent | supervisor | admin
     available: bool  # online and seen lately: auto-assignment may give them chats
     languages: list[str]
     max_chats: int
@@ -69,6 +70,7 @@ def _loads(desk: Desk, db: Session, rows: list[Agent]) -> list[AgentLoad]:
             AgentLoad(
                 agent=AgentOut(**agent_json(agent) or {}),
                 is_admin=bool(agent.is_admin),
+                role=agent.role,
                 available=agent.presence == "online" and seen,
                 languages=list(profile.languages),
                 max_chats=profile.max_chats,
@@ -92,11 +94,14 @@ def setting(request: Request, _: Agent = Depends(current_agent)) -> RoutingOut:
 
 
 @api.put("", response_model=RoutingOut)
-async def switch(body: RoutingIn, request: Request, _: Agent = Depends(supervisor)) -> RoutingOut:
+async def switch(
+    body: RoutingIn, request: Request, boss: Agent = Depends(supervisor)
+) -> RoutingOut:
     """Turn auto-assignment on or off for the whole desk (every gateway)."""
     desk = desk_of(request)
     with desk.database.begin() as db:
         routing.set_auto_assign(db, body.auto_assign)
+        audit.record(db, boss.id, "routing.switch", {"auto_assign": body.auto_assign})
         out = _setting(desk, db)
     await desk.routed()  # the chats already waiting
     return out
@@ -122,15 +127,17 @@ def team(request: Request, _: Agent = Depends(supervisor)) -> Team:
 
 @api.put("/agents/{agent_id}", response_model=AgentLoad)
 async def set_profile(
-    agent_id: int, body: ProfileIn, request: Request, _: Agent = Depends(supervisor)
+    agent_id: int, body: ProfileIn, request: Request, admin: Agent = Depends(require_role("admin"))
 ) -> AgentLoad:
-    """Set an agent's languages and/or maximum of concurrent chats."""
+    """Set an agent's languages and/or maximum of concurrent chats (admins)."""
     desk = desk_of(request)
     with desk.database.begin() as db:
         row = db.get(Agent, agent_id)
         if row is None or not row.active:
             raise HTTPException(404, f"no active agent {agent_id}")
-        routing.set_profile(db, agent_id, body.languages, body.max_chats)
+        profile = routing.set_profile(db, agent_id, body.languages, body.max_chats)
+        detail = {"agent": agent_id, "languages": list(profile.languages)}
+        audit.record(db, admin.id, "agent.profile", {**detail, "max_chats": profile.max_chats})
     await desk.routed()  # a new language or a higher cap may fit a waiting chat
     with desk.database() as db:
         row = db.get(Agent, agent_id)

@@ -27,6 +27,9 @@ class AgentOut(BaseModel):
         "a console is connected), offline (chose online, but logged out or no console)",
     )
     chosen: Literal["online", "away"] = Field(..., description="the agent's own choice")
+    role: Literal["agent", "supervisor", "admin"] = Field(
+        "agent", description="what the API lets them do: see docs/desk-api.md, Roles"
+    )
 
 
 class LoginOut(BaseModel):

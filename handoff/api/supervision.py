@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
 
-from handoff.api.auth import current_agent, desk_of, errors
+from handoff.api.auth import desk_of, errors, require_role
 from handoff.supervision import hand_over
 from store.models import Agent, HandoffSession
 
@@ -20,10 +20,8 @@ class Moved(BaseModel):
     sessions: list[int]
 
 
-def supervisor(agent: Agent = Depends(current_agent)) -> Agent:
-    if not agent.is_admin:
-        raise HTTPException(403, "only a supervisor (an admin agent) may move others' sessions")
-    return agent
+# A supervisor or an admin (see handoff.api.auth.require_role).
+supervisor = require_role("supervisor")
 
 
 @api.post("/agents/{agent_id}/release", response_model=Moved)
@@ -31,7 +29,9 @@ def release(agent_id: int, request: Request, admin: Agent = Depends(supervisor))
     """Put every session *agent_id* holds back in the queue."""
     desk = desk_of(request)
     with errors():
-        moved = hand_over(desk.database, agent_id, by=admin.display_name, hub=desk.hub)
+        moved = hand_over(
+            desk.database, agent_id, by=admin.display_name, hub=desk.hub, actor_id=admin.id
+        )
     return Moved(sessions=moved)
 
 
@@ -42,7 +42,9 @@ async def reassign(
     """Give every session *agent_id* holds to ``to_agent`` (an active agent)."""
     desk = desk_of(request)
     with errors():
-        moved = hand_over(desk.database, agent_id, body.to_agent, admin.display_name, desk.hub)
+        moved = hand_over(
+            desk.database, agent_id, body.to_agent, admin.display_name, desk.hub, admin.id
+        )
     # Each user is told who has their case now, as after an agent's own transfer.
     with desk.database() as db:
         target = db.get(Agent, body.to_agent)

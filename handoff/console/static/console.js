@@ -2,6 +2,7 @@
 // The entry module: it only wires the page to the other modules (no build step; the
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
+import { setupAdmin } from "./admin.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
@@ -52,6 +53,7 @@ function start() {
   startSearch(openSession);
   setupFilters(() => refresh().catch(() => {}));
   setupTeam();
+  setupAdmin();
   initCanned();
   initCannedPanel();
   initAssist();

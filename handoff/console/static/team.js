@@ -1,6 +1,7 @@
 // Routing in the console: the caller's load (live chats / maximum) in the top bar, and
 // for supervisors the team view: each agent's presence, load and languages, the
 // auto-assignment switch, profile edits and "reassign all". API: docs/desk-api.md.
+import { showAdmin } from "./admin.js";
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { lang } from "./i18n.js";
@@ -12,6 +13,7 @@ const TEXT = {
     online: "● online", away: "○ away", offline: "○ offline", stale: "(not seen lately)",
     save: "Save", saved: "Saved", reassign: "Reassign all to", none: "no other agent",
     moved: (n, name) => `${n} session(s) moved to ${name}`, max: "Max chats",
+    release: "Release all", released: (n) => `${n} session(s) back in the queue`,
     team: "Team", title: "Team: presence and load", auto: "Auto-assign new chats", close: "Close",
     columns: ["Agent", "Presence", "Load", "Languages · max chats", "Reassign"],
   },
@@ -20,6 +22,7 @@ const TEXT = {
     online: "● 在线", away: "○ 离开", offline: "○ 离线", stale: "（近期未连接）",
     save: "保存", saved: "已保存", reassign: "全部转派给", none: "没有其他客服",
     moved: (n, name) => `已将 ${n} 个会话转给 ${name}`, max: "最大会话数",
+    release: "全部放回队列", released: (n) => `${n} 个会话已放回队列`,
     team: "团队", title: "团队：在线状态与负载", auto: "自动分配新会话", close: "关闭",
     columns: ["客服", "状态", "负载", "语言 · 最大会话数", "转派"],
   },
@@ -37,7 +40,10 @@ export async function refreshRouting() {
   badge.classList.toggle("over", me.over_capacity);
   badge.title = me.over_capacity ? t.over : "";
   badge.hidden = false;
-  $("team-open").hidden = !me.is_admin;
+  // Supervisors and admins see the team; only admins change languages and capacity.
+  $("team-open").hidden = !["supervisor", "admin"].includes(me.role);
+  document.body.dataset.role = me.role;
+  showAdmin(me.role);
   if (open) await renderTeam();
 }
 
@@ -130,6 +136,9 @@ function newRow(row) {
     return `${row.agent.display_name}: ${t.saved}`;
   }));
   edit.append(max, save);
+  // The API allows profile changes to admins only: a supervisor sees them, read-only.
+  const admin = document.body.dataset.role === "admin";
+  for (const input of edit.querySelectorAll("input, button")) input.disabled = !admin;
   const move = el("td", "team-move");
   const select = el("select", "team-target");
   select.setAttribute("aria-label", t.reassign);
@@ -143,7 +152,13 @@ function newRow(row) {
       return t.moved(moved.sessions.length, target.textContent);
     });
   });
-  move.append(button, select);
+  const release = el("button", "team-release", t.release);
+  release.type = "button";
+  release.addEventListener("click", () => act(async () => {
+    const moved = await api(`/api/agent/agents/${row.agent.id}/release`, { method: "POST" });
+    return t.released(moved.sessions.length);
+  }));
+  move.append(button, select, release);
   tr.append(name, presence, load, edit, move);
   return tr;
 }

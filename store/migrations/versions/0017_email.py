@@ -1,14 +1,14 @@
 """email: threads and the Message-IDs that belong to them
 
 Revision ID: 0017
-Revises: 0010
+Revises: 0013
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0010"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
