@@ -17,7 +17,10 @@ Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
 """
 
-from store import routing_tables  # noqa: F401  (registers routing's tables on Base)
+from store import (
+    email_tables,  # noqa: F401  (registers email's tables on Base)
+    routing_tables,  # noqa: F401  (registers routing's tables on Base)
+)
 from store.db import database_url, make_engine, migrate, session_factory
 from store.errors import Conflict, NotFound
 

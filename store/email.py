@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from store.models import EmailMessageId, EmailThread, HandoffSession
+from store.email_tables import EmailMessageId, EmailThread
+from store.models import HandoffSession
 
 
 def _own(db: Session, thread_id: int | None, sender: str) -> EmailThread | None:

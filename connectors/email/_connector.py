@@ -15,7 +15,7 @@ from connectors.email._compose import message_id, reply, subject_line
 from connectors.email._settings import EmailSettings
 from store import email as threads
 from store import handoffs
-from store.models import EmailThread
+from store.email_tables import EmailThread
 
 
 class EmailConnector(Connector):
