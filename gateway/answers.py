@@ -8,6 +8,7 @@ marker feeds the metrics, and a bot that can't answer hands the user to a human.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 
 from common import texts
@@ -22,6 +23,9 @@ from gateway.rasa import RasaClient
 from guard import Verdict
 from handoff import Desk, Inbox, Outbox
 from store import handoffs
+from store import outcomes as turn_outcomes
+
+log = logging.getLogger(__name__)
 
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 
@@ -151,11 +155,23 @@ class Answers:
                     summary=f"bot unavailable; last message: {message.text[:200]}",
                 )
             ]
-        BOT_TURNS.labels(_outcome(outcomes, bool(payloads))).inc()
+        outcome = _outcome(outcomes, bool(payloads))
+        BOT_TURNS.labels(outcome).inc()
+        if outcome == "miss" and any(reply.buttons for reply in visible):
+            outcome = "suggest"  # the nearest articles offered: a hedged answer
+        await asyncio.to_thread(self._record, message.conversation_id, outcome)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
             sent += await self._open(payload, message, turn)
         return sent
+
+    def _record(self, conversation: str, outcome: str) -> None:
+        """Keep the turn's outcome for analytics (store.outcomes)."""
+        try:
+            with self.desk.database.begin() as db:
+                turn_outcomes.record(db, conversation, outcome, self.desk.clock())
+        except Exception:  # a figure lost is better than a reply lost
+            log.exception("could not record the outcome of a turn in %s", conversation)
 
 
 def _outcome(outcomes: set[str], handoff: bool) -> str:

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from handoff.api import (
     accounts,
+    analytics,
     assist,
     canned,
     live,
@@ -30,5 +31,6 @@ api.include_router(search.api)
 api.include_router(routing.api)
 api.include_router(canned.api)
 api.include_router(assist.api)
+api.include_router(analytics.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]
