@@ -2,6 +2,7 @@
 // The entry module: it only wires the page to the other modules (no build step; the
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
+import { initAnalytics } from "./analytics.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
@@ -55,6 +56,7 @@ function start() {
   initCanned();
   initCannedPanel();
   initAssist();
+  initAnalytics();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }
