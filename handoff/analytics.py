@@ -127,6 +127,7 @@ def _times(values: list[float]) -> dict[str, Any]:
 def report(db: Session, scope: Scope) -> dict[str, Any]:
     """Every chart of the page for *scope*; times in seconds."""
     labels = _labels(scope)
+    analytics.prepare(db)
     per_bucket = {b: (n, r) for b, n, r in analytics.conversations(db, scope)}
     total = sum(n for n, _ in per_bucket.values())
     resolved = sum(r for _, r in per_bucket.values())

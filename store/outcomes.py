@@ -43,8 +43,9 @@ class TurnOutcome(Base):
 
     __table_args__ = (
         CheckConstraint(f"outcome IN {OUTCOMES!r}", name="outcome"),
-        Index("ix_handoff_turn_outcomes_conversation", "conversation_id", "outcome", "created_at"),
-        Index("ix_handoff_turn_outcomes_created", "created_at"),
+        # The period's misses, per conversation, from the index alone.
+        Index("ix_handoff_turn_outcomes_outcome", "outcome", "created_at", "conversation_id"),
+        Index("ix_handoff_turn_outcomes_conversation", "conversation_id"),
     )
 
 

@@ -120,6 +120,14 @@ def test_a_supervisor_sees_the_seeded_figures_as_charts(
     ]
     page.click("#analytics-close")
     expect(page.locator("#analytics")).to_be_hidden()
+
+    # In Chinese: the button and the page follow the console's language.
+    page.select_option("#lang", "zh")
+    expect(page.locator("#analytics-open")).to_have_text("数据分析")
+    page.click("#analytics-open")
+    expect(page.locator("#analytics h2")).to_have_text("数据分析")
+    expect(page.locator("#analytics")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#analytics-tiles .analytics-label").first).to_have_text("会话数")
     assert errors == [], errors
 
 

@@ -107,6 +107,7 @@ function build() {
   const x = t();
   const page = el("section", "analytics");
   page.id = "analytics";
+  page.dataset.lang = lang();
   page.hidden = true;
   const head = el("header", "analytics-head");
   const close = el("button", "", x.close);
@@ -290,6 +291,12 @@ async function draw() {
 }
 
 function show(visible) {
+  const built = $("analytics");
+  if (built && built.dataset.lang !== lang()) { // the agent switched language: rebuild
+    for (const chart of charts.values()) chart.destroy();
+    charts.clear();
+    built.remove();
+  }
   if (!$("analytics")) build();
   const page = $("analytics");
   page.hidden = !visible;
@@ -314,6 +321,7 @@ export function initAnalytics() {
   const open = el("button", "", t().open);
   open.type = "button";
   open.id = "analytics-open";
+  $("lang").addEventListener("change", () => { open.textContent = t().open; });
   open.hidden = true;
   open.addEventListener("click", () => show(true));
   $("agent-name").before(open);

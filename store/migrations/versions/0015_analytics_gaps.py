@@ -39,11 +39,13 @@ def upgrade() -> None:
         sa.CheckConstraint(f"outcome IN {OUTCOMES!r}", name="outcome"),
     )
     op.create_index(
-        "ix_handoff_turn_outcomes_conversation",
+        "ix_handoff_turn_outcomes_outcome",
         "handoff_turn_outcomes",
-        ["conversation_id", "outcome", "created_at"],
+        ["outcome", "created_at", "conversation_id"],
     )
-    op.create_index("ix_handoff_turn_outcomes_created", "handoff_turn_outcomes", ["created_at"])
+    op.create_index(
+        "ix_handoff_turn_outcomes_conversation", "handoff_turn_outcomes", ["conversation_id"]
+    )
     # The period's user messages (active conversations, busiest hours) read from the
     # index alone; the sessions, ratings and breaches of a period by their time.
     op.create_index(
