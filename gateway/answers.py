@@ -28,6 +28,8 @@ from store import outcomes as turn_outcomes
 log = logging.getLogger(__name__)
 
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
+# Buttons a miss may carry that are not articles: a human, and yes/no to the offer of one.
+_NOT_ARTICLES = ("/request_human", "/affirm", "/deny")
 
 
 class Answers:
@@ -157,7 +159,7 @@ class Answers:
             ]
         outcome = _outcome(outcomes, bool(payloads))
         BOT_TURNS.labels(outcome).inc()
-        if outcome == "miss" and any(reply.buttons for reply in visible):
+        if outcome == "miss" and _suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
         await asyncio.to_thread(self._record, message.conversation_id, outcome)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
@@ -172,6 +174,11 @@ class Answers:
                 turn_outcomes.record(db, conversation, outcome, self.desk.clock())
         except Exception:  # a figure lost is better than a reply lost
             log.exception("could not record the outcome of a turn in %s", conversation)
+
+
+def _suggests(replies: list[OutboundMessage]) -> bool:
+    """Whether the replies offer articles as buttons (a miss with the nearest ones)."""
+    return any(p not in _NOT_ARTICLES for r in replies for _title, p in r.buttons)
 
 
 def _outcome(outcomes: set[str], handoff: bool) -> str:

@@ -219,7 +219,10 @@ class MissingRasa(FakeRasa):
         body = json.loads(request.content)
         sender, text = body["sender"], body["message"]
         if text.startswith("miss"):
-            buttons = [{"title": "Fees", "payload": "/x"}] if text == "miss with buttons" else []
+            # The nearest articles as buttons, or (a second miss) the offer of a human.
+            article = {"title": "Fees", "payload": '/choose_article{"article": "fees"}'}
+            offer = [{"title": "Yes", "payload": "/affirm"}, {"title": "No", "payload": "/deny"}]
+            buttons = [article] if text == "miss with buttons" else offer
             return httpx.Response(
                 200,
                 json=[
