@@ -4,8 +4,8 @@ turned into charts, and each chart as CSV.
 Definitions (docs/desk-api.md, "Analytics"):
 
 - a *conversation* counts once, on the day of its first user message in the period;
-  the bot *resolved* it when no handoff was opened in the period and it missed (no
-  article fitted) fewer than two times;
+  the bot *resolved* it when no handoff session was open at any time in the period
+  and it missed (no article fitted) fewer than two times;
 - handoffs, tickets, first replies and resolve times are of the sessions opened in the
   period; an SLA breach counts when the session was first seen past its deadline;
   ratings count when given;

@@ -118,8 +118,8 @@ def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
     """(bucket, conversations, resolved by the bot) per bucket.
 
     A conversation counts once: in the bucket of its first user message in the period.
-    The bot resolved it when no handoff was opened in the period and it missed fewer
-    than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
+    The bot resolved it when no handoff session was open in the period and it missed
+    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
     conversation costs more than the grouping at a million messages).
     """
     active_stmt = select(
@@ -130,9 +130,14 @@ def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
         .group_by(Message.conversation_id)
         .subquery()
     )
+    # A session open at any time in the period: one queued the day before and still
+    # going is a human's conversation too.
     handed = (
         select(HandoffSession.conversation_id.label("cid"))
-        .where(_in_period(HandoffSession.queued_at, scope))
+        .where(
+            HandoffSession.queued_at < scope.end,
+            or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
+        )
         .distinct()
         .subquery()
     )

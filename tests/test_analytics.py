@@ -48,13 +48,14 @@ def _report(db: Session, zone: ZoneInfo = UTC, **filters: str) -> dict:
 def test_every_figure_matches_the_hand_computed_seed(seeded: Session) -> None:
     data = _report(seeded)
     conversations = data["conversations"]
-    # c1..c6; c1 (answers) and c3 (one miss) resolved; c2 missed twice, c4-c6 handed off.
-    assert (conversations["total"], conversations["bot_resolved"]) == (6, 2)
-    assert conversations["bot_resolved_share"] == pytest.approx(1 / 3)
+    # c1..c6 and c9; c1 (answers) and c3 (one miss) resolved; c2 missed twice, c4-c6 were
+    # handed off in the period, c9 was in a chat that began the evening before.
+    assert (conversations["total"], conversations["bot_resolved"]) == (7, 2)
+    assert conversations["bot_resolved_share"] == pytest.approx(2 / 7)
     assert [
         (r["label"], r["conversations"], r["bot_resolved"]) for r in conversations["series"]
     ] == [
-        ("2026-11-20", 2, 1),
+        ("2026-11-20", 3, 1),
         ("2026-11-21", 2, 1),
         ("2026-11-22", 2, 0),
     ]
@@ -73,7 +74,7 @@ def test_every_figure_matches_the_hand_computed_seed(seeded: Session) -> None:
     assert csat["count"] == 3 and csat["average"] == pytest.approx(11 / 3)
     assert [r["count"] for r in csat["distribution"]] == [0, 1, 0, 1, 1]
     hours = {r["hour"]: r["messages"] for r in data["hours"] if r["messages"]}
-    assert hours == {1: 1, 8: 1, 9: 1, 10: 2, 12: 1, 20: 1, 23: 1}
+    assert hours == {0: 1, 1: 1, 8: 1, 9: 1, 10: 2, 12: 1, 20: 1, 23: 1}
     assert [
         (a["name"], a["sessions"], a["median_first_reply"], a["csat_average"], a["csat_count"])
         for a in data["agents"]
@@ -91,20 +92,20 @@ def test_channel_and_language_filters(seeded: Session) -> None:
     assert english["handoffs"]["total"] == 2
     assert english["times"]["first_reply"]["median"] == pytest.approx(3660.0)
     assert english["csat"]["count"] == 3
-    nothing = _report(seeded, channel="wechat")
+    nothing = _report(seeded, channel="rest")
     assert nothing["conversations"]["total"] == 0 and nothing["agents"] == []
 
 
 def test_days_and_hours_follow_the_viewers_time_zone(seeded: Session) -> None:
-    # Shanghai is UTC+8: the period is 11-19 16:00 .. 11-22 16:00 UTC, so c6 falls out
-    # and c2 (23:30 UTC on the 20th) starts on the 21st.
+    # Shanghai is UTC+8: the period is 11-19 16:00 .. 11-22 16:00 UTC, so c6 falls out,
+    # c2 (23:30 UTC on the 20th) starts on the 21st, and c9 (00:30 UTC) is at 08:30.
     data = _report(seeded, ZoneInfo("Asia/Shanghai"))
     series = [
         (r["label"], r["conversations"], r["bot_resolved"]) for r in data["conversations"]["series"]
     ]
-    assert series == [("2026-11-20", 1, 1), ("2026-11-21", 3, 1), ("2026-11-22", 1, 0)]
+    assert series == [("2026-11-20", 2, 1), ("2026-11-21", 3, 1), ("2026-11-22", 1, 0)]
     hours = {r["hour"]: r["messages"] for r in data["hours"] if r["messages"]}
-    assert hours == {7: 1, 9: 1, 16: 1, 17: 1, 18: 2, 20: 1}
+    assert hours == {7: 1, 8: 1, 9: 1, 16: 1, 17: 1, 18: 2, 20: 1}
 
 
 def test_periods() -> None:
@@ -161,7 +162,7 @@ def test_the_api_is_for_supervisors_and_exports_csv(gateway: Gateway) -> None:
     assert get("/api/agent/analytics/agents.csv", params=SEEDED, headers=ben).status_code == 403
     response = get("/api/agent/analytics", params=SEEDED, headers=ada)
     assert response.status_code == 200, response.text
-    assert response.json()["conversations"]["total"] == 6
+    assert response.json()["conversations"]["total"] == 7
     filtered = get("/api/agent/analytics", params={**SEEDED, "channel": "telegram"}, headers=ada)
     assert filtered.json()["conversations"]["total"] == 2
 
@@ -182,7 +183,7 @@ def test_the_api_is_for_supervisors_and_exports_csv(gateway: Gateway) -> None:
         )
     )
     assert conversations[1:] == [
-        ["2026-11-20", "2", "1"],
+        ["2026-11-20", "3", "1"],
         ["2026-11-21", "2", "1"],
         ["2026-11-22", "2", "0"],
     ]

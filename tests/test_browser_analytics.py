@@ -87,7 +87,7 @@ def test_a_supervisor_sees_the_seeded_figures_as_charts(
     tiles = page.locator("#analytics-tiles .analytics-value").all_inner_texts()
     # conversations, bot-resolved share, handoffs, first reply, resolve, tickets,
     # breaches, CSAT average
-    assert tiles == ["6", "33%", "3", "2 min / 2.0 h", "1.8 h / 3.0 h", "1", "2", "3.67"]
+    assert tiles == ["7", "29%", "3", "2 min / 2.0 h", "1.8 h / 3.0 h", "1", "2", "3.67"]
     rows = page.locator("#analytics-agents tr").all_inner_texts()
     assert [r.split("\t") for r in rows] == [
         ["Ada", "2", "1 min", "5.00", "1"],

@@ -89,6 +89,7 @@ def seed(db: Session) -> tuple[int, int]:
         ("c6", "webchat", "es"),
         ("c7", "webchat", "en"),
         ("c8", "webchat", "en"),
+        ("c9", "wechat", "zh"),
     ]:
         _conversation(db, cid, channel, language)
     db.flush()
@@ -131,6 +132,10 @@ def seed(db: Session) -> tuple[int, int]:
         db, "c7", "complaint", "chat", "en", ben, at(19, 12), at(20, 8, 30), breached=at(20, 8)
     )
     db.add(Csat(session_id=s0.id, score=4, created_at=at(20, 9)))
+    # c9: a chat queued the evening before the period, still going when the user wrote
+    # at 00:30 on the 20th: a human's conversation, not the bot's.
+    _session(db, "c9", "user_request", "chat", "zh", None, at(19, 23), at(20, 1))
+    _message(db, "c9", "user", at(20, 0, 30))
     # c8: just after the period (the end is exclusive).
     _message(db, "c8", "user", at(23, 0))
     db.flush()
