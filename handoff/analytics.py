@@ -116,10 +116,6 @@ def _bucket_of(moment: datetime, scope: Scope) -> int:
     return (int(moment.timestamp()) + scope.offset) // scope.bucket
 
 
-def _seconds(later: datetime | None, earlier: datetime) -> float | None:
-    return (later - earlier).total_seconds() if later is not None else None
-
-
 def _times(values: list[float]) -> dict[str, Any]:
     return {"count": len(values), "median": median(values), "p90": p90(values)}
 
@@ -128,25 +124,25 @@ def report(db: Session, scope: Scope) -> dict[str, Any]:
     """Every chart of the page for *scope*; times in seconds."""
     labels = _labels(scope)
     analytics.prepare(db)
-    per_bucket = {b: (n, r) for b, n, r in analytics.conversations(db, scope)}
+    series, hours = analytics.activity(db, scope)
+    per_bucket = {b: (n, r) for b, n, r in series}
     total = sum(n for n, _ in per_bucket.values())
     resolved = sum(r for _, r in per_bucket.values())
     sessions = analytics.sessions(db, scope)
     breached = Counter(_bucket_of(b, scope) for b in analytics.breaches(db, scope))
-    tickets = Counter(_bucket_of(s.queued_at, scope) for s in sessions if s.kind == "ticket")
+    tickets = Counter(
+        (s.queued + scope.offset) // scope.bucket for s in sessions if s.kind == "ticket"
+    )
     rated = analytics.ratings(db, scope)
-    hours = analytics.busiest_hours(db, scope)
 
     first_replies: dict[int | None, list[float]] = defaultdict(list)
     handled: Counter[int] = Counter()
-    resolve_times = []
+    resolve_times: list[float] = []
     for s in sessions:
-        reply = _seconds(s.first_reply_at, s.queued_at)
-        if reply is not None:
-            first_replies[s.agent_id].append(reply)
-        done = _seconds(s.resolved_at, s.queued_at)
-        if done is not None:
-            resolve_times.append(done)
+        if s.reply_seconds is not None:
+            first_replies[s.agent_id].append(s.reply_seconds)
+        if s.resolve_seconds is not None:
+            resolve_times.append(s.resolve_seconds)
         if s.agent_id is not None:
             handled[s.agent_id] += 1
     scores: dict[int, list[int]] = defaultdict(list)

@@ -24,9 +24,11 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
+    null,
     or_,
     select,
     text,
+    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -50,13 +52,17 @@ class Scope:
 
 @dataclass(frozen=True)
 class SessionRow:
+    """A session opened in the period; times in whole seconds (no datetimes: there are
+    tens of thousands of rows a month, and converting their timestamps cost more than
+    the query)."""
+
     id: int
     reason: str
     kind: str
     agent_id: int | None
-    queued_at: datetime
-    first_reply_at: datetime | None
-    resolved_at: datetime | None
+    queued: int  # seconds since 1970
+    reply_seconds: int | None  # from queued to the first agent reply
+    resolve_seconds: int | None  # from queued to resolved
 
 
 def prepare(db: Session) -> None:
@@ -114,21 +120,30 @@ def _sessions_scoped(stmt: Select, scope: Scope) -> Select:
     return stmt
 
 
-def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
-    """(bucket, conversations, resolved by the bot) per bucket.
+def activity(db: Session, scope: Scope) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
+    """The period's user messages, read once: (bucket, conversations, resolved by the bot)
+    per bucket, and hour of the viewer's day (0-23) -> user messages.
 
     A conversation counts once: in the bucket of its first user message in the period.
     The bot resolved it when no handoff session was open in the period and it missed
-    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
-    conversation costs more than the grouping at a million messages).
+    fewer than :data:`REPEATED_MISSES` times. Messages are grouped by conversation and
+    hour first (a few rows per conversation) and both answers come from those groups:
+    at a million messages the scan is most of the cost, so it is done once.
     """
-    active_stmt = select(
-        Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
+    hour = (_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)
+    per_stmt = select(
+        Message.conversation_id.label("cid"),
+        hour.label("hour"),
+        func.count().label("messages"),
+        func.min(Message.created_at).label("first_at"),
     ).where(Message.author == "user", _in_period(Message.created_at, scope))
+    per = (
+        _by_conversation(per_stmt, Message.conversation_id, scope)
+        .group_by(Message.conversation_id, hour)
+        .cte("per_hour")
+    )
     active = (
-        _by_conversation(active_stmt, Message.conversation_id, scope)
-        .group_by(Message.conversation_id)
-        .subquery()
+        select(per.c.cid, func.min(per.c.first_at).label("first_at")).group_by(per.c.cid).subquery()
     )
     # A session open at any time in the period: one queued the day before and still
     # going is a human's conversation too.
@@ -156,26 +171,24 @@ def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
         .outerjoin(missed, missed.c.cid == active.c.cid)
         .subquery()
     )
-    rows = db.execute(
-        select(
-            per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
-        ).group_by(per_conversation.c.bucket)
-    ).all()
-    return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
-
-
-def busiest_hours(db: Session, scope: Scope) -> dict[int, int]:
-    """Hour of the viewer's day (0-23) -> user messages in the period."""
-    hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(24)
-    inner = _by_conversation(
-        select(hour.label("hour")).where(
-            Message.author == "user", _in_period(Message.created_at, scope)
-        ),
-        Message.conversation_id,
-        scope,
-    ).subquery()
-    rows = db.execute(select(inner.c.hour, func.count()).group_by(inner.c.hour)).all()
-    return {int(h): int(n) for h, n in rows}
+    days = select(
+        literal_column("'c'").label("part"),
+        per_conversation.c.bucket.label("key"),
+        func.count().label("n"),
+        func.sum(per_conversation.c.resolved).label("resolved"),
+    ).group_by(per_conversation.c.bucket)
+    of_day = per.c.hour % _number(24)
+    hours = select(
+        literal_column("'h'"), of_day, func.sum(per.c.messages), cast(null(), BigInteger)
+    ).group_by(of_day)
+    series: list[tuple[int, int, int]] = []
+    by_hour: dict[int, int] = {}
+    for part, key, n, done in db.execute(union_all(days, hours)).all():
+        if part == "c":
+            series.append((int(key), int(n), int(done or 0)))
+        else:
+            by_hour[int(key)] = int(n)
+    return series, by_hour
 
 
 def sessions(db: Session, scope: Scope) -> list[SessionRow]:
@@ -202,32 +215,29 @@ def sessions(db: Session, scope: Scope) -> list[SessionRow]:
         .group_by(HandoffSession.id)
         .subquery()
     )
+    queued = _epoch(db, HandoffSession.queued_at)
     stmt = (
         select(
             HandoffSession.id,
             HandoffSession.reason,
             HandoffSession.kind,
             HandoffSession.agent_id,
-            HandoffSession.queued_at,
-            first_reply.c.at.label("first_reply_at"),
-            HandoffSession.resolved_at,
+            queued,
+            _epoch(db, first_reply.c.at) - queued,
+            _epoch(db, HandoffSession.resolved_at) - queued,
         )
         .outerjoin(first_reply, first_reply.c.sid == HandoffSession.id)
         .where(opened)
     )
     rows = db.execute(_sessions_scoped(stmt, scope).order_by(HandoffSession.id)).all()
     return [
-        SessionRow(
-            id=row.id,
-            reason=row.reason,
-            kind=row.kind,
-            agent_id=row.agent_id,
-            queued_at=_aware(row.queued_at),
-            first_reply_at=_aware(row.first_reply_at) if row.first_reply_at else None,
-            resolved_at=_aware(row.resolved_at) if row.resolved_at else None,
-        )
-        for row in rows
+        SessionRow(int(i), str(reason), str(kind), agent, int(at), _int(reply), _int(resolve))
+        for i, reason, kind, agent, at, reply, resolve in rows
     ]
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
 
 
 def breaches(db: Session, scope: Scope) -> list[datetime]:
