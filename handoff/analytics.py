@@ -124,8 +124,7 @@ def report(db: Session, scope: Scope) -> dict[str, Any]:
     """Every chart of the page for *scope*; times in seconds."""
     labels = _labels(scope)
     analytics.prepare(db)
-    series, hours = analytics.activity(db, scope)
-    per_bucket = {b: (n, r) for b, n, r in series}
+    per_bucket = {b: (n, r) for b, n, r in analytics.conversations(db, scope)}
     total = sum(n for n, _ in per_bucket.values())
     resolved = sum(r for _, r in per_bucket.values())
     sessions = analytics.sessions(db, scope)
@@ -134,6 +133,7 @@ def report(db: Session, scope: Scope) -> dict[str, Any]:
         (s.queued + scope.offset) // scope.bucket for s in sessions if s.kind == "ticket"
     )
     rated = analytics.ratings(db, scope)
+    hours = analytics.busiest_hours(db, scope)
 
     first_replies: dict[int | None, list[float]] = defaultdict(list)
     handled: Counter[int] = Counter()

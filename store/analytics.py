@@ -24,11 +24,9 @@ from sqlalchemy import (
     cast,
     func,
     literal_column,
-    null,
     or_,
     select,
     text,
-    union_all,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -120,30 +118,21 @@ def _sessions_scoped(stmt: Select, scope: Scope) -> Select:
     return stmt
 
 
-def activity(db: Session, scope: Scope) -> tuple[list[tuple[int, int, int]], dict[int, int]]:
-    """The period's user messages, read once: (bucket, conversations, resolved by the bot)
-    per bucket, and hour of the viewer's day (0-23) -> user messages.
+def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
+    """(bucket, conversations, resolved by the bot) per bucket.
 
     A conversation counts once: in the bucket of its first user message in the period.
     The bot resolved it when no handoff session was open in the period and it missed
-    fewer than :data:`REPEATED_MISSES` times. Messages are grouped by conversation and
-    hour first (a few rows per conversation) and both answers come from those groups:
-    at a million messages the scan is most of the cost, so it is done once.
+    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
+    conversation costs more than the grouping at a million messages).
     """
-    hour = (_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)
-    per_stmt = select(
-        Message.conversation_id.label("cid"),
-        hour.label("hour"),
-        func.count().label("messages"),
-        func.min(Message.created_at).label("first_at"),
+    active_stmt = select(
+        Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
     ).where(Message.author == "user", _in_period(Message.created_at, scope))
-    per = (
-        _by_conversation(per_stmt, Message.conversation_id, scope)
-        .group_by(Message.conversation_id, hour)
-        .cte("per_hour")
-    )
     active = (
-        select(per.c.cid, func.min(per.c.first_at).label("first_at")).group_by(per.c.cid).subquery()
+        _by_conversation(active_stmt, Message.conversation_id, scope)
+        .group_by(Message.conversation_id)
+        .subquery()
     )
     # A session open at any time in the period: one queued the day before and still
     # going is a human's conversation too.
@@ -171,24 +160,26 @@ def activity(db: Session, scope: Scope) -> tuple[list[tuple[int, int, int]], dic
         .outerjoin(missed, missed.c.cid == active.c.cid)
         .subquery()
     )
-    days = select(
-        literal_column("'c'").label("part"),
-        per_conversation.c.bucket.label("key"),
-        func.count().label("n"),
-        func.sum(per_conversation.c.resolved).label("resolved"),
-    ).group_by(per_conversation.c.bucket)
-    of_day = per.c.hour % _number(24)
-    hours = select(
-        literal_column("'h'"), of_day, func.sum(per.c.messages), cast(null(), BigInteger)
-    ).group_by(of_day)
-    series: list[tuple[int, int, int]] = []
-    by_hour: dict[int, int] = {}
-    for part, key, n, done in db.execute(union_all(days, hours)).all():
-        if part == "c":
-            series.append((int(key), int(n), int(done or 0)))
-        else:
-            by_hour[int(key)] = int(n)
-    return series, by_hour
+    rows = db.execute(
+        select(
+            per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
+        ).group_by(per_conversation.c.bucket)
+    ).all()
+    return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
+
+
+def busiest_hours(db: Session, scope: Scope) -> dict[int, int]:
+    """Hour of the viewer's day (0-23) -> user messages in the period."""
+    hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(24)
+    inner = _by_conversation(
+        select(hour.label("hour")).where(
+            Message.author == "user", _in_period(Message.created_at, scope)
+        ),
+        Message.conversation_id,
+        scope,
+    ).subquery()
+    rows = db.execute(select(inner.c.hour, func.count()).group_by(inner.c.hour)).all()
+    return {int(h): int(n) for h, n in rows}
 
 
 def sessions(db: Session, scope: Scope) -> list[SessionRow]:
