@@ -15,6 +15,7 @@ from pathlib import Path
 import yaml
 from prometheus_client import REGISTRY
 
+# Imported for their metrics: each module registers its own on the default registry.
 import common.limits
 import common.metrics  # noqa: F401
 import gateway.metrics  # noqa: F401
