@@ -25,6 +25,12 @@ CLAIM_SECONDS = Histogram(
     buckets=(5, 15, 30, 60, 120, 300, 600, 1800, 3600, 4 * 3600, 24 * 3600, 48 * 3600),
 )
 SLA_BREACHES = Counter("support_sla_breaches_total", "Sessions that went past their SLA")
+DELIVERY_FAILURES = Counter(
+    "support_delivery_failures_total",
+    "Replies a platform did not take: failed (a transient error, retried by a job) or "
+    "refused (for good, e.g. the user blocked the bot)",
+    ["channel", "status"],
+)
 CSAT = Counter("support_csat_total", "Satisfaction ratings received", ["score"])
 JOB_RUNS = Counter(
     "support_job_runs_total",

@@ -8,6 +8,7 @@ marker feeds the metrics, and a bot that can't answer hands the user to a human.
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import replace
 
@@ -23,10 +24,15 @@ from gateway.rasa import RasaClient, RasaUnavailable
 from guard import Verdict
 from handoff import Desk, Inbox, Outbox
 from store import handoffs
+from store import outcomes as turn_outcomes
+
+log = logging.getLogger(__name__)
 
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 # An email's first lines hold its question; the rest is history, signatures, disclaimers.
 EMAIL_QUESTION_CHARS = 1000
+# Buttons a miss may carry that are not articles: a human, and yes/no to the offer of one.
+_NOT_ARTICLES = ("/request_human", "/affirm", "/deny")
 
 
 class Answers:
@@ -194,11 +200,28 @@ class Answers:
                     summary=f"bot unavailable; last message: {message.text[:200]}",
                 )
             ]
-        BOT_TURNS.labels(_outcome(outcomes, bool(payloads))).inc()
+        outcome = _outcome(outcomes, bool(payloads))
+        BOT_TURNS.labels(outcome).inc()
+        if outcome == "miss" and _suggests(visible):
+            outcome = "suggest"  # the nearest articles offered: a hedged answer
+        await asyncio.to_thread(self._record, message.conversation_id, outcome)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
             sent += await self._open(payload, message, turn)
         return sent
+
+    def _record(self, conversation: str, outcome: str) -> None:
+        """Keep the turn's outcome for analytics (store.outcomes)."""
+        try:
+            with self.desk.database.begin() as db:
+                turn_outcomes.record(db, conversation, outcome, self.desk.clock())
+        except Exception:  # a figure lost is better than a reply lost
+            log.exception("could not record the outcome of a turn in %s", conversation)
+
+
+def _suggests(replies: list[OutboundMessage]) -> bool:
+    """Whether the replies offer articles as buttons (a miss with the nearest ones)."""
+    return any(p not in _NOT_ARTICLES for r in replies for _title, p in r.buttons)
 
 
 def _first_line(text: str) -> str:

@@ -20,7 +20,7 @@ from common import texts
 from common.channel import Connector, DeliveryFailed, Refused, Undeliverable, shown_error
 from common.clock import utcnow
 from common.messages import OutboundMessage
-from common.metrics import MESSAGES, RETRIES
+from common.metrics import DELIVERY_FAILURES, MESSAGES, RETRIES
 from common.settings import DeskSettings
 from events import DESK, EventHub
 from handoff import views
@@ -124,10 +124,12 @@ class Outbox:
             return False
         except Refused as exc:  # final: the retry job only picks up "failed"
             log.info("delivery of message %s on %s refused for good", reply.id, channel)
+            DELIVERY_FAILURES.labels(channel, "refused").inc()
             self._delivery(conversation_id, reply, "refused", str(exc))
             return False
         except Exception as exc:
             log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
+            DELIVERY_FAILURES.labels(channel, "failed").inc()
             self._delivery(conversation_id, reply, "failed", shown_error(exc))
             return False
         MESSAGES.labels(channel, "out").inc()

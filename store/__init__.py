@@ -9,6 +9,8 @@
     ratings        the 1-5 question after a resolve, and its answer
     agents         agent accounts, login tokens, presence
     search         sessions by ticket or user id, messages by words (indexes: migration 0007)
+    outcomes       how each bot turn ended (answer, miss, handoff…), for analytics
+    analytics      the supervisors' figures for a period (conversations, handoffs, CSAT…)
     routing        agents' languages and capacity; live chats given to the best agent
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
@@ -19,6 +21,7 @@ transaction decides what happens together.
 
 from store import (
     email_tables,  # noqa: F401  (registers email's tables on Base)
+    outcomes,  # noqa: F401  (registers the turn outcomes' table on Base)
     routing_tables,  # noqa: F401  (registers routing's tables on Base)
 )
 from store.db import database_url, make_engine, migrate, session_factory

@@ -168,6 +168,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
         Index("ix_handoff_messages_delivery", "conversation_id", "delivery"),
         Index("ix_handoff_messages_pending", "pending", "created_at"),
         Index("ix_handoff_messages_failed", "delivery", "created_at"),
+        Index("ix_handoff_messages_author_created", "author", "created_at", "conversation_id"),
     )
 
 
@@ -209,6 +210,8 @@ class HandoffSession(Base):  # type: ignore[valid-type,misc]
         CheckConstraint("kind IN ('chat', 'ticket')", name="kind"),
         Index("ix_handoff_sessions_state_queued", "state", "queued_at"),
         Index("ix_handoff_sessions_conversation", "conversation_id", "state"),
+        Index("ix_handoff_sessions_queued", "queued_at"),
+        Index("ix_handoff_sessions_breached", "breached_at"),
     )
 
     @property
@@ -226,7 +229,10 @@ class Csat(Base):  # type: ignore[valid-type,misc]
     score = Column(Integer, nullable=False)
     created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
 
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="score"),)
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+        Index("ix_handoff_csat_created", "created_at"),
+    )
 
 
 class Delivery(Base):  # type: ignore[valid-type,misc]

@@ -9,6 +9,7 @@ from fastapi import APIRouter
 from handoff.api import (
     accounts,
     admin,
+    analytics,
     assist,
     canned,
     live,
@@ -36,5 +37,6 @@ api.include_router(assist.api)
 api.include_router(admin.api)
 api.include_router(privacy.api)
 api.include_router(passwords.api)
+api.include_router(analytics.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

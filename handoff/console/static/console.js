@@ -3,6 +3,7 @@
 // browser loads them by their relative imports).
 import { act, sendText } from "./actions.js";
 import { setupAdmin } from "./admin.js";
+import { initAnalytics } from "./analytics.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
@@ -57,6 +58,7 @@ function start() {
   initCanned();
   initCannedPanel();
   initAssist();
+  initAnalytics();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }

@@ -1,14 +1,14 @@
 """email: threads and the Message-IDs that belong to them
 
 Revision ID: 0017
-Revises: 0013
+Revises: 0015
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0013"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 

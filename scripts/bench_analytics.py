@@ -1,0 +1,201 @@
+"""Analytics benchmark (docs/benchmarks.md, issue 18): the Analytics page's queries on a
+PostgreSQL desk with a million stored messages. Prints Markdown.
+
+    .venv/bin/python scripts/bench_analytics.py [--messages 1000000] [--runs 10]
+        [--url postgresql+psycopg2://postgres@127.0.0.1:5432/test] [--without-indexes]
+
+It creates a database of its own (dropped at the end), migrates it, and fills it in
+SQL: conversations spread evenly over the last 30 days, 10 messages each (user and bot
+alternating; every 7th conversation handed off, its last two messages an agent's), an
+outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
+third tickets, one in eleven past its SLA, half of them rated), ten agents.
+``--without-indexes`` drops migration 0015's indexes first, to see what they buy.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy
+
+from common.clock import utcnow
+from handoff import analytics
+from store.db import make_engine, migrate, session_factory
+
+PER_CONVERSATION = 10
+INDEXES = (
+    "ix_handoff_messages_author_created",
+    "ix_handoff_sessions_queued",
+    "ix_handoff_sessions_breached",
+    "ix_handoff_csat_created",
+    "ix_handoff_turn_outcomes_outcome",
+)
+SEED = """
+INSERT INTO handoff_agents (id, email, display_name, password_hash, presence, active,
+                            is_admin, created_at)
+SELECT a, 'agent' || a || '@example.com', 'Agent ' || a, 'x', 'away', true, a = 1, now()
+FROM generate_series(1, 10) a;
+
+INSERT INTO handoff_conversations (id, channel, language, created_at, sent_since_inbound)
+SELECT 'c' || i, (ARRAY['webchat', 'telegram', 'wechat'])[1 + i % 3],
+       (ARRAY['zh', 'en', 'es'])[1 + (i / 3) % 3], :base + i * :step, 0
+FROM generate_series(1, :conversations) i;
+
+INSERT INTO handoff_messages (conversation_id, author, kind, text, created_at, pending, attempts,
+                              agent_id)
+SELECT 'c' || i,
+       CASE WHEN j % 2 = 0 THEN 'user' WHEN i % 7 = 0 AND j >= 8 THEN 'agent' ELSE 'bot' END,
+       'message', 'a benchmark message of about the usual length for a support question',
+       :base + i * :step + j * interval '30 seconds', false, 0,
+       CASE WHEN i % 7 = 0 AND j >= 8 THEN 1 + i % 10 END
+FROM generate_series(1, :conversations) i, generate_series(0, 9) j;
+
+INSERT INTO handoff_turn_outcomes (conversation_id, outcome, created_at)
+SELECT 'c' || i, CASE WHEN (i + j) % 10 = 1 THEN 'miss' ELSE 'answer' END,
+       :base + i * :step + j * interval '30 seconds'
+FROM generate_series(1, :conversations) i, generate_series(1, 7, 2) j;
+
+INSERT INTO handoff_sessions (id, conversation_id, payload, payload_key, reason, priority,
+    language, state, kind, agent_id, queued_at, assigned_at, resolved_at, breached_at,
+    csat_status)
+SELECT i, 'c' || i, '{}', 'k' || i,
+       (ARRAY['user_request', 'no_answer', 'complaint', 'missing_transfer', 'dispute'])[1 + i % 5],
+       'normal', (ARRAY['zh', 'en', 'es'])[1 + (i / 3) % 3], 'resolved',
+       CASE WHEN i % 3 = 0 THEN 'ticket' ELSE 'chat' END, 1 + i % 10,
+       :base + i * :step + interval '225 seconds', :base + i * :step + interval '230 seconds',
+       :base + i * :step + interval '240 seconds' + (i % 60) * interval '1 minute',
+       CASE WHEN i % 11 = 0 THEN :base + i * :step + interval '1 hour' END,
+       CASE WHEN i % 2 = 0 THEN 'answered' END
+FROM generate_series(7, :conversations, 7) i;
+
+INSERT INTO handoff_csat (session_id, score, created_at)
+SELECT id, 1 + id % 5, resolved_at + interval '1 minute'
+FROM handoff_sessions WHERE csat_status = 'answered';
+"""
+
+
+def seed(engine: sqlalchemy.engine.Engine, messages: int) -> float:
+    """Fill the desk; indexes are dropped during the load and built after it (as a bulk
+    load would), and foreign keys aren't checked row by row (the rows are consistent)."""
+    conversations = messages // PER_CONVERSATION
+    now = utcnow()
+    base = now - timedelta(days=30)
+    step = timedelta(days=30) / conversations
+    started = time.perf_counter()
+    with engine.begin() as connection:
+        indexes = connection.execute(
+            sqlalchemy.text(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE tablename LIKE 'handoff_%' "
+                "AND indexname NOT IN (SELECT conname FROM pg_constraint)"
+            )
+        ).all()
+        for name, _definition in indexes:
+            connection.exec_driver_sql(f"DROP INDEX {name}")
+        connection.exec_driver_sql("SET LOCAL session_replication_role = replica")
+        for statement in SEED.split(";\n"):
+            if statement.strip():
+                connection.execute(
+                    sqlalchemy.text(statement),
+                    {"base": base, "step": step, "conversations": conversations},
+                )
+        for _name, definition in indexes:
+            connection.exec_driver_sql(definition)
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    return time.perf_counter() - started
+
+
+def _cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a local process has used: PostgreSQL's backend."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed(
+    engine: sqlalchemy.engine.Engine, scope: analytics.Scope, runs: int
+) -> tuple[list[float], list[float]]:
+    """Wall-clock seconds of each run, and CPU seconds (the database backend's and this
+    process's): on a shared, loaded machine the CPU time is what a quiet one would take."""
+    database = session_factory(engine)
+    walls, cpus = [], []
+    for _ in range(runs):
+        with database() as db:
+            pid = int(db.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one())
+            db.rollback()
+            server, client = _cpu_seconds(pid), time.process_time()
+            started = time.perf_counter()
+            analytics.report(db, scope)
+            walls.append(time.perf_counter() - started)
+            cpus.append(_cpu_seconds(pid) - server + time.process_time() - client)
+    return walls, cpus
+
+
+def p90(values: list[float]) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=10)
+    parser.add_argument("--url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/test")
+    parser.add_argument("--without-indexes", action="store_true")
+    args = parser.parse_args()
+    name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
+    admin = sqlalchemy.create_engine(args.url, future=True, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    url = args.url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    try:
+        migrate(engine)
+        if args.without_indexes:
+            with engine.begin() as connection:
+                for index in INDEXES:
+                    connection.exec_driver_sql(f"DROP INDEX {index}")
+        seconds = seed(engine, args.messages)
+        with engine.connect() as connection:
+            count = connection.exec_driver_sql("SELECT count(*) FROM handoff_messages").scalar()
+        print(
+            f"{count:,} messages seeded in {seconds:.0f} s (indexes: "
+            f"{'without 0015' if args.without_indexes else 'all'})\n"
+        )
+        print("| period, filter | wall p50 | wall p90 | CPU p50 (database + client) |")
+        print("|---|---:|---:|---:|")
+        zone = ZoneInfo("Asia/Shanghai")
+        cases = [
+            ("30 days", "30d", None, None),
+            ("30 days, telegram", "30d", "telegram", None),
+            ("30 days, zh", "30d", None, "zh"),
+            ("7 days", "7d", None, None),
+            ("today", "today", None, None),
+        ]
+        for label, kind, channel, language in cases:
+            scope = analytics.period(kind, zone, utcnow()).scope(channel, language)
+            walls, cpus = timed(engine, scope, args.runs)
+            print(
+                f"| {label} | {statistics.median(walls) * 1000:.0f} ms "
+                f"| {p90(walls) * 1000:.0f} ms | {statistics.median(cpus) * 1000:.0f} ms |"
+            )
+        with open("/proc/loadavg") as load:
+            print(f"\nload average after the runs: {load.read().split()[0]}")
+    finally:
+        engine.dispose()
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

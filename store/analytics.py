@@ -1,0 +1,262 @@
+"""The supervisors' figures for a period, read from the desk's own tables.
+
+Each query takes a :class:`Scope` (a half-open UTC period, an optional channel and
+language) and returns plain rows; :mod:`handoff.analytics` turns them into charts.
+Counting is done by the database where the rows are many (messages, conversations);
+sessions and ratings, a few per hundred messages, come back one row each, so that
+medians and percentiles are computed the same way on SQLite and PostgreSQL.
+
+Time buckets (a day, an hour of the day) are whole seconds since the epoch shifted by
+the viewer's UTC offset, divided as integers: the same arithmetic in both databases.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import ColumnElement, Select
+
+from common.clock import as_utc
+from store.models import Agent, Conversation, Csat, HandoffSession, Message
+from store.outcomes import MISSES, TurnOutcome
+
+REPEATED_MISSES = 2  # this many misses in the period and the bot did not resolve it
+
+
+@dataclass(frozen=True)
+class Scope:
+    start: datetime  # aware, inclusive
+    end: datetime  # aware, exclusive
+    channel: str | None = None
+    language: str | None = None
+    offset: int = 0  # the viewer's UTC offset in seconds: where their days begin
+    bucket: int = 86400  # seconds per bucket of the time series: a day or an hour
+
+
+@dataclass(frozen=True)
+class SessionRow:
+    """A session opened in the period; times in whole seconds (no datetimes: there are
+    tens of thousands of rows a month, and converting their timestamps cost more than
+    the query)."""
+
+    id: int
+    reason: str
+    kind: str
+    agent_id: int | None
+    queued: int  # seconds since 1970
+    reply_seconds: int | None  # from queued to the first agent reply
+    resolve_seconds: int | None  # from queued to resolved
+
+
+def prepare(db: Session) -> None:
+    """Ready *db*'s transaction for the period queries.
+
+    PostgreSQL's JIT compiles these plans (their cost estimates pass its threshold) and
+    the compiling takes longer than running them: off, for this transaction only.
+    """
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL jit = off"))
+
+
+def _epoch(db: Session, column: Any) -> ColumnElement[Any]:
+    """Whole seconds since 1970 of a stored timestamp (SQLite keeps UTC text)."""
+    if db.get_bind().dialect.name == "postgresql":
+        return cast(func.floor(func.extract("epoch", column)), BigInteger)
+    return cast(func.strftime("%s", column), Integer)
+
+
+def _number(value: int) -> ColumnElement[Any]:
+    # Inlined rather than bound: PostgreSQL matches GROUP BY expressions as written,
+    # and two bound copies of one offset are two different expressions to it.
+    return literal_column(str(int(value)))
+
+
+def bucket(db: Session, column: Any, scope: Scope) -> ColumnElement[Any]:
+    """The time-series bucket of *column*: (seconds + offset) // bucket size."""
+    return (_epoch(db, column) + _number(scope.offset)) / _number(scope.bucket)
+
+
+def _in_period(column: Any, scope: Scope) -> ColumnElement[bool]:
+    return and_(column >= scope.start, column < scope.end)
+
+
+def _by_conversation(stmt: Select, conversation_id: Any, scope: Scope) -> Select:
+    """*stmt* limited to the scope's channel and conversation language, if any."""
+    if scope.channel is None and scope.language is None:
+        return stmt
+    stmt = stmt.join(Conversation, Conversation.id == conversation_id)
+    if scope.channel is not None:
+        stmt = stmt.where(Conversation.channel == scope.channel)
+    if scope.language is not None:
+        stmt = stmt.where(Conversation.language == scope.language)
+    return stmt
+
+
+def _sessions_scoped(stmt: Select, scope: Scope) -> Select:
+    """*stmt* over sessions, limited to the channel and the session's language."""
+    if scope.language is not None:
+        stmt = stmt.where(HandoffSession.language == scope.language)
+    if scope.channel is not None:
+        stmt = stmt.join(Conversation, Conversation.id == HandoffSession.conversation_id).where(
+            Conversation.channel == scope.channel
+        )
+    return stmt
+
+
+def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
+    """(bucket, conversations, resolved by the bot) per bucket.
+
+    A conversation counts once: in the bucket of its first user message in the period.
+    The bot resolved it when no handoff session was open in the period and it missed
+    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
+    conversation costs more than the grouping at a million messages).
+    """
+    active_stmt = select(
+        Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
+    ).where(Message.author == "user", _in_period(Message.created_at, scope))
+    active = (
+        _by_conversation(active_stmt, Message.conversation_id, scope)
+        .group_by(Message.conversation_id)
+        .subquery()
+    )
+    # A session open at any time in the period: one queued the day before and still
+    # going is a human's conversation too.
+    handed = (
+        select(HandoffSession.conversation_id.label("cid"))
+        .where(
+            HandoffSession.queued_at < scope.end,
+            or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
+        )
+        .distinct()
+        .subquery()
+    )
+    missed = (
+        select(TurnOutcome.conversation_id.label("cid"))
+        .where(TurnOutcome.outcome.in_(MISSES), _in_period(TurnOutcome.created_at, scope))
+        .group_by(TurnOutcome.conversation_id)
+        .having(func.count() >= REPEATED_MISSES)
+        .subquery()
+    )
+    resolved = case((and_(handed.c.cid.is_(None), missed.c.cid.is_(None)), 1), else_=0)
+    per_conversation = (
+        select(bucket(db, active.c.first_at, scope).label("bucket"), resolved.label("resolved"))
+        .select_from(active)
+        .outerjoin(handed, handed.c.cid == active.c.cid)
+        .outerjoin(missed, missed.c.cid == active.c.cid)
+        .subquery()
+    )
+    rows = db.execute(
+        select(
+            per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
+        ).group_by(per_conversation.c.bucket)
+    ).all()
+    return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
+
+
+def busiest_hours(db: Session, scope: Scope) -> dict[int, int]:
+    """Hour of the viewer's day (0-23) -> user messages in the period."""
+    hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(24)
+    inner = _by_conversation(
+        select(hour.label("hour")).where(
+            Message.author == "user", _in_period(Message.created_at, scope)
+        ),
+        Message.conversation_id,
+        scope,
+    ).subquery()
+    rows = db.execute(select(inner.c.hour, func.count()).group_by(inner.c.hour)).all()
+    return {int(h): int(n) for h, n in rows}
+
+
+def sessions(db: Session, scope: Scope) -> list[SessionRow]:
+    """Sessions opened in the period, with the time of the first agent reply to each.
+
+    The replies are found by one join over the agent messages since the period began
+    (an index range), not by a lookup per session.
+    """
+    opened = _in_period(HandoffSession.queued_at, scope)
+    first_reply = (
+        select(HandoffSession.id.label("sid"), func.min(Message.created_at).label("at"))
+        .join(Message, Message.conversation_id == HandoffSession.conversation_id)
+        .where(
+            opened,
+            Message.author == "agent",
+            Message.kind == "message",
+            Message.created_at >= scope.start,
+            Message.created_at >= HandoffSession.queued_at,
+            or_(
+                HandoffSession.resolved_at.is_(None),
+                Message.created_at <= HandoffSession.resolved_at,
+            ),
+        )
+        .group_by(HandoffSession.id)
+        .subquery()
+    )
+    queued = _epoch(db, HandoffSession.queued_at)
+    stmt = (
+        select(
+            HandoffSession.id,
+            HandoffSession.reason,
+            HandoffSession.kind,
+            HandoffSession.agent_id,
+            queued,
+            _epoch(db, first_reply.c.at) - queued,
+            _epoch(db, HandoffSession.resolved_at) - queued,
+        )
+        .outerjoin(first_reply, first_reply.c.sid == HandoffSession.id)
+        .where(opened)
+    )
+    rows = db.execute(_sessions_scoped(stmt, scope).order_by(HandoffSession.id)).all()
+    return [
+        SessionRow(int(i), str(reason), str(kind), agent, int(at), _int(reply), _int(resolve))
+        for i, reason, kind, agent, at, reply, resolve in rows
+    ]
+
+
+def _int(value: Any) -> int | None:
+    return int(value) if value is not None else None
+
+
+def breaches(db: Session, scope: Scope) -> list[datetime]:
+    """When each session that went past its SLA in the period was first seen past it."""
+    stmt = select(HandoffSession.breached_at).where(_in_period(HandoffSession.breached_at, scope))
+    return [_aware(b) for (b,) in db.execute(_sessions_scoped(stmt, scope)).all()]
+
+
+def ratings(db: Session, scope: Scope) -> list[tuple[int, int | None]]:
+    """(score, the session's agent) of every rating given in the period."""
+    stmt = (
+        select(Csat.score, HandoffSession.agent_id)
+        .join(HandoffSession, HandoffSession.id == Csat.session_id)
+        .where(_in_period(Csat.created_at, scope))
+    )
+    return [(int(s), a) for s, a in db.execute(_sessions_scoped(stmt, scope)).all()]
+
+
+def agent_names(db: Session, ids: set[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    rows = db.execute(select(Agent.id, Agent.display_name).where(Agent.id.in_(ids))).all()
+    return {int(i): str(n) for i, n in rows}
+
+
+def _aware(value: Any) -> datetime:
+    """A timestamp as an aware datetime: a subquery's result skips the column type,
+    so SQLite hands back its stored text."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return as_utc(value)
