@@ -185,7 +185,7 @@ def test_an_api_key_header_is_sent_and_never_shown(
     nodes: Nodes, caplog: pytest.LogCaptureFixture
 ) -> None:
     key = "tron-key-5f3a9c"
-    extra: dict[str, Any] = {"headers": {"tron": {"TRON-PRO-API-KEY": key}}}
+    extra: dict[str, Any] = {"api_key_headers": {"tron": {"TRON-PRO-API-KEY": key}}}
     caplog.set_level(logging.DEBUG)
     assert look(nodes, "b1" * 32, **extra).status == "confirmed"
     sent = [h for path, h in nodes.headers if path.startswith("/tron")]
@@ -195,3 +195,11 @@ def test_an_api_key_header_is_sent_and_never_shown(
     assert failed.status == "unavailable"
     assert key not in repr(settings(nodes, **extra)) and key not in str(failed.as_dict())
     assert key not in caplog.text
+
+
+def test_the_log_mask_knows_every_api_key_header() -> None:
+    from common.logs import configured_secrets
+
+    value = '{"tron": {"TRON-PRO-API-KEY": "k-tron-1"}, "bsc": {"x-api-key": "k-bsc-2"}}'
+    found = configured_secrets({"CHAIN_API_KEY_HEADERS": value})
+    assert "k-tron-1" in found and "k-bsc-2" in found

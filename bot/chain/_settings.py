@@ -18,8 +18,9 @@ class ChainSettings(BaseSettings):
     # a transaction, its receipt and a block header are a few kilobytes.
     max_response_bytes: PositiveInt = 2_000_000
     # Extra request headers per chain, for providers that take an API key in a header
-    # (TronGrid: {"tron": {"TRON-PRO-API-KEY": "…"}}). Secret: never in logs or reprs.
-    headers: dict[str, dict[str, SecretStr]] = {}
+    # (TronGrid: {"tron": {"TRON-PRO-API-KEY": "…"}}). Secret: never in reprs, and the
+    # log mask (common/logs.py) knows every value of CHAIN_API_KEY_HEADERS.
+    api_key_headers: dict[str, dict[str, SecretStr]] = {}
     native: dict[str, str] = {"ethereum": "ETH", "bsc": "BNB", "polygon": "MATIC", "tron": "TRX"}
     # Token contracts → symbol and decimals (lower-case hex for EVM, base58 for TRON).
     tokens: dict[str, dict[str, tuple[str, int]]] = {
@@ -33,9 +34,8 @@ class ChainSettings(BaseSettings):
     }
 
     def headers_for(self, chain: str) -> dict[str, str]:
-        return {
-            name: value.get_secret_value() for name, value in self.headers.get(chain, {}).items()
-        }
+        headers = self.api_key_headers.get(chain, {})
+        return {name: value.get_secret_value() for name, value in headers.items()}
 
     class Config:
         env_prefix = "CHAIN_"
