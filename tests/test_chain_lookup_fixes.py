@@ -88,6 +88,19 @@ def test_a_tron_node_behind_the_block_cannot_say_confirmed(nodes: Nodes) -> None
     assert result.status == "unavailable" and result.confirmations is None
 
 
+def test_a_node_that_could_not_tell_is_asked_again(nodes: Nodes) -> None:
+    check = ChainLookup(settings(nodes))
+
+    async def twice() -> None:
+        assert (await check.lookup(cases.TRON_AHEAD)).status == "unavailable"
+        calls = len(nodes.calls)
+        await check.lookup(cases.TRON_AHEAD)
+        assert len(nodes.calls) > calls
+        await check.close()
+
+    asyncio.run(twice())
+
+
 @pytest.mark.parametrize("tx", [cases.TRON_OTHER_TX, cases.OTHER_TX_EVM])
 def test_an_answer_about_another_transaction_is_not_trusted(nodes: Nodes, tx: str) -> None:
     result = look(nodes, tx)

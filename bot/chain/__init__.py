@@ -127,7 +127,8 @@ class ChainLookup:
             result = TxCheck(
                 only or chain or chains[0], "not_found", tx_hash, searched=tuple(chains)
             )
-        self._cache[key] = (time.monotonic(), result)
+        if result.status != "unavailable":  # a node that couldn't tell may tell next time
+            self._cache[key] = (time.monotonic(), result)
         return result
 
     async def _first_found(
