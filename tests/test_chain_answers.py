@@ -63,6 +63,15 @@ def test_a_failed_usdt_transfer_is_told_as_usdt(nodes: Nodes, domain: dict[str, 
     assert said(messages, "utter_tx_failed")["token"] == "USDT"
 
 
+def test_a_contract_call_we_cannot_read_is_not_told_as_a_transfer(
+    nodes: Nodes, domain: dict[str, Any]
+) -> None:
+    messages, slots = summary(domain, chain="tron", tx_hash=cases.TRON_BARE_CALL)
+    assert "utter_tx_confirmed_call" in responses(messages)
+    assert "utter_tx_confirmed" not in responses(messages)
+    assert slots["tx_check"]["amount"] is None
+
+
 def test_the_form_takes_an_evm_hash_after_tron_was_named() -> None:
     form = ValidateMissingTransferForm()
     answer = tracker(EVM_HASH, "inform", slots={"chain": "tron", "requested_slot": "tx_hash"})

@@ -23,6 +23,7 @@ RESPONSES = {
     "not_found": "utter_tx_not_found",
     "unavailable": "utter_tx_unavailable",
 }
+CALL_RESPONSES = {"confirmed": "utter_tx_confirmed_call", "failed": "utter_tx_failed_call"}
 # A transaction found on a chain: its link is that chain's explorer, whatever was said.
 _SEEN = ("confirmed", "pending", "failed")
 # What pending_question holds after "not found": the next answer may name the network.
@@ -76,9 +77,9 @@ def address_mismatch(check: dict[str, Any], expected_to: str | None) -> bool:
 def _response(check: TxCheck, expected_to: str | None, recheck: bool) -> str:
     if check.status == "not_found" and recheck:
         return "utter_tx_still_not_found"
-    if check.status in ("confirmed", "failed") and check.amount is None:
+    if check.status in CALL_RESPONSES and check.amount is None:
         # A contract call we can't read as a transfer: say only what is certain.
-        return f"utter_tx_{check.status}_call"
+        return CALL_RESPONSES[check.status]
     if address_mismatch(check.as_dict(), expected_to) and check.status == "confirmed":
         return "utter_tx_confirmed_elsewhere"
     return RESPONSES[check.status]

@@ -159,6 +159,7 @@ TRON_ODD_RESULT = "e5" * 32  # contractRet "WEIRD"
 TRON_DIRTY_PADDING = "e6" * 32  # non-zero bytes in the address word's padding
 TRON_TRANSFER_FROM = "e7" * 32  # Carol calls transferFrom(Alice, Bob, 50 USDT)
 TRON_OPAQUE_CALL = "e8" * 32  # a call we can't decode that logged a Transfer
+TRON_BARE_CALL = "e9" * 32  # a call we can't decode, no Transfer logged
 
 TRON_CASES: dict[str, dict[str, Any]] = {
     TRON_AHEAD: tron_case(TRON_AHEAD, block=6000),
@@ -181,6 +182,7 @@ TRON_CASES: dict[str, dict[str, Any]] = {
         ),
         logs=[tron_log(50 * 10**6)],
     ),
+    TRON_BARE_CALL: tron_case(TRON_BARE_CALL, data="38ed1739" + h(1) * 5),
     TRON_OPAQUE_CALL: tron_case(
         TRON_OPAQUE_CALL, data="38ed1739" + h(1) * 5, logs=[tron_log(HUNDRED_USDT)]
     ),
