@@ -103,6 +103,9 @@ def configured_secrets(environ: Mapping[str, str] | None = None) -> list[str]:
         if name.upper().endswith(("_URL", "_URLS", "ENDPOINT", "ENDPOINTS")):
             with_values = _json_strings(value)
             found += [u for v in with_values for u in url_secrets(v)]
+        elif name.upper().endswith("HEADERS"):  # {"tron": {"TRON-PRO-API-KEY": "…"}}
+            found += [v for inner in _json_objects(value) for v in _json_strings(inner)]
+            found.append(value)
         else:
             found.append(value)
     return found
@@ -128,6 +131,17 @@ def _json_strings(value: str) -> list[str]:
     except ValueError:
         return []
     return [str(v) for v in data.values()] if isinstance(data, dict) else []
+
+
+def _json_objects(value: str) -> list[str]:
+    """The JSON objects inside a JSON object, each as JSON text."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    return [json.dumps(v) for v in data.values() if isinstance(v, dict)]
 
 
 MASKER = Masker()

@@ -119,9 +119,11 @@ def test_results_are_cached_briefly(nodes: Nodes) -> None:
 
 def test_the_hash_format_picks_the_chains(nodes: Nodes) -> None:
     check = lookup(nodes)
-    assert check.candidates("0x" + "ab" * 32) == ["ethereum", "bsc"]
-    assert check.candidates("0x" + "ab" * 32, "bsc") == ["bsc", "ethereum"]
-    assert check.candidates("ab" * 32) == ["tron"]
+    # Every configured chain (issue 20: users name the wrong one): the named one first,
+    # then those whose hashes look like this one.
+    assert check.candidates("0x" + "ab" * 32) == ["ethereum", "bsc", "tron"]
+    assert check.candidates("0x" + "ab" * 32, "bsc") == ["bsc", "ethereum", "tron"]
+    assert check.candidates("ab" * 32) == ["tron", "ethereum", "bsc"]
     with pytest.raises(InvalidHash, match="64 hexadecimal"):
         check.candidates("0x1234")
     asyncio.run(check.close())

@@ -7,6 +7,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.chain import NOT_FOUND_QUESTION
 from bot.actions.faq import offer_human
 from bot.actions.handoff import hand_off
 from bot.actions.shared import latest_intent
@@ -45,7 +46,8 @@ class ActionAnswerYesNo(Action):
         yes = latest_intent(tracker) == "affirm"
         pending = tracker.get_slot("pending_question")
         cleared: list[EventType] = [SlotSet("pending_question", None)]
-        if pending == "offer_human":
+        # After "not found" the human was offered too; a yes or no answers that.
+        if pending in ("offer_human", NOT_FOUND_QUESTION):
             if yes:
                 return [*cleared, *hand_off(dispatcher, tracker)]
             dispatcher.utter_message(response="utter_no_handoff")

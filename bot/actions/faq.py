@@ -6,7 +6,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.chain import chain_lookup, check_transaction, explorer_link
+from bot.actions.chain import chain_lookup, check_transaction
 from bot.nlu.vocabulary import CHAIN_NAMES
 from common.payload import HandoffReason
 
@@ -34,7 +34,7 @@ async def check_pasted_hash(
         return None
     chain = tracker.get_slot("chain")
     chain = chain if chain in CHAIN_NAMES else None
-    checked = await check_transaction(dispatcher, pasted, chain, None, explorer_link(pasted, chain))
+    checked = await check_transaction(dispatcher, pasted, chain, None)
     if checked is None:
         return None
     return [SlotSet("tx_hash", pasted), SlotSet("failed_turns", 0), *checked]

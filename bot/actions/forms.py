@@ -73,8 +73,11 @@ class CaseValidators:
             return {"tx_hash": None}
         if _unknown(value, tracker):
             return {"tx_hash": UNKNOWN}
-        check = check_tx_hash(str(value), _known(tracker.get_slot("chain")))
+        # Any valid hash is taken, whatever network was named: users mix networks up,
+        # and the lookup asks every configured chain and says where it found it.
+        check = check_tx_hash(str(value), None)
         if check.value is None:
+            check = check_tx_hash(str(value), _known(tracker.get_slot("chain")))
             dispatcher.utter_message(response="utter_invalid_tx_hash", expected=check.expected)
         return {"tx_hash": check.value}
 

@@ -9,7 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.chain import check_transaction, explorer_link
+from bot.actions.chain import address_mismatch, check_transaction, explorer_link
 from bot.actions.faq import offer_human
 from bot.actions.shared import language_of, latest_intent
 from bot.nlu.vocabulary import CHAIN_NAMES
@@ -104,21 +104,20 @@ class ActionTransferSummary(Action):
         elif tx_hash in (None, UNKNOWN):
             dispatcher.utter_message(response="utter_transfer_advice_no_hash")
         else:
-            link = explorer_link(tx_hash, known_chain)
             to_address = tracker.get_slot("to_address")
             checked = await check_transaction(
-                dispatcher,
-                tx_hash,
-                known_chain,
-                None if to_address == UNKNOWN else to_address,
-                link,
+                dispatcher, tx_hash, known_chain, None if to_address == UNKNOWN else to_address
             )
             if checked is None:  # no node configured: the explorer, with what to look for
                 dispatcher.utter_message(
-                    response="utter_transfer_advice_explorer", explorer_link=link
+                    response="utter_transfer_advice_explorer",
+                    explorer_link=explorer_link(tx_hash, known_chain),
                 )
             else:
-                return [*checked, *offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)]
+                # After the offer: a "not found" keeps its own question open (its answer
+                # may name the network; a "yes" still means a human).
+                human = offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
+                return [*human, *checked]
         return offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
 
 
@@ -187,7 +186,17 @@ def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -
         seen = f"on-chain: {check.get('status')} on {check.get('chain')}"
         if check.get("confirmations") is not None:
             seen += f", {check['confirmations']} confirmations"
+        if check.get("status") == "not_found" and check.get("searched"):
+            seen += f" (searched {', '.join(check['searched'])})"
+        if check.get("seen_in"):
+            seen += f", user saw the hash in: {check['seen_in']}"
         parts.append(seen)
+        if address_mismatch(check, details.to_address):
+            # The first thing an agent must see: the funds went elsewhere on chain.
+            parts.append(
+                f"ADDRESS MISMATCH: sent to {check.get('recipient')}, "
+                f"user expected {details.to_address}"
+            )
     if details.description:
         parts.append(f"description: {details.description[:200]}")
     elif last_user_text:

@@ -16,6 +16,7 @@ from rasa_sdk.types import DomainDict
 from bot.actions.dialogue import ActionPasswordReset, ActionStartCase
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
 from bot.actions.handoff import hand_off
+from bot.actions.not_found import answer_not_found
 from bot.actions.shared import knowledge_base, language_of, latest_text, render_response
 from bot.actions.tickets import ActionTicketStatus
 from bot.decision import ARTICLE_FLOWS, Candidate, Decision, decide
@@ -85,6 +86,9 @@ class ActionRespond(Action):
         if not text.strip():
             dispatcher.utter_message(response="utter_empty_message")
             return []
+        answered = await answer_not_found(dispatcher, tracker)
+        if answered is not None:
+            return answered
         checked = await check_pasted_hash(dispatcher, tracker)
         if checked is not None:
             return checked

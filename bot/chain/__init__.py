@@ -2,8 +2,10 @@
 
     check = await ChainLookup(ChainSettings()).lookup(tx_hash, chain=None)
 
-Candidate chains follow the hash's format (``0x`` + 64 hex: EVM chains; 64 hex: TRON)
-unless the user named one, and are asked at once. Each call has a short timeout and the
+Every configured chain is asked at once, whatever chain the user named: users mix up
+networks, and a hash says little about its chain (an EVM hash is ``0x`` + 64 hex, a
+TRON one the same 64 hex without ``0x``, and either gets copied with or without it).
+Each adapter gets the hash in its chain's form. Each call has a short timeout and the
 whole lookup a budget; a node that fails or hangs makes the result ``unavailable``,
 never a guessed status, unless another chain found the transaction.
 """
@@ -14,6 +16,7 @@ import asyncio
 import logging
 import re
 import time
+from dataclasses import replace
 from typing import Protocol
 
 import httpx
@@ -25,8 +28,7 @@ from bot.chain._tron import TronAdapter, tron_address
 
 log = logging.getLogger(__name__)
 
-_EVM_HASH = re.compile(r"^0x[0-9a-fA-F]{64}$")
-_BARE_HASH = re.compile(r"^[0-9a-fA-F]{64}$")
+_HASH = re.compile(r"^(?:0x)?[0-9a-fA-F]{64}$")
 
 
 class InvalidHash(ValueError):
@@ -42,59 +44,91 @@ class Adapter(Protocol):
 class ChainLookup:
     def __init__(self, settings: ChainSettings, client: httpx.AsyncClient | None = None) -> None:
         self.settings = settings
+        limit = settings.max_response_bytes
         self.adapters: dict[str, Adapter] = {
             chain: EvmAdapter(
-                chain, url, settings.native.get(chain, "ETH"), settings.tokens.get(chain, {})
+                chain,
+                url,
+                settings.native.get(chain, "ETH"),
+                settings.tokens.get(chain, {}),
+                limit=limit,
+                headers=settings.headers_for(chain),
             )
             for chain, url in settings.evm_endpoints.items()
         }
         if settings.tron_endpoint:
             self.adapters["tron"] = TronAdapter(
-                settings.tron_endpoint, settings.tokens.get("tron", {})
+                settings.tron_endpoint,
+                settings.tokens.get("tron", {}),
+                limit=limit,
+                headers=settings.headers_for("tron"),
             )
         self._client = client or httpx.AsyncClient(timeout=settings.call_timeout_seconds)
         self._cache: dict[str, tuple[float, TxCheck]] = {}
 
     def candidates(self, tx_hash: str, chain: str | None = None) -> list[str]:
-        if _EVM_HASH.match(tx_hash):
-            fitting = [c for c in self.adapters if c != "tron"]
-        elif _BARE_HASH.match(tx_hash):
-            fitting = ["tron"] if "tron" in self.adapters else []
-        else:
+        """Every configured chain: the one the user named first, then the chains whose
+        hashes look like this one, then the rest."""
+        if not _HASH.match(tx_hash):
             raise InvalidHash(
                 "a transaction hash is 64 hexadecimal characters (0-9, a-f); on Ethereum, "
                 "BNB Chain and Polygon it starts with 0x"
             )
-        if chain in fitting:
-            return [chain, *(c for c in fitting if c != chain)]  # theirs first, then the rest
-        return fitting
+        evm_looking = tx_hash.startswith("0x")
+        return sorted(
+            self.adapters,
+            key=lambda c: (c != chain, (c == "tron") == evm_looking),
+        )
 
-    async def lookup(self, tx_hash: str, chain: str | None = None) -> TxCheck:
+    @staticmethod
+    def form(tx_hash: str, chain: str) -> str:
+        """The hash as *chain* writes it: ``0x…`` on EVM chains, bare hex on TRON."""
+        bare = tx_hash.removeprefix("0x")
+        return bare.lower() if chain == "tron" else f"0x{bare}"
+
+    async def lookup(
+        self, tx_hash: str, chain: str | None = None, *, only: str | None = None
+    ) -> TxCheck:
+        """What the chains say about *tx_hash*. With *only*, ask that chain alone and
+        afresh (the user says it is there: the node may have caught up since)."""
         tx_hash = tx_hash.strip()
-        cached = self._cache.get(tx_hash.lower())
-        if cached and time.monotonic() - cached[0] < self.settings.cache_seconds:
+        key = f"{tx_hash.removeprefix('0x').lower()}|{only or ''}"
+        cached = self._cache.get(key)
+        if only is None and cached and time.monotonic() - cached[0] < self.settings.cache_seconds:
             return cached[1]
         chains = self.candidates(tx_hash, chain)
+        if only is not None:
+            chains = [c for c in chains if c == only]
         if not chains:
             return TxCheck(
-                chain or "unknown",
+                only or chain or "unknown",
                 "unavailable",
                 tx_hash,
-                error="no node is configured for this kind of hash",
+                error="no node is configured for this network",
             )
         tasks = {
-            asyncio.ensure_future(self.adapters[c].lookup(self._client, tx_hash)): c for c in chains
+            asyncio.ensure_future(self.adapters[c].lookup(self._client, self.form(tx_hash, c))): c
+            for c in chains
         }
         found, failures = await self._first_found(tasks)
         if found:
             # The chain the user named wins a tie (the same hash on two EVM chains).
             found.sort(key=lambda r: chains.index(r.chain))
-            result = found[0]
+            result = replace(found[0], searched=tuple(chains))
         elif failures:  # not found where we could look, unknown where we couldn't
-            return TxCheck(chain or chains[0], "unavailable", tx_hash, error="; ".join(failures))
+            return TxCheck(
+                only or chain or chains[0],
+                "unavailable",
+                tx_hash,
+                error="; ".join(failures),
+                searched=tuple(chains),
+            )
         else:
-            result = TxCheck(chain or chains[0], "not_found", tx_hash)
-        self._cache[tx_hash.lower()] = (time.monotonic(), result)
+            result = TxCheck(
+                only or chain or chains[0], "not_found", tx_hash, searched=tuple(chains)
+            )
+        if result.status != "unavailable":  # a node that couldn't tell may tell next time
+            self._cache[key] = (time.monotonic(), result)
         return result
 
     async def _first_found(

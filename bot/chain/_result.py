@@ -30,6 +30,10 @@ class TxCheck:
     fee: str | None = None  # in the chain's coin
     checked_at: str = field(default_factory=now_iso)
     error: str | None = None  # why it is unavailable
+    # The chains that were asked (for "not found on TRON and Ethereum"), and where the
+    # user says they saw the hash, when they told us.
+    searched: tuple[str, ...] = ()
+    seen_in: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -3,7 +3,7 @@ names the nodes it trusts (its own, or a provider's)."""
 
 from __future__ import annotations
 
-from pydantic import BaseSettings, PositiveFloat
+from pydantic import BaseSettings, PositiveFloat, PositiveInt, SecretStr
 
 
 class ChainSettings(BaseSettings):
@@ -14,6 +14,13 @@ class ChainSettings(BaseSettings):
     # The whole lookup, all chains at once; inside WeChat's 5-second reply window.
     budget_seconds: PositiveFloat = 3.0
     cache_seconds: PositiveFloat = 60.0
+    # A node's answer is read up to this many bytes (after decompression), then refused:
+    # a transaction, its receipt and a block header are a few kilobytes.
+    max_response_bytes: PositiveInt = 2_000_000
+    # Extra request headers per chain, for providers that take an API key in a header
+    # (TronGrid: {"tron": {"TRON-PRO-API-KEY": "…"}}). Secret: never in reprs, and the
+    # log mask (common/logs.py) knows every value of CHAIN_API_KEY_HEADERS.
+    api_key_headers: dict[str, dict[str, SecretStr]] = {}
     native: dict[str, str] = {"ethereum": "ETH", "bsc": "BNB", "polygon": "MATIC", "tron": "TRX"}
     # Token contracts → symbol and decimals (lower-case hex for EVM, base58 for TRON).
     tokens: dict[str, dict[str, tuple[str, int]]] = {
@@ -25,6 +32,10 @@ class ChainSettings(BaseSettings):
         "polygon": {"0xc2132d05d31c914a87c6611c10748aeb04b58e8f": ("USDT", 6)},
         "tron": {"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("USDT", 6)},
     }
+
+    def headers_for(self, chain: str) -> dict[str, str]:
+        headers = self.api_key_headers.get(chain, {})
+        return {name: value.get_secret_value() for name, value in headers.items()}
 
     class Config:
         env_prefix = "CHAIN_"

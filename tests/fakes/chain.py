@@ -1,14 +1,18 @@
 """An EVM JSON-RPC node and a TRON full node, with transactions written by hand from
 the public API specs. One HTTP server plays both: ``/evm/<chain>`` and ``/tron/wallet/…``.
 
-``Nodes.mode`` makes a chain's node misbehave: ``hang`` (3 s), ``429``, ``500`` or
-``garbage``.
+``Nodes.mode`` makes a chain's node misbehave: ``hang`` (3 s), ``429``, ``500``,
+``garbage``, ``huge`` (a 160 MB JSON array, streamed), ``bomb`` (a gzip bomb: 64 KB
+that inflate to 64 MB, 32 times the lookup's cap) or ``gzip`` (normal answers, gzipped). The transactions of the lookup's defects (issue 20) are in
+:mod:`tests.fakes.chain_cases`.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
@@ -176,12 +180,27 @@ TRON_TXS: dict[str, dict[str, Any]] = {
 }
 
 
+HUGE_BYTES = 160 * 1024 * 1024
+
+
+@functools.cache
+def gzip_bomb(inflated: int = 64 * 1024 * 1024) -> bytes:
+    """A JSON-RPC answer padded with spaces: ~1/1000 of *inflated* on the wire."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    spaces = b" " * (1024 * 1024)
+    parts = [packer.compress(b'{"jsonrpc": "2.0", "id": 1, "result": null')]
+    parts += [packer.compress(spaces) for _ in range(inflated // len(spaces))]
+    return b"".join([*parts, packer.compress(b"}"), packer.flush()])
+
+
 class Nodes:
     """One HTTP server for all: /evm/<chain> (JSON-RPC) and /tron/wallet/… (TRON)."""
 
     def __init__(self) -> None:
-        self.mode: dict[str, str] = {}  # chain -> "hang", "429", "500", "garbage"
+        self.mode: dict[str, str] = {}  # chain -> "hang", "429", "500", "garbage", ...
         self.calls: list[str] = []
+        self.headers: list[tuple[str, dict[str, str]]] = []  # (path, headers) per request
+        self.sent = 0  # bytes of the last huge body that reached the client's socket
         nodes = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -192,7 +211,12 @@ class Nodes:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
                 chain = self.path.split("/")[2] if self.path.startswith("/evm/") else "tron"
                 nodes.calls.append(self.path)
+                nodes.headers.append((self.path, dict(self.headers.items())))
                 mode = nodes.mode.get(chain)
+                if mode == "huge":
+                    return self._huge()
+                if mode == "bomb":
+                    return self._send(200, gzip_bomb(), {"Content-Encoding": "gzip"})
                 if mode == "hang":
                     time.sleep(3)  # a node that hangs: longer than any lookup's budget
                 if mode in ("429", "500"):
@@ -200,17 +224,40 @@ class Nodes:
                 if mode == "garbage":
                     return self._send(200, b"<html>oops")
                 answer = nodes.evm(chain, body) if chain != "tron" else nodes.tron(self.path, body)
+                if mode == "gzip":  # what providers behind a CDN send
+                    packed = zlib.compressobj(6, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+                    raw = packed.compress(json.dumps(answer).encode()) + packed.flush()
+                    return self._send(200, raw, {"Content-Encoding": "gzip"})
                 self._send(200, json.dumps(answer).encode())
 
-            def _send(self, status: int, raw: bytes) -> None:
+            def _send(self, status: int, raw: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
                 self.send_header("Content-Length", str(len(raw)))
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.end_headers()
                 self.wfile.write(raw)
+
+            def _huge(self) -> None:
+                """160 MB of JSON array, no length given: only reading it all tells."""
+                self.send_response(200)
+                self.end_headers()
+                chunk = b"0," * (512 * 1024)
+                nodes.sent = 0
+                try:
+                    self.wfile.write(b"[")
+                    for _ in range(HUGE_BYTES // len(chunk)):
+                        self.wfile.write(chunk)
+                        nodes.sent += len(chunk)
+                    self.wfile.write(b"0]")
+                except OSError:  # the client hung up: what we wanted to see
+                    self.close_connection = True
 
         self.server, self.url = serve(Handler)
 
     def evm(self, chain: str, body: dict[str, Any]) -> dict[str, Any]:
+        from tests.fakes.chain_cases import EVM_BY_CHAIN
+
         method, params = body["method"], body["params"]
         if method == "eth_blockNumber":
             result: Any = hex(123)
@@ -218,14 +265,16 @@ class Nodes:
             data = params[0]["data"]
             result = "0x" + (encode(["string"], ["XTK"]).hex() if data == "0x95d89b41" else h(18))
         else:
-            known = EVM_TXS.get(params[0], {}) if chain == "ethereum" else {}
+            known = EVM_BY_CHAIN.get(chain, {}).get(params[0], {})
             result = known.get(method)
         return {"jsonrpc": "2.0", "id": body["id"], "result": result}
 
     def tron(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        from tests.fakes.chain_cases import TRON_CASES
+
         if path.endswith("getnowblock"):
             return {"block_header": {"raw_data": {"number": 5019}}}
-        known = TRON_TXS.get(body["value"], {})
+        known = TRON_TXS.get(body["value"]) or TRON_CASES.get(body["value"], {})
         return dict(known.get("tx" if path.endswith("gettransactionbyid") else "info", {}))
 
     def close(self) -> None:
