@@ -12,12 +12,13 @@
     routing        agents' languages and capacity; live chats given to the best agent
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
+    kb             live knowledge-base articles, publishes, the live index (0014)
 
 Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
 """
 
-from store import routing_tables  # noqa: F401  (registers routing's tables on Base)
+from store import kb_tables, routing_tables  # noqa: F401  (register their tables on Base)
 from store.db import database_url, make_engine, migrate, session_factory
 from store.errors import Conflict, NotFound
 

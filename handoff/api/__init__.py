@@ -10,6 +10,7 @@ from handoff.api import (
     accounts,
     assist,
     canned,
+    knowledge,
     live,
     media,
     routing,
@@ -30,5 +31,6 @@ api.include_router(search.api)
 api.include_router(routing.api)
 api.include_router(canned.api)
 api.include_router(assist.api)
+api.include_router(knowledge.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]
