@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from common.settings import ROOT, KBSettings
 from faq_kb.articles import ArticleError
 from faq_kb.embedder import Embedder
+from faq_kb.index import IndexNotReady, load_index
 from faq_kb.records import Record, diff, read_dir, validate
 from faq_kb.versions import build_records, publish_version
 from store import kb as kb_store
@@ -36,6 +37,11 @@ class CachingEmbedder:
         self._inner = inner
         self._known: dict[str, np.ndarray] = {}
         self._lock = threading.Lock()
+
+    def remember(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Vectors an index already holds (built with the same model): no need to embed."""
+        with self._lock:
+            self._known.update(zip(texts, vectors, strict=True))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:
@@ -57,6 +63,11 @@ class Publisher:
         self._lock = threading.Lock()
         self.threads: list[threading.Thread] = []
 
+    def use(self, embedder: Embedder) -> None:
+        """Build with *embedder* instead of the configured model (tests, a custom model)."""
+        with self._lock:
+            self._embedder = CachingEmbedder(embedder)
+
     def embedder(self) -> CachingEmbedder:
         """The model, loaded on the first Try it or Publish (the desk alone never needs it)."""
         with self._lock:
@@ -67,7 +78,19 @@ class Publisher:
                     self.settings.resolved_model_path(), threads=self.settings.torch_threads
                 )
                 self._embedder = CachingEmbedder(model)
+                self._remember_built(self._embedder)
             return self._embedder
+
+    def _remember_built(self, embedder: CachingEmbedder) -> None:
+        """The built-in index's vectors: the first build then embeds only what changed."""
+        try:
+            index = load_index(self.settings.index_dir, self.settings.articles_dir)
+        except (OSError, ValueError, IndexNotReady) as exc:
+            log.info("knowledge base: no built index to reuse vectors from: %s", exc)
+            return
+        if index.dense.d == embedder.dimension and index.dense.ntotal == len(index.entries):
+            vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
+            embedder.remember([e.text for e in index.entries], vectors)
 
     def baseline(self, db: Session) -> list[Record]:
         """What is live now: the last publish, else the repository's article files."""

@@ -20,7 +20,7 @@ from common.language import Language
 from common.settings import KBSettings, ServiceSettings
 from faq_kb.articles import ArticleError
 from faq_kb.decision import Candidate, decide
-from faq_kb.index import load_index
+from faq_kb.index import IndexNotReady, load_index
 from faq_kb.records import Record, normalised, read_dir, validate
 from faq_kb.search import HybridKnowledgeBase
 from faq_kb.versions import build_records, load_version, records_fingerprint
@@ -78,7 +78,7 @@ class Knowledge:
             draft, live = self._draft_kb(), self._live_kb()
         return {
             "draft": self._outcome(draft, question, language),
-            "live": self._outcome(live, question, language),
+            "live": self._outcome(live, question, language) if live is not None else None,
         }
 
     def _outcome(
@@ -117,15 +117,19 @@ class Knowledge:
             self._draft = (key, self._searcher(index))
         return self._draft[1]
 
-    def _live_kb(self) -> HybridKnowledgeBase:
+    def _live_kb(self) -> HybridKnowledgeBase | None:
+        """The index users are answered from (None: none built yet)."""
         with self.database() as db:
             version = kb_store.live_version(db)[1]
         key = version or ""
         if self._live is None or self._live[0] != key:
-            if version is None:  # nothing published from the console: the built-in index
-                index = load_index(self.settings.index_dir, self.settings.articles_dir)
-            else:
-                index = load_version(self.settings.index_dir, version)
+            try:
+                if version is None:  # nothing published from the console: the built-in one
+                    index = load_index(self.settings.index_dir, self.settings.articles_dir)
+                else:
+                    index = load_version(self.settings.index_dir, version)
+            except IndexNotReady:
+                return None
             self._live = (key, self._searcher(index))
         return self._live[1]
 
