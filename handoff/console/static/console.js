@@ -10,6 +10,7 @@ import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
 import { wireLanguage } from "./language.js";
 import { reconnectNow } from "./live.js";
+import { setupKnowledge } from "./knowledge.js";
 import { enter, logIn } from "./login.js";
 import { wireNotifications } from "./notify.js";
 import { choosePresence } from "./presence.js";
@@ -52,6 +53,7 @@ function start() {
   startSearch(openSession);
   setupFilters(() => refresh().catch(() => {}));
   setupTeam();
+  setupKnowledge();
   initCanned();
   initCannedPanel();
   initAssist();
