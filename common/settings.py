@@ -98,6 +98,9 @@ class KBSettings(BaseSettings):
     # Between this and min_confidence the bot still answers a question the NLU
     # is sure is a support question, but says it isn't sure it is the one meant.
     suggest_confidence: float = 0.3
+    # How often each action server asks the database whether a newer published index
+    # is live (the console's Publish promises it within 10 seconds).
+    poll_seconds: PositiveFloat = 2.0
 
     class Config:
         env_prefix = "KB_"

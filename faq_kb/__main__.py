@@ -1,4 +1,10 @@
-"""Command line: ``python -m faq_kb {build,search,eval}``."""
+"""Command line: ``python -m faq_kb {build,search,eval,export,import}``.
+
+``export DIR`` writes the database's articles (what the console edits; seeded from
+``faq_kb/articles/`` when empty) in the repository's YAML layout; ``import DIR``
+validates such a directory as ``build`` does and makes it the database's articles,
+to go live with the console's Publish. ``DATABASE_URL`` says which database.
+"""
 
 from __future__ import annotations
 
@@ -70,6 +76,39 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _database():  # type: ignore[no-untyped-def]
+    from store import make_engine, migrate, session_factory
+
+    engine = make_engine()
+    migrate(engine)
+    return session_factory(engine)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from faq_kb.records import read_dir, write_dir
+    from store import kb as kb_store
+
+    database = _database()
+    with database() as db:
+        records = kb_store.snapshot(db)
+    if not records:  # nothing edited yet: the database would be seeded with these
+        records = read_dir(kb_settings().articles_dir)
+    count = write_dir(records, Path(args.directory))
+    print(f"faq_kb: exported {count} articles to {args.directory}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from faq_kb.records import read_dir
+    from store import kb as kb_store
+
+    records = read_dir(Path(args.directory))  # validated as a build validates
+    with _database().begin() as db:
+        kb_store.replace_all(db, records, args.author)
+    print(f"faq_kb: imported {len(records)} articles from {args.directory}; publish to go live")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m faq_kb", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -84,6 +123,13 @@ def main(argv: list[str] | None = None) -> int:
     evaluation.add_argument("--file", default=str(EVAL_FILE), help="TSV: [lang] expect question")
     evaluation.add_argument("--misses", action="store_true", help="list wrong top hits on stderr")
     evaluation.set_defaults(run=_eval)
+    export = commands.add_parser("export", help="write the database's articles as YAML files")
+    export.add_argument("directory")
+    export.set_defaults(run=_export)
+    imported = commands.add_parser("import", help="make a directory of YAML files the articles")
+    imported.add_argument("directory")
+    imported.add_argument("--author", default="faq_kb import", help="recorded as the editor")
+    imported.set_defaults(run=_import)
     args = parser.parse_args(argv)
     try:
         return int(args.run(args))

@@ -28,6 +28,13 @@ from common.settings import ServiceSettings
 
 TOPICS = frozenset({"contact", "tickets", "account", "transfers", "security", "general"})
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Far above the longest article (about 1,300 characters): a chat answer longer than
+# this is a pasted document, and the console refuses it rather than the user reading it.
+MAX_ANSWER_CHARS = 4000
+MAX_TITLE_CHARS = 200
+MAX_QUESTION_CHARS = 500
+_SPACES = re.compile(r"\s+")
+_TRAILING = re.compile(r"[\s?？!！.。,，;；:：¿¡]+$")
 
 
 class ArticleError(ValueError):
@@ -92,7 +99,20 @@ def parse_article(path: Path, raw: object, allowed_placeholders: set[str]) -> Ar
             raise ArticleError(path, f"{lang}.questions", "needs at least one example question")
         if not all(isinstance(q, str) and q.strip() for q in questions):
             raise ArticleError(path, f"{lang}.questions", "every question must be non-empty text")
+        if any(len(q) > MAX_QUESTION_CHARS for q in questions):
+            raise ArticleError(
+                path,
+                f"{lang}.questions",
+                f"a question is longer than {MAX_QUESTION_CHARS} characters",
+            )
         answer = _text(path, section, "answer", f"{lang}.answer")
+        if len(answer) > MAX_ANSWER_CHARS:
+            raise ArticleError(
+                path, f"{lang}.answer", f"{len(answer)} characters; at most {MAX_ANSWER_CHARS}"
+            )
+        title = _text(path, section, "title", f"{lang}.title")
+        if len(title) > MAX_TITLE_CHARS:
+            raise ArticleError(path, f"{lang}.title", f"longer than {MAX_TITLE_CHARS} characters")
         try:
             unknown = _placeholders(answer) - allowed_placeholders
         except ValueError as exc:
@@ -100,7 +120,7 @@ def parse_article(path: Path, raw: object, allowed_placeholders: set[str]) -> Ar
         if unknown:
             raise ArticleError(path, f"{lang}.answer", f"unknown placeholders {sorted(unknown)}")
         texts[lang] = LocalisedArticle(
-            title=_text(path, section, "title", f"{lang}.title"),
+            title=title,
             questions=tuple(q.strip() for q in questions),
             answer=answer,
         )
@@ -124,7 +144,33 @@ def load_articles(directory: Path) -> list[Article]:
         except yaml.YAMLError as exc:
             raise ArticleError(path, "<yaml>", str(exc)) from exc
         articles.append(parse_article(path, raw, allowed))
+    check_duplicates(articles, directory)
     return articles
+
+
+def question_key(question: str) -> str:
+    """What makes two example questions the same: case, spacing, end punctuation aside."""
+    return _TRAILING.sub("", _SPACES.sub(" ", question.casefold().strip()))
+
+
+def check_duplicates(articles: list[Article], directory: Path) -> None:
+    """An example question in two places would teach the index both answers."""
+    seen: dict[str, str] = {}
+    for article in articles:
+        for lang, localised in article.texts.items():
+            for question in localised.questions:
+                key = question_key(question)
+                other = seen.setdefault(key, article.id)
+                if other != article.id or key in _duplicates_within(localised.questions, key):
+                    raise ArticleError(
+                        directory / f"{article.id}.yml",
+                        f"{lang}.questions",
+                        f"'{question}' is already an example question of '{other}'",
+                    )
+
+
+def _duplicates_within(questions: tuple[str, ...], key: str) -> set[str]:
+    return {key} if sum(question_key(q) == key for q in questions) > 1 else set()
 
 
 def content_hash(directory: Path) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -24,10 +25,16 @@ from faq_kb.articles import Article, content_hash, load_articles
 from faq_kb.calibration import Calibration, fit_calibration, load_negatives
 from faq_kb.embedder import Embedder
 from faq_kb.lexical import LexicalRanker
+from faq_kb.records import parse, to_record
 from faq_kb.scoring import fuse
 
 FORMAT_VERSION = "5"
 _FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
+# The articles the index was built from: an index published from the database carries
+# its own, so loading it needs no article files (older indexes read articles_dir).
+ARTICLES_FILE = "articles.json"
+_BATCH = 64
+Progress = Callable[[float], None]
 
 
 class IndexNotReady(RuntimeError):
@@ -62,6 +69,8 @@ class KBIndex:
         faiss.write_index(self.dense, str(tmp / "dense.faiss"))
         joblib.dump(self.lexical, tmp / "lexical.joblib")
         (tmp / "calibration.json").write_text(json.dumps(asdict(self.calibration)))
+        records = [to_record(a) for a in self.articles.values()]
+        (tmp / ARTICLES_FILE).write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
         manifest = {
             "fingerprint": self.fingerprint,
             "format": FORMAT_VERSION,
@@ -71,7 +80,7 @@ class KBIndex:
             "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         }
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2))
-        for name in _FILES:
+        for name in (*_FILES, ARTICLES_FILE):
             (tmp / name).replace(directory / name)
         tmp.rmdir()
 
@@ -99,7 +108,32 @@ def stored_fingerprint(directory: Path) -> str | None:
 def build_index(
     articles_dir: Path, embedder: Embedder, negatives_path: Path, model_name: str
 ) -> KBIndex:
-    articles = load_articles(articles_dir)
+    return build_from_articles(
+        load_articles(articles_dir),
+        embedder,
+        negatives_path,
+        fingerprint(articles_dir, model_name, negatives_path),
+    )
+
+
+def _encode(embedder: Embedder, texts: list[str], progress: Progress | None) -> np.ndarray:
+    """In batches, so a caller can show how far the build is."""
+    parts = []
+    for start in range(0, len(texts), _BATCH):
+        parts.append(embedder.encode(texts[start : start + _BATCH]))
+        if progress is not None:
+            progress(0.9 * min(1.0, (start + _BATCH) / len(texts)))
+    return np.vstack(parts) if parts else np.zeros((0, embedder.dimension), np.float32)
+
+
+def build_from_articles(
+    articles: list[Article],
+    embedder: Embedder,
+    negatives_path: Path,
+    index_fingerprint: str,
+    progress: Progress | None = None,
+) -> KBIndex:
+    """The index of *articles* (validated already); *progress* hears 0..1 as it goes."""
     entries = [
         Entry(article.id, lang, text)
         for article in articles
@@ -107,7 +141,7 @@ def build_index(
         for text in (localised.title, *localised.questions)
     ]
     texts = [e.text for e in entries]
-    vectors = embedder.encode(texts)
+    vectors = _encode(embedder, texts, progress)
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors)
     lexical = LexicalRanker().fit(texts)
@@ -136,7 +170,7 @@ def build_index(
         dense=dense,
         lexical=lexical,
         calibration=calibration,
-        fingerprint=fingerprint(articles_dir, model_name, negatives_path),
+        fingerprint=index_fingerprint,
     )
 
 
@@ -149,10 +183,17 @@ def load_index(directory: Path, articles_dir: Path) -> KBIndex:
         raise IndexNotReady(f"index in {directory} has an old format: run `python -m faq_kb build`")
     raw_entries = json.loads((directory / "entries.json").read_text(encoding="utf-8"))
     return KBIndex(
-        articles={a.id: a for a in load_articles(articles_dir)},
+        articles={a.id: a for a in _articles(directory, articles_dir)},
         entries=[Entry(**e) for e in raw_entries],
         dense=faiss.read_index(str(directory / "dense.faiss")),
         lexical=joblib.load(directory / "lexical.joblib"),
         calibration=Calibration(**json.loads((directory / "calibration.json").read_text())),
         fingerprint=manifest["fingerprint"],
     )
+
+
+def _articles(directory: Path, articles_dir: Path) -> list[Article]:
+    stored = directory / ARTICLES_FILE
+    if stored.exists():
+        return [parse(r) for r in json.loads(stored.read_text(encoding="utf-8"))]
+    return load_articles(articles_dir)

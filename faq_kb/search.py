@@ -56,6 +56,14 @@ class HybridKnowledgeBase:
         self._owners = [e.article_id for e in index.entries]
         self.min_confidence = min_confidence
 
+    @property
+    def embedder(self) -> Embedder:
+        return self._embedder
+
+    @property
+    def service(self) -> ServiceSettings:
+        return self._service
+
     @classmethod
     def load(cls, settings: KBSettings, service: ServiceSettings) -> HybridKnowledgeBase:
         index = load_index(settings.index_dir, settings.articles_dir)

@@ -35,6 +35,7 @@ from handoff import console
 from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
 from handoff.assist import Assist
+from handoff.knowledge import Knowledge
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
 
@@ -79,10 +80,12 @@ def create_app(
     # Events cross Redis signed with the desk secret, which Redis never holds.
     keys = list(tokens.secrets)
     fanout = RedisFanout(hub, settings.redis_url, keys) if settings.redis_url else None
+    knowledge = Knowledge(database, kb_settings(), service)  # the console's Knowledge page
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         migrate(engine)  # under an advisory lock on PostgreSQL: safe with several processes
+        knowledge.seed()  # an empty database gets the repository's articles
         QUEUE.database = database
         jobs.announce(settings.alive_seconds)  # alive before the first turn is taken
         tasks = [
@@ -120,6 +123,7 @@ def create_app(
     app.state.desk = parts.desk  # the agent API's
     # Reads the index on first use; says what the desk would refuse, as the desk checks it.
     app.state.assist = Assist(kb_settings(), service, parts.guard, parts.desk.check_reply)
+    app.state.knowledge = knowledge
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)

@@ -14,6 +14,7 @@
     routing        agents' languages and capacity; live chats given to the best agent
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
+    kb             live knowledge-base articles, publishes, the live index (0014)
 
 Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
@@ -21,6 +22,7 @@ transaction decides what happens together.
 
 from store import (
     email_tables,  # noqa: F401  (registers email's tables on Base)
+    kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)
     outcomes,  # noqa: F401  (registers the turn outcomes' table on Base)
     routing_tables,  # noqa: F401  (registers routing's tables on Base)
 )

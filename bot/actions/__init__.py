@@ -1,8 +1,9 @@
 """Custom actions, served by ``rasa run actions --actions bot.actions``.
 
 rasa-sdk imports every submodule and registers each ``Action`` it finds. The
-knowledge base is loaded here, once, when the action server starts (set
-``BOT_PRELOAD_KB=0`` to skip that, e.g. in unit tests that don't need it).
+knowledge base is loaded here, once, when the action server starts, and then follows
+the versions published from the console (set ``BOT_PRELOAD_KB=0`` to skip both, e.g.
+in unit tests that don't need it).
 """
 
 import os
@@ -11,8 +12,10 @@ from common import logs
 
 logs.install()  # before anything can log: node URLs and their keys stay out of it
 
+from bot.actions.kb_follow import follow  # noqa: E402
 from bot.actions.shared import knowledge_base  # noqa: E402
 from bot.nlu.pipelines import customise_jieba  # noqa: E402
+from faq_kb.live import LiveKnowledgeBase  # noqa: E402
 
 # jieba's dictionary is process-wide, so the knowledge base's Chinese queries are cut
 # with the wallet words as well. Adding them at start, not when the first Chinese
@@ -21,3 +24,6 @@ customise_jieba()
 
 if os.environ.get("BOT_PRELOAD_KB", "1") != "0":
     knowledge_base().search("warm up", k=1)
+    served = knowledge_base()
+    if isinstance(served, LiveKnowledgeBase):  # follow what the console publishes
+        follow(served)

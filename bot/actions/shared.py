@@ -7,9 +7,10 @@ from typing import Any, cast
 
 from rasa_sdk import Tracker
 
+from bot.actions import kb_follow
 from common.language import DEFAULT_LANGUAGE, LANGUAGES, Language
-from common.settings import kb_settings, service_settings
-from faq_kb.search import HybridKnowledgeBase, KnowledgeBase
+from common.settings import service_settings
+from faq_kb.search import KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -55,10 +56,11 @@ _knowledge_base: KnowledgeBase | None = None
 
 
 def knowledge_base() -> KnowledgeBase:
-    """The index is loaded once per process (at action-server start, see bot.actions)."""
+    """Loaded once per process (at action-server start, see bot.actions); the live
+    version published in the console when there is one (bot.actions.kb_follow)."""
     global _knowledge_base
     if _knowledge_base is None:
-        _knowledge_base = HybridKnowledgeBase.load(kb_settings(), service_settings())
+        _knowledge_base = kb_follow.load_live()
     return _knowledge_base
 
 

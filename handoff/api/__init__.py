@@ -12,6 +12,7 @@ from handoff.api import (
     analytics,
     assist,
     canned,
+    knowledge,
     live,
     media,
     passwords,
@@ -38,5 +39,6 @@ api.include_router(admin.api)
 api.include_router(privacy.api)
 api.include_router(passwords.api)
 api.include_router(analytics.api)
+api.include_router(knowledge.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

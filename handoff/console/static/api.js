@@ -7,7 +7,7 @@ import { state } from "./state.js";
 import { t } from "./texts.js";
 
 export class ApiError extends Error {
-  constructor(status, detail) { super(detail); this.status = status; }
+  constructor(status, detail) { super(typeof detail === "object" ? detail.message || JSON.stringify(detail) : detail); this.status = status; this.detail = detail; }
 }
 
 export async function api(path, options = {}) {

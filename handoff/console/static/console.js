@@ -12,6 +12,7 @@ import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
 import { wireLanguage } from "./language.js";
 import { reconnectNow } from "./live.js";
+import { setupKnowledge } from "./knowledge.js";
 import { enter, logIn } from "./login.js";
 import { wireNotifications } from "./notify.js";
 import { choosePresence } from "./presence.js";
@@ -55,6 +56,7 @@ function start() {
   setupFilters(() => refresh().catch(() => {}));
   setupTeam();
   setupAdmin();
+  setupKnowledge();
   initCanned();
   initCannedPanel();
   initAssist();
