@@ -82,6 +82,14 @@ class Answers:
         channels = ", ".join(self.service.domain_list)
         return await self.outbox.tell(conversation, language, "scam", channels=channels)
 
+    async def piece_held(
+        self, message: InboundMessage, language: Language
+    ) -> list[OutboundMessage]:
+        """A piece of a phrase, kept from the bot: Rasa's tracker would keep it for good,
+        where no later redaction reaches. The user is warned before the rest follows."""
+        BOT_TURNS.labels("piece_held").inc()
+        return await self.outbox.tell(message.conversation_id, language, "piece")
+
     async def secret_shared(
         self,
         message: InboundMessage,
