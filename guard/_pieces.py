@@ -9,8 +9,8 @@ What tells them apart is whether the words go together. Every two neighbouring w
 an ordinary one were seen side by side in what users say to this bot: its NLU examples,
 the knowledge base's questions and titles, its button titles (``ordinary_pairs.txt``,
 written by ``scripts/ordinary_pairs.py`` from those files). A phrase's words are drawn
-at random from 2048, so two of them make a known pair about once in 7,000 pieces
-(English; once in 40,000 Spanish) and three in a row about once in 3 million: see
+at random from 2048, so two of them make a known pair about once in 6,000 pieces
+(English; once in 40,000 Spanish) and three in a row about once in 2 million: see
 docs/security.md. Chinese pieces are single characters separated by spaces; a
 space-separated word of two characters or more ("转 人工") is ordinary.
 """
