@@ -5,17 +5,23 @@ Rasa's real tracker, is tests/scale/test_fragment_tracker.py."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
+from common.clock import utcnow
 from guard import Guard
+from store import messages
+from store.models import Message
 from tests.fakes.rasa import FakeRasa
 from tests.guard_cases import cases, split_cases
 from tests.support import ROOT
 from tests.support.gateway import Gateway, texts
 from tests.support.randomness import recovery_phrase, seeded
+from tests.support.waiting import wait_until
 
 DOMAINS = ("acmewallet.example",)
 # Short messages of list words only, from the bot's own NLU data: each must reach Rasa.
@@ -108,3 +114,32 @@ def test_the_gateway_keeps_pieces_from_rasa_and_warns(tmp_path: Path) -> None:
     said = " ".join(call["message"] for call in rasa.calls)
     assert said == "thank you", said
     assert not [w for w in words if w in said.split()]
+
+
+def test_a_recovered_piece_is_kept_from_rasa_too(database_url: str) -> None:
+    """A gateway killed between storing a piece and routing it: another process
+    finishes the turn from the stored text, and the piece still doesn't reach Rasa."""
+    first, second = Gateway(database_url, FakeRasa()), Gateway(database_url, FakeRasa())
+    with first.client, second.client:
+        for gateway in (first, second):
+            gateway.parts.inbox.clock = lambda: utcnow() + timedelta(seconds=5)  # past grace
+        inbox = first.parts.inbox
+        inbox.holder = "host:4242:dead01"  # the dead process, whose lease is gone
+        stored = [
+            inbox.receive(f"webchat:v{n}", "webchat", "en", text, pending=True).message.id
+            for n, text in enumerate(["oyster velvet zebra", "where is my USDT"])
+        ]
+        asyncio.run(second.parts.router.recover())  # unless a gateway's own job did
+
+        def finished() -> bool:
+            with inbox.database() as db:
+                rows = [db.get(Message, m) for m in stored]
+                return all(row is not None and not row.pending for row in rows)
+
+        wait_until(finished, 10, "the dead process's turns were never finished")
+        with inbox.database() as db:
+            kept = [(m.author, m.text) for m in messages.messages(db, "webchat:v0")]
+    calls = first.rasa.calls + second.rasa.calls
+    assert [call["message"] for call in calls] == ["where is my USDT"]
+    assert kept[0] == ("user", "oyster velvet zebra")
+    assert "part of a recovery phrase" in kept[1][1], kept
