@@ -202,7 +202,7 @@ class Router:
             turn.replies = await self.answers.secret_shared(message, language, verdict, turn)
             return turn
         if verdict.piece:  # Rasa's tracker would keep it in clear, past any redaction
-            turn.replies = await self.answers.piece_held(message, language)
+            turn.replies = await self.answers.piece_held(message, language, stored.message.id)
             return turn
         if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)

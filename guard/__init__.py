@@ -123,6 +123,10 @@ class Guard:
             verdict.ordinary_words = words
         else:
             verdict.fragment_words = words
+        if verdict.fragment_words and not findings:
+            # Stored, logged and shown redacted from the start: if this piece comes after
+            # a phrase was recognised, no later count may add up to redact it.
+            verdict.text = f"[redacted: {PHRASE}]"
         verdict.breaks_run = not words and not findings
         verdict.scam = not verdict.secrets and reports_scam(verdict.text, self.domains)
         return verdict
