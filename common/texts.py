@@ -17,6 +17,7 @@ Key = Literal[
     "csat",
     "csat_thanks",
     "secret",
+    "piece",
     "scam",
     "trouble",
     "too_long",
@@ -48,6 +49,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat": "请为本次人工服务打分：1（很不满意）到 5（非常满意）。",
         "csat_thanks": "感谢您的评分！还有什么可以帮您？",
         "secret": "⚠️ 请立即停止：您刚才发送的内容像是{kind}，我们已将其删除，没有保存。客服绝不会索要助记词或私钥，任何拿到它的人都能转走您的资产。请立刻在可信的设备上创建新钱包，并把资产转过去。详见：{article}。人工客服会尽快跟进。",
+        "piece": "⚠️ 您刚才发送的内容像是助记词的一部分，我们没有把它交给机器人处理。无论整段还是分几条，都不要把助记词或私钥发给任何人：客服绝不会索要，任何拿到它的人都能转走您的资产。如果您是想提问，请用完整的句子描述。",
         "scam": "⚠️ 请注意防骗：我们的客服绝不会私信您、收取“解冻手续费”、让您“验证钱包”或安装非官方 App。官方渠道只有：{channels}。请不要点击陌生链接，也不要向任何人提供助记词或私钥。如需人工帮助，请回复“转人工”。",
         "trouble": "抱歉，我们的系统暂时出了点问题。您的消息已保存，人工客服会接手这个对话。",
         "too_long": "消息太长了（最多 {limit} 个字符），请分几条发送。",
@@ -84,6 +86,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat": "How was the help you got? Rate it from 1 (very poor) to 5 (excellent).",
         "csat_thanks": "Thanks for your rating! Anything else I can help with?",
         "secret": "⚠️ Stop: what you just sent looks like a {kind}. We deleted it and did not store it. Support will never ask for it, and anyone who has it controls your funds. Create a new wallet on a trusted device now and move your assets to it. More: {article}. A member of our team will follow up.",
+        "piece": "⚠️ That looks like part of a recovery phrase, so I haven't passed it on. Never send your recovery phrase or private key to anyone, whole or in pieces: support will never ask for it, and anyone who has it controls your funds. If you meant a question, please write it as a full sentence.",
         "scam": '⚠️ Beware of scams: our support never DMs you first, never charges a fee to unfreeze funds, never asks you to "verify" your wallet, and never sends apps outside our official channels: {channels}. Don\'t open unknown links, and never share your recovery phrase or private key. Reply "human" to reach our team.',
         "trouble": "Sorry, we're having trouble right now. Your message is saved, "
         "and a human agent will take over this conversation.",
@@ -128,6 +131,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "csat": "¿Qué tal te atendimos? Puntúa de 1 (muy mal) a 5 (excelente).",
         "csat_thanks": "¡Gracias por tu valoración! ¿Te ayudo con algo más?",
         "secret": "⚠️ Para: lo que acabas de enviar parece una {kind}. La hemos borrado y no la hemos guardado. Soporte nunca te la pedirá y quien la tenga controla tus fondos. Crea ahora una billetera nueva en un dispositivo de confianza y mueve tus activos a ella. Más: {article}. Alguien de nuestro equipo te contactará.",
+        "piece": "⚠️ Eso parece parte de una frase de recuperación, así que no lo he procesado. Nunca envíes tu frase de recuperación ni tu clave privada a nadie, ni entera ni por partes: soporte nunca te la pedirá y quien la tenga controla tus fondos. Si querías hacer una pregunta, escríbela como una frase completa.",
         "scam": "⚠️ Cuidado con las estafas: nuestro soporte nunca te escribe primero por privado, nunca cobra comisiones para desbloquear fondos, nunca te pide «verificar» tu billetera ni envía apps fuera de los canales oficiales: {channels}. No abras enlaces desconocidos ni compartas tu frase de recuperación o clave privada. Responde «agente» para hablar con nuestro equipo.",
         "trouble": "Lo sentimos, tenemos un problema técnico. Tu mensaje está guardado "
         "y un agente se hará cargo de esta conversación.",

@@ -21,7 +21,7 @@ from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 from common.settings import ServiceSettings
 from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
-from guard import Verdict
+from guard import PHRASE, Verdict
 from handoff import Desk, Inbox, Outbox
 from store import handoffs
 from store import outcomes as turn_outcomes
@@ -90,6 +90,18 @@ class Answers:
         self.inbox.tag(conversation, "scam_report")
         channels = ", ".join(self.service.domain_list)
         return await self.outbox.tell(conversation, language, "scam", channels=channels)
+
+    async def piece_held(
+        self, message: InboundMessage, language: Language, message_id: int
+    ) -> list[OutboundMessage]:
+        """A piece of a phrase, kept from the bot: Rasa's tracker would keep it for good,
+        where no later redaction reaches. The user is warned before the rest follows.
+
+        The stored copy is redacted too (the guard already did, unless the message only
+        became a piece by coming inside a run, like "thank you" between two pieces)."""
+        await asyncio.to_thread(self.inbox.redact, [message_id], PHRASE)
+        BOT_TURNS.labels("piece_held").inc()
+        return await self.outbox.tell(message.conversation_id, language, "piece")
 
     async def secret_shared(
         self,

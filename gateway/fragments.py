@@ -45,6 +45,14 @@ class RedisCounts:
             return self._local.add(conversation_id, piece)
         return [_piece(item) for item in raw]
 
+    def recent(self, conversation_id: str) -> list[Piece]:
+        try:
+            raw = self.client.lrange(self.key(conversation_id), 0, -1)
+        except RedisError as exc:
+            self._degraded(exc)
+            return self._local.recent(conversation_id)
+        return [_piece(item) for item in raw]
+
     def clear(self, conversation_id: str) -> None:
         self._local.clear(conversation_id)
         try:

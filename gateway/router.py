@@ -2,9 +2,10 @@
 
 1. The guard reads it first: past that point only the redacted text exists.
 2. The inbox stores it, pending (nothing is lost, whatever fails next).
-3. A shared secret gets a warning and a human, and never reaches the bot; a message
-   too long for the bot is kept for an agent; a scam report gets a warning, and its
-   question is answered all the same.
+3. A shared secret gets a warning and a human, and never reaches the bot; nor does a
+   message that looks like a piece of a phrase sent in several (it gets a warning); a
+   message too long for the bot is kept for an agent; a scam report gets a warning,
+   and its question is answered all the same.
 4. If a human holds the conversation (a queued live chat, or a session an agent
    has claimed), the message is for the desk: the bot stays silent.
 5. A rating answer after a resolved session is recorded, not sent to Rasa; a file
@@ -179,9 +180,13 @@ class Router:
         message = InboundMessage(channel, user_id, stored.message.text, language=language)
         log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
         RETRIES.labels("turn_recovered").inc()
+        # Only whether it is a piece is decided again (the text is as stored): a
+        # recovered piece must not reach Rasa either.
+        piece = self.guard.inspect(conversation, message.text, hash_expected=True)
+        verdict = Verdict(message.text, fragment_words=piece.fragment_words)
         try:
             async with self._turn(conversation):
-                await self._route(message, language, stored, Verdict(message.text))
+                await self._route(message, language, stored, verdict)
         except Exception:
             # Once from a live process, as for any turn; only a death retries it.
             log.exception("the recovered turn of message %s failed", stored.message.id)
@@ -210,6 +215,9 @@ class Router:
             await self.outbox.redeliver(conversation)
         if verdict.leaked:
             turn.replies = await self.answers.secret_shared(message, language, verdict, turn)
+            return turn
+        if verdict.piece:  # Rasa's tracker would keep it in clear, past any redaction
+            turn.replies = await self.answers.piece_held(message, language, stored.message.id)
             return turn
         if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)

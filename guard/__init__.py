@@ -11,6 +11,12 @@ message is stored (:meth:`Guard.count`: a retried delivery the store finds to be
 duplicate is never counted twice), in a :class:`FragmentCounts` store: this process's
 memory by default, Redis when the gateway has it. Only counts and message ids are kept,
 never the words.
+
+A message that is itself a piece (two or three list words and nothing else, say) is
+held back from the bot (:attr:`Verdict.piece`): Rasa's tracker keeps every message it
+gets, and no later redaction reaches it. Short messages of list words that read as
+ordinary ("thank you", "human agent": ``guard._pieces``) still go to the bot, unless
+they come inside a run of pieces.
 """
 
 from __future__ import annotations
@@ -23,6 +29,8 @@ from common.language import HAN, HAN_CHAR
 from guard._agent import agent_violation
 from guard._asks import Ask, find_ask
 from guard._links import Link, foreign_links
+from guard._pieces import PAIRS as ORDINARY_PAIRS
+from guard._pieces import neighbour_pairs, ordinary
 from guard._scam import reports_scam, scam_signals, unsafe_links
 from guard._secrets import (
     KEYSTORE,
@@ -54,14 +62,21 @@ class Verdict:
     scam: bool = False
     # Messages earlier in the conversation that turned out to be pieces of a phrase.
     earlier_fragments: list[int] = field(default_factory=list)
-    # For :meth:`Guard.count`: list words of a phrase-like piece, or whether the
-    # message is an ordinary one that breaks a run of pieces.
+    # For :meth:`Guard.count`: list words of a phrase-like piece; list words of a short
+    # message that reads as ordinary ("thank you": a piece only inside a run of them);
+    # or whether the message is an ordinary one that breaks a run of pieces.
     fragment_words: int = 0
+    ordinary_words: int = 0
     breaks_run: bool = False
 
     @property
     def leaked(self) -> bool:
         return bool(self.secrets)
+
+    @property
+    def piece(self) -> bool:
+        """A piece of a phrase, not (yet) the whole: it must not reach the bot."""
+        return bool(self.fragment_words) and not self.secrets
 
 
 def redact(text: str, findings: list[Finding]) -> str:
@@ -104,7 +119,14 @@ class Guard:
         fragments = [f for f in findings if not f.complete]
         verdict.secrets = sorted({f.kind for f in complete})
         words = sum(f.words for f in fragments) or (0 if findings else _short_fragment_words(text))
-        verdict.fragment_words = words
+        if words and ordinary(text):
+            verdict.ordinary_words = words
+        else:
+            verdict.fragment_words = words
+        if verdict.fragment_words and not findings:
+            # Stored, logged and shown redacted from the start: if this piece comes after
+            # a phrase was recognised, no later count may add up to redact it.
+            verdict.text = f"[redacted: {PHRASE}]"
         verdict.breaks_run = not words and not findings
         verdict.scam = not verdict.secrets and reports_scam(verdict.text, self.domains)
         return verdict
@@ -119,6 +141,11 @@ class Guard:
         if verdict.breaks_run:
             self.counts.clear(conversation_id)  # an ordinary message breaks the run
             return verdict
+        if verdict.ordinary_words and not verdict.fragment_words:
+            # "thank you" on its own is for the bot; between pieces, it is one more.
+            if not within_window(self.counts.recent(conversation_id)):
+                return verdict
+            verdict.fragment_words = verdict.ordinary_words
         if not verdict.fragment_words:
             return verdict
         recent = within_window(
@@ -157,6 +184,7 @@ class Guard:
 
 __all__ = [
     "KEYSTORE",
+    "ORDINARY_PAIRS",
     "PHRASE",
     "PRIVATE_KEY",
     "SPLIT_MESSAGES",
@@ -172,6 +200,7 @@ __all__ = [
     "find_ask",
     "find_secrets",
     "foreign_links",
+    "neighbour_pairs",
     "redact",
     "reports_scam",
     "scam_signals",

@@ -28,6 +28,10 @@ class FragmentCounts(Protocol):
         at once each see the other's piece or come after it."""
         ...
 
+    def recent(self, conversation_id: str) -> list[Piece]:
+        """The conversation's recent pieces, oldest first, without adding one."""
+        ...
+
     def clear(self, conversation_id: str) -> None: ...
 
 
@@ -43,6 +47,9 @@ class MemoryCounts:
         recent = self._recent[conversation_id]
         recent.append(piece)
         return list(recent)
+
+    def recent(self, conversation_id: str) -> list[Piece]:
+        return list(self._recent.get(conversation_id, ()))
 
     def clear(self, conversation_id: str) -> None:
         self._recent.pop(conversation_id, None)

@@ -1,11 +1,14 @@
 """Guard benchmarks (docs/benchmarks.md): recall and false positives on the labelled set
-(tests/guard_cases.py), and the guard's cost on long messages. Prints Markdown.
+(tests/guard_cases.py), phrases sent in pieces (held back from the bot, recognised) and
+false hold-backs on ordinary questions, and the guard's cost on long messages. Prints
+Markdown.
 
     .venv/bin/python scripts/bench_guard.py
 """
 
 from __future__ import annotations
 
+import csv
 import random
 import statistics
 import sys
@@ -18,7 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnemonic import Mnemonic
 
 from guard import Guard
-from tests.guard_cases import cases
+from tests.guard_cases import cases, split_cases
 
 DOMAINS = ("acmewallet.example", "etherscan.io", "tronscan.org")
 
@@ -54,6 +57,41 @@ def accuracy() -> list[str]:
         f"on {sum(totals.values())} messages.",
     ]
     return lines
+
+
+def pieces() -> list[str]:
+    """Every piece of a phrase sent in pieces must be held back from the bot (and the
+    phrase recognised); no ordinary question may be."""
+    held = total = recognised = 0
+    by_language: Counter[str] = Counter()
+    for n, case in enumerate(split_cases()):
+        guard = Guard(DOMAINS)
+        found = False
+        for k, text in enumerate(case.pieces):
+            verdict = guard.count(f"s{n}", k, guard.inspect(f"s{n}", text))
+            found |= bool(verdict.secrets)
+            total += 1
+            kept = verdict.piece or bool(verdict.secrets)
+            held += kept
+            by_language[case.language] += not kept
+        recognised += found
+    root = Path(__file__).resolve().parent.parent
+    questions = [c.text for c in cases() if not c.secret]
+    for path in sorted((root / "bot" / "eval").glob("*.tsv")):
+        with path.open(encoding="utf-8") as rows:
+            questions += [row["question"] for row in csv.DictReader(rows, delimiter="\t")]
+    guard = Guard(DOMAINS)
+    false = [q for q in questions if guard.inspect("q", q).piece]
+    missed = ", ".join(f"{lang} {m}" for lang, m in by_language.items() if m) or "none"
+    return [
+        "| phrases sent in pieces | pieces | kept from the bot | phrases recognised |",
+        "|---|---|---|---|",
+        f"| {len(split_cases())} (4 lists, 12/24 words, 2/3/2-3 words a piece) | {total} "
+        f"| {held} (missed: {missed}) | {recognised} |",
+        "",
+        f"False hold-backs on ordinary questions (bot/eval/*.tsv and the set's "
+        f"non-secret cases): **{len(false)}/{len(questions)}**.",
+    ]
 
 
 def cost(runs: int = 200) -> list[str]:
@@ -96,7 +134,7 @@ def cost(runs: int = 200) -> list[str]:
 def main() -> int:
     when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     out = [f"Measured by `scripts/bench_guard.py` at {when}.", ""]
-    out += [*accuracy(), "", *cost()]
+    out += [*accuracy(), "", *pieces(), "", *cost()]
     print("\n".join(out))
     return 0
 

@@ -1,6 +1,9 @@
 """The guard's labelled test set, generated (seeded) so it is reproducible: real-format
 phrases from the ``mnemonic`` package, keys and keystores, look-alikes that must pass,
 and ordinary support questions. Used by tests/test_guard.py and scripts/bench_guard.py.
+
+:func:`split_cases` are phrases sent in pieces over several messages (issue 17): every
+piece must be kept from the bot, and the whole recognised once the pieces add up.
 """
 
 from __future__ import annotations
@@ -213,4 +216,34 @@ def cases(seed: int = 39) -> list[Case]:
     out += [Case(text, False, "lookalike") for text in LOOKALIKES]
     out += [Case(text, False, "ordinary") for text in ORDINARY]
     out += [Case(text, False, "ordinary_zh") for text in ORDINARY_ZH]
+    return out
+
+
+@dataclass(frozen=True)
+class Split:
+    pieces: list[str]  # the messages, in order
+    language: str
+    size: str  # "2", "3", or "2/3" (alternating)
+
+
+def _cut(words: list[str], sizes: list[int]) -> list[str]:
+    pieces, k, n = [], 0, 0
+    while k < len(words):
+        size = sizes[n % len(sizes)]
+        pieces.append(" ".join(words[k : k + size]))
+        k, n = k + size, n + 1
+    return pieces
+
+
+def split_cases(seed: int = 17) -> list[Split]:
+    """Phrases of 12 and 24 words in all four lists, sent two, three, or two and three
+    words at a time (Chinese ones spaced, one character per word, as the lists write
+    them). The last piece may be a single word."""
+    rng = random.Random(seed)
+    out: list[Split] = []
+    for language in LANGUAGES:
+        for strength in (128, 256):
+            for name, sizes in (("2", [2]), ("3", [3]), ("2/3", [2, 3])):
+                words = _phrase(rng, language, strength).split()
+                out.append(Split(_cut(words, sizes), language, name))
     return out
