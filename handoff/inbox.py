@@ -3,7 +3,8 @@
 The router (``gateway.router``) calls :meth:`Inbox.receive` first: the message is
 kept, its turn marked pending, and the answer says whether a human holds the
 conversation, whether a rating question is open, and whether replies wait for
-delivery. Consoles showing the conversation get the message at once.
+delivery. Consoles showing the conversation get the message at once, by an event
+written in the same transaction (``handoff.relay``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from common.settings import DeskSettings
 from events import DESK, EventHub
 from guard import Guard
 from handoff import media, views
+from handoff.relay import EventRelay
 from store import conversations, deliveries, handoffs, messages, ratings, turns
 from store.leases import HOLDER
 from store.models import Message
@@ -58,6 +60,7 @@ class Inbox:
         settings: DeskSettings,
         guard: Guard,
         clock: Callable[[], datetime] = utcnow,
+        relay: EventRelay | None = None,
     ) -> None:
         self.database = database
         self.hub = hub
@@ -65,6 +68,7 @@ class Inbox:
         self.guard = guard
         self.clock = clock
         self.holder = HOLDER  # this process, for the turns it handles (Message.handler)
+        self.relay = relay or EventRelay(database, hub)
 
     def receive(
         self,
@@ -113,9 +117,9 @@ class Inbox:
             waiting = messages.has_undelivered(db, conversation_id)
             situation = self._situation(db, message, now, waiting)
             event = views.message_event(db, message, situation.held_or_active)
+            recorded = [self.relay.record(db, DESK, event)] if event else []
         MESSAGES.labels(channel, "in").inc()
-        if event:
-            self.hub.publish(DESK, event)
+        self.relay.publish(recorded)
         return situation.inbound
 
     def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:

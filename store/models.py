@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -233,3 +234,33 @@ class Audit(Base):  # type: ignore[valid-type,misc]
     action = Column(String(40), nullable=False)
     detail = Column(Text, nullable=False)
     created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
+
+
+class OutboxEvent(Base):  # type: ignore[valid-type,misc]
+    """A live event for consoles or chat pages, written in the transaction that stores
+    what it announces (the transactional outbox, see :mod:`store.event_outbox`).
+
+    ``sent_at`` is set once the event is on its way to every gateway (published on
+    Redis, or delivered in-process when there is no Redis). A row still unsent whose
+    ``holder`` has died is published by a surviving gateway.
+    """
+
+    __tablename__ = "handoff_event_outbox"
+
+    id = Column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic = Column(String(200), nullable=False)
+    event = Column(JSON, nullable=False)
+    holder = Column(String(100), nullable=False)  # the process that wrote it
+    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
+    sent_at = Column(UtcDateTime(), nullable=True)
+
+    __table_args__ = (
+        # Only unsent rows are looked for: a partial index stays as small as they are.
+        Index(
+            "ix_handoff_event_outbox_unsent",
+            "created_at",
+            postgresql_where=sent_at.is_(None),
+            sqlite_where=sent_at.is_(None),
+        ),
+        Index("ix_handoff_event_outbox_sent", "sent_at"),
+    )
