@@ -6,10 +6,12 @@ The multi-process kill test is tests/scale/test_outbox_kill.py."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import utcnow
 from events import DESK, EventHub
@@ -22,20 +24,22 @@ from store.models import OutboxEvent
 
 
 @pytest.fixture
-def database(database_url: str):  # type: ignore[no-untyped-def]
+def database(database_url: str) -> Iterator[sessionmaker[Session]]:
     engine = make_engine(database_url)
     migrate(engine)
     yield session_factory(engine)
     engine.dispose()
 
 
-def unsent(database) -> list[int]:  # type: ignore[no-untyped-def]
+def unsent(database: sessionmaker[Session]) -> list[int]:
     with database() as db:
         query = select(OutboxEvent.id).where(OutboxEvent.sent_at.is_(None))
         return list(db.execute(query).scalars())
 
 
-def test_an_event_exists_only_if_its_transaction_committed(database) -> None:  # type: ignore[no-untyped-def]
+def test_an_event_exists_only_if_its_transaction_committed(
+    database: sessionmaker[Session],
+) -> None:
     relay = EventRelay(database, EventHub(), holder="writer")
     with pytest.raises(RuntimeError), database.begin() as db:
         relay.record(db, DESK, {"type": "queue"})
@@ -47,7 +51,7 @@ def test_an_event_exists_only_if_its_transaction_committed(database) -> None:  #
 
 
 def test_one_process_marks_what_it_delivered_and_a_dead_writers_events_are_published_once(
-    database,  # type: ignore[no-untyped-def]
+    database: sessionmaker[Session],
 ) -> None:
     async def run() -> None:
         hub = EventHub()  # no bridge: the embedded single-process mode
@@ -75,7 +79,7 @@ def test_one_process_marks_what_it_delivered_and_a_dead_writers_events_are_publi
     asyncio.run(run())
 
 
-def test_a_live_writers_young_events_are_left_to_it(database) -> None:  # type: ignore[no-untyped-def]
+def test_a_live_writers_young_events_are_left_to_it(database: sessionmaker[Session]) -> None:
     now = utcnow()
     with database.begin() as db:
         acquire(db, ALIVE + "alive", timedelta(seconds=60), now, holder="alive")
