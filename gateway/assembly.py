@@ -57,6 +57,7 @@ def assemble(
     inbox = Inbox(database, hub, settings, guard, relay=relay)
     inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
     outbox = Outbox(database, hub, settings, relay=relay)
+    inbox.echo_event = outbox.echo_event
     desk = Desk(database, hub, outbox, settings, service, guard)
     ratings = Ratings(database, hub, outbox)
     sla = SlaWatch(desk)

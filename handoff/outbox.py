@@ -101,6 +101,15 @@ class Outbox:
                 await self._send(conversation_id, reply)
         return stored
 
+    def echo_event(self, message: Message) -> tuple[str, dict[str, Any]] | None:
+        """The user's own *message* as a live event to their other open pages, for a
+        channel that shows the user's messages and delivers by live events."""
+        channel, _, user_id = message.conversation_id.partition(":")
+        connector = self.connectors.get(channel)
+        if connector is None or not connector.echoes_user:
+            return None
+        return connector.live_event(user_id, messages.as_outbound(message))
+
     async def echo(self, message: Message) -> None:
         """The user's own *message*, to their other open pages where the channel has them."""
         channel, _, user_id = message.conversation_id.partition(":")
