@@ -34,6 +34,7 @@ from common.clock import utcnow
 from events import EventHub
 from store import event_outbox
 from store.leases import HOLDER
+from store.models import OutboxEvent
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +58,14 @@ _PAUSE = float(os.environ.get(TEST_PAUSE) or 0)
 class Recorded:
     """An event written in a transaction, to publish once it committed."""
 
-    id: int
     topic: str
     event: dict[str, Any]
+    row: OutboxEvent | None = None  # None: an event with no row (published as a hint)
+
+    @property
+    def id(self) -> int | None:
+        """The row's id: set by the flush that committed it."""
+        return int(self.row.id) if self.row is not None and self.row.id is not None else None
 
 
 class EventRelay:
@@ -80,7 +86,7 @@ class EventRelay:
 
     def record(self, db: Session, topic: str, event: dict[str, Any]) -> Recorded:
         """Write *event* in *db*'s transaction; publish it after the commit."""
-        return Recorded(event_outbox.record(db, topic, event, self.holder), topic, event)
+        return Recorded(topic, event, event_outbox.record(db, topic, event, self.holder))
 
     def publish(self, recorded: Iterable[Recorded]) -> None:
         items = list(recorded)

@@ -20,12 +20,13 @@ from store.leases import ALIVE
 from store.models import Lease, OutboxEvent
 
 
-def record(db: Session, topic: str, event: dict[str, Any], holder: str) -> int:
-    """Add *event* for *topic* to the transaction; its id (the flush sends the INSERT)."""
+def record(db: Session, topic: str, event: dict[str, Any], holder: str) -> OutboxEvent:
+    """Add *event* for *topic* to the transaction. Not flushed here: the commit's flush
+    inserts a transaction's events in one statement (with RETURNING on PostgreSQL),
+    and the row has its id from then on."""
     row = OutboxEvent(topic=topic, event=event, holder=holder)
     db.add(row)
-    db.flush()
-    return int(row.id)
+    return row
 
 
 def mark_sent(db: Session, ids: Iterable[int], now: datetime) -> int:

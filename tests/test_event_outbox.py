@@ -61,8 +61,9 @@ def test_one_process_marks_what_it_delivered_and_a_dead_writers_events_are_publi
             acquire(db, ALIVE + "survivor", timedelta(seconds=60), now, holder="survivor")
             mine = relay.record(db, DESK, {"type": "queue", "n": 1})
             # Written by a process that died before publishing (it holds no liveness lease).
-            orphan = event_outbox.record(db, DESK, {"type": "queue", "n": 2}, "dead")
-            db.get(OutboxEvent, orphan).created_at = now - timedelta(seconds=30)
+            row = event_outbox.record(db, DESK, {"type": "queue", "n": 2}, "dead")
+            row.created_at = now - timedelta(seconds=30)
+        orphan = int(row.id)
         async with hub.subscribe(DESK) as queue:
             relay.publish([mine])
             assert relay.flush() == 1
@@ -84,7 +85,8 @@ def test_a_live_writers_young_events_are_left_to_it(database: sessionmaker[Sessi
     with database.begin() as db:
         acquire(db, ALIVE + "alive", timedelta(seconds=60), now, holder="alive")
         event_outbox.record(db, DESK, {"type": "queue"}, "alive")
-        dead = event_outbox.record(db, DESK, {"type": "queue"}, "dead")
+        row = event_outbox.record(db, DESK, {"type": "queue"}, "dead")
+    dead = int(row.id)
     with database() as db:
         settle, within = timedelta(seconds=2), timedelta(minutes=10)
         later = now + timedelta(seconds=5)
