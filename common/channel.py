@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from typing import Any
 
 from common.logs import MASKER
 from common.messages import OutboundMessage
@@ -43,6 +44,15 @@ class Connector(ABC):
     @abstractmethod
     async def send_text_message(self, user_id: str, text: str) -> None:
         """Deliver *text* to *user_id* on this service."""
+
+    def live_event(
+        self, user_id: str, message: OutboundMessage
+    ) -> tuple[str, dict[str, Any]] | None:
+        """For a channel whose delivery *is* a live event to the user's open pages (the
+        web chat): its topic and event. The outbox writes it in the transaction that
+        stores *message* (a gateway killed right after the commit can't lose the push)
+        and publishes it instead of calling :meth:`send`. None: :meth:`send` delivers."""
+        return None
 
     async def send_buttons(
         self, user_id: str, text: str, buttons: tuple[tuple[str, str], ...]

@@ -10,8 +10,8 @@ Every event is therefore sealed with an HMAC-SHA256 keyed by the desk secret
 
 ``body`` is the JSON text that was signed, carried as is, so verifying never
 depends on how a JSON library orders or spaces keys. It holds the sender's origin,
-the topic, the event and the time it was sealed; a stale envelope (a replay of a
-recorded one) is refused.
+the topic, the event, its outbox id (none for a mere hint such as a presence change)
+and the time it was sealed; a stale envelope (a replay of a recorded one) is refused.
 """
 
 from __future__ import annotations
@@ -49,6 +49,7 @@ class Opened:
     origin: str
     topic: str
     event: dict[str, Any]
+    id: int | None = None  # the outbox row: receivers deliver each id once
 
 
 class Sealer:
@@ -62,9 +63,14 @@ class Sealer:
         self._keys = {key_id(k): k for k in keys}
         self._clock = clock
 
-    def seal(self, origin: str, topic: str, event: dict[str, Any]) -> str:
+    def seal(
+        self, origin: str, topic: str, event: dict[str, Any], event_id: int | None = None
+    ) -> str:
+        contents = {"origin": origin, "topic": topic, "event": event, "at": self._clock()}
+        if event_id is not None:
+            contents["id"] = event_id
         body = json.dumps(
-            {"origin": origin, "topic": topic, "event": event, "at": self._clock()},
+            contents,
             default=str,
             ensure_ascii=False,
         )
@@ -97,10 +103,13 @@ class Sealer:
         try:
             inner = json.loads(body)
             origin, topic, event, at = inner["origin"], inner["topic"], inner["event"], inner["at"]
-        except (TypeError, ValueError, KeyError):
+            event_id = inner.get("id")
+        except (TypeError, ValueError, KeyError, AttributeError):
             raise Rejected("malformed body") from None
         if not (isinstance(origin, str) and isinstance(topic, str) and isinstance(event, dict)):
             raise Rejected("malformed body")
+        if event_id is not None and (type(event_id) is not int or event_id <= 0):
+            raise Rejected("malformed body")
         if not isinstance(at, int | float) or abs(self._clock() - at) > MAX_AGE_SECONDS:
             raise Rejected("stale or replayed")
-        return Opened(origin, topic, event)
+        return Opened(origin, topic, event, event_id)

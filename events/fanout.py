@@ -7,7 +7,10 @@ message that arrived on gateway A, and a user's page on A gets B's agent reply.
 Redis pub/sub is fire-and-forget: while Redis is unreachable, events between
 processes are dropped (never those within one process). Nothing is lost, since
 every event is about rows already committed: when the subscription comes back,
-local clients get a ``resync`` event and reload from the database.
+local clients get a ``resync`` event and reload from the database. An event from
+the transactional outbox (``handoff.relay``) carries its row id: once published it
+is reported to the hub (``on_sent``) so its row is marked sent, and a receiver
+delivers each id once.
 
 Redis is not trusted with what reaches a user's page: every event is sealed with
 the desk secret (:mod:`events.envelope`) and, once opened, checked against the
@@ -49,19 +52,19 @@ class RedisFanout:
         self._sealer = Sealer(secrets)
         self._refusals: set[str] = set()  # reasons already logged
         self.ready = asyncio.Event()  # subscribed: events from other processes arrive
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX)
+        self._outbox: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue(OUTBOX)
         hub.bridge = self
 
     @property
     def client_name(self) -> str:
         return f"wallet_support:fanout:{self.hub.origin}"
 
-    def forward(self, topic: str, event: Event) -> None:
-        data = self._sealer.seal(self.hub.origin, topic, event)
+    def forward(self, topic: str, event: Event, event_id: int | None = None) -> None:
+        data = self._sealer.seal(self.hub.origin, topic, event, event_id)
         if self._outbox.full():  # Redis has been down a while: the oldest go first
             self._outbox.get_nowait()
             FANOUT.labels("dropped").inc()
-        self._outbox.put_nowait(data)
+        self._outbox.put_nowait((data, event_id))
 
     async def run(self) -> None:
         client = aioredis.from_url(
@@ -78,10 +81,12 @@ class RedisFanout:
 
     async def _publish(self, client: Any) -> None:
         while True:
-            data = await self._outbox.get()
+            data, event_id = await self._outbox.get()
             try:
                 await client.publish(self.channel, data)
                 FANOUT.labels("out").inc()
+                if event_id is not None:
+                    self.hub.sent([event_id])
             except (RedisError, OSError) as exc:
                 FANOUT.labels("dropped").inc()
                 log.warning("could not publish an event to Redis (%s); consoles will resync", exc)
@@ -122,7 +127,7 @@ class RedisFanout:
             self._refuse(why)
             return
         FANOUT.labels("in").inc()
-        self.hub.deliver(opened.topic, opened.event)
+        self.hub.deliver(opened.topic, opened.event, opened.id)
 
     def _refuse(self, reason: str) -> None:
         FANOUT.labels("rejected").inc()

@@ -92,6 +92,7 @@ def create_app(
             asyncio.ensure_future(_forever(jobs.forever)),
             asyncio.ensure_future(_forever(lambda: jobs.keep_alive(settings.alive_seconds))),
         ]
+        tasks.append(asyncio.ensure_future(_forever(parts.relay.flush_forever)))
         if fanout is not None:
             tasks.append(asyncio.ensure_future(_forever(fanout.run)))
         tasks += [asyncio.ensure_future(_forever(run)) for run in runners]
@@ -104,6 +105,8 @@ def create_app(
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks, timeout=10)
+            with contextlib.suppress(Exception):
+                parts.relay.flush()  # what was published is marked, not published again
             with contextlib.suppress(Exception), database.begin() as db:
                 # Turns cut short by the shutdown are taken over at once, not in 20 s.
                 release(db, ALIVE + jobs.holder, utcnow(), holder=jobs.holder)

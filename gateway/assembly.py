@@ -22,6 +22,7 @@ from gateway.router import Router
 from guard import Guard
 from handoff import Desk, Inbox, Outbox, Ratings, SlaWatch
 from handoff.privacy import Privacy
+from handoff.relay import RELAY_SECONDS, EventRelay
 from handoff.routing import AutoAssign
 from store.jobs import Scheduler
 from store.trackers import Trackers, tracker_url
@@ -38,6 +39,7 @@ class Parts:
     router: Router
     jobs: Scheduler
     privacy: Privacy
+    relay: EventRelay
 
 
 def assemble(
@@ -55,9 +57,13 @@ def assemble(
     # Pieces of a phrase may land on different gateways: count them where all see them.
     counts = RedisCounts(settings.redis_url) if settings.redis_url else None
     guard = Guard(trusted_domains(service), counts)
-    inbox = Inbox(database, hub, settings, guard)
+    # The events this process writes carry its liveness lease too: a survivor
+    # publishes those it committed but did not live to publish.
+    relay = EventRelay(database, hub, jobs.holder)
+    inbox = Inbox(database, hub, settings, guard, relay=relay)
     inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
-    outbox = Outbox(database, hub, settings)
+    outbox = Outbox(database, hub, settings, relay=relay)
+    inbox.echo_event = outbox.echo_event
     desk = Desk(database, hub, outbox, settings, service, guard)
     ratings = Ratings(database, hub, outbox)
     sla = SlaWatch(desk)
@@ -68,6 +74,8 @@ def assemble(
     jobs.every("ticket_reminders", 60, sla.remind)
     jobs.every("unfinished_turns", 10, router.recover)
     jobs.every("delivery_retries", 60, outbox.retry_failed)
+    jobs.every("event_relay", RELAY_SECONDS, relay.relay_orphans)
+    jobs.every("event_prune", 600, relay.prune)
     desk.auto_assign = routing = AutoAssign(desk)
     jobs.every("auto_assign", settings.routing_seconds, routing)
     privacy = Privacy(
@@ -80,7 +88,7 @@ def assemble(
             return await asyncio.to_thread(privacy.purge, utcnow() - timedelta(days=days))
 
         jobs.every("retention", 3600, retention)
-    return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs, privacy)
+    return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs, privacy, relay)
 
 
 def _url(database: sessionmaker[Session]) -> str:

@@ -132,6 +132,7 @@ class Router:
             guarded=True,
             dedup_key=message.dedup_key,
             pending=True,
+            echo=True,
         )
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
@@ -139,7 +140,8 @@ class Router:
         await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
         if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
             verdict.earlier_fragments.append(stored.message.id)
-        await self.outbox.echo(stored.message)
+        if not stored.echoed:  # else written and published with the message
+            await self.outbox.echo(stored.message)
         try:
             turn = await self._route(message, language, stored, verdict)
         except BaseException:

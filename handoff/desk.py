@@ -1,9 +1,8 @@
 """The human desk: handoff sessions from the bot's payload to the agent's resolve.
 
-:mod:`store.handoffs` changes rows atomically; the desk adds what users and agents
-see because of it: the queue position or ticket number, "an agent has joined",
-agent replies checked by the guard and delivered, the rating question after a
-resolve, pushes to consoles, and the metrics.
+:mod:`store.handoffs` changes rows atomically; the desk adds what users and agents see because
+of it: the queue position or ticket number, "an agent has joined", agent replies checked by the
+guard and delivered, the rating question after a resolve, pushes to consoles, and the metrics.
 """
 
 from __future__ import annotations
@@ -194,10 +193,10 @@ class Desk:
                 db, session.conversation_id, "system", note, kind="note", agent_id=agent.id
             )
             event = views.message_event(db, message, session.id)
+            recorded = [self.outbox.relay.record(db, DESK, event)] if event else []
             name = target.display_name
         self.hub.publish(DESK, {"type": "queue"})
-        if event:
-            self.hub.publish(DESK, event)
+        self.outbox.relay.publish(recorded)
         await self.outbox.tell(session.conversation_id, session.language, "transferred", agent=name)
         return session
 
@@ -257,8 +256,9 @@ class Desk:
                 agent_id=agent.id,
             )
             event = views.message_event(db, message, session_id)
-        assert event is not None
-        self.hub.publish(DESK, event)
+            assert event is not None
+            recorded = self.outbox.relay.record(db, DESK, event)
+        self.outbox.relay.publish([recorded])
         return dict(event["message"])
 
     async def resolve(self, agent: Agent, session_id: int) -> HandoffSession:

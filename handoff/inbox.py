@@ -3,15 +3,17 @@
 The router (``gateway.router``) calls :meth:`Inbox.receive` first: the message is
 kept, its turn marked pending, and the answer says whether a human holds the
 conversation, whether a rating question is open, and whether replies wait for
-delivery. Consoles showing the conversation get the message at once.
+delivery. Consoles showing the conversation get the message at once, by an event
+written in the same transaction (``handoff.relay``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,6 +24,7 @@ from common.settings import DeskSettings
 from events import DESK, EventHub
 from guard import Guard
 from handoff import media, views
+from handoff.relay import EventRelay
 from store import conversations, deliveries, handoffs, messages, ratings, turns
 from store.leases import HOLDER
 from store.models import Message
@@ -42,6 +45,7 @@ class Inbound:
     rating_open: int | None  # the resolved session still waiting for a 1-5 rating
     undelivered: bool = False  # replies kept because the user couldn't be reached
     duplicate: bool = False  # the client sent it before: *message* is the first copy
+    echoed: bool = False  # its push to the user's other pages was written with it
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,7 @@ class Inbox:
         settings: DeskSettings,
         guard: Guard,
         clock: Callable[[], datetime] = utcnow,
+        relay: EventRelay | None = None,
     ) -> None:
         self.database = database
         self.hub = hub
@@ -65,6 +70,10 @@ class Inbox:
         self.guard = guard
         self.clock = clock
         self.holder = HOLDER  # this process, for the turns it handles (Message.handler)
+        self.relay = relay or EventRelay(database, hub)
+        # The user's own message as a live event to their other pages, where the
+        # channel has them (``Outbox.echo_event``, set by the assembly).
+        self.echo_event: Callable[[Message], tuple[str, dict[str, Any]] | None] | None = None
 
     def receive(
         self,
@@ -76,6 +85,7 @@ class Inbox:
         guarded: bool = False,
         dedup_key: str | None = None,
         pending: bool = False,
+        echo: bool = False,
     ) -> Inbound:
         """Persist what the user wrote, and say who should answer it (one transaction).
 
@@ -83,7 +93,8 @@ class Inbox:
         is scrubbed here, so no path stores a secret. With *dedup_key* (a platform's
         or a client's id for the delivery) a second delivery, from any process,
         stores nothing and gets the first copy back. *pending* marks a turn that
-        :meth:`finish` closes.
+        :meth:`finish` closes. With *echo*, the push of the message to the user's other
+        pages is written in the same transaction.
         """
         text = text if guarded else self.guard.scrub(text)
         attachment, refused = media.checked(attachment, self.settings.media_max_bytes)
@@ -113,10 +124,13 @@ class Inbox:
             waiting = messages.has_undelivered(db, conversation_id)
             situation = self._situation(db, message, now, waiting)
             event = views.message_event(db, message, situation.held_or_active)
+            recorded = [self.relay.record(db, DESK, event)] if event else []
+            live = self.echo_event(message) if echo and self.echo_event is not None else None
+            if live is not None:
+                recorded.append(self.relay.record(db, *live))
         MESSAGES.labels(channel, "in").inc()
-        if event:
-            self.hub.publish(DESK, event)
-        return situation.inbound
+        self.relay.publish(recorded)
+        return replace(situation.inbound, echoed=live is not None)
 
     def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
         # One lookup: an unresolved session is always the conversation's latest.

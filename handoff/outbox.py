@@ -3,7 +3,9 @@
 A reply that can't be sent is never dropped: it stays in the history the user's
 page re-reads, and its delivery state says why (kept until the user can be
 reached again, or failed and retried by a job). Consoles see each reply and each
-change of its delivery state.
+change of its delivery state: those events, and a web chat page's push, are written
+in the transaction that stores the reply (``handoff.relay``), so none is lost with a
+gateway killed after the commit.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from common.metrics import DELIVERY_FAILURES, MESSAGES, RETRIES
 from common.settings import DeskSettings
 from events import DESK, EventHub
 from handoff import views
+from handoff.relay import EventRelay, Recorded
 from store import deliveries, handoffs, messages
 from store.models import Message
 
@@ -38,12 +41,14 @@ class Outbox:
         settings: DeskSettings,
         connectors: dict[str, Connector] | None = None,
         clock: Callable[[], datetime] = utcnow,
+        relay: EventRelay | None = None,
     ) -> None:
         self.database = database
         self.hub = hub
         self.settings = settings
         self.connectors: dict[str, Connector] = connectors or {}  # by channel name
         self.clock = clock
+        self.relay = relay or EventRelay(database, hub)
 
     async def deliver(
         self,
@@ -61,7 +66,10 @@ class Outbox:
         and returns the first copy.
         """
         stored: list[OutboundMessage] = []
-        events = []
+        recorded: list[Recorded] = []
+        pushed: set[int] = set()  # delivered by a live event written with the reply
+        channel, _, user_id = conversation_id.partition(":")
+        connector = self.connectors.get(channel)
         with self.database.begin() as db:
             if dedup_key is not None and not deliveries.first_delivery(db, author, dedup_key):
                 first = deliveries.delivered_message(db, author, dedup_key)
@@ -74,24 +82,38 @@ class Outbox:
                 message = messages.add_message(
                     db, conversation_id, author, reply.text, agent_id=agent_id, buttons=buttons
                 )
-                stored.append(
-                    replace(reply, id=message.id, author=author, created_at=message.created_at)
-                )
+                shown = replace(reply, id=message.id, author=author, created_at=message.created_at)
+                stored.append(shown)
                 event = views.message_event(db, message, active)
                 if event:
-                    events.append(event)
+                    recorded.append(self.relay.record(db, DESK, event))
+                live = connector.live_event(user_id, shown) if connector is not None else None
+                if live is not None:
+                    recorded.append(self.relay.record(db, *live))
+                    pushed.add(message.id)
             if dedup_key is not None and stored and stored[0].id is not None:
                 deliveries.link_delivery(db, author, dedup_key, stored[0].id)
-        for event in events:
-            self.hub.publish(DESK, event)
+        self.relay.publish(recorded)
         for reply in stored:
-            await self._send(conversation_id, reply)
+            if reply.id in pushed:
+                MESSAGES.labels(channel, "out").inc()
+            else:
+                await self._send(conversation_id, reply)
         return stored
 
     def tickets_only(self, conversation_id: str) -> bool:
         """The conversation's channel makes every conversation a ticket (email)."""
         connector = self.connectors.get(conversation_id.partition(":")[0])
         return connector is not None and connector.tickets_only
+
+    def echo_event(self, message: Message) -> tuple[str, dict[str, Any]] | None:
+        """The user's own *message* as a live event to their other open pages, for a
+        channel that shows the user's messages and delivers by live events."""
+        channel, _, user_id = message.conversation_id.partition(":")
+        connector = self.connectors.get(channel)
+        if connector is None or not connector.echoes_user:
+            return None
+        return connector.live_event(user_id, messages.as_outbound(message))
 
     async def echo(self, message: Message) -> None:
         """The user's own *message*, to their other open pages where the channel has them."""
@@ -145,8 +167,8 @@ class Outbox:
             message = db.get(Message, reply.id)
             active = handoffs.active_session_id(db, conversation_id)
             event = views.message_event(db, message, active) if message is not None else None
-        if event:
-            self.hub.publish(DESK, {**event, "type": "delivery"})
+            recorded = [self.relay.record(db, DESK, {**event, "type": "delivery"})] if event else []
+        self.relay.publish(recorded)
 
     async def redeliver(self, conversation_id: str) -> None:
         """The user wrote again: send what was kept because they couldn't be reached."""

@@ -4,9 +4,11 @@ By default only the gateways differ: this checkout's and REV's, side by side aga
 one Rasa and action server (for changes to the gateway, such as a restructure). With
 ``--whole-stack`` each side runs its own Rasa, action server and gateway (for changes
 to the bot itself: its model, actions or decision). Each question goes to every path
-in turn, the order rotating every turn. Prints Markdown.
+in turn, the order rotating every turn. With ``--production`` each gateway has a
+PostgreSQL database of its own and Redis (the production profile); otherwise SQLite.
+Prints Markdown.
 
-    .venv/bin/python scripts/bench_revisions.py REV [--turns 300] [--whole-stack]
+    .venv/bin/python scripts/bench_revisions.py REV [--turns 300] [--whole-stack] [--production]
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from scripts.bench_gateway import QUESTIONS, pct
 from tests.support import ROOT
 from tests.support.processes import free_port, spawn, wait_until_up
 from tests.support.servers import Servers, running_servers
+from tests.support.services import REDIS_URL, fresh_database
 
 
 def export(revision: str, into: Path) -> Path:
@@ -48,14 +51,16 @@ def export(revision: str, into: Path) -> Path:
 
 
 @contextlib.contextmanager
-def gateway_of(tree: Path, servers: Servers, work: Path) -> Iterator[str]:
+def gateway_of(
+    tree: Path, servers: Servers, work: Path, database_url: str | None = None
+) -> Iterator[str]:
     """*tree*'s gateway in front of *servers*' Rasa."""
     assert servers.env is not None
     port = free_port()
     env = {
         **servers.env,
         "PYTHONPATH": str(tree),
-        "DATABASE_URL": f"sqlite:///{work / 'other-desk.db'}",
+        "DATABASE_URL": database_url or f"sqlite:///{work / 'other-desk.db'}",
     }
     command = [sys.executable, "-m", "gateway", "--port", str(port)]
     process = spawn("gateway", command, port, env, work / "other-gateway.log", cwd=tree)
@@ -98,18 +103,37 @@ async def round_trips(urls: dict[str, str], rasa_url: str, turns: int) -> dict[s
     return took
 
 
-def measure(revision: str, turns: int, whole: bool) -> dict[str, list[float]]:
+def measure(
+    revision: str, turns: int, whole: bool, production: bool = False
+) -> dict[str, list[float]]:
+    with contextlib.ExitStack() as stack:
+        if not production:
+            return _measure(revision, turns, whole)
+        this_db, that_db = (stack.enter_context(fresh_database()) for _ in range(2))
+        return _measure(revision, turns, whole, {"REDIS_URL": REDIS_URL}, this_db, that_db)
+    raise AssertionError("unreachable")
+
+
+def _measure(
+    revision: str,
+    turns: int,
+    whole: bool,
+    env: dict[str, str] | None = None,
+    this_db: str | None = None,
+    that_db: str | None = None,
+) -> dict[str, list[float]]:
+    this_env = {**(env or {}), **({"DATABASE_URL": this_db} if this_db else {})}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         other = export(revision, work / "other")
         (work / "this").mkdir()
-        with running_servers(work / "this", with_gateway=True) as this:
+        with running_servers(work / "this", this_env, with_gateway=True) as this:
             if whole:
                 (work / "that").mkdir()
                 with running_servers(work / "that", with_gateway=True, tree=other) as that:
                     urls = {"this": this.gateway_url, revision: that.gateway_url}
                     return asyncio.run(round_trips(urls, this.rasa_url, turns))
-            with gateway_of(other, this, work) as that_gateway:
+            with gateway_of(other, this, work, that_db) as that_gateway:
                 urls = {"this": this.gateway_url, revision: that_gateway}
                 return asyncio.run(round_trips(urls, this.rasa_url, turns))
 
@@ -119,9 +143,11 @@ def main() -> None:
     parser.add_argument("revision")
     parser.add_argument("--turns", type=int, default=300)
     parser.add_argument("--whole-stack", action="store_true")
+    parser.add_argument("--production", action="store_true")
     args = parser.parse_args()
-    took = measure(args.revision, args.turns, args.whole_stack)
+    took = measure(args.revision, args.turns, args.whole_stack, args.production)
     flags = " --whole-stack" if args.whole_stack else ""
+    flags += " --production" if args.production else ""
     print(f"Measured at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on {os.uname()[1]}")
     print(f"with `scripts/bench_revisions.py {args.revision} --turns {args.turns}{flags}`.\n")
     print("| path | p50 ms | p95 ms |\n|---|---|---|")

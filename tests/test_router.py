@@ -54,9 +54,9 @@ class RecordingHub(EventHub):
         super().__init__()
         self.published: list[tuple[str, dict[str, Any]]] = []
 
-    def publish(self, topic: str, event: dict[str, Any]) -> None:
+    def publish(self, topic: str, event: dict[str, Any], event_id: int | None = None) -> None:
         self.published.append((topic, event))
-        super().publish(topic, event)
+        super().publish(topic, event, event_id)
 
 
 class Harness:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from common.channel import Connector
 from common.messages import OutboundMessage, chat_json
 from events import EventHub, chat_topic
@@ -21,6 +23,10 @@ class WebChatConnector(Connector):
     async def send_text_message(self, user_id: str, text: str) -> None:
         await self.send(user_id, OutboundMessage(text=text))
 
-    async def send(self, user_id: str, message: OutboundMessage) -> None:
+    def live_event(self, user_id: str, message: OutboundMessage) -> tuple[str, dict[str, Any]]:
         event = {"type": "message", "message": chat_json(message)}
-        self._hub.publish(chat_topic(f"{CHANNEL}:{user_id}"), event)
+        return chat_topic(f"{CHANNEL}:{user_id}"), event
+
+    async def send(self, user_id: str, message: OutboundMessage) -> None:
+        """Outside the outbox's transaction (an echo, a resend): fire and forget."""
+        self._hub.publish(*self.live_event(user_id, message))

@@ -204,7 +204,7 @@ class Recorder:
     def __init__(self) -> None:
         self.sent: list[tuple[str, dict[str, Any]]] = []
 
-    def forward(self, topic: str, event: dict[str, Any]) -> None:
+    def forward(self, topic: str, event: dict[str, Any], event_id: int | None = None) -> None:
         # Through JSON, as the fan-out carries it (datetimes become strings).
         self.sent.append((topic, json.loads(json.dumps(event, default=str))))
 

@@ -7,14 +7,14 @@ agent. The downgrade keeps admins as ``is_admin`` (a supervisor becomes a plain 
 the old schema has no word for one).
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0011
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
