@@ -34,7 +34,7 @@ from common.clock import utcnow
 from events import EventHub
 from store import event_outbox
 from store.leases import HOLDER
-from store.models import OutboxEvent
+from store.outbox_tables import OutboxEvent
 
 log = logging.getLogger(__name__)
 
