@@ -46,6 +46,10 @@ class HandoffReason(str, Enum):
     FAILED_SELF_SERVICE = "failed_self_service"
     SECURITY = "security"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
+    # Set by the gateway, never by the bot: a turn that failed every retry, and a
+    # reply that could not be delivered after every retry (dead letters).
+    BOT_FAILED = "bot_failed"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class Priority(str, Enum):

@@ -52,15 +52,17 @@ def assemble(
     inbox = Inbox(database, hub, settings, guard)
     inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
     outbox = Outbox(database, hub, settings)
+    outbox.holder = jobs.holder  # the replies it stores "sending" carry its liveness lease
     desk = Desk(database, hub, outbox, settings, service, guard)
     ratings = Ratings(database, hub, outbox)
     sla = SlaWatch(desk)
     answers = Answers(inbox, outbox, desk, rasa, service)
     answers.limit_handoffs(limiter or Limiter(), rules(settings.limit_handoffs_per_ip))
-    router = Router(inbox, outbox, ratings, answers, guard, rasa)
+    outbox.on_dead = answers.delivery_failed
+    router = Router(inbox, outbox, ratings, answers, guard, rasa, settings)
     jobs.every("sla", settings.sweep_seconds, sla.sweep)
     jobs.every("ticket_reminders", 60, sla.remind)
-    jobs.every("unfinished_turns", 10, router.recover)
+    jobs.every("unfinished_turns", settings.recovery_seconds, router.recover)
     jobs.every("delivery_retries", 60, outbox.retry_failed)
     desk.auto_assign = routing = AutoAssign(desk)
     jobs.every("auto_assign", settings.routing_seconds, routing)

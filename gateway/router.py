@@ -13,8 +13,15 @@
 7. The outbox stores the replies and sends them on the same channel.
 
 A stored message stays *pending* until its turn is done. If the process dies in
-between, :meth:`Router.recover` (a job, in whichever process takes it) takes the
-turn over and runs it again, so a killed gateway loses no answer.
+between, or the turn fails, :meth:`Router.recover` (a job, in whichever process
+takes it) takes the turn over and runs it again, so a killed gateway loses no
+answer: a turn whose answer was already stored is not run again (its replies left
+unsent are sent by the outbox), a failed attempt waits longer each time, and a turn
+taken over more than ``turn_retries`` times is dead: the user is told, and the
+conversation goes to the desk flagged "bot_failed".
+
+:meth:`Router.accept` stores a message and answers it in the background, for a
+platform that only needs to know it is safe (Telegram's webhook).
 """
 
 from __future__ import annotations
@@ -25,21 +32,29 @@ import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from dataclasses import asdict, replace
+from datetime import timedelta
 
+from common.clock import utcnow
 from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
 from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
 from common.metrics import RETRIES
+from common.settings import DeskSettings
 from connectors import Turn
 from gateway.answers import Answers
 from gateway.rasa import RasaClient, RasaUnavailable
 from guard import Guard, Verdict
 from handoff import Inbound, Inbox, Outbox, Ratings
+from handoff.outbox import answering
 
 log = logging.getLogger(__name__)
 
 # Recovered turns in flight at once: enough to drain a dead gateway's backlog
 # quickly, few enough to leave Rasa to the users who are writing now.
 RECOVERY_CONCURRENCY = 8
+
+# What the router has taken in: the message as the guard left it, its language, the
+# stored row, and the guard's verdict.
+_Taken = tuple[InboundMessage, Language, Inbound, Verdict]
 
 
 class Router:
@@ -53,7 +68,9 @@ class Router:
         answers: Answers,
         guard: Guard,
         rasa: RasaClient,
+        settings: DeskSettings | None = None,
     ) -> None:
+        self.settings = settings or inbox.settings
         self.inbox = inbox
         self.outbox = outbox
         self.ratings = ratings
@@ -62,11 +79,35 @@ class Router:
         self._rasa = rasa
         # One turn at a time per conversation, so replies keep the order of messages.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._background: set[asyncio.Task[Turn]] = set()  # accepted turns, kept alive
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Route one inbound message; returns it as stored and what was sent back."""
         async with self._turn(message.conversation_id):
-            return await self._handle(message)
+            taken = await self._take(message)
+            if isinstance(taken, Turn):
+                return taken
+            return await self._answer(*taken)
+
+    async def accept(self, message: InboundMessage) -> Turn:
+        """Store *message* (its turn pending) and answer it in the background.
+
+        Returns once it is stored; the turn's ``rest`` is the answer, running. A
+        process killed before it finishes leaves the turn pending for the recovery job.
+        Turns of one conversation still run one at a time, in the order accepted.
+        """
+        taken = await self._take(message)
+        if isinstance(taken, Turn):
+            return taken
+
+        async def rest() -> Turn:
+            async with self._turn(message.conversation_id):
+                return await self._answer(*taken)
+
+        task = asyncio.ensure_future(rest())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return Turn(taken[2].message, rest=task)
 
     async def keep(self, message: InboundMessage) -> Turn:
         """Store *message* for the agent only: nobody answers it."""
@@ -101,7 +142,8 @@ class Router:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(conversation_id, None)
 
-    async def _handle(self, message: InboundMessage) -> Turn:
+    async def _take(self, message: InboundMessage) -> _Taken | Turn:
+        """The guard, then the store: the message as taken in, or a duplicate's Turn."""
         # The guard first: past this line the original text exists nowhere, only the
         # redacted one is stored, logged, sent to Rasa or shown to an agent.
         conversation = message.conversation_id
@@ -133,17 +175,24 @@ class Router:
         )
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
+        return message, language, stored, verdict
+
+    async def _answer(
+        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+    ) -> Turn:
+        conversation = message.conversation_id
         # Counted only now: a retry the store found to be a duplicate returned above.
         await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
         if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
             verdict.earlier_fragments.append(stored.message.id)
         await self.outbox.echo(stored.message)
         try:
-            turn = await self._route(message, language, stored, verdict)
+            with answering(conversation, stored.message.id):
+                turn = await self._route(message, language, stored, verdict)
         except BaseException:
             # Not finished, and this process lives on: hand the turn to the recovery
-            # job (which runs it once more, in whichever process) rather than leave
-            # it pending under a live handler forever.
+            # job (which runs it again, up to its bound, in whichever process) rather
+            # than leave it pending under a live handler forever.
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.inbox.abandon, stored.message.id)
             raise
@@ -156,6 +205,8 @@ class Router:
         Conversations are recovered side by side (a dead gateway leaves dozens, and
         each waits for Rasa); one conversation's turns run in the order they came.
         """
+        # Replies a dead process stored and never sent go first, in the order stored.
+        await self.outbox.resend_stuck()
         stale = await asyncio.to_thread(self.inbox.take_stale_turns)
         by_conversation: defaultdict[str, list[Inbound]] = defaultdict(list)
         for stored in stale:
@@ -171,20 +222,45 @@ class Router:
         return len(stale)
 
     async def _recover(self, stored: Inbound) -> None:
-        conversation = stored.message.conversation_id
+        conversation, message_id = stored.message.conversation_id, stored.message.id
+        if await asyncio.to_thread(self.inbox.answered, message_id):
+            # Its process died after storing the answer: asking the bot again would
+            # answer twice. Replies it left unsent are the outbox's (resend_stuck).
+            log.warning("message %s's turn had its answer stored: finished", message_id)
+            await asyncio.to_thread(self.inbox.finish, message_id)
+            return
         channel, _, user_id = conversation.partition(":")
         hint = await asyncio.to_thread(self.inbox.language_of, conversation)
         language = normalise_language(hint) or DEFAULT_LANGUAGE
         message = InboundMessage(channel, user_id, stored.message.text, language=language)
-        log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
+        if stored.attempts > self.settings.turn_retries:
+            await self._give_up(message, language, stored)
+            return
+        log.warning("finishing message %s's turn (attempt %d)", message_id, stored.attempts)
         RETRIES.labels("turn_recovered").inc()
         try:
             async with self._turn(conversation):
-                await self._route(message, language, stored, Verdict(message.text))
+                with answering(conversation, message_id):
+                    await self._route(message, language, stored, Verdict(message.text))
         except Exception:
-            # Once from a live process, as for any turn; only a death retries it.
-            log.exception("the recovered turn of message %s failed", stored.message.id)
-        await asyncio.to_thread(self.inbox.finish, stored.message.id)
+            # Tried again later, and later still each time, up to the bound.
+            wait = self.settings.turn_retry_seconds * 2 ** max(0, stored.attempts - 1)
+            log.exception("recovered turn of message %s failed; again in %.0f s", message_id, wait)
+            retry_at = utcnow() + timedelta(seconds=wait)
+            await asyncio.to_thread(self.inbox.abandon, message_id, retry_at)
+            return
+        await asyncio.to_thread(self.inbox.finish, message_id)
+
+    async def _give_up(self, message: InboundMessage, language: Language, stored: Inbound) -> None:
+        """A dead letter: the user is told, and an agent is asked to answer the message."""
+        message_id = stored.message.id
+        tries = stored.attempts - 1
+        log.error("message %s's turn failed %d recoveries: handed to an agent", message_id, tries)
+        RETRIES.labels("turn_dead").inc()
+        # Handed over first: if that fails, the turn stays pending and is tried again.
+        await self.answers.bot_failed(message, language, stored.message, tries)
+        why = f"the bot could not answer this message ({tries} recoveries failed)"
+        await asyncio.to_thread(self.inbox.dead_letter, message_id, why)
 
     async def _route(
         self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict

@@ -4,12 +4,20 @@ A reply that can't be sent is never dropped: it stays in the history the user's
 page re-reads, and its delivery state says why (kept until the user can be
 reached again, or failed and retried by a job). Consoles see each reply and each
 change of its delivery state.
+
+A reply is stored ``sending``, under this process's name, and marked sent once the
+platform took it: a process that dies in between leaves it ``sending``, and the
+recovery job of another process sends it (:meth:`Outbox.resend_stuck`; one process
+wins each, by a conditional ``UPDATE``). A reply retried to the bound is *dead*:
+its state says so and an agent is asked to step in (``on_dead``).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,9 +33,31 @@ from common.settings import DeskSettings
 from events import DESK, EventHub
 from handoff import views
 from store import deliveries, handoffs, messages
+from store.leases import HOLDER
 from store.models import Message
 
 log = logging.getLogger(__name__)
+
+# The turn being answered in this task: (conversation id, user message id). Replies
+# stored while it is set record the message they answer (``Message.reply_to``), so
+# the recovery job knows a turn whose answer was stored must not run again. A
+# context variable rather than a parameter: replies come from the bot, the desk,
+# the ratings and the guard's warnings, all within the router's turn.
+_answering: ContextVar[tuple[str, int] | None] = ContextVar("answering", default=None)
+
+
+@contextlib.contextmanager
+def answering(conversation_id: str, message_id: int) -> Iterator[None]:
+    """Replies stored within answer user message *message_id*."""
+    token = _answering.set((conversation_id, message_id))
+    try:
+        yield
+    finally:
+        _answering.reset(token)
+
+
+# Told when a reply is given up on (dead): (conversation id, message id).
+DeadHook = Callable[[str, int], Awaitable[None]]
 
 
 class Outbox:
@@ -44,6 +74,8 @@ class Outbox:
         self.settings = settings
         self.connectors: dict[str, Connector] = connectors or {}  # by channel name
         self.clock = clock
+        self.holder = HOLDER  # this process, as the sender of the replies it stores
+        self.on_dead: DeadHook | None = None
 
     async def deliver(
         self,
@@ -67,12 +99,22 @@ class Outbox:
                 first = deliveries.delivered_message(db, author, dedup_key)
                 return [messages.as_outbound(first)] if first is not None else []
             active = handoffs.active_session_id(db, conversation_id)
+            turn = _answering.get()
+            reply_to = turn[1] if turn is not None and turn[0] == conversation_id else None
             for reply in replies:
                 if not (reply.text or reply.image):
                     continue
                 buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
                 message = messages.add_message(
-                    db, conversation_id, author, reply.text, agent_id=agent_id, buttons=buttons
+                    db,
+                    conversation_id,
+                    author,
+                    reply.text,
+                    agent_id=agent_id,
+                    buttons=buttons,
+                    delivery="sending",
+                    handler=self.holder,
+                    reply_to=reply_to,
                 )
                 stored.append(
                     replace(reply, id=message.id, author=author, created_at=message.created_at)
@@ -84,8 +126,10 @@ class Outbox:
                 deliveries.link_delivery(db, author, dedup_key, stored[0].id)
         for event in events:
             self.hub.publish(DESK, event)
-        for reply in stored:
-            await self._send(conversation_id, reply)
+        sent = [r.id for r in stored if r.id is not None and await self._send(conversation_id, r)]
+        if sent:  # one write for the lot; the consoles need no event (nothing to show)
+            with self.database.begin() as db:
+                messages.mark_sent(db, sent, self.holder)
         return stored
 
     async def echo(self, message: Message) -> None:
@@ -106,8 +150,12 @@ class Outbox:
         notice = OutboundMessage(text=texts.text(language, key, **values))
         return await self.deliver(conversation_id, [notice], "system")
 
-    async def _send(self, conversation_id: str, reply: OutboundMessage) -> bool:
-        """Send one stored reply; a failure is recorded on the message, never dropped."""
+    async def _send(
+        self, conversation_id: str, reply: OutboundMessage, last_try: bool = False
+    ) -> bool:
+        """Send one stored reply; a failure is recorded on the message, never dropped.
+
+        On the *last_try* a transient failure makes it dead rather than failed."""
         channel, _, user_id = conversation_id.partition(":")
         connector = self.connectors.get(channel)
         try:
@@ -123,7 +171,10 @@ class Outbox:
             return False
         except Exception as exc:
             log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
-            self._delivery(conversation_id, reply, "failed", shown_error(exc))
+            if last_try:
+                await self._dead(conversation_id, reply, shown_error(exc))
+            else:
+                self._delivery(conversation_id, reply, "failed", shown_error(exc))
             return False
         MESSAGES.labels(channel, "out").inc()
         return True
@@ -157,18 +208,50 @@ class Outbox:
             sent += await self._resend(conversation_id, [message_id], "failed")
         return sent
 
-    async def _resend(self, conversation_id: str, ids: list[int], status: str) -> int:
+    async def resend_stuck(self) -> int:
+        """A job: send the replies a dead process stored but never recorded as sent.
+
+        It may have sent one just before it died: the platform then shows it twice,
+        which beats never. Each is taken by one process, and counts as an attempt.
+        """
+        with self.database() as db:
+            stuck = messages.stuck_sending(db, self.clock())
         sent = 0
+        for message_id, conversation_id, sender in stuck:
+            log.warning("sending message %s again, left unsent by a dead process", message_id)
+            sent += await self._resend(conversation_id, [message_id], "sending", sender)
+        return sent
+
+    async def _resend(
+        self, conversation_id: str, ids: list[int], status: str, previous: str | None = None
+    ) -> int:
+        sent = 0
+        bound = self.settings.delivery_retries
         for message_id in ids:
             with self.database.begin() as db:
-                if not messages.claim_resend(db, message_id, status):
+                if not messages.claim_resend(db, message_id, status, self.holder, previous):
                     continue  # another process is sending it
                 m = db.get(Message, message_id)
                 if m is None:
                     continue
                 reply = messages.as_outbound(m)
+                attempts = int(m.attempts)
             RETRIES.labels(f"delivery_{status}").inc()
-            if await self._send(conversation_id, reply):
+            if status == "sending" and attempts > bound:  # it killed every sender so far
+                await self._dead(conversation_id, reply, f"given up after {bound} tries")
+                continue
+            last_try = status != "undelivered" and attempts >= bound
+            if await self._send(conversation_id, reply, last_try):
                 self._delivery(conversation_id, reply, None)
                 sent += 1
         return sent
+
+    async def _dead(self, conversation_id: str, reply: OutboundMessage, why: str) -> None:
+        """Give the reply up; an agent is asked to step in."""
+        log.warning("delivery of message %s given up: %s", reply.id, why)
+        self._delivery(conversation_id, reply, "dead", why)
+        if self.on_dead is not None and reply.id is not None:
+            try:
+                await self.on_dead(conversation_id, reply.id)
+            except Exception:
+                log.exception("could not ask an agent to step in for message %s", reply.id)
