@@ -164,6 +164,7 @@ class DeskSettings(BaseSettings):
     # (a reply left "sending" by a dead process too); then it is dead: an agent is
     # asked to step in.
     delivery_retries: PositiveInt = 3
+    delivery_retry_seconds: PositiveFloat = 60.0  # how often the retry job runs
     # A turn left unfinished (by a dead process, or one that failed) is taken over by
     # the recovery job, which runs this often (seconds), at most this many times,
     # waiting turn_retry_seconds, then twice that, ... between failed attempts. Then it

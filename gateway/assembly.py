@@ -63,7 +63,7 @@ def assemble(
     jobs.every("sla", settings.sweep_seconds, sla.sweep)
     jobs.every("ticket_reminders", 60, sla.remind)
     jobs.every("unfinished_turns", settings.recovery_seconds, router.recover)
-    jobs.every("delivery_retries", 60, outbox.retry_failed)
+    jobs.every("delivery_retries", settings.delivery_retry_seconds, outbox.retry_failed)
     desk.auto_assign = routing = AutoAssign(desk)
     jobs.every("auto_assign", settings.routing_seconds, routing)
     return Parts(guard, inbox, outbox, desk, ratings, sla, router, jobs)

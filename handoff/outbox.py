@@ -126,10 +126,12 @@ class Outbox:
                 deliveries.link_delivery(db, author, dedup_key, stored[0].id)
         for event in events:
             self.hub.publish(DESK, event)
-        sent = [r.id for r in stored if r.id is not None and await self._send(conversation_id, r)]
-        if sent:  # one write for the lot; the consoles need no event (nothing to show)
-            with self.database.begin() as db:
-                messages.mark_sent(db, sent, self.holder)
+        for reply in stored:
+            if await self._send(conversation_id, reply) and reply.id is not None:
+                # Recorded one by one: a process that dies now leaves only the replies
+                # it had not sent yet to be sent again. No console event: nothing to show.
+                with self.database.begin() as db:
+                    messages.mark_sent(db, [reply.id], self.holder)
         return stored
 
     async def echo(self, message: Message) -> None:
