@@ -170,6 +170,9 @@ class DeskSettings(BaseSettings):
     # waiting turn_retry_seconds, then twice that, ... between failed attempts. Then it
     # is dead: the user is told and an agent answers (a "bot_failed" handoff).
     recovery_seconds: PositiveFloat = 10.0
+    # Turns a process answers at once after accepting them (Telegram's webhook answers
+    # once a message is stored); more wait their turn, stored and pending.
+    background_turns: PositiveInt = 16
     turn_retries: PositiveInt = 3
     turn_retry_seconds: PositiveFloat = 10.0
     # Consoles' sockets re-check the agent's session this often (seconds): a logout,

@@ -80,6 +80,10 @@ class Router:
         # One turn at a time per conversation, so replies keep the order of messages.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._background: set[asyncio.Task[Turn]] = set()  # accepted turns, kept alive
+        # Accepted turns answered at once; the rest wait, stored and pending. Unbounded,
+        # a burst of them would hold the event loop (each turn's database work runs on
+        # it) and the next webhook's 200 would wait behind them.
+        self._slots = asyncio.Semaphore(self.settings.background_turns)
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Route one inbound message; returns it as stored and what was sent back."""
@@ -101,13 +105,32 @@ class Router:
             return taken
 
         async def rest() -> Turn:
-            async with self._turn(message.conversation_id):
+            async with self._turn(message.conversation_id), self._slots:
                 return await self._answer(*taken)
 
         task = asyncio.ensure_future(rest())
         self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        task.add_done_callback(self._ended)
         return Turn(taken[2].message, rest=task)
+
+    def _ended(self, task: asyncio.Task[Turn]) -> None:
+        self._background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            # Already handed to the recovery job (see _answer): only said here.
+            log.error(
+                "an accepted turn failed; the recovery job runs it again", exc_info=task.exception()
+            )
+
+    @property
+    def running(self) -> int:
+        """Accepted turns still being answered in this process."""
+        return len(self._background)
+
+    async def drain(self, seconds: float) -> None:
+        """Give accepted turns up to *seconds* to finish (a graceful shutdown); any
+        left are cancelled, hence handed to the recovery job."""
+        if self._background:
+            await asyncio.wait(list(self._background), timeout=seconds)
 
     async def keep(self, message: InboundMessage) -> Turn:
         """Store *message* for the agent only: nobody answers it."""
@@ -196,7 +219,7 @@ class Router:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.inbox.abandon, stored.message.id)
             raise
-        self.inbox.finish(stored.message.id)
+        await asyncio.to_thread(self.inbox.finish, stored.message.id)
         return turn
 
     async def recover(self) -> int:

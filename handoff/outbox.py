@@ -14,6 +14,7 @@ its state says so and an agent is asked to step in (``on_dead``).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Iterator
@@ -130,9 +131,12 @@ class Outbox:
             if await self._send(conversation_id, reply) and reply.id is not None:
                 # Recorded one by one: a process that dies now leaves only the replies
                 # it had not sent yet to be sent again. No console event: nothing to show.
-                with self.database.begin() as db:
-                    messages.mark_sent(db, [reply.id], self.holder)
+                await asyncio.to_thread(self._sent, reply.id)
         return stored
+
+    def _sent(self, message_id: int) -> None:
+        with self.database.begin() as db:
+            messages.mark_sent(db, [message_id], self.holder)
 
     async def echo(self, message: Message) -> None:
         """The user's own *message*, to their other open pages where the channel has them."""

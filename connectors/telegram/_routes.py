@@ -1,7 +1,7 @@
 """The webhook (Telegram POSTs updates here) and the long-polling loop.
 
 The webhook answers 200 as soon as the update's message is stored (pending, with
-its ``update_id``, in one transaction), and the turn runs after the response:
+its ``update_id``, in one transaction), and the turn runs on, detached from it:
 Telegram no longer waits for the bot, and its delivery to this chat no longer
 stalls behind a slow turn. A gateway killed after the 200 leaves the turn pending,
 and another gateway's recovery job answers it (``Router.recover``).
@@ -15,12 +15,12 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks, Header, HTTPException, Request
+from fastapi import APIRouter, Header, HTTPException, Request
 from telegram import Update
 from telegram.error import TelegramError
 
 from common.clock import utcnow
-from connectors._host import ChannelHost, Turn
+from connectors._host import ChannelHost
 from connectors.telegram._connector import TelegramConnector
 from connectors.telegram._settings import TelegramSettings
 from connectors.telegram._updates import accept_update, handle_update
@@ -38,7 +38,6 @@ def webhook_routes(
     @api.post("/telegram/webhook", responses={403: {"description": "bad secret token"}})
     async def webhook(
         request: Request,
-        background: BackgroundTasks,
         x_telegram_bot_api_secret_token: str = Header(""),
     ) -> dict[str, Any]:
         """Telegram's update delivery; checks ``X-Telegram-Bot-Api-Secret-Token``."""
@@ -52,24 +51,15 @@ def webhook_routes(
             raise HTTPException(400, f"not a Telegram update: {exc}") from exc
         if update is None:
             raise HTTPException(400, "not a Telegram update")
+        # The turn runs detached from this request. Not as a Starlette background
+        # task: that one holds the connection until it ends, and Telegram sends the
+        # next update down the same keep-alive connection.
         turn = await accept_update(update, connector, host.router)
         if turn is not None and turn.duplicate:
             return {"ok": True, "duplicate": True}
-        if turn is not None and turn.rest is not None:
-            # Run after the response is sent; awaited here only so the request (and a
-            # graceful shutdown, or a test client) ends when the turn does.
-            background.add_task(_finish, turn)
         return {"ok": True}
 
     return api
-
-
-async def _finish(turn: Turn) -> None:
-    try:
-        if turn.rest is not None:
-            await turn.rest
-    except Exception:  # left pending: the recovery job runs it again
-        log.exception("the turn of Telegram message %s failed", turn.message.id)
 
 
 POLL_LEASE = "telegram_polling"
