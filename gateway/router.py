@@ -41,6 +41,7 @@ from common.metrics import RETRIES
 from common.settings import DeskSettings
 from connectors import Turn
 from gateway.answers import Answers
+from gateway.background import Background
 from gateway.rasa import RasaClient, RasaUnavailable
 from guard import Guard, Verdict
 from handoff import Inbound, Inbox, Outbox, Ratings
@@ -79,11 +80,7 @@ class Router:
         self._rasa = rasa
         # One turn at a time per conversation, so replies keep the order of messages.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._background: set[asyncio.Task[Turn]] = set()  # accepted turns, kept alive
-        # Accepted turns answered at once; the rest wait, stored and pending. Unbounded,
-        # a burst of them would hold the event loop (each turn's database work runs on
-        # it) and the next webhook's 200 would wait behind them.
-        self._slots = asyncio.Semaphore(self.settings.background_turns)
+        self.background = Background(self.settings.background_turns)
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Route one inbound message; returns it as stored and what was sent back."""
@@ -105,32 +102,10 @@ class Router:
             return taken
 
         async def rest() -> Turn:
-            async with self._turn(message.conversation_id), self._slots:
+            async with self._turn(message.conversation_id), self.background.slots:
                 return await self._answer(*taken)
 
-        task = asyncio.ensure_future(rest())
-        self._background.add(task)
-        task.add_done_callback(self._ended)
-        return Turn(taken[2].message, rest=task)
-
-    def _ended(self, task: asyncio.Task[Turn]) -> None:
-        self._background.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            # Already handed to the recovery job (see _answer): only said here.
-            log.error(
-                "an accepted turn failed; the recovery job runs it again", exc_info=task.exception()
-            )
-
-    @property
-    def running(self) -> int:
-        """Accepted turns still being answered in this process."""
-        return len(self._background)
-
-    async def drain(self, seconds: float) -> None:
-        """Give accepted turns up to *seconds* to finish (a graceful shutdown); any
-        left are cancelled, hence handed to the recovery job."""
-        if self._background:
-            await asyncio.wait(list(self._background), timeout=seconds)
+        return Turn(taken[2].message, rest=self.background.start(rest()))
 
     async def keep(self, message: InboundMessage) -> Turn:
         """Store *message* for the agent only: nobody answers it."""

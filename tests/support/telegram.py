@@ -60,5 +60,5 @@ class TelegramGateway(Gateway):
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
         response = self.client.post("/telegram/webhook", json=body, headers=headers)
         router = self.app.state.parts.router
-        wait_until(lambda: router.running == 0, 30, "a Telegram turn never finished")
+        wait_until(lambda: router.background.running == 0, 30, "a Telegram turn never finished")
         return response
