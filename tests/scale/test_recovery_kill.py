@@ -161,6 +161,7 @@ def running(setup: Setup) -> Setup:
     api.fail_first.clear()
     api.release.clear()
     api.held.clear()
+    api.held_from.clear()
     return setup
 
 
@@ -177,7 +178,7 @@ def kill_pushing(gateways: list[Process], api: HoldingApi) -> None:
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == api.held_from[0]:
+            if int(fields[1].rsplit(":", 1)[1], 16) == api.held_from[-1]:
                 inodes.add(f"socket:[{fields[9]}]")
     for gateway in gateways:
         fds = Path(f"/proc/{gateway.popen.pid}/fd")
