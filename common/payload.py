@@ -47,6 +47,10 @@ class HandoffReason(str, Enum):
     SECURITY = "security"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
     EMAIL = "email"  # an email: a ticket from the start
+    # Set by the gateway, never by the bot: a turn that failed every retry, and a
+    # reply that could not be delivered after every retry (dead letters).
+    BOT_FAILED = "bot_failed"
+    DELIVERY_FAILED = "delivery_failed"
 
 
 class Priority(str, Enum):

@@ -163,8 +163,21 @@ class DeskSettings(BaseSettings):
     routing_seconds: PositiveInt = 5
     # Agents are reminded once of a ticket this many hours before it is due.
     reminder_hours: PositiveInt = 4
-    # A delivery the platform refused with a transient error is retried this often.
+    # A delivery the platform refused with a transient error is retried this often
+    # (a reply left "sending" by a dead process too); then it is dead: an agent is
+    # asked to step in.
     delivery_retries: PositiveInt = 3
+    delivery_retry_seconds: PositiveFloat = 60.0  # how often the retry job runs
+    # A turn left unfinished (by a dead process, or one that failed) is taken over by
+    # the recovery job, which runs this often (seconds), at most this many times,
+    # waiting turn_retry_seconds, then twice that, ... between failed attempts. Then it
+    # is dead: the user is told and an agent answers (a "bot_failed" handoff).
+    recovery_seconds: PositiveFloat = 10.0
+    # Turns a process answers at once after accepting them (Telegram's webhook answers
+    # once a message is stored); more wait their turn, stored and pending.
+    background_turns: PositiveInt = 16
+    turn_retries: PositiveInt = 3
+    turn_retry_seconds: PositiveFloat = 10.0
     # Consoles' sockets re-check the agent's session this often (seconds): a logout,
     # an expiry or a disabled account closes them within one heartbeat.
     heartbeat_seconds: PositiveFloat = 30.0

@@ -32,6 +32,9 @@ class Turn:
     retry_after: int | None = None
     # The language the user was answered in (the channel's error texts use it too).
     language: str | None = None
+    # A turn accepted to be answered in the background (MessageRouter.accept): the
+    # answer, running. None once answered, or when there is nothing to answer.
+    rest: Awaitable[Turn] | None = None
 
 
 class MessageRouter(Protocol):
@@ -39,6 +42,11 @@ class MessageRouter(Protocol):
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Store *message* and have the bot or the agent answer it."""
+
+    async def accept(self, message: InboundMessage) -> Turn:
+        """Store *message* and return; the bot or the agent answers it in the background
+        (the returned turn's ``rest``). A process that dies first leaves it pending,
+        and another process's recovery job answers it."""
 
     async def keep(self, message: InboundMessage) -> Turn:
         """Store *message* for the agent only (an edit, say): nobody answers it."""

@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 
 from common import texts
-from common.language import Language
+from common.language import DEFAULT_LANGUAGE, Language, normalise_language
 from common.limits import Limiter, Rules
 from common.messages import InboundMessage, OutboundMessage
 from common.metrics import BOT_TURNS
@@ -25,6 +25,7 @@ from guard import PHRASE, Verdict
 from handoff import Desk, Inbox, Outbox
 from store import handoffs
 from store import outcomes as turn_outcomes
+from store.models import Message
 
 log = logging.getLogger(__name__)
 
@@ -221,6 +222,41 @@ class Answers:
         for payload in payloads:
             sent += await self._open(payload, message, turn)
         return sent
+
+    async def bot_failed(
+        self, message: InboundMessage, language: Language, stored: Message, tries: int
+    ) -> None:
+        """A turn that failed every retry (a dead letter): the user is told, and the
+        conversation is queued on the desk, flagged, for an agent to answer."""
+        conversation = message.conversation_id
+        self.inbox.tag(conversation, "bot_failed")
+        await self.outbox.tell(conversation, language, "trouble")
+        payload = HandoffPayload(
+            conversation_id=conversation,
+            reason=HandoffReason.BOT_FAILED,
+            priority=Priority.HIGH,
+            language=language,
+            summary=f"the bot could not answer this message ({tries} retries failed): "
+            f"{stored.text[:200]}",
+            # The message's time: a second give-up (its process died) is the same handoff.
+            created_at=f"{stored.created_at.isoformat()}#{stored.id}",
+        )
+        await self.desk.open(payload, message.channel)
+
+    async def delivery_failed(self, conversation: str, message_id: int) -> None:
+        """A reply that could not be delivered after every retry (a dead letter): the
+        conversation is queued on the desk, flagged, for an agent to reach the user."""
+        self.inbox.tag(conversation, "delivery_failed")
+        hint = await asyncio.to_thread(self.inbox.language_of, conversation)
+        payload = HandoffPayload(
+            conversation_id=conversation,
+            reason=HandoffReason.DELIVERY_FAILED,
+            priority=Priority.HIGH,
+            language=normalise_language(hint) or DEFAULT_LANGUAGE,
+            summary=f"reply {message_id} could not be delivered after every retry",
+            created_at=f"delivery#{message_id}",
+        )
+        await self.desk.open(payload, conversation.partition(":")[0])
 
     def _record(self, conversation: str, outcome: str) -> None:
         """Keep the turn's outcome for analytics (store.outcomes)."""

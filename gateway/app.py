@@ -102,6 +102,7 @@ def create_app(
             # Say so first: a library may swallow one cancellation (PTB turns it into a
             # NetworkError mid-request), and a loop that checks the flag still stops.
             app.state.stopping = True
+            await parts.router.background.drain(10)  # turns accepted before the 200 (Telegram)
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks, timeout=10)

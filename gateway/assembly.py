@@ -64,16 +64,18 @@ def assemble(
     inbox.holder = jobs.holder  # the turns this process handles carry its liveness lease
     outbox = Outbox(database, hub, settings, relay=relay)
     inbox.echo_event = outbox.echo_event
+    outbox.holder = jobs.holder  # the replies it stores "sending" carry its liveness lease
     desk = Desk(database, hub, outbox, settings, service, guard)
     ratings = Ratings(database, hub, outbox)
     sla = SlaWatch(desk)
     answers = Answers(inbox, outbox, desk, rasa, service)
     answers.limit_handoffs(limiter or Limiter(), rules(settings.limit_handoffs_per_ip))
-    router = Router(inbox, outbox, ratings, answers, guard, rasa)
+    outbox.on_dead = answers.delivery_failed
+    router = Router(inbox, outbox, ratings, answers, guard, rasa, settings)
     jobs.every("sla", settings.sweep_seconds, sla.sweep)
     jobs.every("ticket_reminders", 60, sla.remind)
-    jobs.every("unfinished_turns", 10, router.recover)
-    jobs.every("delivery_retries", 60, outbox.retry_failed)
+    jobs.every("unfinished_turns", settings.recovery_seconds, router.recover)
+    jobs.every("delivery_retries", settings.delivery_retry_seconds, outbox.retry_failed)
     jobs.every("event_relay", RELAY_SECONDS, relay.relay_orphans)
     jobs.every("event_prune", 600, relay.prune)
     desk.auto_assign = routing = AutoAssign(desk)

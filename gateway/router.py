@@ -15,8 +15,15 @@
 7. The outbox stores the replies and sends them on the same channel.
 
 A stored message stays *pending* until its turn is done. If the process dies in
-between, :meth:`Router.recover` (a job, in whichever process takes it) takes the
-turn over and runs it again, so a killed gateway loses no answer.
+between, or the turn fails, :meth:`Router.recover` (a job, in whichever process
+takes it) takes the turn over and runs it again, so a killed gateway loses no
+answer: a turn whose answer was already stored is not run again (its replies left
+unsent are sent by the outbox), a failed attempt waits longer each time, and a turn
+taken over more than ``turn_retries`` times is dead: the user is told, and the
+conversation goes to the desk flagged "bot_failed".
+
+:meth:`Router.accept` stores a message and answers it in the background, for a
+platform that only needs to know it is safe (Telegram's webhook).
 """
 
 from __future__ import annotations
@@ -30,18 +37,21 @@ from dataclasses import asdict, replace
 
 from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
 from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
-from common.metrics import RETRIES
+from common.settings import DeskSettings
 from connectors import Turn
 from gateway.answers import Answers
+from gateway.background import Background
 from gateway.rasa import RasaClient, RasaUnavailable
+from gateway.recovery import recover_turns
 from guard import Guard, Verdict
 from handoff import Inbound, Inbox, Outbox, Ratings
+from handoff.outbox import answering
 
 log = logging.getLogger(__name__)
 
-# Recovered turns in flight at once: enough to drain a dead gateway's backlog
-# quickly, few enough to leave Rasa to the users who are writing now.
-RECOVERY_CONCURRENCY = 8
+# What the router has taken in: the message as the guard left it, its language, the
+# stored row, and the guard's verdict.
+_Taken = tuple[InboundMessage, Language, Inbound, Verdict]
 
 
 class Router:
@@ -55,7 +65,9 @@ class Router:
         answers: Answers,
         guard: Guard,
         rasa: RasaClient,
+        settings: DeskSettings | None = None,
     ) -> None:
+        self.settings = settings or inbox.settings
         self.inbox = inbox
         self.outbox = outbox
         self.ratings = ratings
@@ -64,11 +76,32 @@ class Router:
         self._rasa = rasa
         # One turn at a time per conversation, so replies keep the order of messages.
         self._locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.background = Background(self.settings.background_turns)
 
     async def handle(self, message: InboundMessage) -> Turn:
         """Route one inbound message; returns it as stored and what was sent back."""
         async with self._turn(message.conversation_id):
-            return await self._handle(message)
+            taken = await self._take(message)
+            if isinstance(taken, Turn):
+                return taken
+            return await self._answer(*taken)
+
+    async def accept(self, message: InboundMessage) -> Turn:
+        """Store *message* (its turn pending) and answer it in the background.
+
+        Returns once it is stored; the turn's ``rest`` is the answer, running. A
+        process killed before it finishes leaves the turn pending for the recovery job.
+        Turns of one conversation still run one at a time, in the order accepted.
+        """
+        taken = await self._take(message)
+        if isinstance(taken, Turn):
+            return taken
+
+        async def rest() -> Turn:
+            async with self._turn(message.conversation_id), self.background.slots:
+                return await self._answer(*taken)
+
+        return Turn(taken[2].message, rest=self.background.start(rest()))
 
     async def keep(self, message: InboundMessage) -> Turn:
         """Store *message* for the agent only: nobody answers it."""
@@ -103,7 +136,8 @@ class Router:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(conversation_id, None)
 
-    async def _handle(self, message: InboundMessage) -> Turn:
+    async def _take(self, message: InboundMessage) -> _Taken | Turn:
+        """The guard, then the store: the message as taken in, or a duplicate's Turn."""
         # The guard first: past this line the original text exists nowhere, only the
         # redacted one is stored, logged, sent to Rasa or shown to an agent.
         conversation = message.conversation_id
@@ -136,6 +170,12 @@ class Router:
         )
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
+        return message, language, stored, verdict
+
+    async def _answer(
+        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+    ) -> Turn:
+        conversation = message.conversation_id
         # Counted only now: a retry the store found to be a duplicate returned above.
         await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
         if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
@@ -143,56 +183,22 @@ class Router:
         if not stored.echoed:  # else written and published with the message
             await self.outbox.echo(stored.message)
         try:
-            turn = await self._route(message, language, stored, verdict)
+            with answering(conversation, stored.message.id):
+                turn = await self._route(message, language, stored, verdict)
         except BaseException:
             # Not finished, and this process lives on: hand the turn to the recovery
-            # job (which runs it once more, in whichever process) rather than leave
-            # it pending under a live handler forever.
+            # job (which runs it again, up to its bound, in whichever process) rather
+            # than leave it pending under a live handler forever.
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.inbox.abandon, stored.message.id)
             raise
-        self.inbox.finish(stored.message.id)
+        await asyncio.to_thread(self.inbox.finish, stored.message.id)
         return turn
 
     async def recover(self) -> int:
-        """Finish the turns of messages a dead process stored but never answered.
-
-        Conversations are recovered side by side (a dead gateway leaves dozens, and
-        each waits for Rasa); one conversation's turns run in the order they came.
-        """
-        stale = await asyncio.to_thread(self.inbox.take_stale_turns)
-        by_conversation: defaultdict[str, list[Inbound]] = defaultdict(list)
-        for stored in stale:
-            by_conversation[stored.message.conversation_id].append(stored)
-        slots = asyncio.Semaphore(RECOVERY_CONCURRENCY)
-
-        async def conversation(turns: list[Inbound]) -> None:
-            async with slots:
-                for stored in turns:
-                    await self._recover(stored)
-
-        await asyncio.gather(*(conversation(turns) for turns in by_conversation.values()))
-        return len(stale)
-
-    async def _recover(self, stored: Inbound) -> None:
-        conversation = stored.message.conversation_id
-        channel, _, user_id = conversation.partition(":")
-        hint = await asyncio.to_thread(self.inbox.language_of, conversation)
-        language = normalise_language(hint) or DEFAULT_LANGUAGE
-        message = InboundMessage(channel, user_id, stored.message.text, language=language)
-        log.warning("finishing message %s's turn, left by a dead process", stored.message.id)
-        RETRIES.labels("turn_recovered").inc()
-        # Only whether it is a piece is decided again (the text is as stored): a
-        # recovered piece must not reach Rasa either.
-        piece = self.guard.inspect(conversation, message.text, hash_expected=True)
-        verdict = Verdict(message.text, fragment_words=piece.fragment_words)
-        try:
-            async with self._turn(conversation):
-                await self._route(message, language, stored, verdict)
-        except Exception:
-            # Once from a live process, as for any turn; only a death retries it.
-            log.exception("the recovered turn of message %s failed", stored.message.id)
-        await asyncio.to_thread(self.inbox.finish, stored.message.id)
+        """Finish the turns of messages a dead process stored but never answered
+        (:mod:`gateway.recovery`)."""
+        return await recover_turns(self)
 
     async def _ticket(
         self, message: InboundMessage, language: Language, stored: Inbound, turn: Turn

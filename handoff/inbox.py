@@ -46,6 +46,7 @@ class Inbound:
     undelivered: bool = False  # replies kept because the user couldn't be reached
     duplicate: bool = False  # the client sent it before: *message* is the first copy
     echoed: bool = False  # its push to the user's other pages was written with it
+    attempts: int = 0  # a recovered turn: how often it has been taken over, this time too
 
 
 @dataclass(frozen=True)
@@ -157,10 +158,21 @@ class Inbox:
         with self.database.begin() as db:
             turns.finish_turn(db, message_id)
 
-    def abandon(self, message_id: int) -> None:
-        """This process failed the turn: any process's recovery job may take it now."""
+    def abandon(self, message_id: int, retry_at: datetime | None = None) -> None:
+        """This process failed the turn: any process's recovery job may take it (from
+        *retry_at* on)."""
         with self.database.begin() as db:
-            turns.abandon_turn(db, message_id)
+            turns.abandon_turn(db, message_id, retry_at)
+
+    def answered(self, message_id: int) -> bool:
+        """Whether the turn's answer was stored (its process died after that)."""
+        with self.database() as db:
+            return turns.answered(db, message_id)
+
+    def dead_letter(self, message_id: int, why: str) -> None:
+        """The turn is given up: marked for agents, no longer pending."""
+        with self.database.begin() as db:
+            turns.dead_letter_turn(db, message_id, why)
 
     def take_stale_turns(self) -> list[Inbound]:
         """Take over turns a dead process left unfinished; each is taken by one process.
@@ -171,7 +183,8 @@ class Inbox:
         with self.database.begin() as db:
             for message in turns.stale_turns(db, self.clock()):
                 if turns.take_over_turn(db, message, self.holder):
-                    taken.append(self._situation(db, message, self.clock(), False).inbound)
+                    inbound = self._situation(db, message, self.clock(), False).inbound
+                    taken.append(replace(inbound, attempts=int(message.attempts or 0) + 1))
         return taken
 
     # --- what the guard found ------------------------------------------------------

@@ -6,12 +6,21 @@ reached again, or failed and retried by a job). Consoles see each reply and each
 change of its delivery state: those events, and a web chat page's push, are written
 in the transaction that stores the reply (``handoff.relay``), so none is lost with a
 gateway killed after the commit.
+
+A reply is stored ``sending``, under this process's name, and marked sent once the
+platform took it: a process that dies in between leaves it ``sending``, and the
+recovery job of another process sends it (:meth:`Outbox.resend_stuck`; one process
+wins each, by a conditional ``UPDATE``). A reply retried to the bound is *dead*:
+its state says so and an agent is asked to step in (``on_dead``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,9 +37,31 @@ from events import DESK, EventHub
 from handoff import views
 from handoff.relay import EventRelay, Recorded
 from store import deliveries, handoffs, messages
+from store.leases import HOLDER
 from store.models import Message
 
 log = logging.getLogger(__name__)
+
+# The turn being answered in this task: (conversation id, user message id). Replies
+# stored while it is set record the message they answer (``Message.reply_to``), so
+# the recovery job knows a turn whose answer was stored must not run again. A
+# context variable rather than a parameter: replies come from the bot, the desk,
+# the ratings and the guard's warnings, all within the router's turn.
+_answering: ContextVar[tuple[str, int] | None] = ContextVar("answering", default=None)
+
+
+@contextlib.contextmanager
+def answering(conversation_id: str, message_id: int) -> Iterator[None]:
+    """Replies stored within answer user message *message_id*."""
+    token = _answering.set((conversation_id, message_id))
+    try:
+        yield
+    finally:
+        _answering.reset(token)
+
+
+# Told when a reply is given up on (dead): (conversation id, message id).
+DeadHook = Callable[[str, int], Awaitable[None]]
 
 
 class Outbox:
@@ -49,6 +80,8 @@ class Outbox:
         self.connectors: dict[str, Connector] = connectors or {}  # by channel name
         self.clock = clock
         self.relay = relay or EventRelay(database, hub)
+        self.holder = HOLDER  # this process, as the sender of the replies it stores
+        self.on_dead: DeadHook | None = None
 
     async def deliver(
         self,
@@ -75,12 +108,22 @@ class Outbox:
                 first = deliveries.delivered_message(db, author, dedup_key)
                 return [messages.as_outbound(first)] if first is not None else []
             active = handoffs.active_session_id(db, conversation_id)
+            turn = _answering.get()
+            reply_to = turn[1] if turn is not None and turn[0] == conversation_id else None
             for reply in replies:
                 if not (reply.text or reply.image):
                     continue
                 buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
                 message = messages.add_message(
-                    db, conversation_id, author, reply.text, agent_id=agent_id, buttons=buttons
+                    db,
+                    conversation_id,
+                    author,
+                    reply.text,
+                    agent_id=agent_id,
+                    buttons=buttons,
+                    delivery="sending",
+                    handler=self.holder,
+                    reply_to=reply_to,
                 )
                 shown = replace(reply, id=message.id, author=author, created_at=message.created_at)
                 stored.append(shown)
@@ -91,15 +134,23 @@ class Outbox:
                 if live is not None:
                     recorded.append(self.relay.record(db, *live))
                     pushed.add(message.id)
+                    # Its push is written with it: sent as far as this process goes.
+                    messages.mark_sent(db, [message.id], self.holder)
             if dedup_key is not None and stored and stored[0].id is not None:
                 deliveries.link_delivery(db, author, dedup_key, stored[0].id)
         self.relay.publish(recorded)
         for reply in stored:
             if reply.id in pushed:
                 MESSAGES.labels(channel, "out").inc()
-            else:
-                await self._send(conversation_id, reply)
+            elif await self._send(conversation_id, reply) and reply.id is not None:
+                # Recorded one by one: a process that dies now leaves only the replies
+                # it had not sent yet to be sent again. No console event: nothing to show.
+                await asyncio.to_thread(self._sent, reply.id)
         return stored
+
+    def _sent(self, message_id: int) -> None:
+        with self.database.begin() as db:
+            messages.mark_sent(db, [message_id], self.holder)
 
     def tickets_only(self, conversation_id: str) -> bool:
         """The conversation's channel makes every conversation a ticket (email)."""
@@ -133,8 +184,12 @@ class Outbox:
         notice = OutboundMessage(text=texts.text(language, key, **values))
         return await self.deliver(conversation_id, [notice], "system")
 
-    async def _send(self, conversation_id: str, reply: OutboundMessage) -> bool:
-        """Send one stored reply; a failure is recorded on the message, never dropped."""
+    async def _send(
+        self, conversation_id: str, reply: OutboundMessage, last_try: bool = False
+    ) -> bool:
+        """Send one stored reply; a failure is recorded on the message, never dropped.
+
+        On the *last_try* a transient failure makes it dead rather than failed."""
         channel, _, user_id = conversation_id.partition(":")
         connector = self.connectors.get(channel)
         try:
@@ -152,7 +207,10 @@ class Outbox:
         except Exception as exc:
             log.warning("delivery of message %s on %s failed: %r", reply.id, channel, exc)
             DELIVERY_FAILURES.labels(channel, "failed").inc()
-            self._delivery(conversation_id, reply, "failed", shown_error(exc))
+            if last_try:
+                await self._dead(conversation_id, reply, shown_error(exc))
+            else:
+                self._delivery(conversation_id, reply, "failed", shown_error(exc))
             return False
         MESSAGES.labels(channel, "out").inc()
         return True
@@ -186,18 +244,50 @@ class Outbox:
             sent += await self._resend(conversation_id, [message_id], "failed")
         return sent
 
-    async def _resend(self, conversation_id: str, ids: list[int], status: str) -> int:
+    async def resend_stuck(self) -> int:
+        """A job: send the replies a dead process stored but never recorded as sent.
+
+        It may have sent one just before it died: the platform then shows it twice,
+        which beats never. Each is taken by one process, and counts as an attempt.
+        """
+        with self.database() as db:
+            stuck = messages.stuck_sending(db, self.clock())
         sent = 0
+        for message_id, conversation_id, sender in stuck:
+            log.warning("sending message %s again, left unsent by a dead process", message_id)
+            sent += await self._resend(conversation_id, [message_id], "sending", sender)
+        return sent
+
+    async def _resend(
+        self, conversation_id: str, ids: list[int], status: str, previous: str | None = None
+    ) -> int:
+        sent = 0
+        bound = self.settings.delivery_retries
         for message_id in ids:
             with self.database.begin() as db:
-                if not messages.claim_resend(db, message_id, status):
+                if not messages.claim_resend(db, message_id, status, self.holder, previous):
                     continue  # another process is sending it
                 m = db.get(Message, message_id)
                 if m is None:
                     continue
                 reply = messages.as_outbound(m)
+                attempts = int(m.attempts)
             RETRIES.labels(f"delivery_{status}").inc()
-            if await self._send(conversation_id, reply):
+            if status == "sending" and attempts > bound:  # it killed every sender so far
+                await self._dead(conversation_id, reply, f"given up after {bound} tries")
+                continue
+            last_try = status != "undelivered" and attempts >= bound
+            if await self._send(conversation_id, reply, last_try):
                 self._delivery(conversation_id, reply, None)
                 sent += 1
         return sent
+
+    async def _dead(self, conversation_id: str, reply: OutboundMessage, why: str) -> None:
+        """Give the reply up; an agent is asked to step in."""
+        log.warning("delivery of message %s given up: %s", reply.id, why)
+        self._delivery(conversation_id, reply, "dead", why)
+        if self.on_dead is not None and reply.id is not None:
+            try:
+                await self.on_dead(conversation_id, reply.id)
+            except Exception:
+                log.exception("could not ask an agent to step in for message %s", reply.id)

@@ -10,7 +10,7 @@ from common.clock import utcnow
 from store.models import Base, UtcDateTime
 
 
-class EmailThread(Base):  # type: ignore[valid-type,misc]
+class EmailThread(Base):
     """An email thread: one desk conversation (``email:<id>``) with one sender."""
 
     __tablename__ = "email_threads"
@@ -25,7 +25,7 @@ class EmailThread(Base):  # type: ignore[valid-type,misc]
     __table_args__ = (Index("ix_email_threads_address", "address"),)
 
 
-class EmailMessageId(Base):  # type: ignore[valid-type,misc]
+class EmailMessageId(Base):
     """Every ``Message-ID`` seen or sent, and its thread: how replies find their thread."""
 
     __tablename__ = "email_message_ids"

@@ -3,14 +3,15 @@ whether each reply reached its platform (``delivery``)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from common.messages import Attachment, OutboundMessage
 from store.errors import NotFound
-from store.models import Conversation, Message
+from store.leases import ALIVE
+from store.models import Conversation, Lease, Message
 
 
 def add_message(
@@ -24,6 +25,8 @@ def add_message(
     attachment: dict[str, str] | None = None,
     pending: bool = False,
     handler: str | None = None,
+    delivery: str | None = None,
+    reply_to: int | None = None,
 ) -> Message:
     if db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
@@ -36,7 +39,9 @@ def add_message(
         buttons=buttons or None,
         attachment=attachment,
         pending=pending,
-        handler=handler if pending else None,
+        handler=handler if pending or delivery == "sending" else None,
+        delivery=delivery,
+        reply_to=reply_to,
     )
     db.add(message)
     db.flush()
@@ -76,11 +81,13 @@ def answers_to(db: Session, message: Message) -> list[Message]:
 
 def mark_delivery(db: Session, message_id: int, status: str | None, error: str = "") -> None:
     """``None`` = delivered, ``"undelivered"`` = kept for later, ``"failed"`` = retried by
-    the retry job, ``"refused"`` = refused for good (never retried)."""
+    the retry job, ``"refused"`` = refused for good (never retried), ``"dead"`` = retried
+    to the bound (an agent is asked to step in)."""
     message = db.get(Message, message_id)
     if message is not None:
         message.delivery = status
         message.delivery_error = error[:1000] or None
+        message.handler = None
 
 
 def has_undelivered(db: Session, conversation_id: str) -> bool:
@@ -101,15 +108,61 @@ def undelivered(db: Session, conversation_id: str) -> list[Message]:
     return list(rows.scalars())
 
 
-def claim_resend(db: Session, message_id: int, status: str) -> bool:
-    """Take a kept or failed reply for sending again; one process wins each."""
+def claim_resend(
+    db: Session, message_id: int, status: str, holder: str, previous: str | None = None
+) -> bool:
+    """Take a kept or failed reply for sending again; one process wins each.
+
+    *holder* is recorded as its sender: if that process dies before the send is
+    recorded, the reply is left ``sending`` and the recovery job takes it again
+    (*status* ``"sending"``, *previous* the dead sender).
+    """
+    condition = [Message.id == message_id, Message.delivery == status]
+    if status == "sending":
+        condition.append(
+            Message.handler.is_(None) if previous is None else Message.handler == previous
+        )
     result = db.execute(
         update(Message)
-        .where(Message.id == message_id, Message.delivery == status)
-        .values(delivery="sending", attempts=Message.attempts + 1)
+        .where(*condition)
+        .values(delivery="sending", attempts=Message.attempts + 1, handler=holder)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
+
+
+def mark_sent(db: Session, message_ids: list[int], holder: str) -> None:
+    """Replies *holder* stored as ``sending`` reached the platform."""
+    db.execute(
+        update(Message)
+        .where(Message.id.in_(message_ids), Message.delivery == "sending")
+        .where(Message.handler == holder)
+        .values(delivery=None, handler=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def stuck_sending(
+    db: Session, now: datetime, limit: int = 100
+) -> list[tuple[int, str, str | None]]:
+    """Replies left ``sending`` by a process that is gone (its liveness lease lapsed):
+    (message id, conversation id, the dead sender)."""
+    alive = (
+        select(Lease.name)
+        .where(Lease.name == literal(ALIVE) + Message.handler, Lease.expires_at > now)
+        .exists()
+    )
+    rows = db.execute(
+        select(Message.id, Message.conversation_id, Message.handler)
+        .where(
+            Message.delivery == "sending",
+            Message.created_at < now - timedelta(seconds=2),
+            ~alive,
+        )
+        .order_by(Message.id)
+        .limit(limit)
+    )
+    return [(int(i), str(c), h) for i, c, h in rows]
 
 
 def failed_deliveries(

@@ -143,9 +143,12 @@ class Message(Base):  # type: ignore[valid-type,misc]
     buttons = Column(JSON, nullable=True)  # [{"title": …, "payload": …}] offered with the text
     # {"kind": "image"|"file", "path": "var/media/…", "name": …, "mime": …}
     attachment = Column(JSON, nullable=True)
-    # Outbound only: NULL = delivered; "undelivered" = kept until the user can be
-    # reached again; "failed" = the platform refused it after retries (the retry job
-    # tries again); "refused" = refused for good, e.g. the user blocked the bot.
+    # Outbound: NULL = delivered; "sending" = stored, being sent by ``handler`` (a
+    # dead handler's are sent again by the recovery job); "undelivered" = kept until
+    # the user can be reached again; "failed" = the platform refused it after retries
+    # (the retry job tries again); "refused" = refused for good, e.g. the user blocked
+    # the bot; "dead" = retried to the bound and given up: a human is asked to step in.
+    # A user message: "dead" = its turn failed to the bound, the bot never answered it.
     delivery = Column(String(12), nullable=True)
     delivery_error = Column(Text, nullable=True)
     agent_id = Column(Integer, ForeignKey("handoff_agents.id"), nullable=True)
@@ -157,9 +160,18 @@ class Message(Base):  # type: ignore[valid-type,misc]
     # finishes it. So pending means unanswered, and a recoverer that dies too
     # leaves the turn to the next one.
     pending = Column(Boolean, nullable=False, default=False)
-    handler = Column(String(100), nullable=True)  # the process handling the turn
-    # How often a "failed" delivery has been retried by the retry job.
+    # The process handling the turn (a user message) or sending it (a reply).
+    handler = Column(String(100), nullable=True)
+    # A reply: how often it was sent again (a "failed" one by the retry job, one left
+    # "sending" by a dead process by the recovery job). A user message: how often its
+    # turn was taken over by the recovery job. Past the bound it is dead-lettered.
     attempts = Column(Integer, nullable=False, default=0)
+    # A user message whose recovered turn failed is not taken again before this
+    # (the backoff between recovery attempts).
+    retry_at = Column(UtcDateTime(), nullable=True)
+    # A reply: the user message whose turn sent it. A turn found to have its answer
+    # stored is not run again by the recovery job (that would answer it twice).
+    reply_to = Column(Integer, nullable=True)
 
     __table_args__ = (
         CheckConstraint("author IN ('user', 'bot', 'agent', 'system')", name="author"),
@@ -169,6 +181,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
         Index("ix_handoff_messages_pending", "pending", "created_at"),
         Index("ix_handoff_messages_failed", "delivery", "created_at"),
         Index("ix_handoff_messages_author_created", "author", "created_at", "conversation_id"),
+        Index("ix_handoff_messages_reply_to", "reply_to"),
     )
 
 

@@ -9,7 +9,7 @@ from common.clock import utcnow
 from store.models import Base, UtcDateTime
 
 
-class OutboxEvent(Base):  # type: ignore[valid-type,misc]
+class OutboxEvent(Base):
     """A live event for consoles or chat pages, written in the transaction that stores
     what it announces (the transactional outbox, see :mod:`store.event_outbox`).
 

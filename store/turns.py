@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, select, update
+from sqlalchemy import literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.leases import ALIVE
@@ -31,7 +31,8 @@ def take_over_turn(db: Session, message: Message, holder: str) -> bool:
 
     The turn stays pending until it is done, so a process that dies while recovering
     it leaves it to be taken over again, and "nothing pending" means every turn has
-    its answer.
+    its answer. Each take-over counts as an attempt (a turn that kills every process
+    that runs it counts too), so the recovery job can give up on it.
     """
     if message.handler == holder:  # the update would change nothing: no claim to win
         return False
@@ -41,23 +42,36 @@ def take_over_turn(db: Session, message: Message, holder: str) -> bool:
     result = db.execute(
         update(Message)
         .where(Message.id == message.id, Message.pending, previous)
-        .values(handler=holder)
+        .values(handler=holder, attempts=Message.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount == 1)
 
 
-def abandon_turn(db: Session, message_id: int) -> None:
+def abandon_turn(db: Session, message_id: int, retry_at: datetime | None = None) -> None:
+    """A live process failed the turn: any process may take it over (not before *retry_at*)."""
     db.execute(
         update(Message)
         .where(Message.id == message_id, Message.pending)
-        .values(handler=None)
+        .values(handler=None, retry_at=retry_at)
         .execution_options(synchronize_session=False)
     )
 
 
+def dead_letter_turn(db: Session, message_id: int, why: str) -> bool:
+    """Give the turn up: no longer pending, and marked for agents; True for one process."""
+    result = db.execute(
+        update(Message)
+        .where(Message.id == message_id, Message.pending)
+        .values(pending=False, handler=None, delivery="dead", delivery_error=why[:1000])
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount == 1)
+
+
 def stale_turns(db: Session, now: datetime, limit: int = 100) -> list[Message]:
-    """Pending turns whose process is gone: its liveness lease has lapsed (or never was)."""
+    """Pending turns whose process is gone (its liveness lease has lapsed, or never was)
+    and whose backoff, after a failed recovery, is over."""
     alive = (
         select(Lease.name)
         .where(Lease.name == literal(ALIVE) + Message.handler, Lease.expires_at > now)
@@ -65,8 +79,19 @@ def stale_turns(db: Session, now: datetime, limit: int = 100) -> list[Message]:
     )
     rows = db.execute(
         select(Message)
-        .where(Message.pending, Message.created_at < now - timedelta(seconds=2), ~alive)
+        .where(
+            Message.pending,
+            Message.created_at < now - timedelta(seconds=2),
+            ~alive,
+            or_(Message.retry_at.is_(None), Message.retry_at <= now),
+        )
         .order_by(Message.id)
         .limit(limit)
     )
     return list(rows.scalars())
+
+
+def answered(db: Session, message_id: int) -> bool:
+    """Whether the turn of *message_id* stored its answer (a process died after that)."""
+    row = db.execute(select(Message.id).where(Message.reply_to == message_id).limit(1)).first()
+    return row is not None

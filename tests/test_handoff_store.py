@@ -157,6 +157,8 @@ def test_messages_and_notes_belong_to_the_conversation(db: Session) -> None:
         "pending": False,  # no turn waits on it
         "handler": None,
         "attempts": 0,
+        "retry_at": None,  # no failed turn waits on it
+        "reply_to": None,  # answers no turn
     }
     # Notes are for agents: never in what the user's page reads (its history, what
     # came after a message id, the answers to a message), always in the agent's view.
@@ -180,6 +182,8 @@ NOTE_FIELDS = (
     "pending",
     "handler",
     "attempts",
+    "retry_at",
+    "reply_to",
 )
 
 

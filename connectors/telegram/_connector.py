@@ -13,6 +13,7 @@ from typing import Any
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, ExtBot
+from telegram.request import HTTPXRequest
 
 from common.channel import Connector, DeliveryFailed, Refused
 from connectors.telegram._settings import TelegramSettings
@@ -47,6 +48,9 @@ def make_bot(settings: TelegramSettings) -> ExtBot[Any]:
         # Telegram's flood limits (30 msg/s overall, 1 msg/s per chat); it also
         # waits out a 429's retry_after.
         rate_limiter=AIORateLimiter(max_retries=settings.send_retries),
+        # python-telegram-bot's default is one connection: every reply to every chat
+        # would queue behind the one before (the rate limiter still keeps the pace).
+        request=HTTPXRequest(connection_pool_size=32),
     )
 
 

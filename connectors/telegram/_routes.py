@@ -1,4 +1,11 @@
-"""The webhook (Telegram POSTs updates here) and the long-polling loop."""
+"""The webhook (Telegram POSTs updates here) and the long-polling loop.
+
+The webhook answers 200 as soon as the update's message is stored (pending, with
+its ``update_id``, in one transaction), and the turn runs on, detached from it:
+Telegram no longer waits for the bot, and its delivery to this chat no longer
+stalls behind a slow turn. A gateway killed after the 200 leaves the turn pending,
+and another gateway's recovery job answers it (``Router.recover``).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +23,7 @@ from common.clock import utcnow
 from connectors._host import ChannelHost
 from connectors.telegram._connector import TelegramConnector
 from connectors.telegram._settings import TelegramSettings
-from connectors.telegram._updates import handle_update
+from connectors.telegram._updates import accept_update, handle_update
 from store import leases
 
 log = logging.getLogger(__name__)
@@ -44,7 +51,11 @@ def webhook_routes(
             raise HTTPException(400, f"not a Telegram update: {exc}") from exc
         if update is None:
             raise HTTPException(400, "not a Telegram update")
-        if not await handle_update(update, connector, host.router):
+        # The turn runs detached from this request. Not as a Starlette background
+        # task: that one holds the connection until it ends, and Telegram sends the
+        # next update down the same keep-alive connection.
+        turn = await accept_update(update, connector, host.router)
+        if turn is not None and turn.duplicate:
             return {"ok": True, "duplicate": True}
         return {"ok": True}
 

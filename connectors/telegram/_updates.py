@@ -11,6 +11,7 @@ import contextlib
 import logging
 import mimetypes
 import re
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 from telegram import Message, Update, User
@@ -20,7 +21,7 @@ from common import texts
 from common.language import normalise_language
 from common.messages import Attachment, InboundMessage, OutboundMessage
 from common.settings import ROOT
-from connectors._host import MessageRouter
+from connectors._host import MessageRouter, Turn
 from connectors.telegram._connector import TelegramConnector
 
 log = logging.getLogger(__name__)
@@ -77,11 +78,35 @@ async def _attachment(connector: TelegramConnector, message: Message) -> Attachm
 async def handle_update(
     update: Update, connector: TelegramConnector, router: MessageRouter
 ) -> bool:
-    """Route one update; False if it was delivered before (in any process).
+    """Route one update and wait for its answer; False if it was delivered before (in
+    any process).
 
     The update id is recorded in the transaction that stores the user's message, so a
     gateway killed before that leaves Telegram's retry free to be processed.
     """
+    turn = await _route(update, connector, router, router.handle)
+    return turn is None or not turn.duplicate
+
+
+async def accept_update(
+    update: Update, connector: TelegramConnector, router: MessageRouter
+) -> Turn | None:
+    """Store one update's message and return; its answer runs in the background (the
+    turn's ``rest``). None for an update that carries nothing to store.
+
+    Stored means safe: the message is pending in the database, with the update id, in
+    one transaction. A process killed before the answer leaves the turn to another
+    process's recovery job, and Telegram's retry of the update is a duplicate.
+    """
+    return await _route(update, connector, router, router.accept)
+
+
+async def _route(
+    update: Update,
+    connector: TelegramConnector,
+    router: MessageRouter,
+    route: Callable[[InboundMessage], Awaitable[Turn]],
+) -> Turn | None:
     key = str(update.update_id)
     query = update.callback_query
     if query is not None:
@@ -98,7 +123,7 @@ async def handle_update(
             ),
             None,
         )
-        turn = await router.handle(
+        return await route(
             InboundMessage(
                 channel="telegram",
                 user_id=str(query.from_user.id),
@@ -109,14 +134,13 @@ async def handle_update(
                 dedup_key=key,
             )
         )
-        return not turn.duplicate
     message = update.message
     if update.edited_message is not None:
         edited = update.edited_message
         if edited.chat.type != "private":
-            return True  # group chatter, edited or not, is not a support conversation
+            return None  # group chatter, edited or not, is not a support conversation
         # An edit is kept for the agent; replaying it to the bot would restart a flow.
-        kept = await router.keep(
+        return await router.keep(
             InboundMessage(
                 channel="telegram",
                 user_id=str(edited.chat.id),
@@ -125,9 +149,8 @@ async def handle_update(
                 dedup_key=key,
             )
         )
-        return not kept.duplicate
     if message is None or message.chat.type != "private":
-        return True  # channel posts, group chatter, member updates: not support conversations
+        return None  # channel posts, group chatter, member updates: not support conversations
     user_id = str(message.chat.id)
     language = _language(message.from_user)
     text = message.text or message.caption or ""
@@ -146,7 +169,7 @@ async def handle_update(
         text = "[photo]" if attachment.kind == "image" else f"[file: {attachment.name}]"
     if not text:
         text = "[a message type the assistant can't read: sticker, voice, location…]"
-    turn = await router.handle(
+    return await route(
         InboundMessage(
             channel="telegram",
             user_id=user_id,
@@ -157,12 +180,11 @@ async def handle_update(
             attachment=attachment,
         )
     )
-    return not turn.duplicate
 
 
 async def _answer_command(
     text: str, user_id: str, language: str, router: MessageRouter, key: str
-) -> bool:
+) -> Turn:
     if text.split("@")[0].lower().startswith("/help"):
         reply = OutboundMessage(text=texts.text(language, "help"))
     else:
@@ -173,4 +195,4 @@ async def _answer_command(
             ),
         )
     command = InboundMessage("telegram", user_id, text, language=language, dedup_key=key)
-    return not (await router.answer(command, reply)).duplicate
+    return await router.answer(command, reply)

@@ -89,9 +89,11 @@ class DeskMessage(BaseModel):
         description="a file the user sent: GET /api/agent/media/{id} (bearer), or a signed "
         "link from /api/agent/media/{id}/link for an <img>",
     )
-    delivery: Literal["undelivered", "failed", "refused"] | None = Field(
+    delivery: Literal["sending", "undelivered", "failed", "refused", "dead"] | None = Field(
         None,
-        description="outbound only: null once delivered; refused is final (never retried)",
+        description="outbound: null once delivered, sending until the platform took it; "
+        "refused is final (never retried); dead: retried to the bound, reach the user "
+        "another way. A user message: dead when the bot could not answer it (answer it)",
     )
     delivery_error: str | None = None
     agent: AgentOut | None

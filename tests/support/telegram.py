@@ -17,6 +17,7 @@ from gateway.rasa import RasaClient
 from tests.fakes.rasa import FakeRasa, LongRasa
 from tests.fakes.telegram import SECRET, TOKEN, BotApi
 from tests.support.gateway import ALWAYS, Gateway
+from tests.support.waiting import wait_until
 
 
 def settings(api: BotApi, **extra: Any) -> TelegramSettings:
@@ -55,5 +56,9 @@ class TelegramGateway(Gateway):
         self.client = TestClient(self.app)
 
     def post(self, body: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        """The webhook's answer, once the turn it started (in the background) is done."""
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
-        return self.client.post("/telegram/webhook", json=body, headers=headers)
+        response = self.client.post("/telegram/webhook", json=body, headers=headers)
+        router = self.app.state.parts.router
+        wait_until(lambda: router.background.running == 0, 30, "a Telegram turn never finished")
+        return response

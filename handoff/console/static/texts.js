@@ -77,6 +77,8 @@ const TEXT = {
     undelivered: "⏳ Not delivered yet ({why}). It goes out by itself when they write.",
     unreachable: "the user can't be reached",
     failed: "⚠ Delivery failed: {why}",
+    dead: "⛔ Delivery failed after every retry ({why}). Please reach the user another way.",
+    bot_failed: "⛔ The bot could not answer this message. Please answer it.",
     platform_refused: "the platform refused it",
     new_session: "New session in the queue",
     new_message: "New message from a user",
@@ -88,6 +90,8 @@ const TEXT = {
     d_description: "Description",
     tag_secret_shared: "shared a secret: make sure they moved their funds",
     tag_scam_report: "reports a scam / fake support",
+    tag_bot_failed: "the bot could not answer a message: answer it",
+    tag_delivery_failed: "a reply could not be delivered",
   },
   zh: {
     title: "客服工作台",
@@ -162,6 +166,8 @@ const TEXT = {
     undelivered: "⏳ 尚未送达（{why}）。用户再次发消息时会自动发出。",
     unreachable: "暂时联系不到用户",
     failed: "⚠ 发送失败：{why}",
+    dead: "⛔ 多次重试后仍发送失败（{why}）。请通过其他方式联系用户。",
+    bot_failed: "⛔ 机器人未能回答这条消息，请人工回复。",
     platform_refused: "平台拒绝了此消息",
     new_session: "队列中有新会话",
     new_message: "用户发来新消息",
@@ -173,17 +179,21 @@ const TEXT = {
     d_description: "描述",
     tag_secret_shared: "泄露了助记词/私钥：请确认资产已转移",
     tag_scam_report: "举报诈骗 / 假客服",
+    tag_bot_failed: "机器人未能回答一条消息：请人工回复",
+    tag_delivery_failed: "有回复未能送达",
   },
 };
 
 // The reasons the bot hands off for (common/payload.py HandoffReason).
 const REASONS = {
-  en: {},
+  en: {
+    bot_failed: "the bot could not answer", delivery_failed: "delivery failed",
+  },
   zh: {
     user_request: "用户要求人工", complaint: "投诉", dispute: "争议",
     missing_transfer: "转账未到账", password_lost: "忘记密码", account_locked: "账户被锁",
     no_answer: "知识库无答案", failed_self_service: "自助处理失败", security: "安全问题",
-    bot_unavailable: "机器人不可用",
+    bot_unavailable: "机器人不可用", bot_failed: "机器人未能回答", delivery_failed: "消息发送失败",
   },
 };
 

@@ -25,15 +25,22 @@ export function upsertMessage(message) {
     node.append(link);
     showAttachment(message, link);
   }
-  if (message.delivery) {
-    const text = message.delivery === "undelivered"
-      ? t("undelivered", { why: message.delivery_error || t("unreachable") })
-      : t("failed", { why: message.delivery_error || t("platform_refused") });
-    node.append(el("span", `delivery ${message.delivery}`, text));
-  }
+  const text = deliveryText(message);
+  if (text) node.append(el("span", `delivery ${message.delivery}`, text));
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
   thread.insertBefore(node, after || null);
   thread.scrollTop = thread.scrollHeight;
+}
+
+// What the agent should know of the message's delivery state (store/models.py). A reply
+// on its way ("sending") needs no words; a dead letter asks the agent to step in.
+function deliveryText(message) {
+  switch (message.delivery) {
+    case null: case undefined: case "sending": return "";
+    case "undelivered": return t("undelivered", { why: message.delivery_error || t("unreachable") });
+    case "dead": return message.author === "user" ? t("bot_failed") : t("dead", { why: message.delivery_error || t("platform_refused") });
+    default: return t("failed", { why: message.delivery_error || t("platform_refused") });
+  }
 }
 
 // A short-lived signed link (no session token in the URL); the server serves the

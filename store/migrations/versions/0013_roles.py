@@ -7,14 +7,14 @@ agent. The downgrade keeps admins as ``is_admin`` (a supervisor becomes a plain 
 the old schema has no word for one).
 
 Revision ID: 0013
-Revises: 0011
+Revises: 0012
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0013"
-down_revision = "0011"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
