@@ -157,7 +157,7 @@ def test_a_spanish_chat_goes_to_the_spanish_speaking_agent_and_the_team_view_sho
     # Ana reassigns Sofía's chat to herself: past her English-only profile, and shown.
     ana.click("#team-open")
     sofia_row.locator(".team-target").select_option(label="Ana Lee")
-    sofia_row.locator(".team-move button").click()
+    sofia_row.locator(".team-move button:not(.team-release)").click()
     expect(ana.locator("#team-status")).to_contain_text("1 session(s) moved to Ana Lee")
     expect(sofia_row.locator(".team-load")).to_have_text("0/2")
     expect(ana_row.locator(".team-load")).to_have_text("1/3")
