@@ -163,9 +163,8 @@ class DeskSettings(BaseSettings):
     routing_seconds: PositiveInt = 5
     # Agents are reminded once of a ticket this many hours before it is due.
     reminder_hours: PositiveInt = 4
-    # A delivery the platform refused with a transient error is retried this often
-    # (a reply left "sending" by a dead process too); then it is dead: an agent is
-    # asked to step in.
+    # A delivery refused with a transient error (or left "sending" by a dead process)
+    # is retried this often; then it is dead: an agent is asked to step in.
     delivery_retries: PositiveInt = 3
     delivery_retry_seconds: PositiveFloat = 60.0  # how often the retry job runs
     # A turn left unfinished (by a dead process, or one that failed) is taken over by

@@ -166,8 +166,7 @@ class Message(Base):  # type: ignore[valid-type,misc]
     # "sending" by a dead process by the recovery job). A user message: how often its
     # turn was taken over by the recovery job. Past the bound it is dead-lettered.
     attempts = Column(Integer, nullable=False, default=0)
-    # A user message whose recovered turn failed is not taken again before this
-    # (the backoff between recovery attempts).
+    # A user message whose recovered turn failed is not taken again before this.
     retry_at = Column(UtcDateTime(), nullable=True)
     # A reply: the user message whose turn sent it. A turn found to have its answer
     # stored is not run again by the recovery job (that would answer it twice).
