@@ -24,6 +24,7 @@ from tests.fakes.telegram import update as tg_update
 from tests.support import ROOT
 from tests.support.gateway import ALWAYS, Gateway
 from tests.support.telegram import TelegramGateway
+from tests.support.waiting import wait_until
 
 HTML = b"<html><body><script>fetch('/api/agent/sessions')</script></body></html>"
 SVG = b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(document.domain)"/>'
@@ -45,6 +46,9 @@ class TelegramDesk(TelegramGateway):
             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
         )
         assert posted.status_code == 200, posted.text
+        # The webhook answers once the update is stored; its turn runs after that.
+        router = self.app.state.parts.router
+        wait_until(lambda: router.background.running == 0, 30, "a Telegram turn never finished")
         with session_factory(make_engine(self.url))() as db:
             stored = db.query(Message).filter(Message.author == "user").order_by(Message.id)
             row = stored.all()[-1]
