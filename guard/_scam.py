@@ -54,6 +54,9 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"(保证金|解冻费|税|押金|转\d+\s*[uU]|再转|先转|先付|先交).{0,24}"
         r"(解冻|解锁|解开|才能解|激活|提现|到账|领取|释放|取出)|手续费.{0,16}(解冻|解锁|激活|释放)|"
         r"(解冻|激活).{0,10}(手续费|保证金|费用|押金)|"
+        # "客服让我交解冻费": the fee named as what was asked of the user, or paid.
+        r"(让我|要我|叫我|要求我|逼我|催我).{0,8}(交|付|缴|转|打|充).{0,6}"
+        r"(解冻费|解冻金|激活费|保证金|押金)|(交|付|缴|转)了.{0,4}(解冻费|解冻金|激活费)|"
         r"\b(fee|deposit|tax|guarantee|pay|send)\b[^.?!]{0,40}\b"
         r"(to|before|so)\b[^.?!]{0,12}\b(unfreeze|unlock|release|activate|unblock)|"
         r"\b(unfreeze|unlock)\b[^.?!]{0,30}\bfor a fee\b|\bunfreez\w*\s+(fee|tax|deposit)\b|"

@@ -47,6 +47,8 @@ def test_every_report_gets_the_warning(language: str) -> None:
     ("text", "signal"),
     [
         ("客服让我先交保证金才能解冻", "fee_to_release"),
+        ("客服让我交解冻费", "fee_to_release"),
+        ("我已经交了解冻费还是提不出来", "fee_to_release"),
         ("support DMed me about my locked funds", "contacted"),
         ("they want me to sync my wallet at their site", "verify_wallet"),
         ("he sent me wallet-pro.apk", "sent_app"),
@@ -65,6 +67,8 @@ def test_each_kind_of_report_is_named(text: str, signal: str) -> None:
         "do you ever DM users on Telegram?",
         "is there a fee to withdraw to an exchange",
         "提现到交易所要手续费吗",
+        "解冻费是什么意思",
+        "账户冻结了怎么解冻",
         "where is the official download page",
         "my account is frozen after too many wrong passwords",
         "the explorer link is https://tronscan.org/#/transaction/abc",

@@ -13,6 +13,7 @@ from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.aside import answered_aside
 from bot.actions.shared import latest_intent
 from bot.nlu.timeparse import parse_time
 from bot.validation import (
@@ -58,7 +59,8 @@ class CaseValidators:
             return {"amount": UNKNOWN}
         amount = find_amount(str(value))
         if amount is None:
-            dispatcher.utter_message(response="utter_invalid_amount")
+            if not answered_aside(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_invalid_amount")
             return {"amount": None}
         slots: dict[str, Any] = {"amount": amount}
         unit = amount.split(" ", 1)[1] if " " in amount else None
@@ -78,7 +80,8 @@ class CaseValidators:
         check = check_tx_hash(str(value), None)
         if check.value is None:
             check = check_tx_hash(str(value), _known(tracker.get_slot("chain")))
-            dispatcher.utter_message(response="utter_invalid_tx_hash", expected=check.expected)
+            if not answered_aside(dispatcher, tracker):
+                dispatcher.utter_message(response="utter_invalid_tx_hash", expected=check.expected)
         return {"tx_hash": check.value}
 
     async def validate_transfer_time(
@@ -107,7 +110,7 @@ class ValidateMissingTransferForm(CaseValidators, FormValidationAction):
         if _unknown(value, tracker):
             return {"chain": UNKNOWN}
         chain = find_chain(str(value))
-        if chain is None:
+        if chain is None and not answered_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_invalid_chain")
         return {"chain": chain}
 
@@ -119,7 +122,7 @@ class ValidateMissingTransferForm(CaseValidators, FormValidationAction):
         if _unknown(value, tracker):
             return {"token": UNKNOWN}
         token = find_token(str(value))
-        if token is None:
+        if token is None and not answered_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_invalid_token")
         return {"token": token}
 
@@ -131,7 +134,7 @@ class ValidateMissingTransferForm(CaseValidators, FormValidationAction):
         if _unknown(value, tracker):
             return {"to_address": UNKNOWN}
         check = check_address(str(value), _known(tracker.get_slot("chain")))
-        if check.value is None:
+        if check.value is None and not answered_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_invalid_address", expected=check.expected)
         return {"to_address": check.value}
 
