@@ -32,11 +32,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.tune_decision import observe, seen  # noqa: E402
-
-from bot.decision import FLOWS, TOPIC_FLOWS, decide  # noqa: E402
-from bot.evaluation.replies import ARTICLE_FLOWS, load_cases, verdict  # noqa: E402
-from common.language import detect_language  # noqa: E402
+from bot.decision import FLOWS, TOPIC_FLOWS, decide
+from bot.evaluation.replies import ARTICLE_FLOWS, load_cases, verdict
+from common.language import detect_language
+from scripts.tune_decision import observe, seen
 
 # The articles that mean the knowledge base agrees with an expected flow.
 _FLOW_ARTICLES: dict[str, set[str]] = {}
@@ -120,7 +119,9 @@ def main() -> None:
     if args.set:
         cases = load_cases(args.set)
         kb = asyncio.run(observe(cases))
-        first = sum(bool(o[2]) and o[2][0].article in wanted(c[1]) for c, o in zip(cases, kb))
+        first = sum(
+            bool(o[2]) and o[2][0].article in wanted(c[1]) for c, o in zip(cases, kb, strict=True)
+        )
         print(f"\nknowledge base ranks the expected article first: {first} of {len(cases)}")
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support import ROOT  # noqa: E402
-from tests.support.servers import running_servers  # noqa: E402
+from tests.support import ROOT
+from tests.support.servers import running_servers
 
 
 def main() -> None:

@@ -365,8 +365,13 @@ def test_scam_labels_are_known() -> None:
 
 @pytest.mark.parametrize(
     ("name", "minimum"),
-    [("test", MIN_TEST), ("dev", MIN_DEV), ("dev2", MIN_DEV), ("dev3", MIN_DEV),
-     ("off_topic", MIN_OFF_TOPIC)],
+    [
+        ("test", MIN_TEST),
+        ("dev", MIN_DEV),
+        ("dev2", MIN_DEV),
+        ("dev3", MIN_DEV),
+        ("off_topic", MIN_OFF_TOPIC),
+    ],
 )
 def test_minimum_rows_per_language(name: str, minimum: int) -> None:
     counts = Counter(r.cells["lang"] for r in ALL_FILES[name]())
