@@ -40,14 +40,16 @@ def banking77(path: Path) -> list[tuple[str, str, str]]:
     return rows
 
 
-def evaluate(url: str, sets: dict[str, list[tuple[str, str, str]]], off_topic: Any) -> dict:
+def evaluate(
+    url: str, sets: dict[str, list[tuple[str, str, str]]], off_topic: Any, concurrency: int = 4
+) -> dict:
     reader = ReplyReader(load_articles(kb_settings().articles_dir), service_settings())
     report: dict[str, Any] = {}
     for name, cases in sets.items():
-        report[name] = summary(asyncio.run(run(url, cases, reader)))
+        report[name] = summary(asyncio.run(run(url, cases, reader, concurrency)))
     if off_topic:
         rows = [(language, "", question) for language, question in off_topic]
-        report["off_topic"] = off_topic_summary(asyncio.run(run(url, rows, reader)))
+        report["off_topic"] = off_topic_summary(asyncio.run(run(url, rows, reader, concurrency)))
     return report
 
 
@@ -66,12 +68,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--off-topic", type=Path, default=EVAL / "off_topic.tsv")
     parser.add_argument("--banking77", type=Path, help="banking77_mapped.tsv (optional)")
     parser.add_argument("--json", type=Path, default=ROOT / "var" / "eval" / "report.json")
+    parser.add_argument("--concurrency", type=int, default=4, help="questions in flight")
     args = parser.parse_args(argv)
     sets = {"labelled": load_cases(args.set)}
     if args.banking77:
         sets["banking77"] = banking77(args.banking77)
     off_topic = _off_topic(args.off_topic) if args.off_topic and args.off_topic.exists() else []
-    report = evaluate(args.url, sets, off_topic)
+    report = evaluate(args.url, sets, off_topic, args.concurrency)
     columns = ["questions", *VERDICTS, "right_share", "wrong_article_share", "clarify_share"]
     for name in sets:
         print(markdown(name, report[name]["table"], columns), end="\n\n")

@@ -29,8 +29,9 @@ sure it is (a calibrated probability). Neither overrides the other blindly:
 The bot imports it from ``bot.decision``; it lives here so the console's "Try it" runs
 the same rule. The thresholds were chosen on the fresh dev split (``bot/eval/dev2.tsv``, written
 after ``dev.tsv`` had leaked into the articles) and the odd half of the off-topic set
-with ``scripts/tune_decision.py``, never on the test split; docs/benchmarks.md has the
-figures. The function is pure, so the tuner runs exactly what the bot runs.
+with ``scripts/tune_decision.py``, never on the test split, and re-checked on a third
+split (``dev3.tsv``); docs/benchmarks.md has the figures. The function is pure, so the
+tuner runs exactly what the bot runs.
 """
 
 from __future__ import annotations

@@ -51,14 +51,17 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
     # Money to release, unfreeze or activate what is already the user's.
     "fee_to_release": re.compile(
-        r"(保证金|解冻费|税|押金|转\d+\s*[uU]|再转|先转|先付|先交).{0,24}"
+        r"(保证金|解冻费|税|押金|再转|先转|先付|先交).{0,24}"
         r"(解冻|解锁|解开|才能解|激活|提现|到账|领取|释放|取出)|手续费.{0,16}(解冻|解锁|激活|释放)|"
         r"(解冻|激活).{0,10}(手续费|保证金|费用|押金)|"
         # "客服让我交解冻费": the fee named as what was asked of the user, or paid.
         r"(让我|要我|叫我|要求我|逼我|催我).{0,8}(交|付|缴|转|打|充).{0,6}"
         r"(解冻费|解冻金|激活费|保证金|押金)|(交|付|缴|转)了.{0,4}(解冻费|解冻金|激活费)|"
+        # "要付30U才能重新激活": an amount paid before the wallet works again.
+        r"(付|交|转)\s*\d+\s*(u|usdt|个|块)?.{0,12}(才能|才可以|就能).{0,6}"
+        r"(解冻|解锁|激活|恢复|提现|到账)|"
         r"\b(fee|deposit|tax|guarantee|pay|send)\b[^.?!]{0,40}\b"
-        r"(to|before|so)\b[^.?!]{0,12}\b(unfreeze|unlock|release|activate|unblock)|"
+        r"(to|before|so)\b[^.?!]{0,12}\b(unfreeze|unlock|release|(re-?)?activate|unblock)|"
         r"\b(unfreeze|unlock)\b[^.?!]{0,30}\bfor a fee\b|\bunfreez\w*\s+(fee|tax|deposit)\b|"
         r"\b(deposit|tax|guarantee)\b[^.?!]{0,30}\bto\s+withdraw\b|"
         r"(comisi[óo]n|tarifa|dep[óo]sito|deposit(e|a|ar|en)|garant[íi]a|impuesto|pag(ar|ue|o)|"
@@ -88,12 +91,13 @@ SIGNALS: dict[str, re.Pattern[str]] = {
     ),
     # An app from someone: an APK, a "new version" by link, remote-control software.
     "sent_app": re.compile(
-        r"\.apk\b|apk\s*(文件|安装包)|(发|给).{0,8}(apk|安装包)|"
+        r"\.apk\b|apk\s*(文件|安装包)|(发|给).{0,16}(apk|安装包)|"
         r"\b(sent|gave|shared|forwarded|dm'?d)\s+me\b[^.?!]{0,30}\b(apk|installer)\b|"
         r"\b(sent|gave|shared|forwarded)\s+me\b[^.?!]{0,30}\blink\b[^.?!]{0,40}"
         r"\b(new|pro|premium|updated|latest)\s+version\b|"
         r"\bme (mandaron|mand[óo]|enviaron|envi[óo]|pasaron|pas[óo])\b[^.?!]{0,40}"
-        r"\b(link|enlace|apk)\b[^.?!]{0,40}(descargar|instalar|versi[óo]n)|"
+        r"\b(link|enlace|apk)\b[^.?!]{0,40}(descarg|instal|versi[óo]n)|"
+        r"\bme (mandaron|mand[óo]|enviaron|envi[óo]|pasaron|pas[óo])\b[^.?!]{0,12}\bapk\b|"
         r"让我.{0,6}(卸载|换成|下载|安装).{0,12}(App|应用|软件|版本|安装包|钱包)|"
         r"\b(wants?|told|asked|asks|telling)\s+me\s+to\s+(download|install|replace|switch)\b"
         r"[^.?!]{0,30}\b(app|installer|version|wallet)|"

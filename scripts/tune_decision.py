@@ -6,7 +6,7 @@ combination of thresholds on a grid, scores it as ``python -m bot.evaluate`` wou
 and prints the best combinations: most questions right with at most 2% wrong
 answers, then fewest questions back.
 
-    .venv/bin/python scripts/tune_decision.py [--dev bot/eval/dev2.tsv] [--top 10]
+    .venv/bin/python scripts/tune_decision.py [--dev bot/eval/dev2.tsv [bot/eval/dev3.tsv]] [--top 10]
 
 Off-topic questions count too: the odd lines of bot/eval/off_topic.tsv are the dev
 half (``none`` expected: no article, no flow); the even lines are kept for measuring.
@@ -114,10 +114,11 @@ def by_language(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--dev", type=Path, default=ROOT / "bot" / "eval" / "dev2.tsv")
+    parser.add_argument("--dev", type=Path, nargs="+", default=[ROOT / "bot" / "eval" / "dev2.tsv"])
     parser.add_argument("--top", type=int, default=10)
     args = parser.parse_args()
-    cases = load_cases(args.dev) + off_topic_dev(ROOT / "bot" / "eval" / "off_topic.tsv")
+    cases = [case for path in args.dev for case in load_cases(path)]
+    cases += off_topic_dev(ROOT / "bot" / "eval" / "off_topic.tsv")
     observed = asyncio.run(observe(cases))
     domains = trusted_domains(service_settings())
     warned = [reports_scam(question, domains) for _, _, question in cases]
@@ -134,7 +135,7 @@ def main() -> None:
         results.append((wrong <= 0.02, counts["right"], -counts["clarify"], thresholds, counts))
     languages = sorted({language for language, _, _ in cases})
     results.sort(key=lambda r: r[:3], reverse=True)
-    print(f"{len(cases)} dev questions from {args.dev}\n")
+    print(f"{len(cases)} dev questions from {', '.join(map(str, args.dev))} and off-topic\n")
     for ok, right, _, thresholds, counts in results[: args.top]:
         per = " ".join(
             f"{language} {by_language(cases, observed, warned, thresholds, language):.2f}"

@@ -1,6 +1,6 @@
 """The labelled evaluation sets stay honest.
 
-bot/eval/{test,dev,dev2}.tsv (lang, expect, question), bot/eval/off_topic.tsv (lang, question)
+bot/eval/{test,dev,dev2,dev3}.tsv (lang, expect, question), bot/eval/off_topic.tsv (lang, question)
 and guard/eval/scam_reports.tsv (lang, label, text) measure the assistant end to end. This
 checks that they parse, use only known article ids and flows, keep their minimum sizes and
 coverage, and that no sentence in them copies or nearly copies a sentence the bot was
@@ -34,6 +34,7 @@ BOT_EVAL = ROOT / "bot" / "eval"
 TEST_TSV = BOT_EVAL / "test.tsv"
 DEV_TSV = BOT_EVAL / "dev.tsv"
 DEV2_TSV = BOT_EVAL / "dev2.tsv"
+DEV3_TSV = BOT_EVAL / "dev3.tsv"
 OFF_TOPIC_TSV = BOT_EVAL / "off_topic.tsv"
 SCAM_TSV = ROOT / "guard" / "eval" / "scam_reports.tsv"
 
@@ -131,6 +132,10 @@ def load_dev() -> list[Row]:
 @cache
 def load_dev2() -> list[Row]:
     return read_tsv(DEV2_TSV, ("lang", "expect", "question"))
+
+
+def load_dev3() -> list[Row]:
+    return read_tsv(DEV3_TSV, ("lang", "expect", "question"))
 
 
 @cache
@@ -280,7 +285,7 @@ def reference_exact() -> dict[str, str]:
 
 
 def load_bot_sets() -> list[Row]:
-    return load_test() + load_dev() + load_dev2() + load_off_topic()
+    return load_test() + load_dev() + load_dev2() + load_dev3() + load_off_topic()
 
 
 # --- Parsing and labels ----------------------------------------------------------------
@@ -289,6 +294,7 @@ ALL_FILES = {
     "test": load_test,
     "dev": load_dev,
     "dev2": load_dev2,
+    "dev3": load_dev3,
     "off_topic": load_off_topic,
     "scam_reports": load_scam,
 }
@@ -334,7 +340,7 @@ def test_expect_problem_rejects_what_it_should() -> None:
         assert expect_problem(bad), bad
 
 
-@pytest.mark.parametrize("name", ["test", "dev", "dev2"])
+@pytest.mark.parametrize("name", ["test", "dev", "dev2", "dev3"])
 def test_every_expect_is_a_known_article_or_flow(name: str) -> None:
     rows = ALL_FILES[name]()
     bad = [
@@ -359,7 +365,13 @@ def test_scam_labels_are_known() -> None:
 
 @pytest.mark.parametrize(
     ("name", "minimum"),
-    [("test", MIN_TEST), ("dev", MIN_DEV), ("dev2", MIN_DEV), ("off_topic", MIN_OFF_TOPIC)],
+    [
+        ("test", MIN_TEST),
+        ("dev", MIN_DEV),
+        ("dev2", MIN_DEV),
+        ("dev3", MIN_DEV),
+        ("off_topic", MIN_OFF_TOPIC),
+    ],
 )
 def test_minimum_rows_per_language(name: str, minimum: int) -> None:
     counts = Counter(r.cells["lang"] for r in ALL_FILES[name]())
@@ -506,6 +518,22 @@ def test_dev2_shares_no_sentence_or_near_duplicate_with_test_or_dev() -> None:
     exact = {normalise(r.text) for r in load_test() + load_dev()}
     leaks = []
     for r in load_dev2():
+        match = others.closest(r.text)
+        if normalise(r.text) in exact or (match and match.score >= NEAR_DUPLICATE):
+            where = f"{match.source} {match.other!r}" if match else "an exact copy"
+            leaks.append(f"{r.where}: {r.text!r} ~ {where}")
+    assert not leaks, "\n".join(leaks)
+
+
+def test_dev3_shares_no_sentence_or_near_duplicate_with_the_other_sets() -> None:
+    """dev3 (written after dev2 had been read, in the register of users telling what
+    happened) chooses thresholds with dev2: no sentence of test, dev, dev2 or the
+    off-topic set may be in it."""
+    rows = load_test() + load_dev() + load_dev2() + load_off_topic()
+    others = NearIndex((r.path.name, r.text) for r in rows)
+    exact = {normalise(r.text) for r in rows}
+    leaks = []
+    for r in load_dev3():
         match = others.closest(r.text)
         if normalise(r.text) in exact or (match and match.score >= NEAR_DUPLICATE):
             where = f"{match.source} {match.other!r}" if match else "an exact copy"

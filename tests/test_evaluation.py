@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.evaluation.replies import ReplyReader, Seen, verdict
+from bot.evaluation.run import judge, summary
 from common import texts
 from common.settings import ServiceSettings, kb_settings
 from faq_kb.articles import load_articles
@@ -61,3 +62,15 @@ def test_flows_clarifications_misses_and_the_scam_warning(reader: ReplyReader) -
 )
 def test_verdicts(expect: str, seen: Seen, result: str) -> None:
     assert verdict(expect, seen) == result
+
+
+def test_an_empty_turn_is_counted_apart_from_a_miss(reader: ReplyReader) -> None:
+    """On a loaded machine Rasa's REST channel times out and the turn comes back empty:
+    that is no evidence of what the bot would have answered."""
+    empty = judge(reader, "zh", "network-fees", "转账手续费怎么算", [])
+    answered = judge(
+        reader, "zh", "network-fees", "转账手续费怎么算", [answer("network-fees", "zh")]
+    )
+    assert (empty.verdict, answered.verdict) == ("no_reply", "right")
+    table = summary([empty, answered])["table"]
+    assert table["zh"]["no_reply"] == 1 and table["zh"]["fallback"] == 0

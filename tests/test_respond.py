@@ -33,6 +33,21 @@ def test_a_flow_intent_starts_its_form(kb: Any, domain: dict[str, Any]) -> None:
     assert FollowupAction("dispute_form") in followups(kb, domain, dispute)
 
 
+def test_a_question_about_disputes_starts_the_dispute_form_as_a_dispute(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    """The NLU says ask_faq; the knowledge base names the dispute article, whose flow is
+    the dispute form. It is introduced as a dispute (not as a missing transfer, the
+    intro the NLU's intent used to pick), and an agent sees it as one."""
+    text = "how long does a transaction dispute take to get resolved?"
+    assert kb.search(text)[0].article_id == "transaction-dispute"
+    t = tracker(text, "ask_faq", confidence=0.95)
+    messages, slots = run(ActionRespond(), t, domain)
+    assert responses(messages) == ["utter_dispute_intro"]
+    assert slots["handoff_reason"] == "dispute"
+    assert FollowupAction("dispute_form") in followups(kb, domain, t)
+
+
 def test_a_confident_knowledge_base_overrides_a_flow_intent(
     kb: Any, domain: dict[str, Any]
 ) -> None:

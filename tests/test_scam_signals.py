@@ -87,6 +87,11 @@ def test_asking_about_scams_or_fees_is_not_a_report(text: str) -> None:
         "a stranger on telegram forwarded me an apk and says support wants me to use it",
         "someone sent me a link to grab the new pro version of the wallet, is that ok?",
         "me pasaron por telegram un enlace para instalar una versión mejorada de la app",
+        # A fee to make the wallet work again; an installer named a few words on.
+        "they emailed me that the wallet is disabled and I need to pay 20 USDT to reactivate",
+        "对方说要付50U才能恢复提现",
+        "朋友转发了一个钱包的“极速版”apk给我，能装吗",
+        "me pasaron un apk con recompensas de staking, ¿lo instalo?",
     ],
 )
 def test_reports_worded_the_other_way_round_are_warned(text: str) -> None:
@@ -99,6 +104,10 @@ def test_reports_worded_the_other_way_round_are_warned(text: str) -> None:
         "my friend sent me a link to your official site",
         "¿me pueden mandar el enlace para descargar la app oficial?",
         "me llamó mi banco por otra cosa, ¿ustedes llaman a los clientes?",
+        "after reinstalling, do I have to activate the wallet again?",
+        # An amount sent and "arrive": an ordinary transfer question, not a fee.
+        "转100U到交易所，多久能到账",
+        "¿dónde descargo el apk oficial para instalarlo?",
     ],
 )
 def test_being_sent_something_ordinary_is_not_a_report(text: str) -> None:

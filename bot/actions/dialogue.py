@@ -72,12 +72,19 @@ class ActionStartCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        return self.begin(dispatcher, tracker, latest_intent(tracker) or "missing_transfer")
+
+    @staticmethod
+    def begin(dispatcher: CollectingDispatcher, tracker: Tracker, case: str) -> list[EventType]:
+        """Start *case* (``missing_transfer`` or ``transaction_dispute``): named by the
+        decision, which may have chosen it from the knowledge base while the NLU said
+        ``ask_faq`` ("how long does a dispute take?" is a dispute, not a lost transfer)."""
         mentioned = {
             _ENTITY_SLOTS[e["entity"]]
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") in _ENTITY_SLOTS
         }
-        intro, reason = _CASES.get(latest_intent(tracker) or "", _CASES["missing_transfer"])
+        intro, reason = _CASES.get(case, _CASES["missing_transfer"])
         dispatcher.utter_message(response=intro)
         events: list[EventType] = [
             SlotSet(slot, None)

@@ -12,7 +12,9 @@ import httpx
 
 from bot.evaluation.replies import ReplyReader, Seen, verdict
 
-VERDICTS = ("right", "wrong_article", "wrong_flow", "clarify", "fallback", "no_warning")
+# "no_reply": the turn came back empty (on a loaded machine Rasa's REST channel times
+# out); counted apart so that a slow run is not read as a worse bot.
+VERDICTS = ("right", "wrong_article", "wrong_flow", "clarify", "fallback", "no_warning", "no_reply")
 
 
 @dataclass
@@ -37,6 +39,16 @@ async def ask(client: httpx.AsyncClient, url: str, question: str) -> list[str]:
     return [str(reply["text"]) for reply in posted.json()["replies"]]
 
 
+def judge(
+    reader: ReplyReader, language: str, expect: str, question: str, replies: list[str]
+) -> Asked:
+    """What the user saw, and its verdict; an empty turn is ``no_reply``, not a miss."""
+    seen = reader.read(replies)
+    return Asked(
+        language, expect, question, replies, seen, verdict(expect, seen) if replies else "no_reply"
+    )
+
+
 async def run(
     url: str, cases: list[tuple[str, str, str]], reader: ReplyReader, concurrency: int = 4
 ) -> list[Asked]:
@@ -46,8 +58,7 @@ async def run(
         async def one(language: str, expect: str, question: str) -> Asked:
             async with slots:
                 replies = await ask(client, url, question)
-            seen = reader.read(replies)
-            return Asked(language, expect, question, replies, seen, verdict(expect, seen))
+            return judge(reader, language, expect, question, replies)
 
         return list(await asyncio.gather(*(one(*case) for case in cases)))
 
