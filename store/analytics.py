@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
 
 from common.clock import as_utc
+from store import activity
 from store.models import Agent, Conversation, Csat, HandoffSession, Message
 from store.outcomes import MISSES, TurnOutcome
 
@@ -118,22 +119,31 @@ def _sessions_scoped(stmt: Select, scope: Scope) -> Select:
     return stmt
 
 
-def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
+def _first_messages(scope: Scope, raw: bool) -> Select:
+    """(cid, first_at): each conversation with a user message in the period, and the
+    time of its first one; from the roll-up when its slots fit the period."""
+    slots = None if raw else activity.slots(scope.start, scope.end)
+    if slots is not None:
+        rolled = activity.first_messages(*slots)
+        cid: Any = activity.UserActivity.conversation_id
+    else:
+        rolled = select(
+            Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
+        ).where(Message.author == "user", _in_period(Message.created_at, scope))
+        cid = Message.conversation_id
+    return _by_conversation(rolled, cid, scope).group_by(cid)
+
+
+def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[int, int, int]]:
     """(bucket, conversations, resolved by the bot) per bucket.
 
     A conversation counts once: in the bucket of its first user message in the period.
     The bot resolved it when no handoff session was open in the period and it missed
     fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
-    conversation costs more than the grouping at a million messages).
+    conversation costs more than the grouping at a million messages). *raw*: count the
+    messages themselves, not the roll-up (the tests compare the two).
     """
-    active_stmt = select(
-        Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
-    ).where(Message.author == "user", _in_period(Message.created_at, scope))
-    active = (
-        _by_conversation(active_stmt, Message.conversation_id, scope)
-        .group_by(Message.conversation_id)
-        .subquery()
-    )
+    active = _first_messages(scope, raw).subquery()
     # A session open at any time in the period: one queued the day before and still
     # going is a human's conversation too.
     handed = (
@@ -168,17 +178,29 @@ def conversations(db: Session, scope: Scope) -> list[tuple[int, int, int]]:
     return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
 
 
-def busiest_hours(db: Session, scope: Scope) -> dict[int, int]:
-    """Hour of the viewer's day (0-23) -> user messages in the period."""
-    hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(24)
-    inner = _by_conversation(
-        select(hour.label("hour")).where(
+def busiest_hours(db: Session, scope: Scope, raw: bool = False) -> dict[int, int]:
+    """Hour of the viewer's day (0-23) -> user messages in the period; from the roll-up
+    when its slots fit the period and the viewer's hours."""
+    slots = None if raw or scope.offset % activity.SLOT else activity.slots(scope.start, scope.end)
+    if slots is not None:
+        rolled = activity.UserActivity
+        seconds = rolled.slot * _number(activity.SLOT)
+        hour = ((seconds + _number(scope.offset)) / _number(3600)) % _number(24)
+        stmt = select(hour.label("hour"), rolled.messages.label("messages")).where(
+            rolled.slot >= slots[0], rolled.slot < slots[1]
+        )
+        inner = _by_conversation(stmt, rolled.conversation_id, scope).subquery()
+        total: Any = func.sum(inner.c.messages)
+    else:
+        hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(
+            24
+        )
+        stmt = select(hour.label("hour")).where(
             Message.author == "user", _in_period(Message.created_at, scope)
-        ),
-        Message.conversation_id,
-        scope,
-    ).subquery()
-    rows = db.execute(select(inner.c.hour, func.count()).group_by(inner.c.hour)).all()
+        )
+        inner = _by_conversation(stmt, Message.conversation_id, scope).subquery()
+        total = func.count()
+    rows = db.execute(select(inner.c.hour, total).group_by(inner.c.hour)).all()
     return {int(h): int(n) for h, n in rows}
 
 
