@@ -3,13 +3,18 @@ PostgreSQL desk with a million stored messages. Prints Markdown.
 
     .venv/bin/python scripts/bench_analytics.py [--messages 1000000] [--runs 10]
         [--url postgresql+psycopg2://postgres@127.0.0.1:5432/test] [--without-indexes]
+        [--write-rounds 5]
 
-It creates a database of its own (dropped at the end), migrates it to the revision before
-the analytics roll-up (0021), fills it in SQL, then runs the rest of the migrations
-(timed: 0021 backfills the roll-up from the messages, as on an existing desk). The fill: conversations spread evenly over the last 30 days, 10 messages each (user and bot
-alternating; every 7th conversation handed off, its last two messages an agent's), an
-outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
-third tickets, one in eleven past its SLA, half of them rated), ten agents.
+It creates a database of its own (dropped at the end), migrates it to the revision
+before the analytics roll-up (0021), fills it in SQL, then runs the rest of the
+migrations (timed: 0021 fills the roll-up from the messages, as on an existing desk).
+The fill: conversations spread evenly over the last 30 days, 10 messages each (user and
+bot alternating; every 7th conversation handed off, its last two messages an agent's),
+an outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
+third tickets, one in eleven past its SLA, half of them rated), ten agents. Each case
+is timed counting the messages themselves (the page before the roll-up: the same
+queries) and from the roll-up, taking turns; both must give the same page. Last, what
+the roll-up's trigger adds to storing a user message.
 ``--without-indexes`` drops migration 0015's indexes first, to see what they buy.
 """
 
@@ -35,6 +40,8 @@ from alembic.script import ScriptDirectory
 from common.clock import utcnow
 from handoff import analytics
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.messages import add_message
+from store.models import Conversation
 
 PER_CONVERSATION = 10
 INDEXES = (
@@ -160,6 +167,34 @@ def timed(
     return times
 
 
+def write_cost(engine: sqlalchemy.engine.Engine, rounds: int, per_round: int) -> None:
+    """What the roll-up's trigger adds to storing a user message: the desk's own
+    ``add_message``, a transaction each, in rounds with the trigger and without it
+    (disabled), taking turns. Run last: the messages stored without it aren't rolled up."""
+    database = session_factory(engine)
+    with database.begin() as db:
+        db.add(Conversation(id="bench-writes", channel="webchat", language="en"))
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for on in (True, False):
+            with engine.begin() as connection:
+                switch = "ENABLE" if on else "DISABLE"
+                connection.exec_driver_sql(
+                    f"ALTER TABLE handoff_messages {switch} TRIGGER handoff_user_activity_add"
+                )
+            for _ in range(per_round):
+                started = time.perf_counter()
+                with database.begin() as db:
+                    add_message(db, "bench-writes", "user", "a message to time")
+                times[on].append(time.perf_counter() - started)
+    with_trigger, without = statistics.median(times[True]), statistics.median(times[False])
+    print(
+        f"\nstoring a user message (add_message, own transaction; n = {rounds * per_round} "
+        f"each): p50 {with_trigger * 1000:.2f} ms with the trigger, {without * 1000:.2f} ms "
+        f"without (+{(with_trigger - without) * 1000:.2f} ms)"
+    )
+
+
 def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.0f} ms"
 
@@ -175,6 +210,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     parser.add_argument("--without-indexes", action="store_true")
+    parser.add_argument("--write-rounds", type=int, default=5, help="of 200 messages each way")
     args = parser.parse_args()
     name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(args.url, future=True, isolation_level="AUTOCOMMIT")
@@ -225,6 +261,7 @@ def main() -> None:
                 f"| {_ms(statistics.median(raw_cpus))} | {_ms(statistics.median(walls))} "
                 f"| {_ms(p90(walls))} | {_ms(statistics.median(cpus))} |"
             )
+        write_cost(engine, args.write_rounds, 200)
         with open("/proc/loadavg") as load:
             print(f"\nload average after the runs: {load.read().split()[0]}")
     finally:
