@@ -2,7 +2,9 @@
 
 Each query takes a :class:`Scope` (a half-open UTC period, an optional channel and
 language) and returns plain rows; :mod:`handoff.analytics` turns them into charts.
-Counting is done by the database where the rows are many (messages, conversations);
+Counting is done by the database where the rows are many (messages, conversations;
+active conversations and busiest hours from the roll-up of :mod:`store.activity` when
+the period fits its quarter-hours, which gives the same figures from far fewer rows);
 sessions and ratings, a few per hundred messages, come back one row each, so that
 medians and percentiles are computed the same way on SQLite and PostgreSQL.
 
@@ -178,24 +180,25 @@ def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[in
     return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
 
 
+def _hour(seconds: ColumnElement[Any], scope: Scope) -> ColumnElement[Any]:
+    """The hour of the viewer's day (0-23) of *seconds* since 1970."""
+    return ((seconds + _number(scope.offset)) / _number(3600)) % _number(24)
+
+
 def busiest_hours(db: Session, scope: Scope, raw: bool = False) -> dict[int, int]:
     """Hour of the viewer's day (0-23) -> user messages in the period; from the roll-up
     when its slots fit the period and the viewer's hours."""
     slots = None if raw or scope.offset % activity.SLOT else activity.slots(scope.start, scope.end)
     if slots is not None:
         rolled = activity.UserActivity
-        seconds = rolled.slot * _number(activity.SLOT)
-        hour = ((seconds + _number(scope.offset)) / _number(3600)) % _number(24)
-        stmt = select(hour.label("hour"), rolled.messages.label("messages")).where(
-            rolled.slot >= slots[0], rolled.slot < slots[1]
-        )
+        stmt = select(
+            _hour(rolled.slot * _number(activity.SLOT), scope).label("hour"),
+            rolled.messages.label("messages"),
+        ).where(rolled.slot >= slots[0], rolled.slot < slots[1])
         inner = _by_conversation(stmt, rolled.conversation_id, scope).subquery()
         total: Any = func.sum(inner.c.messages)
     else:
-        hour = ((_epoch(db, Message.created_at) + _number(scope.offset)) / _number(3600)) % _number(
-            24
-        )
-        stmt = select(hour.label("hour")).where(
+        stmt = select(_hour(_epoch(db, Message.created_at), scope).label("hour")).where(
             Message.author == "user", _in_period(Message.created_at, scope)
         )
         inner = _by_conversation(stmt, Message.conversation_id, scope).subquery()
