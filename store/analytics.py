@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -51,11 +51,11 @@ class Scope:
     bucket: int = 86400  # seconds per bucket of the time series: a day or an hour
 
 
-@dataclass(frozen=True)
-class SessionRow:
+class SessionRow(NamedTuple):
     """A session opened in the period; times in whole seconds (no datetimes: there are
     tens of thousands of rows a month, and converting their timestamps cost more than
-    the query)."""
+    the query). A tuple: made from each row as it comes, at a fraction of a dataclass's
+    cost."""
 
     id: int
     reason: str
@@ -74,6 +74,12 @@ def prepare(db: Session) -> None:
     """
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL jit = off"))
+
+
+def _rows(db: Session, stmt: Select) -> list[Any]:
+    """*stmt*'s rows through the session's connection, as plain rows: the ORM's result
+    handling took 80 ms of CPU for a month's 14,000 sessions, Core's 12 ms."""
+    return list(db.connection().execute(stmt).all())
 
 
 def _epoch(db: Session, column: Any) -> ColumnElement[Any]:
@@ -172,11 +178,12 @@ def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[in
         .outerjoin(missed, missed.c.cid == active.c.cid)
         .subquery()
     )
-    rows = db.execute(
+    rows = _rows(
+        db,
         select(
             per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
-        ).group_by(per_conversation.c.bucket)
-    ).all()
+        ).group_by(per_conversation.c.bucket),
+    )
     return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
 
 
@@ -203,7 +210,7 @@ def busiest_hours(db: Session, scope: Scope, raw: bool = False) -> dict[int, int
         )
         inner = _by_conversation(stmt, Message.conversation_id, scope).subquery()
         total = func.count()
-    rows = db.execute(select(inner.c.hour, total).group_by(inner.c.hour)).all()
+    rows = _rows(db, select(inner.c.hour, total).group_by(inner.c.hour))
     return {int(h): int(n) for h, n in rows}
 
 
@@ -245,21 +252,17 @@ def sessions(db: Session, scope: Scope) -> list[SessionRow]:
         .outerjoin(first_reply, first_reply.c.sid == HandoffSession.id)
         .where(opened)
     )
-    rows = db.execute(_sessions_scoped(stmt, scope).order_by(HandoffSession.id)).all()
+    # Integers and text as both databases return them (an integer CAST, NULL as None).
     return [
-        SessionRow(int(i), str(reason), str(kind), agent, int(at), _int(reply), _int(resolve))
-        for i, reason, kind, agent, at, reply, resolve in rows
+        SessionRow(*row)
+        for row in _rows(db, _sessions_scoped(stmt, scope).order_by(HandoffSession.id))
     ]
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
 
 
 def breaches(db: Session, scope: Scope) -> list[datetime]:
     """When each session that went past its SLA in the period was first seen past it."""
     stmt = select(HandoffSession.breached_at).where(_in_period(HandoffSession.breached_at, scope))
-    return [_aware(b) for (b,) in db.execute(_sessions_scoped(stmt, scope)).all()]
+    return [_aware(b) for (b,) in _rows(db, _sessions_scoped(stmt, scope))]
 
 
 def ratings(db: Session, scope: Scope) -> list[tuple[int, int | None]]:
@@ -269,7 +272,7 @@ def ratings(db: Session, scope: Scope) -> list[tuple[int, int | None]]:
         .join(HandoffSession, HandoffSession.id == Csat.session_id)
         .where(_in_period(Csat.created_at, scope))
     )
-    return [(int(s), a) for s, a in db.execute(_sessions_scoped(stmt, scope)).all()]
+    return [(int(s), a) for s, a in _rows(db, _sessions_scoped(stmt, scope))]
 
 
 def agent_names(db: Session, ids: set[int]) -> dict[int, str]:
