@@ -3,6 +3,7 @@
     python scripts/bench_kb_publish.py served [--runs 10]   # real action server + Publisher
     python scripts/bench_kb_publish.py build [--synthetic 1000] [--examples 3] [--no-current]
         [--profile]
+    python scripts/bench_kb_publish.py ranking [--synthetic 1000]  # the build's ranking alone
 
 ``served``: one real action server (polling every 2 s, the default) on a fresh SQLite
 desk database; the gateway's Publisher with the real model builds each edit (one
@@ -26,6 +27,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 
@@ -34,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from common.settings import kb_settings, service_settings
 from faq_kb.embedder import SentenceTransformerEmbedder
 from faq_kb.records import read_dir
+from faq_kb.scoring import best_two, fuse
 from faq_kb.versions import build_records
 from handoff.kb_publish import NEGATIVES
 
@@ -183,9 +186,35 @@ def build(count: int, examples: int, current: bool, profile: bool) -> None:
             pstats.Stats(profiler).sort_stats("cumulative").print_stats(25)
 
 
+def ranking(count: int, examples: int, sample: int = 400) -> None:
+    """The build's leave-one-out ranking alone, for the synthetic articles' entries: one
+    query at a time (``fuse``, as builds did) on *sample* queries, and all at once
+    (``best_two``). Random similarities: the cost does not depend on the values."""
+    texts, owners = [], []
+    for record in synthetic(count, examples):
+        texts_of = cast(dict[str, dict[str, Any]], record["texts"])
+        for text in texts_of.values():
+            for line in (text["title"], *text["questions"]):
+                texts.append(line)
+                owners.append(str(record["id"]))
+    rng = np.random.default_rng(18)
+    dense = rng.random((len(texts), len(texts)), dtype=np.float32)
+    lexical = rng.random((len(texts), len(texts)), dtype=np.float32)
+    cpu = time.process_time()
+    for i in range(sample):
+        fuse(texts[i], dense[i], lexical[i], owners)
+    each = (time.process_time() - cpu) / sample
+    cpu = time.process_time()
+    best_two(texts, dense, lexical, owners)
+    print(
+        f"{len(texts)} entries: one query at a time {each * 1000:.1f} ms CPU each "
+        f"({each * len(texts):.0f} s for all); all at once {time.process_time() - cpu:.1f} s CPU"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=["served", "build"])
+    parser.add_argument("what", choices=["served", "build", "ranking"])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--synthetic", type=int, default=1000)
     parser.add_argument("--examples", type=int, default=3, help="per language and article")
@@ -194,6 +223,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.what == "served":
         served(args.runs)
+    elif args.what == "ranking":
+        ranking(args.synthetic, args.examples)
     else:
         build(args.synthetic, args.examples, not args.no_current, args.profile)
 
