@@ -58,10 +58,12 @@ def best_two(
     *i*'s), keeping each query's best two articles: all that calibration looks at.
 
     The same numbers as :func:`fuse`, in the same order of operations, but in numpy:
-    one Python step per entry of every query made a build quadratic in Python (about
-    4 minutes of CPU for 12,000 entries). Ties go to the article seen first, as there.
+    one Python step per entry of every query made a build quadratic in Python (86 s of
+    CPU for 12,000 entries, against 3 s). Ties go to the article seen first, as there.
     """
     order = list(dict.fromkeys(owners))
+    if not order:
+        return [[] for _ in queries]
     members: dict[str, list[int]] = {a: [] for a in order}
     for index, owner in enumerate(owners):
         members[owner].append(index)

@@ -28,3 +28,8 @@ def test_best_two_is_fuse_for_every_query() -> None:
         many = best_two(queries, dense, lexical, owners, rows=7)
         for i, query in enumerate(queries):
             assert many[i] == fuse(query, dense[i], lexical[i], owners)[:2], (trial, i)
+
+
+def test_no_articles_ranks_nothing() -> None:
+    empty = np.zeros((1, 0), dtype=np.float32)
+    assert best_two(["hello"], empty, empty, []) == [fuse("hello", empty[0], empty[0], [])]
