@@ -26,7 +26,7 @@ from faq_kb.calibration import Calibration, fit_calibration, load_negatives
 from faq_kb.embedder import Embedder
 from faq_kb.lexical import LexicalRanker
 from faq_kb.records import parse, to_record
-from faq_kb.scoring import fuse
+from faq_kb.scoring import best_two
 
 FORMAT_VERSION = "5"
 _FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
@@ -153,16 +153,14 @@ def build_from_articles(
     np.fill_diagonal(dense_sim, -1.0)
     np.fill_diagonal(lexical_sim, -1.0)
     owners = [e.article_id for e in entries]
-    positives = [fuse(texts[i], dense_sim[i], lexical_sim[i], owners) for i in range(len(entries))]
+    positives = best_two(texts, dense_sim, lexical_sim, owners)
     labels = [ranked[0][0] == owners[i] for i, ranked in enumerate(positives)]
     negative_texts = load_negatives(negatives_path)
     negatives = []
     if negative_texts:
         neg_dense = embedder.encode(negative_texts) @ vectors.T
         neg_lexical = lexical.similarities(negative_texts)
-        negatives = [
-            fuse(q, neg_dense[i], neg_lexical[i], owners) for i, q in enumerate(negative_texts)
-        ]
+        negatives = best_two(negative_texts, neg_dense, neg_lexical, owners)
     calibration = fit_calibration(positives, labels, negatives)
     return KBIndex(
         articles={a.id: a for a in articles},

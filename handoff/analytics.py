@@ -120,11 +120,12 @@ def _times(values: list[float]) -> dict[str, Any]:
     return {"count": len(values), "median": median(values), "p90": p90(values)}
 
 
-def report(db: Session, scope: Scope) -> dict[str, Any]:
-    """Every chart of the page for *scope*; times in seconds."""
+def report(db: Session, scope: Scope, raw: bool = False) -> dict[str, Any]:
+    """Every chart of the page for *scope*; times in seconds. *raw*: count the messages
+    themselves rather than the roll-up (the benchmark's "before")."""
     labels = _labels(scope)
     analytics.prepare(db)
-    per_bucket = {b: (n, r) for b, n, r in analytics.conversations(db, scope)}
+    per_bucket = {b: (n, r) for b, n, r in analytics.conversations(db, scope, raw)}
     total = sum(n for n, _ in per_bucket.values())
     resolved = sum(r for _, r in per_bucket.values())
     sessions = analytics.sessions(db, scope)
@@ -133,7 +134,7 @@ def report(db: Session, scope: Scope) -> dict[str, Any]:
         (s.queued + scope.offset) // scope.bucket for s in sessions if s.kind == "ticket"
     )
     rated = analytics.ratings(db, scope)
-    hours = analytics.busiest_hours(db, scope)
+    hours = analytics.busiest_hours(db, scope, raw)
 
     first_replies: dict[int | None, list[float]] = defaultdict(list)
     handled: Counter[int] = Counter()

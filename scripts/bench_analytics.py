@@ -3,12 +3,18 @@ PostgreSQL desk with a million stored messages. Prints Markdown.
 
     .venv/bin/python scripts/bench_analytics.py [--messages 1000000] [--runs 10]
         [--url postgresql+psycopg2://postgres@127.0.0.1:5432/test] [--without-indexes]
+        [--write-rounds 5]
 
-It creates a database of its own (dropped at the end), migrates it, and fills it in
-SQL: conversations spread evenly over the last 30 days, 10 messages each (user and bot
-alternating; every 7th conversation handed off, its last two messages an agent's), an
-outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
-third tickets, one in eleven past its SLA, half of them rated), ten agents.
+It creates a database of its own (dropped at the end), migrates it to the revision
+before the analytics roll-up (0021), fills it in SQL, then runs the rest of the
+migrations (timed: 0021 fills the roll-up from the messages, as on an existing desk).
+The fill: conversations spread evenly over the last 30 days, 10 messages each (user and
+bot alternating; every 7th conversation handed off, its last two messages an agent's),
+an outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
+third tickets, one in eleven past its SLA, half of them rated), ten agents. Each case
+is timed counting the messages themselves (the page before the roll-up: the same
+queries) and from the roll-up, taking turns; both must give the same page. Last, what
+the roll-up's trigger adds to storing a user message.
 ``--without-indexes`` drops migration 0015's indexes first, to see what they buy.
 """
 
@@ -27,10 +33,15 @@ from zoneinfo import ZoneInfo
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from common.clock import utcnow
 from handoff import analytics
-from store.db import make_engine, migrate, session_factory
+from store.db import MIGRATIONS, make_engine, migrate, session_factory
+from store.messages import add_message
+from store.models import Conversation
 
 PER_CONVERSATION = 10
 INDEXES = (
@@ -42,8 +53,9 @@ INDEXES = (
 )
 SEED = """
 INSERT INTO handoff_agents (id, email, display_name, password_hash, presence, active,
-                            is_admin, created_at)
-SELECT a, 'agent' || a || '@example.com', 'Agent ' || a, 'x', 'away', true, a = 1, now()
+                            role, created_at)
+SELECT a, 'agent' || a || '@example.com', 'Agent ' || a, 'x', 'away', true,
+       CASE WHEN a = 1 THEN 'admin' ELSE 'agent' END, now()
 FROM generate_series(1, 10) a;
 
 INSERT INTO handoff_conversations (id, channel, language, created_at, sent_since_inbound)
@@ -115,6 +127,15 @@ def seed(engine: sqlalchemy.engine.Engine, messages: int) -> float:
     return time.perf_counter() - started
 
 
+def migrate_before_rollup(engine: sqlalchemy.engine.Engine) -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    previous = ScriptDirectory.from_config(config).get_revision("0021").down_revision
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, str(previous))
+
+
 def _cpu_seconds(pid: int) -> float:
     """CPU time (user + system) a local process has used: PostgreSQL's backend."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -123,21 +144,59 @@ def _cpu_seconds(pid: int) -> float:
 
 def timed(
     engine: sqlalchemy.engine.Engine, scope: analytics.Scope, runs: int
-) -> tuple[list[float], list[float]]:
-    """Wall-clock seconds of each run, and CPU seconds (the database backend's and this
-    process's): on a shared, loaded machine the CPU time is what a quiet one would take."""
+) -> dict[bool, tuple[list[float], list[float]]]:
+    """Per way of counting (raw messages: True, the roll-up: False), the wall-clock
+    seconds of each run and the CPU seconds (the database backend's and this
+    process's): on a shared, loaded machine the CPU time is what a quiet one would take.
+    The two ways take turns, so that the machine's load falls on both alike; each
+    gives the same figures (checked)."""
     database = session_factory(engine)
-    walls, cpus = [], []
+    times: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    pages = {}
     for _ in range(runs):
-        with database() as db:
-            pid = int(db.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one())
-            db.rollback()
-            server, client = _cpu_seconds(pid), time.process_time()
-            started = time.perf_counter()
-            analytics.report(db, scope)
-            walls.append(time.perf_counter() - started)
-            cpus.append(_cpu_seconds(pid) - server + time.process_time() - client)
-    return walls, cpus
+        for raw in (True, False):
+            with database() as db:
+                pid = int(db.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one())
+                db.rollback()
+                server, client = _cpu_seconds(pid), time.process_time()
+                started = time.perf_counter()
+                pages[raw] = analytics.report(db, scope, raw)
+                times[raw][0].append(time.perf_counter() - started)
+                times[raw][1].append(_cpu_seconds(pid) - server + time.process_time() - client)
+        assert pages[True] == pages[False], "the roll-up and the messages disagree"
+    return times
+
+
+def write_cost(engine: sqlalchemy.engine.Engine, rounds: int, per_round: int) -> None:
+    """What the roll-up's trigger adds to storing a user message: the desk's own
+    ``add_message``, a transaction each, in rounds with the trigger and without it
+    (disabled), taking turns. Run last: the messages stored without it aren't rolled up."""
+    database = session_factory(engine)
+    with database.begin() as db:
+        db.add(Conversation(id="bench-writes", channel="webchat", language="en"))
+    times: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(rounds):
+        for on in (True, False):
+            with engine.begin() as connection:
+                switch = "ENABLE" if on else "DISABLE"
+                connection.exec_driver_sql(
+                    f"ALTER TABLE handoff_messages {switch} TRIGGER handoff_user_activity_add"
+                )
+            for _ in range(per_round):
+                started = time.perf_counter()
+                with database.begin() as db:
+                    add_message(db, "bench-writes", "user", "a message to time")
+                times[on].append(time.perf_counter() - started)
+    with_trigger, without = statistics.median(times[True]), statistics.median(times[False])
+    print(
+        f"\nstoring a user message (add_message, own transaction; n = {rounds * per_round} "
+        f"each): p50 {with_trigger * 1000:.2f} ms with the trigger, {without * 1000:.2f} ms "
+        f"without (+{(with_trigger - without) * 1000:.2f} ms)"
+    )
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.0f} ms"
 
 
 def p90(values: list[float]) -> float:
@@ -151,6 +210,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     parser.add_argument("--without-indexes", action="store_true")
+    parser.add_argument("--write-rounds", type=int, default=5, help="of 200 messages each way")
     args = parser.parse_args()
     name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(args.url, future=True, isolation_level="AUTOCOMMIT")
@@ -159,23 +219,34 @@ def main() -> None:
     url = args.url.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
     try:
-        migrate(engine)
+        migrate_before_rollup(engine)
         if args.without_indexes:
             with engine.begin() as connection:
                 for index in INDEXES:
                     connection.exec_driver_sql(f"DROP INDEX {index}")
         seconds = seed(engine, args.messages)
+        started = time.perf_counter()
+        migrate(engine)  # 0021 and after: the roll-up's backfill
+        backfill = time.perf_counter() - started
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM ANALYZE")
         with engine.connect() as connection:
             count = connection.exec_driver_sql("SELECT count(*) FROM handoff_messages").scalar()
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql("SELECT count(*) FROM handoff_user_activity").scalar()
         print(
             f"{count:,} messages seeded in {seconds:.0f} s (indexes: "
-            f"{'without 0015' if args.without_indexes else 'all'})\n"
+            f"{'without 0015' if args.without_indexes else 'all'}); migration 0021 "
+            f"backfilled {rows:,} roll-up rows in {backfill:.1f} s\n"
         )
-        print("| period, filter | wall p50 | wall p90 | CPU p50 (database + client) |")
-        print("|---|---:|---:|---:|")
+        print(
+            "| period, filter | before: wall p50 | before: CPU p50 "
+            "| roll-up: wall p50 | roll-up: wall p90 | roll-up: CPU p50 |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
         zone = ZoneInfo("Asia/Shanghai")
         cases = [
-            ("30 days", "30d", None, None),
+            ("30 days (all messages)", "30d", None, None),
             ("30 days, telegram", "30d", "telegram", None),
             ("30 days, zh", "30d", None, "zh"),
             ("7 days", "7d", None, None),
@@ -183,11 +254,14 @@ def main() -> None:
         ]
         for label, kind, channel, language in cases:
             scope = analytics.period(kind, zone, utcnow()).scope(channel, language)
-            walls, cpus = timed(engine, scope, args.runs)
+            times = timed(engine, scope, args.runs)
+            (raw_walls, raw_cpus), (walls, cpus) = times[True], times[False]
             print(
-                f"| {label} | {statistics.median(walls) * 1000:.0f} ms "
-                f"| {p90(walls) * 1000:.0f} ms | {statistics.median(cpus) * 1000:.0f} ms |"
+                f"| {label} | {_ms(statistics.median(raw_walls))} "
+                f"| {_ms(statistics.median(raw_cpus))} | {_ms(statistics.median(walls))} "
+                f"| {_ms(p90(walls))} | {_ms(statistics.median(cpus))} |"
             )
+        write_cost(engine, args.write_rounds, 200)
         with open("/proc/loadavg") as load:
             print(f"\nload average after the runs: {load.read().split()[0]}")
     finally:

@@ -11,6 +11,7 @@
     search         sessions by ticket or user id, messages by words (indexes: migration 0007)
     outcomes       how each bot turn ended (answer, miss, handoff…), for analytics
     analytics      the supervisors' figures for a period (conversations, handoffs, CSAT…)
+    activity       user messages per conversation and quarter-hour, for analytics (0021)
     routing        agents' languages and capacity; live chats given to the best agent
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
@@ -21,6 +22,7 @@ transaction decides what happens together.
 """
 
 from store import (
+    activity,  # noqa: F401  (registers the analytics roll-up's table on Base)
     email_tables,  # noqa: F401  (registers email's tables on Base)
     kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)
     outbox_tables,  # noqa: F401  (registers the event outbox's table on Base)

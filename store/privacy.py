@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
+from store import activity
 from store.models import (
     Agent,
     CachedValue,
@@ -143,6 +144,7 @@ def erase(db: Session, conversation_ids: list[str]) -> dict[str, int]:
     db.execute(
         delete(Delivery).where(Delivery.message_id.in_(message_ids)), execution_options=quick
     )
+    activity.erase(db, conversation_ids)  # the analytics roll-up of their messages
     messages = db.execute(
         delete(Message).where(Message.conversation_id.in_(conversation_ids)),
         execution_options=quick,
