@@ -21,7 +21,9 @@ from typing import Protocol
 
 import httpx
 
+from bot.chain._case import CaseFile, Finding, lookalike, same_address
 from bot.chain._evm import EvmAdapter
+from bot.chain._forensic import Forensics
 from bot.chain._result import UNREACHABLE, NodeError, Status, TxCheck, units
 from bot.chain._settings import ChainSettings
 from bot.chain._tron import TronAdapter, tron_address
@@ -167,12 +169,17 @@ class ChainLookup:
 
 
 __all__ = [
+    "CaseFile",
     "ChainLookup",
     "ChainSettings",
+    "Finding",
+    "Forensics",
     "InvalidHash",
     "NodeError",
     "Status",
     "TxCheck",
+    "lookalike",
+    "same_address",
     "tron_address",
     "units",
 ]
