@@ -14,12 +14,14 @@ from bot.actions.shared import latest_intent
 from common.payload import HandoffReason
 
 CASE_SLOTS = ("chain", "token", "amount", "tx_hash", "transfer_time", "transfer_time_parsed",
-              "to_address", "counterparty", "dispute_description")  # fmt: skip
+              "to_address", "counterparty", "dispute_description", "affected_address",
+              "forensic")  # fmt: skip
 _ENTITY_SLOTS = {"chain": "chain", "token": "token", "amount": "amount", "tx_hash": "tx_hash",
                  "time": "transfer_time", "address": "to_address"}  # fmt: skip
 _CASES = {
     "missing_transfer": ("utter_missing_transfer_intro", HandoffReason.MISSING_TRANSFER),
     "transaction_dispute": ("utter_dispute_intro", HandoffReason.DISPUTE),
+    "stolen_funds": ("utter_stolen_funds_intro", HandoffReason.STOLEN_FUNDS),
 }
 
 
@@ -77,13 +79,21 @@ class ActionStartCase(Action):
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") in _ENTITY_SLOTS
         }
-        intro, reason = _CASES.get(latest_intent(tracker) or "", _CASES["missing_transfer"])
+        intent = latest_intent(tracker) or ""
+        intro, reason = _CASES.get(intent, _CASES["missing_transfer"])
         dispatcher.utter_message(response=intro)
+        moved: list[EventType] = []
+        if reason == HandoffReason.STOLEN_FUNDS and "to_address" in mentioned:
+            # "my wallet T… was drained": the address named is the robbed one.
+            address = tracker.get_slot("to_address")
+            moved = [SlotSet("affected_address", address), SlotSet("to_address", None)]
+            mentioned |= {"affected_address"}
         events: list[EventType] = [
             SlotSet(slot, None)
             for slot in CASE_SLOTS
             if slot not in mentioned and tracker.get_slot(slot) is not None
         ]
+        events += moved
         return [
             *events,
             SlotSet("handoff_reason", reason.value),

@@ -36,7 +36,11 @@ _LEANING = re.compile(
     r"^(那|还有|和|而且|那如果|如果是)|呢[？?]?$|也.{0,8}[吗嘛][？?]?$",
     re.IGNORECASE,
 )
-_FORMS = {"missing_transfer": "missing_transfer_form", "dispute": "dispute_form"}
+_FORMS = {
+    "missing_transfer": "missing_transfer_form",
+    "dispute": "dispute_form",
+    "stolen_funds": "stolen_funds_form",
+}
 
 
 def _candidates(text: str) -> list[Candidate]:

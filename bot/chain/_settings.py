@@ -50,6 +50,9 @@ class ChainSettings(BaseSettings):
     spender_allowlist: dict[str, list[str]] = {}
     # An incoming transfer this small (in token units) from a look-alike is "dust".
     dust_amount: PositiveFloat = 1.0
+    # The wallet's own authorisation-management page, where a user revokes a token
+    # approval (the flow links it: support never asks anyone to sign anything).
+    approvals_url: str = "https://acmewallet.example/help/approvals"
 
     def headers_for(self, chain: str) -> dict[str, str]:
         headers = self.api_key_headers.get(chain, {})
