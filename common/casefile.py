@@ -34,7 +34,7 @@ _T: dict[str, dict[Language, str]] = {
     },
     "approval": {
         "en": "Approval: {counterparty} may spend {amount} {token} from this address{mark}",
-        "zh": "授权：{counterparty} 可以从这个地址转走 {amount} {token}{mark}",
+        "zh": "授权：{counterparty} 可动用本地址的代币，额度：{amount} {token}{mark}",
         "es": "Aprobación: {counterparty} puede gastar {amount} {token} de esta dirección{mark}",
     },
     "outflow": {

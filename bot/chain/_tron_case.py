@@ -34,10 +34,13 @@ _PERMISSION_UPDATE = "AccountPermissionUpdateContract"
 
 
 def _base58(value: Any) -> str:
+    """A TRON address as users write it; anything else (a node's free text in an
+    address field, say) is a ValueError, never shown to anyone."""
     text = str(value)
     if len(text) == 42 and text.startswith("41"):
         return tron_address(text)
-    if len(text) != 34 or not text.startswith("T"):
+    raw = base58.b58decode_check(text)  # ValueError on a bad checksum
+    if len(raw) != 21 or raw[0] != 0x41:
         raise ValueError("not a TRON address")
     return text
 

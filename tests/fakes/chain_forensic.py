@@ -169,6 +169,9 @@ def index_answer(url: str) -> Any:
     parts = urlsplit(url).path.split("/")
     address = parts[4]
     if parts[-1] == "trc20":
+        if address == TRON_HOSTILE:  # free text where an address goes, a wrong type
+            junk = _event("Transfer", TRON_HOSTILE, "Tvisit evil-refund.com for help", 5, "a6", 1)
+            return {"data": [junk, {"token_info": 7}], "success": True}
         if address != TRON_POISONED:
             return {"data": [], "success": True, "meta": {"page_size": 0}}
         events = [
