@@ -13,6 +13,7 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.chain import chain_lookup
+from bot.actions.dialogue import ActionStartCase
 from bot.actions.forensic import ActionForensicCheck, ValidateStolenFundsForm, forensics
 from bot.actions.handoff import ActionTransferSummary, summary_line
 from common.payload import Details, HandoffPayload, HandoffReason
@@ -160,6 +161,14 @@ def test_without_a_node_the_details_still_reach_a_human(
     forensics.cache_clear()
 
 
+def test_an_address_no_node_reads_is_handed_on_unchecked(
+    nodes: Nodes, domain: dict[str, Any]
+) -> None:
+    messages, _ = forensic(domain, "bc1qar0srrr7xfkvy5l643lydnw9re59gtzzwf5mdq", "bitcoin")
+    assert responses(messages) == ["utter_forensic_cannot_check", "utter_handoff"]
+    assert nodes.calls == []
+
+
 def test_the_form_validates_the_address_and_reads_the_network_from_it() -> None:
     form = ValidateStolenFundsForm()
     asked = {"requested_slot": "affected_address", "chain": "unknown"}
@@ -190,3 +199,18 @@ def test_a_missing_transfer_to_a_lookalike_is_called_poisoning(
         "",
     )
     assert "ADDRESS POISONING" in line
+
+
+def test_a_case_started_from_the_article_is_a_stolen_funds_case(domain: dict[str, Any]) -> None:
+    # The knowledge base chose the stolen-funds article for an ask_faq message: the
+    # flow's own intro and reason, not the missing-transfer ones.
+    said = tracker(
+        f"my wallet {acct.TRON_CLEAN} was emptied",
+        "ask_faq",
+        slots={"to_address": acct.TRON_CLEAN},
+        entities=[{"entity": "address", "value": acct.TRON_CLEAN}],
+    )
+    messages, slots = run(ActionStartCase("stolen_funds"), said, domain)
+    assert responses(messages) == ["utter_stolen_funds_intro"]
+    assert slots["handoff_reason"] == "stolen_funds"
+    assert (slots["affected_address"], slots["to_address"]) == (acct.TRON_CLEAN, None)

@@ -65,8 +65,20 @@ class ActionAnswerYesNo(Action):
         return cleared
 
 
+# The flow (bot/decision.py) a case starts for, as the intent that names it: the flow
+# may come from the knowledge base's article while the intent was only ask_faq.
+_FLOW_INTENTS = {
+    "missing_transfer": "missing_transfer",
+    "dispute": "transaction_dispute",
+    "stolen_funds": "stolen_funds",
+}
+
+
 class ActionStartCase(Action):
     """Forget the last case's details, keep what this message said, introduce the form."""
+
+    def __init__(self, flow: str | None = None) -> None:
+        self.flow = flow
 
     def name(self) -> str:
         return "action_start_case"
@@ -79,7 +91,7 @@ class ActionStartCase(Action):
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") in _ENTITY_SLOTS
         }
-        intent = latest_intent(tracker) or ""
+        intent = _FLOW_INTENTS.get(self.flow or "") or latest_intent(tracker) or ""
         intro, reason = _CASES.get(intent, _CASES["missing_transfer"])
         dispatcher.utter_message(response=intro)
         moved: list[EventType] = []

@@ -165,7 +165,7 @@ class ActionRespond(Action):
     ) -> list[EventType]:
         cleared: list[EventType] = [SlotSet("last_article", None)]
         if flow in _FORMS:
-            events = await ActionStartCase().run(dispatcher, tracker, domain)
+            events = await ActionStartCase(flow).run(dispatcher, tracker, domain)
             return [*cleared, *events, FollowupAction(_FORMS[flow])]
         if flow == "password_reset":
             return [*cleared, *await ActionPasswordReset().run(dispatcher, tracker, domain)]

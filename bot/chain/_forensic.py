@@ -67,9 +67,12 @@ class Forensics:
 
     def chains_for(self, address: str, chain: str | None) -> list[str]:
         """The configured chains *address* can live on: TRON for ``T…``; for ``0x…``
-        the EVM chain the user named, or every configured EVM chain if none fits."""
+        the EVM chain the user named, or every configured EVM chain if none fits; none
+        for any other address."""
         if address.startswith("T"):
             return ["tron"] if "tron" in self.cases else []
+        if not address.lower().startswith("0x"):
+            return []  # Bitcoin, Solana…: no checks for them here
         evm = [c for c in self.cases if c != "tron"]
         return [chain] if chain in evm else evm
 
