@@ -71,7 +71,7 @@ def settings(url: str) -> ChainSettings:
     )  # production timing: 1.5 s per call, 3.5 s for the whole check
 
 
-async def run(url: str, concurrent: int) -> tuple[list[float], list[str]]:
+async def run(url: str, checks: int, at_once: bool = True) -> tuple[list[float], list[str]]:
     forensics = Forensics(settings(url))
     times: list[float] = []
     verdicts: list[str] = []
@@ -82,7 +82,11 @@ async def run(url: str, concurrent: int) -> tuple[list[float], list[str]]:
         times.append((time.perf_counter() - started) * 1000)
         verdicts.append(case.verdict)
 
-    await asyncio.gather(*(one(i) for i in range(concurrent)))
+    if at_once:
+        await asyncio.gather(*(one(i) for i in range(checks)))
+    else:
+        for i in range(checks):
+            await one(i)
     await forensics.close()
     return times, verdicts
 
@@ -116,16 +120,18 @@ def main() -> int:
         nodes = CountingNodes(mode)
         try:
             asyncio.run(run(nodes.url, 5))  # warm up
-            times, verdicts = asyncio.run(run(nodes.url, 50))
+            for at_once in (False, True):
+                times, verdicts = asyncio.run(run(nodes.url, 50, at_once))
+                counts = ", ".join(f"{k} {verdicts.count(k)}" for k in sorted(set(verdicts)))
+                out.append(
+                    f"| {label} | 50 {'at once' if at_once else 'one by one'} | "
+                    f"{statistics.median(times):.0f} | {pct(times, 0.95):.0f} | "
+                    f"{max(times):.0f} | {counts} |"
+                )
             if not mode:
                 calls = asyncio.run(calls_per_check(nodes))
         finally:
             nodes.close()
-        counts = ", ".join(f"{k} {verdicts.count(k)}" for k in sorted(set(verdicts)))
-        out.append(
-            f"| {label} | 50 at once | {statistics.median(times):.0f} | "
-            f"{pct(times, 0.95):.0f} | {max(times):.0f} | {counts} |"
-        )
     out += ["", "| address | node calls per check |", "|---|---|"]
     out += [f"| {name} | {n} |" for name, n in calls.items()]
     print("\n".join(out))
