@@ -31,8 +31,8 @@ def checked(address: str, chain: str | None = None) -> dict[str, Any]:
             evm_endpoints={"ethereum": f"{nodes.url}/evm/ethereum"},
             tron_endpoint=f"{nodes.url}/tron",
             tron_indexer_endpoint=f"{nodes.url}/tron-index",
-            call_timeout_seconds=0.5,
-            forensic_budget_seconds=1.5,
+            call_timeout_seconds=1.0,
+            forensic_budget_seconds=2.5,
         )
     )
 

@@ -34,8 +34,8 @@ def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Nodes]:
     monkeypatch.setenv("CHAIN_TRON_ENDPOINT", f"{nodes.url}/tron")
     monkeypatch.setenv("CHAIN_TRON_INDEXER_ENDPOINT", f"{nodes.url}/tron-index")
     monkeypatch.setenv("CHAIN_SPENDER_ALLOWLIST", json.dumps({"ethereum": [acct.ROUTER]}))
-    monkeypatch.setenv("CHAIN_CALL_TIMEOUT_SECONDS", "0.5")
-    monkeypatch.setenv("CHAIN_FORENSIC_BUDGET_SECONDS", "1.5")
+    monkeypatch.setenv("CHAIN_CALL_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("CHAIN_FORENSIC_BUDGET_SECONDS", "2.5")
     yield nodes
     forensics.cache_clear()
     chain_lookup.cache_clear()

@@ -216,10 +216,17 @@ class EvmCase:
     async def _transfers(
         self, client: httpx.AsyncClient, owner: str, latest: asyncio.Future[Any], blocks: int
     ) -> Result:
-        (out, cut_out), (into, cut_in) = await asyncio.gather(
+        both = await asyncio.gather(
             self._get_logs(client, latest, blocks, [TRANSFER_TOPIC, _word(owner)]),
             self._get_logs(client, latest, blocks, [TRANSFER_TOPIC, None, _word(owner)]),
+            return_exceptions=True,  # both are awaited: neither error goes unread
         )
+        sent, received = both
+        if isinstance(sent, BaseException):
+            raise sent
+        if isinstance(received, BaseException):
+            raise received
+        (out, cut_out), (into, cut_in) = sent, received
         out = [log for log in out if log.topic == TRANSFER_TOPIC and log.source == owner]
         into = [log for log in into if log.topic == TRANSFER_TOPIC and log.target == owner]
         dust = {t: int(self._dust * 10**decimals) for t, (_, decimals) in self._tokens.items()}
