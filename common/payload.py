@@ -45,6 +45,9 @@ class HandoffReason(str, Enum):
     NO_ANSWER = "no_answer"  # the knowledge base had nothing good enough
     FAILED_SELF_SERVICE = "failed_self_service"
     SECURITY = "security"
+    # Stolen funds / a compromised account: urgent when the chain shows a hijacked
+    # permission or a drainer's approval (details.forensic).
+    STOLEN_FUNDS = "stolen_funds"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
     EMAIL = "email"  # an email: a ticket from the start
     # Set by the gateway, never by the bot: a turn that failed every retry, and a
@@ -76,6 +79,11 @@ class Details(BaseModel):
     # The transaction as a node reported it: chain, status, block, confirmations, sender,
     # recipient, token, amount, fee, checked_at (see bot/chain). None when not checked.
     chain_check: dict[str, Any] | None = None
+    # Stolen funds: the address the user says was robbed, and the case file the chain
+    # checks made of it (bot/chain/_case.py: findings with their evidence, which checks
+    # finished, the verdict). common/casefile.py renders it for agents and users.
+    affected_address: str | None = None
+    forensic: dict[str, Any] | None = None
 
 
 class TranscriptLine(BaseModel):

@@ -68,6 +68,7 @@ class Flow:
 FLOWS: dict[str, Flow] = {
     "missing_transfer": Flow("missing_transfer", "missing-transfer", ("pending-transaction",)),
     "transaction_dispute": Flow("dispute", "transaction-dispute"),
+    "stolen_funds": Flow("stolen_funds", "stolen-funds"),
     "password_reset": Flow("password_reset", "password-reset"),
     "account_locked": Flow("account_locked", "account-locked"),
     "ticket_status": Flow("ticket_status", "ticket-reply-time"),
@@ -83,6 +84,7 @@ TOPIC_FLOWS = {
     "missing-transfer": "missing_transfer",
     "transaction-dispute": "dispute",
     "password-reset": "password_reset",
+    "stolen-funds": "stolen_funds",
 }
 # The intent a clarifying button for an article sends: a flow's article starts the flow.
 ARTICLE_FLOWS = {flow.article: intent for intent, flow in FLOWS.items()} | {

@@ -81,6 +81,8 @@ def live_servers(tmp_path_factory: pytest.TempPathFactory, chain_nodes: Nodes) -
     chains = {
         "CHAIN_EVM_ENDPOINTS": json.dumps({"ethereum": f"{chain_nodes.url}/evm/ethereum"}),
         "CHAIN_TRON_ENDPOINT": f"{chain_nodes.url}/tron",
+        "CHAIN_TRON_INDEXER_ENDPOINT": f"{chain_nodes.url}/tron-index",
+        "CHAIN_SPENDER_ALLOWLIST": json.dumps({"ethereum": ["0x" + "77" * 20]}),  # a router
         "CHAIN_BUDGET_SECONDS": "2",
         "CHAIN_CALL_TIMEOUT_SECONDS": "1",
     }

@@ -18,7 +18,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 ACTIONS = "\n".join(p.read_text() for p in (ROOT / "bot" / "actions").glob("*.py"))
 FORMS = yaml.safe_load((ROOT / "bot" / "domain" / "core.yml").read_text())["forms"]
-ASKED_BY_FORMS = {f"utter_ask_{slot}" for form in FORMS.values() for slot in form["required_slots"]}
+# A form asks with utter_ask_<form>_<slot> when there is one, else utter_ask_<slot>.
+ASKED_BY_FORMS = {
+    f"utter_ask{prefix}_{slot}"
+    for name, form in FORMS.items()
+    for slot in form["required_slots"]
+    for prefix in ("", f"_{name}")
+}
 UNUSED = re.compile(r"The utterance '(\w+)' is not used in any story or rule\.")
 # Sent by Rasa itself: action_default_fallback (config.yml) utters it when a turn fails.
 RASA_OWN = {"utter_default"}

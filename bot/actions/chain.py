@@ -10,7 +10,7 @@ from typing import Any
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.chain import ChainLookup, ChainSettings, InvalidHash, TxCheck
+from bot.chain import ChainLookup, ChainSettings, InvalidHash, TxCheck, lookalike
 from bot.nlu.vocabulary import CHAIN_NAMES
 from common.settings import service_settings
 
@@ -74,6 +74,14 @@ def address_mismatch(check: dict[str, Any], expected_to: str | None) -> bool:
     return not same
 
 
+def poisoned(check: dict[str, Any], expected_to: str | None) -> bool:
+    """Sent to a look-alike of the address the user meant: address poisoning."""
+    recipient = check.get("recipient")
+    if not address_mismatch(check, expected_to) or not recipient or not expected_to:
+        return False
+    return lookalike(str(recipient), expected_to)
+
+
 def _response(check: TxCheck, expected_to: str | None, recheck: bool) -> str:
     if check.status == "not_found" and recheck:
         return "utter_tx_still_not_found"
@@ -130,7 +138,14 @@ async def check_transaction(
             said_chain=chain_name(said_chain),
         )
     dispatcher.utter_message(response=_response(check, expected_to, only is not None), **values)
-    events: list[EventType] = [SlotSet("tx_check", check.as_dict())]
+    seen = check.as_dict()
+    if poisoned(seen, expected_to):
+        # The funds reached an address made to look like the one the user meant.
+        dispatcher.utter_message(
+            response="utter_tx_poisoning", recipient=check.recipient, expected=expected_to
+        )
+        seen["poisoning"] = True
+    events: list[EventType] = [SlotSet("tx_check", seen)]
     if check.status == "not_found" and only is None:
         events.append(SlotSet("pending_question", NOT_FOUND_QUESTION))
     return events

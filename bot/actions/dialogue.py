@@ -14,12 +14,14 @@ from bot.actions.shared import latest_intent
 from common.payload import HandoffReason
 
 CASE_SLOTS = ("chain", "token", "amount", "tx_hash", "transfer_time", "transfer_time_parsed",
-              "to_address", "counterparty", "dispute_description")  # fmt: skip
+              "to_address", "counterparty", "dispute_description", "affected_address",
+              "forensic")  # fmt: skip
 _ENTITY_SLOTS = {"chain": "chain", "token": "token", "amount": "amount", "tx_hash": "tx_hash",
                  "time": "transfer_time", "address": "to_address"}  # fmt: skip
 _CASES = {
     "missing_transfer": ("utter_missing_transfer_intro", HandoffReason.MISSING_TRANSFER),
     "transaction_dispute": ("utter_dispute_intro", HandoffReason.DISPUTE),
+    "stolen_funds": ("utter_stolen_funds_intro", HandoffReason.STOLEN_FUNDS),
 }
 
 
@@ -63,8 +65,20 @@ class ActionAnswerYesNo(Action):
         return cleared
 
 
+# The flow (bot/decision.py) a case starts for, as the intent that names it: the flow
+# may come from the knowledge base's article while the intent was only ask_faq.
+_FLOW_INTENTS = {
+    "missing_transfer": "missing_transfer",
+    "dispute": "transaction_dispute",
+    "stolen_funds": "stolen_funds",
+}
+
+
 class ActionStartCase(Action):
     """Forget the last case's details, keep what this message said, introduce the form."""
+
+    def __init__(self, flow: str | None = None) -> None:
+        self.flow = flow
 
     def name(self) -> str:
         return "action_start_case"
@@ -72,25 +86,26 @@ class ActionStartCase(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
-        return self.begin(dispatcher, tracker, latest_intent(tracker) or "missing_transfer")
-
-    @staticmethod
-    def begin(dispatcher: CollectingDispatcher, tracker: Tracker, case: str) -> list[EventType]:
-        """Start *case* (``missing_transfer`` or ``transaction_dispute``): named by the
-        decision, which may have chosen it from the knowledge base while the NLU said
-        ``ask_faq`` ("how long does a dispute take?" is a dispute, not a lost transfer)."""
         mentioned = {
             _ENTITY_SLOTS[e["entity"]]
             for e in tracker.latest_message.get("entities", [])
             if e.get("entity") in _ENTITY_SLOTS
         }
-        intro, reason = _CASES.get(case, _CASES["missing_transfer"])
+        intent = _FLOW_INTENTS.get(self.flow or "") or latest_intent(tracker) or ""
+        intro, reason = _CASES.get(intent, _CASES["missing_transfer"])
         dispatcher.utter_message(response=intro)
+        moved: list[EventType] = []
+        if reason == HandoffReason.STOLEN_FUNDS and "to_address" in mentioned:
+            # "my wallet T… was drained": the address named is the robbed one.
+            address = tracker.get_slot("to_address")
+            moved = [SlotSet("affected_address", address), SlotSet("to_address", None)]
+            mentioned |= {"affected_address"}
         events: list[EventType] = [
             SlotSet(slot, None)
             for slot in CASE_SLOTS
             if slot not in mentioned and tracker.get_slot(slot) is not None
         ]
+        events += moved
         return [
             *events,
             SlotSet("handoff_reason", reason.value),

@@ -14,6 +14,7 @@ from bot.actions.faq import offer_human
 from bot.actions.shared import language_of, latest_intent
 from bot.nlu.vocabulary import CHAIN_NAMES
 from bot.validation import UNKNOWN, address_family, chain_family
+from common.casefile import summary as forensic_line
 from common.language import Language
 from common.payload import (
     Details,
@@ -61,6 +62,7 @@ _PRIORITY = {
     HandoffReason.COMPLAINT: Priority.HIGH,
     HandoffReason.DISPUTE: Priority.HIGH,
     HandoffReason.SECURITY: Priority.URGENT,
+    HandoffReason.STOLEN_FUNDS: Priority.HIGH,
 }
 _RESPONSE = {
     HandoffReason.COMPLAINT: "utter_handoff_complaint",
@@ -150,8 +152,11 @@ def _details(tracker: Tracker) -> Details:
     raw_time = tracker.get_slot("transfer_time")
     slots: dict[str, Any] = {
         name: tracker.get_slot(name)
-        for name in ("chain", "token", "amount", "tx_hash", "to_address", "counterparty")
-    }
+        for name in (
+            "chain", "token", "amount", "tx_hash", "to_address", "counterparty",
+            "affected_address", "forensic",
+        )
+    }  # fmt: skip
     return Details(
         **slots,
         chain_check=tracker.get_slot("tx_check"),
@@ -177,7 +182,7 @@ def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -
     facts = [
         f"{name}={value if not isinstance(value, TransferTime) else value.raw}"
         for name, value in details
-        if value is not None and name not in ("description", "chain_check")
+        if value is not None and name not in ("description", "chain_check", "forensic")
     ]
     if facts:
         parts.append(", ".join(facts))
@@ -197,6 +202,10 @@ def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -
                 f"ADDRESS MISMATCH: sent to {check.get('recipient')}, "
                 f"user expected {details.to_address}"
             )
+            if check.get("poisoning"):
+                parts.append("ADDRESS POISONING: the recipient is a look-alike of that address")
+    if details.forensic:
+        parts.append(forensic_line(details.forensic))
     if details.description:
         parts.append(f"description: {details.description[:200]}")
     elif last_user_text:
@@ -208,18 +217,25 @@ def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventTy
     """Tell the user what happens next and emit the structured handoff payload."""
     service = service_settings()
     reason = _reason(tracker)
-    sla = {
-        HandoffReason.DISPUTE: service.dispute_sla_hours,
-        HandoffReason.COMPLAINT: service.complaint_sla_hours,
-    }.get(reason, service.ticket_sla_hours)
     details = _details(tracker)
+    priority = _PRIORITY.get(reason, Priority.NORMAL)
+    if (details.forensic or {}).get("verdict") == "compromised":
+        priority = Priority.URGENT  # someone else can move the funds now
+    sla = (
+        service.security_sla_hours
+        if priority == Priority.URGENT
+        else {
+            HandoffReason.DISPUTE: service.dispute_sla_hours,
+            HandoffReason.COMPLAINT: service.complaint_sla_hours,
+        }.get(reason, service.ticket_sla_hours)
+    )
     lines = transcript(tracker)
     # The transcript shows a pressed button's title ("[Yes, a human]"), not "/affirm".
     last_user = next((line.text for line in reversed(lines) if line.role == "user"), "")
     payload = HandoffPayload(
         conversation_id=tracker.sender_id,
         reason=reason,
-        priority=_PRIORITY.get(reason, Priority.NORMAL),
+        priority=priority,
         language=language_of(tracker),
         sla_hours=sla,
         details=details,

@@ -36,10 +36,10 @@ _LEANING = re.compile(
     r"^(那|还有|和|而且|那如果|如果是)|呢[？?]?$|也.{0,8}[吗嘛][？?]?$",
     re.IGNORECASE,
 )
-# A flow that is a form: the case it opens (its intro and handoff reason), and the form.
 _FORMS = {
-    "missing_transfer": ("missing_transfer", "missing_transfer_form"),
-    "dispute": ("transaction_dispute", "dispute_form"),
+    "missing_transfer": "missing_transfer_form",
+    "dispute": "dispute_form",
+    "stolen_funds": "stolen_funds_form",
 }
 
 
@@ -165,9 +165,8 @@ class ActionRespond(Action):
     ) -> list[EventType]:
         cleared: list[EventType] = [SlotSet("last_article", None)]
         if flow in _FORMS:
-            case, form = _FORMS[flow]
-            events = ActionStartCase.begin(dispatcher, tracker, case)
-            return [*cleared, *events, FollowupAction(form)]
+            events = await ActionStartCase(flow).run(dispatcher, tracker, domain)
+            return [*cleared, *events, FollowupAction(_FORMS[flow])]
         if flow == "password_reset":
             return [*cleared, *await ActionPasswordReset().run(dispatcher, tracker, domain)]
         if flow == "ticket_status":

@@ -8,6 +8,12 @@ TRON one the same 64 hex without ``0x``, and either gets copied with or without 
 Each adapter gets the hash in its chain's form. Each call has a short timeout and the
 whole lookup a budget; a node that fails or hangs makes the result ``unavailable``,
 never a guessed status, unless another chain found the transaction.
+
+    case = await Forensics(ChainSettings()).check(address, chain, since)
+
+is the stolen-funds check of one address (bot/chain/_forensic.py): TRON permissions,
+token approvals, outflows and address poisoning, under the same kind of budget, into a
+:class:`CaseFile` whose findings each name their evidence.
 """
 
 from __future__ import annotations
@@ -21,7 +27,9 @@ from typing import Protocol
 
 import httpx
 
+from bot.chain._case import CaseFile, Finding, lookalike, same_address
 from bot.chain._evm import EvmAdapter
+from bot.chain._forensic import Forensics
 from bot.chain._result import UNREACHABLE, NodeError, Status, TxCheck, units
 from bot.chain._settings import ChainSettings
 from bot.chain._tron import TronAdapter, tron_address
@@ -167,12 +175,17 @@ class ChainLookup:
 
 
 __all__ = [
+    "CaseFile",
     "ChainLookup",
     "ChainSettings",
+    "Finding",
+    "Forensics",
     "InvalidHash",
     "NodeError",
     "Status",
     "TxCheck",
+    "lookalike",
+    "same_address",
     "tron_address",
     "units",
 ]

@@ -70,17 +70,19 @@ async def read_capped(response: httpx.Response, limit: int, name: str) -> bytes:
 async def post_json(
     client: httpx.AsyncClient,
     url: str,
-    body: dict[str, Any],
+    body: dict[str, Any] | None,
     *,
     name: str,
     limit: int,
     headers: dict[str, str] | None = None,
 ) -> Any:
-    """POST *body* as JSON; the parsed answer. Every failure is a :class:`NodeError`
-    whose text names only the chain (never the URL, which may carry an API key)."""
+    """POST *body* as JSON (GET when it is None); the parsed answer. Every failure is a
+    :class:`NodeError` whose text names only the chain (never the URL, which may carry
+    an API key)."""
     sent = {**(headers or {}), "accept-encoding": ACCEPT_ENCODING}
+    method = "GET" if body is None else "POST"
     try:
-        async with client.stream("POST", url, json=body, headers=sent) as response:
+        async with client.stream(method, url, json=body, headers=sent) as response:
             response.raise_for_status()
             raw = await read_capped(response, limit, name)
     except httpx.HTTPError as exc:

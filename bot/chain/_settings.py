@@ -33,6 +33,27 @@ class ChainSettings(BaseSettings):
         "tron": {"TR7NHqjeKQxGTCi8q8ZY4pL8otSzgjLj6t": ("USDT", 6)},
     }
 
+    # The stolen-funds check (bot/chain/_forensic.py): the whole of it, every chain at
+    # once, under WeChat's 5 s with room for Rasa; each call still has its own timeout.
+    forensic_budget_seconds: PositiveFloat = 3.5
+    # How far back it reads logs: at most this many blocks per EVM chain (providers
+    # cap eth_getLogs ranges), and this many days on TRON's indexer.
+    forensic_max_blocks: dict[str, PositiveInt] = {}
+    forensic_default_blocks: PositiveInt = 50_000
+    forensic_days: PositiveInt = 30
+    block_seconds: dict[str, PositiveFloat] = {"ethereum": 12, "bsc": 3, "polygon": 2}
+    # A TronGrid-style indexer (/v1/accounts/{address}/transactions…): TRON's full node
+    # can't list an address's transfers. Optional; without it TRON checks permissions only.
+    tron_indexer_endpoint: str = ""
+    # Spenders the wallet's users approve routinely (routers, Permit2), per chain,
+    # lower-case hex or base58: an approval to anyone else is marked.
+    spender_allowlist: dict[str, list[str]] = {}
+    # An incoming transfer this small (in token units) from a look-alike is "dust".
+    dust_amount: PositiveFloat = 1.0
+    # The wallet's own authorisation-management page, where a user revokes a token
+    # approval (the flow links it: support never asks anyone to sign anything).
+    approvals_url: str = "https://acmewallet.example/help/approvals"
+
     def headers_for(self, chain: str) -> dict[str, str]:
         headers = self.api_key_headers.get(chain, {})
         return {name: value.get_secret_value() for name, value in headers.items()}

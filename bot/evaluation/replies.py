@@ -25,6 +25,7 @@ RESPONSES = ROOT / "bot" / "domain" / "responses.yml"
 FLOW_RESPONSES = {
     "missing_transfer": ("utter_missing_transfer_intro",),
     "dispute": ("utter_dispute_intro",),
+    "stolen_funds": ("utter_stolen_funds_intro",),
     "password_reset": ("utter_password_reset",),
     "complaint": ("utter_handoff_complaint",),
     "human": ("utter_handoff",),
@@ -44,6 +45,7 @@ ARTICLE_FLOWS = {
     "password-reset": "password_reset",
     "transaction-dispute": "dispute",
     "complaint-feedback": "complaint",
+    "stolen-funds": "stolen_funds",
 }
 
 

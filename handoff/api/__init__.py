@@ -12,6 +12,7 @@ from handoff.api import (
     analytics,
     assist,
     canned,
+    casefile,
     knowledge,
     live,
     media,
@@ -28,6 +29,7 @@ from handoff.api.logins import LoginGuard
 api = APIRouter(prefix="/api/agent", tags=["agent desk"])
 api.include_router(accounts.api)
 api.include_router(sessions.api)
+api.include_router(casefile.api)
 api.include_router(live.api)
 api.include_router(media.api)
 api.include_router(supervision.api)

@@ -198,7 +198,11 @@ class Nodes:
 
     def __init__(self) -> None:
         self.mode: dict[str, str] = {}  # chain -> "hang", "429", "500", "garbage", ...
+        # JSON-RPC methods or URL path endings that hang (3 s) whatever the chain's mode:
+        # a node that answers some calls and times out on others ("half way").
+        self.hang_on: set[str] = set()
         self.calls: list[str] = []
+        self.bodies: list[str] = []  # what each POST asked, as sent
         self.headers: list[tuple[str, dict[str, str]]] = []  # (path, headers) per request
         self.sent = 0  # bytes of the last huge body that reached the client's socket
         nodes = self
@@ -208,11 +212,16 @@ class Nodes:
                 pass
 
             def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])) or b"{}")
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                nodes.bodies.append(raw.decode())
+                body = json.loads(raw or b"{}")
                 chain = self.path.split("/")[2] if self.path.startswith("/evm/") else "tron"
                 nodes.calls.append(self.path)
                 nodes.headers.append((self.path, dict(self.headers.items())))
                 mode = nodes.mode.get(chain)
+                hangs = body.get("method") in nodes.hang_on
+                if hangs or self.path.split("/")[-1] in nodes.hang_on:
+                    time.sleep(3)
                 if mode == "huge":
                     return self._huge()
                 if mode == "bomb":
@@ -229,6 +238,21 @@ class Nodes:
                     raw = packed.compress(json.dumps(answer).encode()) + packed.flush()
                     return self._send(200, raw, {"Content-Encoding": "gzip"})
                 self._send(200, json.dumps(answer).encode())
+
+            def do_GET(self) -> None:  # the TRON indexer: /tron-index/v1/accounts/…
+                from tests.fakes.chain_forensic import index_answer
+
+                nodes.calls.append(self.path)
+                mode = nodes.mode.get("tron-index")
+                if mode == "hang" or any(name in self.path for name in nodes.hang_on):
+                    time.sleep(3)
+                if mode == "huge":
+                    return self._huge()
+                if mode in ("429", "500"):
+                    return self._send(int(mode), b"busy")
+                if mode == "garbage":
+                    return self._send(200, b"<html>oops")
+                self._send(200, json.dumps(index_answer(self.path)).encode())
 
             def _send(self, status: int, raw: bytes, headers: dict[str, str] | None = None) -> None:
                 self.send_response(status)
@@ -257,8 +281,12 @@ class Nodes:
 
     def evm(self, chain: str, body: dict[str, Any]) -> dict[str, Any]:
         from tests.fakes.chain_cases import EVM_BY_CHAIN
+        from tests.fakes.chain_forensic import evm_answer
 
         method, params = body["method"], body["params"]
+        forensic = evm_answer(method, params)
+        if forensic is not ...:
+            return {"jsonrpc": "2.0", "id": body["id"], "result": forensic}
         if method == "eth_blockNumber":
             result: Any = hex(123)
         elif method == "eth_call":
@@ -271,7 +299,11 @@ class Nodes:
 
     def tron(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         from tests.fakes.chain_cases import TRON_CASES
+        from tests.fakes.chain_forensic import tron_answer
 
+        forensic = tron_answer(path, body)
+        if forensic is not ...:
+            return dict(forensic)
         if path.endswith("getnowblock"):
             return {"block_header": {"raw_data": {"number": 5019}}}
         known = TRON_TXS.get(body["value"]) or TRON_CASES.get(body["value"], {})

@@ -7,6 +7,7 @@ import { initAnalytics } from "./analytics.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
+import { initCaseFile } from "./casefile.js";
 import { initCannedPanel } from "./canned-panel.js";
 import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
@@ -60,6 +61,7 @@ function start() {
   initCanned();
   initCannedPanel();
   initAssist();
+  initCaseFile();
   initAnalytics();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());

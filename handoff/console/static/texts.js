@@ -87,7 +87,7 @@ const TEXT = {
     queued: "queued", assigned: "assigned", resolved: "resolved", reopened: "reopened",
     d_chain: "Network", d_token: "Token", d_amount: "Amount", d_tx_hash: "Tx hash",
     d_to_address: "To address", d_transfer_time: "Time", d_counterparty: "Counterparty",
-    d_description: "Description",
+    d_description: "Description", d_affected_address: "Affected address",
     tag_secret_shared: "shared a secret: make sure they moved their funds",
     tag_scam_report: "reports a scam / fake support",
     tag_bot_failed: "the bot could not answer a message: answer it",
@@ -176,7 +176,7 @@ const TEXT = {
     queued: "排队中", assigned: "已分配", resolved: "已解决", reopened: "已重开",
     d_chain: "网络", d_token: "代币", d_amount: "金额", d_tx_hash: "交易哈希",
     d_to_address: "收款地址", d_transfer_time: "时间", d_counterparty: "对方",
-    d_description: "描述",
+    d_description: "描述", d_affected_address: "被盗地址",
     tag_secret_shared: "泄露了助记词/私钥：请确认资产已转移",
     tag_scam_report: "举报诈骗 / 假客服",
     tag_bot_failed: "机器人未能回答一条消息：请人工回复",
@@ -194,6 +194,7 @@ const REASONS = {
     missing_transfer: "转账未到账", password_lost: "忘记密码", account_locked: "账户被锁",
     no_answer: "知识库无答案", failed_self_service: "自助处理失败", security: "安全问题",
     bot_unavailable: "机器人不可用", bot_failed: "机器人未能回答", delivery_failed: "消息发送失败",
+    stolen_funds: "资产被盗",
   },
 };
 
