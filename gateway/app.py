@@ -35,6 +35,7 @@ from handoff import console
 from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
 from handoff.assist import Assist
+from handoff.gaps import Gaps
 from handoff.knowledge import Knowledge
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
@@ -128,6 +129,7 @@ def create_app(
     # Reads the index on first use; says what the desk would refuse, as the desk checks it.
     app.state.assist = Assist(kb_settings(), service, parts.guard, parts.desk.check_reply)
     app.state.knowledge = knowledge
+    app.state.gaps = Gaps(database, knowledge, parts.desk.clock)  # the Gaps page
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)

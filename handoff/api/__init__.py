@@ -12,6 +12,7 @@ from handoff.api import (
     analytics,
     assist,
     canned,
+    gaps,
     knowledge,
     live,
     media,
@@ -40,5 +41,6 @@ api.include_router(privacy.api)
 api.include_router(passwords.api)
 api.include_router(analytics.api)
 api.include_router(knowledge.api)
+api.include_router(gaps.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]
