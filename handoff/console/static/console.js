@@ -8,6 +8,7 @@ import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
 import { initCannedPanel } from "./canned-panel.js";
+import { initGaps } from "./gaps.js";
 import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
 import { wireLanguage } from "./language.js";
@@ -61,6 +62,7 @@ function start() {
   initCannedPanel();
   initAssist();
   initAnalytics();
+  initGaps();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }
