@@ -24,7 +24,6 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
 from common.language import HAN_CHAR
-from faq_kb.embedder import Embedder
 from faq_kb.lexical import normalise
 
 # The embedding's share of the similarity, by script (the rest is the n-grams').
@@ -41,9 +40,9 @@ NGRAM_DIMENSIONS = 192  # n-gram vectors are reduced to this (LSA) beyond it
 SEED = 0
 
 
-def features(texts: Sequence[str], embedder: Embedder) -> np.ndarray:
+def features(texts: Sequence[str], embeddings: np.ndarray) -> np.ndarray:
     """One unit row per text: the weighted embedding beside the weighted n-gram vector."""
-    dense = np.asarray(embedder.encode(list(texts)), dtype=np.float32)
+    dense = np.asarray(embeddings, dtype=np.float32)
     ngrams = TfidfVectorizer(
         analyzer="char_wb", ngram_range=(1, 3), preprocessor=normalise, sublinear_tf=True
     ).fit_transform(texts)
@@ -58,8 +57,9 @@ def features(texts: Sequence[str], embedder: Embedder) -> np.ndarray:
     return np.asarray(normalize(both), dtype=np.float32)
 
 
-def cluster(texts: Sequence[str], embedder: Embedder) -> list[int]:
-    """A group label per text (0, 1, …: the first text's group is 0, and so on).
+def cluster(texts: Sequence[str], embeddings: np.ndarray) -> list[int]:
+    """A group label per text (0, 1, …: the first text's group is 0, and so on);
+    *embeddings*: the texts' unit vectors from the encoder, row for row.
 
     Texts with Chinese characters and the others are grouped apart, each with its own
     cut: n-gram similarities of short Chinese questions run lower (two ways of asking
@@ -68,7 +68,7 @@ def cluster(texts: Sequence[str], embedder: Embedder) -> list[int]:
     count = len(texts)
     if count < 2:
         return [0] * count
-    points = features(texts, embedder)
+    points = features(texts, embeddings)
     han = np.array([bool(HAN_CHAR.search(t)) for t in texts])
     labels = np.zeros(count, dtype=int)
     offset = 0

@@ -7,8 +7,8 @@ redacted user message, with its language, channel and time:
   "did you mean…";
 - a handoff because the bot had no answer: the miss that led to it (within the hour)
   becomes an ``escalation``, else the message that asked is recorded as one;
-- a rating of 1 or 2 on a conversation where the bot had answered with an article
-  before the handoff: the question it answered, as ``low_csat``.
+- a rating of 1 or 2 on a conversation where the bot had answered with an article in
+  the day before the handoff: the question it answered, as ``low_csat``.
 
 Grouping (:mod:`handoff.gap_clusters`) runs when the page asks, over the period's gaps
 that were never dismissed, and the groups are kept (a day) so that acting on a group
@@ -25,6 +25,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session, sessionmaker
 
 from faq_kb.articles import question_key
@@ -39,6 +40,10 @@ SAMPLES = 5  # messages shown per group on the page
 DETAIL_LIMIT = 200  # messages listed when a group is opened
 KEEP_GROUPS = timedelta(days=1)  # how long a shown group can still be acted on
 REUSE_GROUPS = timedelta(hours=1)  # the same gaps asked again: the groups shown before
+
+
+def _vector_key(model: str, text: str) -> str:
+    return hashlib.blake2b(f"{model}\n{text}".encode(), digest_size=16).hexdigest()
 
 
 def after_turn(
@@ -156,11 +161,31 @@ class Gaps:
 
     def group(self, found: list[store.Gap]) -> list[list[int]]:
         """Gap ids per group, the biggest group first (ties: the earliest first)."""
-        labels = gap_clusters.cluster([g.text for g in found], self.knowledge.publisher.embedder())
+        labels = gap_clusters.cluster([g.text for g in found], self.vectors(found))
         members: dict[int, list[int]] = {}
         for gap, label in zip(found, labels, strict=True):
             members.setdefault(label, []).append(gap.id)
         return sorted(members.values(), key=lambda ids: (-len(ids), ids[0]))
+
+    def vectors(self, found: list[store.Gap]) -> np.ndarray:
+        """The gaps' embeddings: those stored for the same model and text, the rest
+        made now (only these cost the encoder) and stored for the next time."""
+        embedder = self.knowledge.publisher.embedder()
+        size = embedder.dimension * 4
+        out = np.zeros((len(found), embedder.dimension), dtype=np.float32)
+        keys = [_vector_key(embedder.name, g.text) for g in found]
+        missing = []
+        for row, (gap, key) in enumerate(zip(found, keys, strict=True)):
+            if gap.vector is not None and gap.vector_key == key and len(gap.vector) == size:
+                out[row] = np.frombuffer(gap.vector, dtype=np.float32)
+            else:
+                missing.append(row)
+        if missing:
+            out[missing] = embedder.encode([found[row].text for row in missing])
+            made = {found[r].id: (out[r].tobytes(), keys[r]) for r in missing}
+            with self.database.begin() as db:
+                store.save_vectors(db, made)
+        return out
 
     def detail(self, group_id: int) -> dict[str, Any]:
         with self.database() as db:

@@ -23,7 +23,7 @@ transaction decides what happens together.
 
 from store import (
     email_tables,  # noqa: F401  (registers email's tables on Base)
-    gaps,  # noqa: F401  (registers the content gaps' tables on Base)
+    gaps_tables,  # noqa: F401  (registers the content gaps' tables on Base)
     kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)
     outbox_tables,  # noqa: F401  (registers the event outbox's table on Base)
     outcomes,  # noqa: F401  (registers the turn outcomes' table on Base)

@@ -12,74 +12,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import (
-    JSON,
-    CheckConstraint,
-    Column,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    delete,
-    select,
-    update,
-)
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from common.clock import utcnow
 from store.errors import NotFound
-from store.models import Base, Message, UtcDateTime
+from store.gaps_tables import KINDS, TURN_KINDS, GapEntry, GapGroup
+from store.models import Message
 from store.outcomes import TurnOutcome
 
-# miss and suggest: no article fitted (suggest offered the nearest as buttons); clarify:
-# "did you mean…"; escalation: handed to a human because the bot had no answer;
-# low_csat: rated 1-2 after the bot had answered (docs/desk-api.md, "Content gaps").
-KINDS = ("miss", "suggest", "clarify", "escalation", "low_csat")
-TURN_KINDS = ("miss", "suggest", "clarify")  # a turn outcome that is a gap by itself
+__all__ = ["KINDS", "TURN_KINDS", "GapEntry", "GapGroup"]
+
 # An escalation names the miss that led to it when that miss is this recent.
 ESCALATION_WINDOW = timedelta(hours=1)
-
-
-class GapEntry(Base):
-    __tablename__ = "gaps_entries"
-
-    id = Column(Integer, primary_key=True)
-    message_id = Column(
-        Integer, ForeignKey("handoff_messages.id", ondelete="CASCADE"), nullable=False
-    )
-    conversation_id = Column(
-        String(200), ForeignKey("handoff_conversations.id", ondelete="CASCADE"), nullable=False
-    )
-    kind = Column(String(12), nullable=False)
-    language = Column(String(5), nullable=False)
-    channel = Column(String(30), nullable=False)
-    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
-    dismissed_at = Column(UtcDateTime(), nullable=True)
-    # The article this message was added to as an example question.
-    article_id = Column(String(100), nullable=True)
-
-    __table_args__ = (
-        CheckConstraint(f"kind IN {KINDS!r}", name="gap_kind"),
-        Index("ux_gaps_entries_message", "message_id", unique=True),
-        Index("ix_gaps_entries_created", "created_at"),
-        Index("ix_gaps_entries_conversation", "conversation_id", "created_at"),
-    )
-
-
-class GapGroup(Base):
-    __tablename__ = "gaps_groups"
-
-    id = Column(Integer, primary_key=True)
-    # What was grouped: the period and the gaps in it (a page reloaded with nothing
-    # new reuses the groups instead of grouping again).
-    fingerprint = Column(String(64), nullable=False)
-    members = Column(JSON, nullable=False)  # gap ids, the group's order
-    size = Column(Integer, nullable=False)
-    created_at = Column(UtcDateTime(), nullable=False, default=utcnow)
-    dismissed_at = Column(UtcDateTime(), nullable=True)
-    dismissed_by = Column(String(100), nullable=True)
-
-    __table_args__ = (Index("ix_gaps_groups_fingerprint", "fingerprint", "created_at"),)
+# A low rating counts against the bot's answer when that answer came this soon before
+# the handoff.
+RATED_ANSWER_WINDOW = timedelta(days=1)
 
 
 @dataclass(frozen=True)
@@ -93,6 +40,8 @@ class Gap:
     channel: str
     created_at: datetime
     article_id: str | None
+    vector: bytes | None = None
+    vector_key: str | None = None
 
 
 def record(
@@ -142,13 +91,15 @@ def escalated(db: Session, conversation_id: str, now: datetime) -> bool:
 
 
 def last_answered(db: Session, conversation_id: str, before: datetime) -> Message | None:
-    """The user message the bot last answered with an article before *before*."""
+    """The user message the bot last answered with an article in the day before
+    *before* (an answer from an earlier visit is not what the rating is about)."""
     answered = db.execute(
         select(TurnOutcome.created_at)
         .where(
             TurnOutcome.conversation_id == conversation_id,
             TurnOutcome.outcome == "answer",
             TurnOutcome.created_at <= before,
+            TurnOutcome.created_at >= before - RATED_ANSWER_WINDOW,
         )
         .order_by(TurnOutcome.created_at.desc())
         .limit(1)
@@ -185,6 +136,8 @@ def _gap(entry: GapEntry, text: str) -> Gap:
         channel=entry.channel,
         created_at=entry.created_at,
         article_id=entry.article_id,
+        vector=entry.vector,
+        vector_key=entry.vector_key,
     )
 
 
@@ -284,3 +237,22 @@ def mark_added(db: Session, gap_id: int, article_id: str) -> None:
         .values(article_id=article_id)
         .execution_options(synchronize_session=False)
     )
+
+
+def save_vectors(db: Session, vectors: dict[int, tuple[bytes, str]]) -> None:
+    """Each gap's embedding and the key it was made with."""
+    db.bulk_update_mappings(
+        GapEntry,
+        [{"id": i, "vector": v, "vector_key": k} for i, (v, k) in vectors.items()],
+    )
+
+
+def forget_vectors(db: Session, message_ids: list[int]) -> None:
+    """A message was redacted: no embedding of what it said before stays."""
+    for part in _chunks(message_ids):
+        db.execute(
+            update(GapEntry)
+            .where(GapEntry.message_id.in_(part))
+            .values(vector=None, vector_key=None)
+            .execution_options(synchronize_session=False)
+        )

@@ -26,7 +26,8 @@ def test_the_seeded_misses_group_by_topic_in_each_language(
     encoder: SentenceTransformerEmbedder,
 ) -> None:
     rows = messages()
-    labels = gap_clusters.cluster([text for _, _, text in rows], encoder)
+    texts = [text for _, _, text in rows]
+    labels = gap_clusters.cluster(texts, encoder.encode(texts))
     groups: dict[int, set[tuple[str, str]]] = defaultdict(set)
     members: dict[int, int] = defaultdict(int)
     for (topic, language, _text), label in zip(rows, labels, strict=True):
@@ -47,10 +48,10 @@ def test_the_seeded_misses_group_by_topic_in_each_language(
 
 def test_labels_follow_first_appearance_and_small_inputs() -> None:
     embedder = HashingEmbedder()
-    assert gap_clusters.cluster([], embedder) == []
-    assert gap_clusters.cluster(["only one"], embedder) == [0]
-    labels = gap_clusters.cluster(["dark mode", "质押DOT", "dark mode?", "质押 DOT"], embedder)
-    assert labels == [0, 1, 0, 1]
+    assert gap_clusters.cluster([], embedder.encode([])) == []
+    assert gap_clusters.cluster(["only one"], embedder.encode(["only one"])) == [0]
+    texts = ["dark mode", "质押DOT", "dark mode?", "质押 DOT"]
+    assert gap_clusters.cluster(texts, embedder.encode(texts)) == [0, 1, 0, 1]
 
 
 def test_distances_are_every_pair_in_scipy_order() -> None:

@@ -255,9 +255,13 @@ def test_a_gap_shows_the_redacted_message_never_the_secret(desk: Desk) -> None:
     desk.gateway.say(me, f"import fails with {' '.join(words)}, why?")
     desk.gateway.say(me, "the import button does nothing")
     # A miss that turns out later to hold part of a phrase is redacted in the store
-    # (as the guard does with earlier pieces): the gap shows the redacted text.
+    # (as the guard does with earlier pieces): the gap shows the redacted text, and
+    # the embedding kept of the old text is gone.
+    desk.groups()
     [gap] = desk.gaps()
+    assert gap.vector is not None
     desk.gateway.parts.inbox.redact([gap.message_id], PHRASE)
+    assert desk.gaps()[0].vector is None
 
     shown = desk.groups()
     said = repr(shown) + repr(desk.get(f"/gaps/groups/{shown['groups'][0]['id']}").json())

@@ -37,6 +37,8 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("dismissed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("article_id", sa.String(100), nullable=True),
+        sa.Column("vector", sa.LargeBinary(), nullable=True),
+        sa.Column("vector_key", sa.String(64), nullable=True),
         sa.CheckConstraint(f"kind IN {KINDS!r}", name="gap_kind"),
     )
     op.create_index("ux_gaps_entries_message", "gaps_entries", ["message_id"], unique=True)
