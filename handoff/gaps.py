@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import logging
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -40,6 +41,8 @@ SAMPLES = 5  # messages shown per group on the page
 DETAIL_LIMIT = 200  # messages listed when a group is opened
 KEEP_GROUPS = timedelta(days=1)  # how long a shown group can still be acted on
 REUSE_GROUPS = timedelta(hours=1)  # the same gaps asked again: the groups shown before
+NEAREST_FOR = 50  # the biggest groups get the nearest draft article suggested
+log = logging.getLogger(__name__)
 
 
 def _vector_key(model: str, text: str) -> str:
@@ -157,6 +160,8 @@ class Gaps:
                 saved = store.save_groups(db, fingerprint, members, now)
                 shown = [shape(g, [by_id[i] for i in g.members], SAMPLES) for g in saved]
         shown.sort(key=lambda g: (-g["count"], g["first_seen"] or ""))
+        for group in shown[:NEAREST_FOR]:  # the article a message would go to, to start with
+            group["nearest_article"] = self._nearest(group)
         return {"total": total, "grouped": len(found), "groups": shown}
 
     def group(self, found: list[store.Gap]) -> list[list[int]]:
@@ -166,6 +171,13 @@ class Gaps:
         for gap, label in zip(found, labels, strict=True):
             members.setdefault(label, []).append(gap.id)
         return sorted(members.values(), key=lambda ids: (-len(ids), ids[0]))
+
+    def _nearest(self, group: dict[str, Any]) -> str | None:
+        try:
+            return self.knowledge.nearest(group["samples"][0]["text"])
+        except Exception:  # a suggestion only: the page works without it
+            log.exception("gaps: no nearest article for group %s", group["id"])
+            return None
 
     def vectors(self, found: list[store.Gap]) -> np.ndarray:
         """The gaps' embeddings: those stored for the same model and text, the rest

@@ -81,6 +81,12 @@ class Knowledge:
             "live": self._outcome(live, question, language) if live is not None else None,
         }
 
+    def nearest(self, question: str) -> str | None:
+        """The draft article nearest to *question* (the Gaps page's suggestion)."""
+        with self._lock:
+            hits = self._draft_kb().search(question, k=1)
+        return hits[0].article_id if hits else None
+
     def _outcome(
         self, kb: HybridKnowledgeBase, question: str, language: Language
     ) -> dict[str, Any]:

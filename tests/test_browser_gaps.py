@@ -116,6 +116,7 @@ def test_a_supervisor_groups_adds_creates_and_dismisses(site: Site, browser: Any
 
     # One click adds a Chinese message to an article's Chinese example questions.
     night = group_with(page, "有没有夜间模式")
+    expect(night.locator(".gap-pick")).not_to_have_value("")  # the nearest, suggested
     night.locator(".gap-pick").select_option("app-update")
     row = night.locator(".gap-sample", has_text="有没有夜间模式")
     row.locator(".gap-add").click()

@@ -144,6 +144,8 @@ def test_only_supervisors_and_admins_see_gaps_and_bad_input_is_refused(desk: Des
     assert shown["total"] == 3
     assert sum(g["count"] for g in shown["groups"]) == 3
     counts = [g["count"] for g in shown["groups"]]
+    articles = {a["id"] for a in desk.get("/kb/articles").json()["articles"]}
+    assert {g["nearest_article"] for g in shown["groups"]} <= articles  # a suggestion
     assert counts == sorted(counts, reverse=True)
     assert desk.groups()["groups"] == shown["groups"]  # nothing new: the same groups
     today = desk.groups(period="today", tz="UTC")

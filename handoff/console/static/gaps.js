@@ -129,6 +129,7 @@ function card(group) {
   const head = el("header", "gap-head");
   head.append(el("span", "gap-count", String(group.count)), el("span", "gap-languages", summary(group)));
   const choose = picker();
+  if (group.nearest_article && articles.some((a) => a.id === group.nearest_article)) choose.value = group.nearest_article;
   const create = Object.assign(el("button", "gap-new", x.create), { type: "button" });
   const dismiss = Object.assign(el("button", "gap-dismiss", x.dismiss), { type: "button" });
   create.addEventListener("click", () => newArticle(group, box, x.form));
