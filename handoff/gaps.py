@@ -42,6 +42,7 @@ DETAIL_LIMIT = 200  # messages listed when a group is opened
 KEEP_GROUPS = timedelta(days=1)  # how long a shown group can still be acted on
 REUSE_GROUPS = timedelta(hours=1)  # the same gaps asked again: the groups shown before
 NEAREST_FOR = 50  # the biggest groups get the nearest draft article suggested
+EMBED_BATCH = 64  # gaps embedded per run of the background job
 log = logging.getLogger(__name__)
 
 
@@ -160,8 +161,9 @@ class Gaps:
                 saved = store.save_groups(db, fingerprint, members, now)
                 shown = [shape(g, [by_id[i] for i in g.members], SAMPLES) for g in saved]
         shown.sort(key=lambda g: (-g["count"], g["first_seen"] or ""))
-        for group in shown[:NEAREST_FOR]:  # the article a message would go to, to start with
-            group["nearest_article"] = self._nearest(group)
+        nearest = self._nearest([g["samples"][0]["text"] for g in shown[:NEAREST_FOR]])
+        for rank, group in enumerate(shown):  # where a message would go, to start with
+            group["nearest_article"] = nearest[rank] if rank < len(nearest) else None
         return {"total": total, "grouped": len(found), "groups": shown}
 
     def group(self, found: list[store.Gap]) -> list[list[int]]:
@@ -172,12 +174,24 @@ class Gaps:
             members.setdefault(label, []).append(gap.id)
         return sorted(members.values(), key=lambda ids: (-len(ids), ids[0]))
 
-    def _nearest(self, group: dict[str, Any]) -> str | None:
+    def _nearest(self, questions: list[str]) -> list[str | None]:
         try:
-            return self.knowledge.nearest(group["samples"][0]["text"])
+            return self.knowledge.nearest(questions)
         except Exception:  # a suggestion only: the page works without it
-            log.exception("gaps: no nearest article for group %s", group["id"])
-            return None
+            log.exception("gaps: no nearest articles")
+            return []
+
+    def embed_pending(self, limit: int = EMBED_BATCH) -> int:
+        """Embed the newest gaps that have no vector yet, so that the page seldom has to
+        (the ``gaps_vectors`` job). Only in a process whose encoder is loaded already
+        (by the Gaps or Knowledge page): the desk alone never loads the model."""
+        if not self.knowledge.publisher.loaded:
+            return 0
+        with self.database() as db:
+            pending = store.unembedded(db, limit)
+        if pending:
+            self.vectors(pending)
+        return len(pending)
 
     def vectors(self, found: list[store.Gap]) -> np.ndarray:
         """The gaps' embeddings: those stored for the same model and text, the rest

@@ -81,11 +81,16 @@ class Knowledge:
             "live": self._outcome(live, question, language) if live is not None else None,
         }
 
-    def nearest(self, question: str) -> str | None:
-        """The draft article nearest to *question* (the Gaps page's suggestion)."""
+    def nearest(self, questions: list[str]) -> list[str | None]:
+        """The draft article nearest to each question (the Gaps page's suggestions);
+        all None when there are no articles."""
+        with self.database() as db:
+            if not kb_store.count(db):
+                return [None for _ in questions]
         with self._lock:
-            hits = self._draft_kb().search(question, k=1)
-        return hits[0].article_id if hits else None
+            kb = self._draft_kb()
+        found = [kb.search(q, k=1) for q in questions]
+        return [hits[0].article_id if hits else None for hits in found]
 
     def _outcome(
         self, kb: HybridKnowledgeBase, question: str, language: Language

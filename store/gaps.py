@@ -156,6 +156,18 @@ def open_gaps(db: Session, start: datetime, end: datetime) -> list[Gap]:
     return [_gap(entry, text) for entry, text in rows]
 
 
+def unembedded(db: Session, limit: int) -> list[Gap]:
+    """The newest open gaps without a vector."""
+    rows = db.execute(
+        select(GapEntry, Message.text)
+        .join(Message, Message.id == GapEntry.message_id)
+        .where(GapEntry.vector.is_(None), GapEntry.dismissed_at.is_(None))
+        .order_by(GapEntry.created_at.desc(), GapEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [_gap(entry, text) for entry, text in rows]
+
+
 def gaps(db: Session, ids: list[int]) -> list[Gap]:
     """These gaps (those still stored), in the order given."""
     found: dict[int, Gap] = {}

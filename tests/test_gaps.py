@@ -278,3 +278,34 @@ def test_a_gap_shows_the_redacted_message_never_the_secret(desk: Desk) -> None:
     with desk.gateway.parts.desk.database.begin() as db:
         privacy.erase(db, [gap.conversation_id])
     assert desk.gaps() == []
+
+
+class CountingEmbedder(HashingEmbedder):
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: list[list[str]] = []
+
+    def encode(self, texts: Any) -> Any:
+        self.calls.append(list(texts))
+        return super().encode(texts)
+
+
+def test_each_message_is_embedded_once_in_the_background(desk: Desk, tmp_path: Path) -> None:
+    me = desk.gateway.visitor("en")
+    said = ["is there a dark mode", "how do I stake DOT", "dark mode please"]
+    for text in said:
+        desk.gateway.say(me, text)
+    counting = CountingEmbedder()
+    use_embedder(desk.gateway.app.state.knowledge, counting, tmp_path / "kb2")
+    gaps = desk.gateway.app.state.gaps
+    assert gaps.embed_pending() == 3  # the gaps_vectors job's work
+    assert gaps.embed_pending() == 0
+    assert [sorted(call) for call in counting.calls] == [sorted(said)]
+    # A new process (nothing remembered): the page embeds the new message alone, the
+    # others' vectors come from the database.
+    counting = CountingEmbedder()
+    use_embedder(desk.gateway.app.state.knowledge, counting, tmp_path / "kb3")
+    desk.gateway.say(me, "how do I turn on dark mode")
+    assert desk.groups()["total"] == 4
+    assert counting.calls[0] == ["how do I turn on dark mode"]
+    assert all(g.vector is not None for g in desk.gaps())
