@@ -82,14 +82,12 @@ class Knowledge:
         }
 
     def nearest(self, questions: list[str]) -> list[str | None]:
-        """The draft article nearest to each question (the Gaps page's suggestions);
-        all None when there are no articles."""
-        with self.database() as db:
-            if not kb_store.count(db):
-                return [None for _ in questions]
+        """The live article nearest to each question (the Gaps page's suggestions; the
+        live index, not the drafts': an edit must not cost a build); all None when no
+        index is live."""
         with self._lock:
-            kb = self._draft_kb()
-        found = [kb.search(q, k=1) for q in questions]
+            kb = self._live_kb()
+        found = [kb.search(q, k=1) if kb is not None else [] for q in questions]
         return [hits[0].article_id if hits else None for hits in found]
 
     def _outcome(

@@ -31,6 +31,7 @@ pytestmark = pytest.mark.e2e
 VIEWPORT = {"width": 1280, "height": 1200}
 TIMEOUT = 15_000  # ms
 FIRST_LOAD = 180_000  # ms: the first grouping loads the encoder on a busy machine
+REGROUP = 60_000  # ms: grouping again on a busy machine
 
 
 class Site:
@@ -148,12 +149,12 @@ def test_a_supervisor_groups_adds_creates_and_dismisses(site: Site, browser: Any
     solana.locator(".gap-dismiss").click()
     expect(groups).to_have_count(10)
     page.click("#gaps-refresh")
-    expect(page.locator("#gaps")).to_have_attribute("data-state", "ready")
+    expect(page.locator("#gaps")).to_have_attribute("data-state", "ready", timeout=REGROUP)
     expect(groups).to_have_count(10)
     expect(group_with(page, "my solana NFT does not show")).to_have_count(0)
     site.say("en", "my solana NFT does not show")
     page.click("#gaps-refresh")
-    expect(groups).to_have_count(11)
+    expect(groups).to_have_count(11, timeout=REGROUP)
     expect(group_with(page, "my solana NFT does not show").locator(".gap-count")).to_have_text("1")
 
     # The example question landed in the draft: the Knowledge page shows it.
