@@ -13,8 +13,9 @@ redacted user message, with its language, channel and time:
 Grouping (:mod:`handoff.gap_clusters`) runs when the page asks, over the period's gaps
 that were never dismissed, and the groups are kept (a day) so that acting on a group
 acts on what was shown. Each gap's embedding is kept with it, made once (by the page,
-or ahead of it by the ``gaps_vectors`` job where the encoder is loaded). Dismissing a group dismisses the gaps it held: they never
-show again, while later messages of the same meaning are new gaps and group afresh.
+or ahead of it by the ``gaps_vectors`` job where the encoder is loaded). Dismissing a
+group dismisses the gaps it held: they never show again, while later messages of the
+same meaning are new gaps and group afresh.
 """
 
 from __future__ import annotations
