@@ -22,7 +22,7 @@ from common.settings import ServiceSettings
 from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
 from guard import PHRASE, Verdict
-from handoff import Desk, Inbox, Outbox
+from handoff import Desk, Inbox, Outbox, gaps
 from store import handoffs
 from store import outcomes as turn_outcomes
 from store.models import Message
@@ -217,7 +217,8 @@ class Answers:
         BOT_TURNS.labels(outcome).inc()
         if outcome == "miss" and _suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
-        await asyncio.to_thread(self._record, message.conversation_id, outcome)
+        no_answer = any(p.reason == HandoffReason.NO_ANSWER for p in payloads)
+        await asyncio.to_thread(self._record, message, outcome, language, turn, no_answer)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
             sent += await self._open(payload, message, turn)
@@ -258,11 +259,19 @@ class Answers:
         )
         await self.desk.open(payload, conversation.partition(":")[0])
 
-    def _record(self, conversation: str, outcome: str) -> None:
-        """Keep the turn's outcome for analytics (store.outcomes)."""
+    def _record(
+        self, message: InboundMessage, outcome: str, language: str, turn: Turn | None, no: bool
+    ) -> None:
+        """Keep the turn's outcome for analytics (store.outcomes), and the message as a
+        content gap when the bot had no good answer (handoff.gaps; *no*: a handoff for
+        no answer)."""
+        conversation = message.conversation_id
         try:
             with self.desk.database.begin() as db:
-                turn_outcomes.record(db, conversation, outcome, self.desk.clock())
+                now = self.desk.clock()
+                turn_outcomes.record(db, conversation, outcome, now)
+                if turn is not None:
+                    gaps.after_turn(db, turn.message, outcome, language, message.channel, no, now)
         except Exception:  # a figure lost is better than a reply lost
             log.exception("could not record the outcome of a turn in %s", conversation)
 

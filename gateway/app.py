@@ -35,6 +35,7 @@ from handoff import console
 from handoff.api import AgentAuth, LoginGuard
 from handoff.api import api as agent_api
 from handoff.assist import Assist
+from handoff.gaps import Gaps
 from handoff.knowledge import Knowledge
 from store import make_engine, migrate, session_factory
 from store.leases import ALIVE, release
@@ -44,6 +45,8 @@ log = logging.getLogger(__name__)
 # A platform channel: ``mount(app, host)`` registers its connector and routes, and
 # may return a loop to run for the app's lifetime. Unconfigured, it mounts nothing.
 Channel = Callable[[FastAPI, ChannelHost], "Runner | None"]
+# How often content gaps without an embedding get one (handoff.gaps.Gaps.embed_pending).
+GAPS_VECTOR_SECONDS = 10
 
 
 def create_app(
@@ -128,6 +131,8 @@ def create_app(
     # Reads the index on first use; says what the desk would refuse, as the desk checks it.
     app.state.assist = Assist(kb_settings(), service, parts.guard, parts.desk.check_reply)
     app.state.knowledge = knowledge
+    app.state.gaps = gaps = Gaps(database, knowledge, parts.desk.clock)  # the Gaps page
+    jobs.every("gaps_vectors", GAPS_VECTOR_SECONDS, lambda: asyncio.to_thread(gaps.embed_pending))
     app.state.fanout = fanout
     app.state.stopping = False
     app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)

@@ -4,6 +4,7 @@
     outbox   replies stored, then sent through the user's channel; retries
     desk     handoff sessions: queue or ticket, claim, transfer, reply, resolve
     ratings  the 1-5 question after a resolve
+    gaps     content gaps: the turns the bot had no good answer for, grouped by meaning
     routing  auto-assignment: new live chats to the agent who speaks the language
     sla      jobs: SLA breaches, chats turned into tickets, due-soon reminders
     views    what consoles show of sessions and messages

@@ -68,6 +68,11 @@ class Publisher:
         with self._lock:
             self._embedder = CachingEmbedder(embedder)
 
+    @property
+    def loaded(self) -> bool:
+        """Whether the encoder is loaded in this process."""
+        return self._embedder is not None
+
     def embedder(self) -> CachingEmbedder:
         """The model, loaded on the first Try it or Publish (the desk alone never needs it)."""
         with self._lock:

@@ -81,6 +81,15 @@ class Knowledge:
             "live": self._outcome(live, question, language) if live is not None else None,
         }
 
+    def nearest(self, questions: list[str]) -> list[str | None]:
+        """The live article nearest to each question (the Gaps page's suggestions; the
+        live index, not the drafts': an edit must not cost a build); all None when no
+        index is live."""
+        with self._lock:
+            kb = self._live_kb()
+        found = [kb.search(q, k=1) if kb is not None else [] for q in questions]
+        return [hits[0].article_id if hits else None for hits in found]
+
     def _outcome(
         self, kb: HybridKnowledgeBase, question: str, language: Language
     ) -> dict[str, Any]:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from common.clock import utcnow
 from common.messages import OutboundMessage
 from common.metrics import CSAT
 from events import DESK, EventHub
+from handoff import gaps
 from handoff.outbox import Outbox
 from store import ratings
 from store.models import HandoffSession
@@ -45,6 +47,8 @@ class Ratings:
                 return None  # settled meanwhile (another delivery of the same answer)
             session = db.get(HandoffSession, session_id)
             language = session.language if session is not None else "en"
+            if score is not None and session is not None:  # a low one may be a content gap
+                gaps.after_rating(db, session, score, utcnow())
         if score is None:
             return None
         CSAT.labels(str(score)).inc()

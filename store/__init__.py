@@ -16,6 +16,7 @@
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
     kb             live knowledge-base articles, publishes, the live index (0014)
+    gaps           content gaps: messages the bot had no good answer for, their groups (0018)
 
 Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
@@ -24,6 +25,7 @@ transaction decides what happens together.
 from store import (
     activity,  # noqa: F401  (registers the analytics roll-up's table on Base)
     email_tables,  # noqa: F401  (registers email's tables on Base)
+    gaps_tables,  # noqa: F401  (registers the content gaps' tables on Base)
     kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)
     outbox_tables,  # noqa: F401  (registers the event outbox's table on Base)
     outcomes,  # noqa: F401  (registers the turn outcomes' table on Base)

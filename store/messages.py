@@ -9,6 +9,7 @@ from sqlalchemy import literal, select, update
 from sqlalchemy.orm import Session
 
 from common.messages import Attachment, OutboundMessage
+from store import gaps
 from store.errors import NotFound
 from store.leases import ALIVE
 from store.models import Conversation, Lease, Message
@@ -212,3 +213,4 @@ def redact(db: Session, message_ids: list[int], kind: str) -> None:
         message = db.get(Message, message_id)
         if message is not None:
             message.text = f"[redacted: {kind}]"
+    gaps.forget_vectors(db, message_ids)  # a content gap's embedding of the old text

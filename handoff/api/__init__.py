@@ -13,6 +13,7 @@ from handoff.api import (
     assist,
     canned,
     casefile,
+    gaps,
     knowledge,
     live,
     media,
@@ -42,5 +43,6 @@ api.include_router(privacy.api)
 api.include_router(passwords.api)
 api.include_router(analytics.api)
 api.include_router(knowledge.api)
+api.include_router(gaps.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

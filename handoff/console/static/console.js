@@ -9,6 +9,7 @@ import { initAssist } from "./assist.js";
 import { initCanned } from "./canned.js";
 import { initCaseFile } from "./casefile.js";
 import { initCannedPanel } from "./canned-panel.js";
+import { initGaps } from "./gaps.js";
 import { $ } from "./dom.js";
 import { watchDrafts } from "./drafts.js";
 import { wireLanguage } from "./language.js";
@@ -63,6 +64,7 @@ function start() {
   initAssist();
   initCaseFile();
   initAnalytics();
+  initGaps();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());
 }
