@@ -30,7 +30,7 @@ from guard._agent import agent_violation
 from guard._asks import Ask, find_ask
 from guard._links import Link, foreign_links
 from guard._pieces import PAIRS as ORDINARY_PAIRS
-from guard._pieces import neighbour_pairs, ordinary
+from guard._pieces import neighbour_pairs, ordinary, phrase_runs
 from guard._scam import reports_scam, scam_signals, unsafe_links
 from guard._secrets import (
     KEYSTORE,
@@ -114,6 +114,8 @@ class Guard:
         are added up by :meth:`count` once the message is stored."""
         text = normalise(text)
         findings = find_secrets(text, hash_expected)
+        if not findings:  # half a phrase inside a question is still half a phrase
+            findings = [Finding(PHRASE, a, b, n, complete=False) for a, b, n in phrase_runs(text)]
         verdict = Verdict(redact(text, findings))
         complete = [f for f in findings if f.complete]
         fragments = [f for f in findings if not f.complete]

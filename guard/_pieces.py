@@ -23,7 +23,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from common.language import HAN_CHAR
-from guard._secrets import _fold, _lists
+from guard._secrets import _LATIN_WORD, _fold, _lists
 
 PAIRS = Path(__file__).with_name("ordinary_pairs.txt")
 
@@ -59,3 +59,29 @@ def ordinary(text: str) -> bool:
     # words on either side of it are judged by their own neighbours.
     pairs = neighbour_pairs(text)
     return bool(pairs) and pairs <= known_pairs()
+
+
+# Half a 12-word phrase inside a sentence ("how do I import oyster velvet galaxy ..."):
+# six list words in a row, three of their neighbouring pairs never seen in ordinary
+# messages. Measured on 5,000+ ordinary user messages (docs/security.md): none held.
+RUN_WORDS, RUN_UNKNOWN_PAIRS = 6, 3
+
+
+def phrase_runs(text: str) -> list[tuple[int, int, int]]:
+    """(start, end, words) of each run of list words in *text* that reads as part of a
+    phrase rather than as words users put together."""
+    latin, _ = _lists()
+    tokens = [(m.start(), m.end(), _fold(m.group())) for m in _LATIN_WORD.finditer(text)]
+    found: list[tuple[int, int, int]] = []
+    i = 0
+    while i < len(tokens):
+        j = i
+        while j < len(tokens) and tokens[j][2] in latin:
+            j += 1
+        if j - i >= RUN_WORDS:
+            run = tokens[i:j]
+            unknown = sum((a[2], b[2]) not in known_pairs() for a, b in pairwise(run))
+            if unknown >= RUN_UNKNOWN_PAIRS:
+                found.append((run[0][0], run[-1][1], len(run)))
+        i = max(j, i + 1)
+    return found

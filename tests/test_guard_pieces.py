@@ -164,3 +164,27 @@ def test_a_recovered_piece_is_kept_from_rasa_too(database_url: str) -> None:
     assert [call["message"] for call in calls] == ["where is my USDT"]
     assert kept[0] == ("user", "[redacted: recovery phrase]")
     assert "part of a recovery phrase" in kept[1][1], kept
+
+
+def test_half_a_phrase_inside_a_question_is_held_and_adds_up(tmp_path: Path) -> None:
+    # Seen while testing content gaps: "how do I import" + six phrase words reached
+    # Rasa and the store in clear, and the second half redacted only itself.
+    rasa = FakeRasa()
+    gateway = Gateway(f"sqlite:///{tmp_path / 'desk.db'}", rasa)
+    for language, ask, then in [
+        ("english", "how do I import {}? it says invalid", "and the rest is {}"),
+        ("spanish", "¿cómo importo {}? dice que no vale", "y el resto: {}"),
+    ]:
+        words = recovery_phrase(seeded(f"half-{language}"), language).split()
+        with gateway.client:
+            me = gateway.visitor("en" if language == "english" else "es")
+            gateway.say(me, ask.format(" ".join(words[:6])))
+            gateway.say(me, then.format(" ".join(words[6:])))
+        said = " ".join(call["message"] for call in rasa.calls).split()
+        assert not [w for w in words if w in said], said
+        engine = make_engine(gateway.url)
+        with session_factory(engine)() as db:
+            query = select(Message.text).where(Message.author == "user")
+            stored = " ".join(db.execute(query).scalars()).split()
+        engine.dispose()
+        assert not [w for w in words if w in stored], stored
