@@ -47,6 +47,7 @@ class HandoffReason(str, Enum):
     SECURITY = "security"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
     EMAIL = "email"  # an email: a ticket from the start
+    CALLBACK = "callback"  # a phone callback booked: a ticket, due at the slot's end
     # Set by the gateway, never by the bot: a turn that failed every retry, and a
     # reply that could not be delivered after every retry (dead letters).
     BOT_FAILED = "bot_failed"
@@ -76,6 +77,9 @@ class Details(BaseModel):
     # The transaction as a node reported it: chain, status, block, confirmations, sender,
     # recipient, token, amount, fee, checked_at (see bot/chain). None when not checked.
     chain_check: dict[str, Any] | None = None
+    # A callback: {"phone": "[phone …8000]" (masked: the number itself is on the desk's
+    # callback record only), "start": ISO 8601, "end": ISO 8601}.
+    callback: dict[str, str] | None = None
 
 
 class TranscriptLine(BaseModel):

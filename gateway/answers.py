@@ -22,7 +22,8 @@ from common.settings import ServiceSettings
 from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
 from guard import PHRASE, Verdict
-from handoff import Desk, Inbox, Outbox
+from handoff import Callbacks, Desk, Inbox, Outbox
+from handoff.callbacks import ASK_MARKER
 from store import handoffs
 from store import outcomes as turn_outcomes
 from store.models import Message
@@ -45,6 +46,7 @@ class Answers:
         self.desk = desk
         self.rasa = rasa
         self.service = service
+        self.callbacks = Callbacks(desk)
         self._limiter = Limiter()
         self._handoffs_per_ip: Rules = []
 
@@ -198,6 +200,8 @@ class Answers:
                 payloads.append(HandoffPayload.from_message(custom))
             elif OUTCOME_KEY in custom:
                 outcomes.add(str(custom[OUTCOME_KEY]))
+            elif custom.get(ASK_MARKER) == "phone":  # the next digits are a number, masked
+                await asyncio.to_thread(self.callbacks.asked, message.conversation_id)
             elif reply.text or reply.image:
                 visible.append(reply)
         if "fallback" in outcomes and await self.rasa.actions_down():
@@ -220,7 +224,10 @@ class Answers:
         await asyncio.to_thread(self._record, message.conversation_id, outcome)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
-            sent += await self._open(payload, message, turn)
+            if payload.reason == HandoffReason.CALLBACK and payload.details.callback:
+                sent += await self.callbacks.book(payload, message.channel)
+            else:
+                sent += await self._open(payload, message, turn)
         return sent
 
     async def bot_failed(

@@ -15,12 +15,14 @@
     leases, jobs   work that one process at a time may do
     cache          small shared values that expire
     kb             live knowledge-base articles, publishes, the live index (0014)
+    callbacks      phone callbacks: the number held, the booking on its ticket (0019)
 
 Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
 """
 
 from store import (
+    callback_tables,  # noqa: F401  (registers the callbacks' tables on Base)
     email_tables,  # noqa: F401  (registers email's tables on Base)
     kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)
     outbox_tables,  # noqa: F401  (registers the event outbox's table on Base)

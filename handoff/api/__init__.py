@@ -11,6 +11,7 @@ from handoff.api import (
     admin,
     analytics,
     assist,
+    callbacks,
     canned,
     knowledge,
     live,
@@ -40,5 +41,6 @@ api.include_router(privacy.api)
 api.include_router(passwords.api)
 api.include_router(analytics.api)
 api.include_router(knowledge.api)
+api.include_router(callbacks.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]
