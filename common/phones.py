@@ -23,7 +23,8 @@ VALID_TOKEN = re.compile(r"\[phone …(\d{4})\]")
 INVALID_TOKEN = re.compile(r"\[invalid phone …(\d{0,4})\]")
 # Something written as a phone number: a run of digits, with the separators people type,
 # long enough that it is no time ("10:30") or amount ("500").
-_ATTEMPT = re.compile(r"\+?\(?\d[\d\s().\-]{4,}\d")
+# Not inside a word: the digits of a hash or an address are no phone number.
+_ATTEMPT = re.compile(r"(?<![0-9A-Za-z])\+?\(?\d[\d\s().\-]{4,}\d(?![0-9A-Za-z])")
 _MIN_DIGITS = 6
 
 

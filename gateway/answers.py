@@ -192,6 +192,7 @@ class Answers:
     ) -> list[OutboundMessage]:
         """Send what the bot said, and act on its handoff payloads and outcome markers."""
         payloads: list[HandoffPayload] = []
+        asks_number = False
         outcomes: set[str] = set()
         visible: list[OutboundMessage] = []
         for reply in replies:
@@ -201,7 +202,7 @@ class Answers:
             elif OUTCOME_KEY in custom:
                 outcomes.add(str(custom[OUTCOME_KEY]))
             elif custom.get(ASK_MARKER) == "phone":  # the next digits are a number, masked
-                await asyncio.to_thread(self.callbacks.asked, message.conversation_id)
+                asks_number = True
             elif reply.text or reply.image:
                 visible.append(reply)
         if "fallback" in outcomes and await self.rasa.actions_down():
@@ -222,6 +223,7 @@ class Answers:
         if outcome == "miss" and _suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
         await asyncio.to_thread(self._record, message.conversation_id, outcome)
+        await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
             if payload.reason == HandoffReason.CALLBACK and payload.details.callback:

@@ -38,6 +38,9 @@ ASK_MARKER = "expect"  # the bot's {"expect": "phone"}: it just asked for a numb
 class Callbacks:
     def __init__(self, desk: Desk) -> None:
         self.desk = desk
+        # Conversations this process saw waiting for a number: the bot's next turn that
+        # asks nothing more ends the wait (elsewhere, it lapses: store.callbacks.ASKED_FOR).
+        self._waiting: set[str] = set()
 
     @property
     def region(self) -> str:
@@ -49,6 +52,8 @@ class Callbacks:
             return phones.Masked(text)
         with self.desk.database() as db:
             asked = callbacks.expecting(db, conversation_id, self.desk.clock())
+        if asked:
+            self._waiting.add(conversation_id)
         if not asked and not _CALL_WORDS.search(text):
             return phones.Masked(text)
         return phones.mask(text, self.region, attempts=asked)
@@ -60,9 +65,16 @@ class Callbacks:
             with self.desk.database.begin() as db:
                 callbacks.hold(db, conversation_id, masked.numbers[-1], self.desk.clock())
 
-    def asked(self, conversation_id: str) -> None:
+    def asked(self, conversation_id: str, asks: bool) -> None:
+        """After a bot turn: whether it asked for a number (its ``{"expect": "phone"}``)."""
+        if not asks and conversation_id not in self._waiting:
+            return
         with self.desk.database.begin() as db:
-            callbacks.ask(db, conversation_id, self.desk.clock())
+            callbacks.ask(db, conversation_id, self.desk.clock() if asks else None)
+        if asks:
+            self._waiting.add(conversation_id)
+        else:
+            self._waiting.discard(conversation_id)
 
     async def book(self, payload: HandoffPayload, channel: str) -> list[OutboundMessage]:
         """The bot's callback payload: a ticket due when the slot ends, the number moved

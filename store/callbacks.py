@@ -3,7 +3,7 @@ its ticket, and marking it done. Tables: :mod:`store.callback_tables`."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -13,7 +13,7 @@ from store.errors import Conflict, NotFound
 
 # How long after the bot asked for a number the next message is read as the answer, and
 # how long a number given stays held for the booking.
-ASKED_FOR = timedelta(hours=1)
+ASKED_FOR = timedelta(minutes=30)
 HELD_FOR = timedelta(hours=24)
 
 
@@ -25,8 +25,9 @@ def _hold(db: Session, conversation_id: str) -> CallbackHold:
     return row
 
 
-def ask(db: Session, conversation_id: str, now: datetime) -> None:
-    """The bot asked for a number: the next answer's digits are a number, or masked."""
+def ask(db: Session, conversation_id: str, now: datetime | None) -> None:
+    """The bot asked for a number (*now*): the next answer's digits are one, or masked;
+    or it moved on (None)."""
     _hold(db, conversation_id).asked_at = now
 
 
@@ -68,7 +69,8 @@ def book(
         row = CallbackRequest(session_id=session_id, state="booked")
         db.add(row)
     row.number = number or row.number
-    row.slot_start, row.slot_end = start, end
+    # In UTC: SQLite keeps the wall-clock digits and drops the offset.
+    row.slot_start, row.slot_end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
     row.state, row.outcome, row.done_by, row.done_at = "booked", None, None, None
     db.flush()
     return row
