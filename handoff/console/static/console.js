@@ -6,6 +6,7 @@ import { setupAdmin } from "./admin.js";
 import { initAnalytics } from "./analytics.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
+import { initCallback } from "./callback.js";
 import { initCanned } from "./canned.js";
 import { initCannedPanel } from "./canned-panel.js";
 import { $ } from "./dom.js";
@@ -60,6 +61,7 @@ function start() {
   initCanned();
   initCannedPanel();
   initAssist();
+  initCallback(async (id) => { await refresh(); await openSession(id, false); });
   initAnalytics();
   setInterval(tick, 1000);
   if (state.token) enter().catch(() => logOut());

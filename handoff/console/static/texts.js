@@ -188,12 +188,14 @@ const TEXT = {
 const REASONS = {
   en: {
     bot_failed: "the bot could not answer", delivery_failed: "delivery failed",
+    callback: "phone callback",
   },
   zh: {
     user_request: "用户要求人工", complaint: "投诉", dispute: "争议",
     missing_transfer: "转账未到账", password_lost: "忘记密码", account_locked: "账户被锁",
     no_answer: "知识库无答案", failed_self_service: "自助处理失败", security: "安全问题",
     bot_unavailable: "机器人不可用", bot_failed: "机器人未能回答", delivery_failed: "消息发送失败",
+    callback: "电话回电",
   },
 };
 
