@@ -15,7 +15,7 @@ from tests.fakes.callback_rasa import CallbackRasa
 from tests.support import ROOT
 from tests.support.gateway import ALWAYS, Gateway
 from tests.support.logs import served
-from tests.test_browser_desk import TIMEOUT, log_in
+from tests.test_browser_desk import log_in
 
 pytestmark = pytest.mark.e2e
 SHOT = ROOT / "var" / "screenshots" / "callback.png"

@@ -132,3 +132,23 @@ def test_a_callback_without_a_held_number_tells_the_agent(desk: Gateway) -> None
     assert record.json()["number"] is None
     thread = desk.client.get(f"/api/agent/sessions/{session['id']}", headers=dana).json()
     assert any("without a number" in m["text"] for m in thread["messages"])
+
+
+def test_the_users_data_rights_cover_the_number(desk: Gateway) -> None:
+    from store import privacy
+
+    user = desk.visitor("en")
+    _book(desk, user)
+    desk.say(user, "call me please")  # asked again: a hold row exists too
+    desk.say(user, "please call me on +34 612 345 678")
+    assert len(_rows(desk, callback_tables.CallbackHold)) == 1
+    conversation_id = _rows(desk, Message)[0].conversation_id
+    engine = make_engine(desk.url)
+    with session_factory(engine).begin() as db:
+        [conversation] = privacy.conversations_of(db, conversation_id)
+        [ticket] = privacy.exported(db, conversation)["tickets"]
+        assert ticket["callback"]["number"] == "+8613800138000"
+        privacy.erase(db, [conversation.id])
+    engine.dispose()
+    assert _rows(desk, callback_tables.CallbackRequest) == []
+    assert _rows(desk, callback_tables.CallbackHold) == []
