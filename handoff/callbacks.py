@@ -29,7 +29,8 @@ from store.models import Agent, HandoffSession
 
 # Words that make a number in the same message a number to call back.
 _CALL_WORDS = re.compile(
-    r"call|phone|ring|回电|电话|致电|打给我|联系我|llam|tel[eé]fono|celular|m[oó]vil|n[uú]mero",
+    r"\b(?:call(?:back|ing|s|ed)?|phone|ring|dial|ll[aá]m\w*|tel[eé]fono|celular|m[oó]vil"
+    r"|n[uú]mero)\b|回电|电话|致电|打给我|联系我",
     re.IGNORECASE,
 )
 ASK_MARKER = "expect"  # the bot's {"expect": "phone"}: it just asked for a number
