@@ -78,6 +78,8 @@ class Answers:
                     return await self.outbox.tell(
                         conversation, payload.language, "handoff_limited", minutes=minutes
                     )
+        if payload.reason == HandoffReason.CALLBACK and payload.details.callback:
+            return await self.callbacks.book(payload, message.channel)  # a ticket, booked
         _session, notices = await self.desk.open(payload, message.channel)
         return notices
 
@@ -226,10 +228,7 @@ class Answers:
         await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
-            if payload.reason == HandoffReason.CALLBACK and payload.details.callback:
-                sent += await self.callbacks.book(payload, message.channel)
-            else:
-                sent += await self._open(payload, message, turn)
+            sent += await self._open(payload, message, turn)
         return sent
 
     async def bot_failed(
