@@ -127,3 +127,12 @@ def test_the_booking_is_a_callback_payload_with_the_masked_number() -> None:
         "end": (start + timedelta(minutes=30)).isoformat(),
     }
     assert cleared["callback_phone"] is None and cleared["callback_slot"] is None
+
+
+def test_a_callback_request_starts_the_form_and_a_number_question_gets_the_article() -> None:
+    from bot.decision import ARTICLE_FLOWS, Candidate, decide
+
+    phone = [Candidate("phone-support", 0.8), Candidate("service-hours", 0.1)]
+    assert decide("request_callback", 0.9, phone).flow == "callback"
+    assert decide("ask_faq", 0.9, phone).article == "phone-support"
+    assert "phone-support" not in ARTICLE_FLOWS  # its "did you mean" button answers it
