@@ -24,7 +24,7 @@ from common import phone_hours, phones
 from common.messages import OutboundMessage
 from common.payload import HandoffPayload
 from handoff.desk import Desk
-from store import callbacks, messages
+from store import callbacks, conversations, messages
 from store.models import Agent, HandoffSession
 
 # Words that make a number in the same message a number to call back.
@@ -94,6 +94,8 @@ class Callbacks:
         with self.desk.database.begin() as db:
             callbacks.book(db, session.id, number, start, end)
             callbacks.release(db, conversation)
+            # A ticket already open (a dispute, say) takes the callback: the tag shows it.
+            conversations.add_tag(db, conversation, "callback")
             if number is None:  # held too long ago, or never: the agent must ask
                 note = "Callback booked without a number on record: ask the user for it."
                 messages.add_message(db, conversation, "system", note, kind="note")

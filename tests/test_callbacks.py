@@ -152,3 +152,15 @@ def test_the_users_data_rights_cover_the_number(desk: Gateway) -> None:
     engine.dispose()
     assert _rows(desk, callback_tables.CallbackRequest) == []
     assert _rows(desk, callback_tables.CallbackHold) == []
+
+
+def test_a_callback_asked_while_a_ticket_is_open_joins_it(desk: Gateway) -> None:
+    user = desk.visitor("en")
+    desk.say(user, "dispute", language="en")  # a dispute ticket (nobody online)
+    told = _book(desk, user)
+    assert "T-000001" in told[0], told
+    dana = desk.agent("dana@example.com")
+    [session] = desk.queue(dana)
+    assert session["reason"] == "dispute" and "callback" in session["tags"]
+    record = desk.client.get(f"/api/agent/sessions/{session['id']}/callback", headers=dana)
+    assert record.json()["number"] == NUMBER

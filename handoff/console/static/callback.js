@@ -86,7 +86,7 @@ function render(session, record) {
 async function show(session) {
   const panel = $("callback");
   shown = session.id;
-  if (session.reason !== "callback") {
+  if (session.reason !== "callback" && !(session.tags || []).includes("callback")) {
     drawn = "";
     panel.hidden = true;
     panel.replaceChildren();

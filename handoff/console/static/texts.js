@@ -92,6 +92,7 @@ const TEXT = {
     tag_scam_report: "reports a scam / fake support",
     tag_bot_failed: "the bot could not answer a message: answer it",
     tag_delivery_failed: "a reply could not be delivered",
+    tag_callback: "phone callback booked",
   },
   zh: {
     title: "客服工作台",
@@ -181,6 +182,7 @@ const TEXT = {
     tag_scam_report: "举报诈骗 / 假客服",
     tag_bot_failed: "机器人未能回答一条消息：请人工回复",
     tag_delivery_failed: "有回复未能送达",
+    tag_callback: "已预约回电",
   },
 };
 
