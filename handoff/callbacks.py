@@ -51,6 +51,8 @@ class Callbacks:
         """*text* as it may be stored and sent on: call-back numbers as their tokens."""
         if not any(c.isdigit() for c in text):
             return phones.Masked(text)
+        if self.desk.outbox.tickets_only(conversation_id):  # email: an agent reads it, no bot
+            return phones.Masked(text)
         with self.desk.database() as db:
             asked = callbacks.expecting(db, conversation_id, self.desk.clock())
         if asked:
