@@ -118,12 +118,10 @@ class Router:
 
     def _receive(self, message: InboundMessage) -> Inbound:
         language = normalise_language(message.language) or DEFAULT_LANGUAGE
+        conversation = message.conversation_id
+        text = self.answers.callbacks.mask(conversation, message.text).text  # an edit, say
         return self.inbox.receive(
-            message.conversation_id,
-            message.channel,
-            language,
-            message.text,
-            dedup_key=message.dedup_key,
+            conversation, message.channel, language, text, dedup_key=message.dedup_key
         )
 
     @contextlib.asynccontextmanager
