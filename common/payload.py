@@ -50,6 +50,7 @@ class HandoffReason(str, Enum):
     STOLEN_FUNDS = "stolen_funds"
     BOT_UNAVAILABLE = "bot_unavailable"  # Rasa or the action server was down
     EMAIL = "email"  # an email: a ticket from the start
+    CALLBACK = "callback"  # a phone callback booked: a ticket, due at the slot's end
     # Set by the gateway, never by the bot: a turn that failed every retry, and a
     # reply that could not be delivered after every retry (dead letters).
     BOT_FAILED = "bot_failed"
@@ -84,6 +85,9 @@ class Details(BaseModel):
     # finished, the verdict). common/casefile.py renders it for agents and users.
     affected_address: str | None = None
     forensic: dict[str, Any] | None = None
+    # A callback: {"phone": "[phone …8000]" (masked: the number itself is on the desk's
+    # callback record only), "start": ISO 8601, "end": ISO 8601}.
+    callback: dict[str, str] | None = None
 
 
 class TranscriptLine(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import BaseSettings, PositiveFloat, PositiveInt, validator
+from pydantic import BaseSettings, Field, PositiveFloat, PositiveInt, validator
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -26,13 +26,14 @@ class ServiceSettings(BaseSettings):
     app_name: str = "Acme Wallet"
     chat_hours: str = "24/7"
     phone_number: str = "+1 555 0100"
-    phone_hours: str = "09:00–21:00"
+    # In DESK_TIMEZONE; callbacks are booked inside them (common/phone_hours.py).
+    phone_hours: str = Field(default="09:00–21:00", regex=r"^\d{1,2}:\d{2}\s*[-–]\s*\d{1,2}:\d{2}$")
+    callback_region: str = Field(default="CN", regex=r"^[A-Z]{2}$")  # of numbers without "+"
     timezone: str = "UTC+8"
     ticket_sla_hours: PositiveInt = 48
     dispute_sla_hours: PositiveInt = 24
     complaint_sla_hours: PositiveInt = 24
-    # A user who just sent their recovery phrase or key: an agent must follow up fast.
-    security_sla_hours: PositiveInt = 1
+    security_sla_hours: PositiveInt = 1  # a user who sent their phrase: follow up fast
     support_email: str = "support@acmewallet.example"
     website: str = "https://acmewallet.example"
     help_center_url: str = "https://acmewallet.example/help"
@@ -134,8 +135,7 @@ class DeskSettings(BaseSettings):
     # A waiting user is told they moved up in the queue at most this often (moving
     # to number 1 is always told at once; the sweep catches up the rest).
     position_quiet_seconds: PositiveInt = 20
-    # How long the 1–5 rating question stays open after a resolve.
-    csat_minutes: PositiveInt = 30
+    csat_minutes: PositiveInt = 30  # how long the 1–5 rating question stays open
     # Signs web chat visitor tokens; empty means a random secret kept in var/.
     secret: str = ""
     host: str = "127.0.0.1"

@@ -36,6 +36,7 @@ Key = Literal[
     "upload_bad_type",
     "upload_empty",
     "file_kept",
+    "callback_booked",
 ]
 
 _TEXTS: dict[str, dict[Key, str]] = {
@@ -71,6 +72,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "upload_bad_type": "只能发送图片（PNG、JPEG、WebP）或 PDF 文件，这个文件不是这些格式之一。",
         "upload_empty": "这个文件是空的，请重新选择。",
         "file_kept": "已收到您的文件，会和您的问题一起交给处理的人工客服。如果还没有描述问题，请用文字告诉我发生了什么；需要人工请回复“转人工”。",
+        "callback_booked": "已为您预约回电，工单号 {ticket}。客服会在 {slot}（{timezone}）拨打您尾号 {last4} 的电话。想改时间，再说一次“给我回电话”即可。客服绝不会在电话里索要助记词或私钥。",
     },
     "en": {
         "queued": "You're in the queue for a human agent, number {position} in line. "
@@ -116,6 +118,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "upload_bad_type": "Only pictures (PNG, JPEG, WebP) and PDF files can be sent, and this file is none of those.",
         "upload_empty": "That file is empty. Please choose it again.",
         "file_kept": 'Got your file: the agent who handles your case will see it. If you haven\'t yet, tell me in words what happened, or reply "human" to reach an agent.',
+        "callback_booked": "Your callback is booked: ticket {ticket}. An agent will call the number ending in {last4} on {slot} ({timezone}). To change it, ask me for a callback again. Our agents never ask for your recovery phrase or private key on the phone.",
     },
     "es": {
         "queued": "Estás en la cola para hablar con un agente, en el puesto {position}. "
@@ -160,6 +163,7 @@ _TEXTS: dict[str, dict[Key, str]] = {
         "upload_bad_type": "Solo se pueden enviar imágenes (PNG, JPEG, WebP) y archivos PDF, y este archivo no es ninguno de ellos.",
         "upload_empty": "El archivo está vacío. Elígelo otra vez.",
         "file_kept": "Recibí tu archivo: el agente que lleve tu caso lo verá. Si aún no lo has hecho, cuéntame con palabras qué pasó, o responde «agente» para hablar con una persona.",
+        "callback_booked": "Tu llamada quedó agendada: ticket {ticket}. Un agente llamará al número terminado en {last4} el {slot} ({timezone}). Para cambiarla, vuelve a pedirme una llamada. Nuestros agentes nunca piden la frase de recuperación ni la clave privada por teléfono.",
     },
 }
 

@@ -58,6 +58,10 @@ class Flow:
     also: tuple[str, ...] = ()
     # The user asked for it ("talk to a human"): no article talks them out of it.
     firm: bool = False
+    # Whether the article is the flow's own: its questions are the flow's (not ask_faq
+    # examples) and its "did you mean" button starts the flow. A callback only leans on
+    # the phone article, which still answers "what's your number?".
+    owns: bool = True
 
     @property
     def articles(self) -> tuple[str, ...]:
@@ -77,6 +81,7 @@ FLOWS: dict[str, Flow] = {
     # "Are you a bot?" is answered as such, unless the knowledge base is sure the
     # user means something else ("how do you confirm it's really me?").
     "bot_challenge": Flow("bot", "contact-channels"),
+    "request_callback": Flow("callback", "phone-support", owns=False),
 }
 # A flow's own topic: when the knowledge base answers with one of these, the flow is
 # the answer (its form both explains and takes the case).
@@ -87,7 +92,7 @@ TOPIC_FLOWS = {
     "stolen-funds": "stolen_funds",
 }
 # The intent a clarifying button for an article sends: a flow's article starts the flow.
-ARTICLE_FLOWS = {flow.article: intent for intent, flow in FLOWS.items()} | {
+ARTICLE_FLOWS = {flow.article: intent for intent, flow in FLOWS.items() if flow.owns} | {
     "pending-transaction": "missing_transfer",
 }
 

@@ -21,8 +21,10 @@ from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 from common.settings import ServiceSettings
 from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
+from gateway.turn_labels import first_line, outcome_label, suggests
 from guard import PHRASE, Verdict
-from handoff import Desk, Inbox, Outbox, gaps
+from handoff import Callbacks, Desk, Inbox, Outbox, gaps
+from handoff.callbacks import ASK_MARKER
 from store import handoffs
 from store import outcomes as turn_outcomes
 from store.models import Message
@@ -32,8 +34,6 @@ log = logging.getLogger(__name__)
 OUTCOME_KEY = "outcome"  # {"outcome": "fallback"}: how the bot's turn went, for metrics
 # An email's first lines hold its question; the rest is history, signatures, disclaimers.
 EMAIL_QUESTION_CHARS = 1000
-# Buttons a miss may carry that are not articles: a human, and yes/no to the offer of one.
-_NOT_ARTICLES = ("/request_human", "/affirm", "/deny")
 
 
 class Answers:
@@ -45,6 +45,7 @@ class Answers:
         self.desk = desk
         self.rasa = rasa
         self.service = service
+        self.callbacks = Callbacks(desk)
         self._limiter = Limiter()
         self._handoffs_per_ip: Rules = []
 
@@ -76,6 +77,8 @@ class Answers:
                     return await self.outbox.tell(
                         conversation, payload.language, "handoff_limited", minutes=minutes
                     )
+        if payload.reason == HandoffReason.CALLBACK and payload.details.callback:
+            return await self.callbacks.book(payload, message.channel)  # a ticket, booked
         _session, notices = await self.desk.open(payload, message.channel)
         return notices
 
@@ -154,7 +157,7 @@ class Answers:
             reason=HandoffReason.EMAIL,
             language=language,
             sla_hours=self.service.ticket_sla_hours,
-            summary=f"email: {_first_line(message.text)}",
+            summary=f"email: {first_line(message.text)}",
         )
         session, _ = await self.desk.open(payload, message.channel, ticket=True, notify=False)
         sla = session.sla_hours or self.service.ticket_sla_hours
@@ -190,6 +193,7 @@ class Answers:
     ) -> list[OutboundMessage]:
         """Send what the bot said, and act on its handoff payloads and outcome markers."""
         payloads: list[HandoffPayload] = []
+        asks_number = False
         outcomes: set[str] = set()
         visible: list[OutboundMessage] = []
         for reply in replies:
@@ -198,6 +202,8 @@ class Answers:
                 payloads.append(HandoffPayload.from_message(custom))
             elif OUTCOME_KEY in custom:
                 outcomes.add(str(custom[OUTCOME_KEY]))
+            elif custom.get(ASK_MARKER) == "phone":  # the next digits are a number, masked
+                asks_number = True
             elif reply.text or reply.image:
                 visible.append(reply)
         if "fallback" in outcomes and await self.rasa.actions_down():
@@ -213,12 +219,13 @@ class Answers:
                     summary=f"bot unavailable; last message: {message.text[:200]}",
                 )
             ]
-        outcome = _outcome(outcomes, bool(payloads))
+        outcome = outcome_label(outcomes, bool(payloads))
         BOT_TURNS.labels(outcome).inc()
-        if outcome == "miss" and _suggests(visible):
+        if outcome == "miss" and suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
         no_answer = any(p.reason == HandoffReason.NO_ANSWER for p in payloads)
         await asyncio.to_thread(self._record, message, outcome, language, turn, no_answer)
+        await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
         sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
         for payload in payloads:
             sent += await self._open(payload, message, turn)
@@ -274,25 +281,3 @@ class Answers:
                     gaps.after_turn(db, turn.message, outcome, language, message.channel, no, now)
         except Exception:  # a figure lost is better than a reply lost
             log.exception("could not record the outcome of a turn in %s", conversation)
-
-
-def _suggests(replies: list[OutboundMessage]) -> bool:
-    """Whether the replies offer articles as buttons (a miss with the nearest ones)."""
-    return any(p not in _NOT_ARTICLES for r in replies for _title, p in r.buttons)
-
-
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0][:200] if lines else "(no text)"
-
-
-def _outcome(outcomes: set[str], handoff: bool) -> str:
-    """The turn's label in ``support_bot_turns_total``."""
-    if "unavailable" in outcomes:
-        return "unavailable"
-    if handoff:
-        return "handoff"
-    for outcome in ("fallback", "miss", "clarify", "out_of_scope"):
-        if outcome in outcomes:
-            return outcome
-    return "answer"

@@ -118,12 +118,10 @@ class Router:
 
     def _receive(self, message: InboundMessage) -> Inbound:
         language = normalise_language(message.language) or DEFAULT_LANGUAGE
+        conversation = message.conversation_id
+        text = self.answers.callbacks.mask(conversation, message.text).text  # an edit, say
         return self.inbox.receive(
-            message.conversation_id,
-            message.channel,
-            language,
-            message.text,
-            dedup_key=message.dedup_key,
+            conversation, message.channel, language, text, dedup_key=message.dedup_key
         )
 
     @contextlib.asynccontextmanager
@@ -152,7 +150,9 @@ class Router:
             named = self.guard.check_name(file.name)
             file = replace(file, name=named.text)
             verdict.secrets = sorted({*verdict.secrets, *named.secrets})
-        message = replace(message, text=verdict.text, title=title, attachment=file)
+        # Then call-back numbers: only their last four digits go on (handoff.callbacks).
+        numbers = self.answers.callbacks.mask(conversation, verdict.text)
+        message = replace(message, text=numbers.text, title=title, attachment=file)
         language = normalise_language(message.language) or detect_language(message.text)
         language = language or DEFAULT_LANGUAGE
         shown = message.title or message.text
@@ -170,6 +170,7 @@ class Router:
         )
         if stored.duplicate:
             return Turn(stored.message, duplicate=True)
+        self.answers.callbacks.keep(conversation, numbers)
         return message, language, stored, verdict
 
     async def _answer(

@@ -31,6 +31,7 @@ from store import Conflict, NotFound, agents, handoffs, messages, positions, rat
 from store.models import Agent, Audit, HandoffSession
 
 log = logging.getLogger(__name__)
+Also = Callable[[Session, HandoffSession], None] | None  # more to record with a resolve
 
 __all__ = ["Blocked", "Desk", "Forbidden", "Unavailable"]
 
@@ -53,8 +54,7 @@ class Desk:
         self.service = service
         self.guard = guard
         self.clock = clock
-        # Routing's pass (handoff.routing.AutoAssign), set by the assembly: what each
-        # session's user was told, or None while auto-assignment is off.
+        # Routing's pass (handoff.routing.AutoAssign), set by the assembly; None while off.
         self.auto_assign: Callable[[], Awaitable[dict[int, list[OutboundMessage]] | None]] | None
         self.auto_assign = None
         self.official = OfficialText(kb_settings().articles_dir, service)  # sent as written
@@ -63,8 +63,7 @@ class Desk:
         """Why the guard refuses an agent's *text* (official answers quoted pass)."""
         return self.guard.check_agent(self.official.strip(text))
 
-    def online_since(self, now: datetime) -> datetime:
-        """Agents whose console was seen since then count as online."""
+    def online_since(self, now: datetime) -> datetime:  # console seen since: online
         return now - timedelta(seconds=self.settings.presence_timeout_seconds)
 
     def agents_available(self, db: Session, now: datetime) -> bool:
@@ -261,11 +260,13 @@ class Desk:
         self.outbox.relay.publish([recorded])
         return dict(event["message"])
 
-    async def resolve(self, agent: Agent, session_id: int) -> HandoffSession:
+    async def resolve(self, agent: Agent, session_id: int, also: Also = None) -> HandoffSession:
         now = self.clock()
         with self.database.begin() as db:
             session = handoffs.resolve(db, session_id, agent.id, now=now)
             ratings.ask_csat(db, session.id, now)
+            if also is not None:
+                also(db, session)
         await self.outbox.tell(session.conversation_id, session.language, "resolved")
         await self.outbox.deliver(
             session.conversation_id,

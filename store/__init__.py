@@ -17,6 +17,7 @@
     cache          small shared values that expire
     kb             live knowledge-base articles, publishes, the live index (0014)
     gaps           content gaps: messages the bot had no good answer for, their groups (0018)
+    callbacks      phone callbacks: the number held, the booking on its ticket (0019)
 
 Functions take an open SQLAlchemy ``Session`` and never commit: the caller's
 transaction decides what happens together.
@@ -24,6 +25,7 @@ transaction decides what happens together.
 
 from store import (
     activity,  # noqa: F401  (registers the analytics roll-up's table on Base)
+    callback_tables,  # noqa: F401  (registers the callbacks' tables on Base)
     email_tables,  # noqa: F401  (registers email's tables on Base)
     gaps_tables,  # noqa: F401  (registers the content gaps' tables on Base)
     kb_tables,  # noqa: F401  (registers the knowledge base's tables on Base)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
-from store import activity
+from store import activity, callbacks
 from store.models import (
     Agent,
     CachedValue,
@@ -118,7 +118,18 @@ def _session(db: Session, s: HandoffSession, names: dict[int, str]) -> dict[str,
         "resolved_at": _iso(s.resolved_at),
         "due_at": _iso(s.due_at),
         "csat": {"score": csat.score, "created_at": _iso(csat.created_at)} if csat else None,
+        "callback": _callback(db, s.id),
     }
+
+
+def _callback(db: Session, session_id: int) -> dict[str, Any] | None:
+    """A booked callback: the user's own number is theirs to see (erased with the ticket,
+    by the foreign key's ``ON DELETE CASCADE``; a held one with the conversation)."""
+    row = callbacks.of_session(db, session_id)
+    if row is None:
+        return None
+    slot = {"slot_start": _iso(row.slot_start), "slot_end": _iso(row.slot_end)}
+    return {"number": row.number, **slot, "state": row.state, "outcome": row.outcome}
 
 
 def attachments(db: Session, conversation_ids: list[str]) -> list[dict[str, Any]]:

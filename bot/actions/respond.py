@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.callback import ActionStartCallback
 from bot.actions.dialogue import ActionPasswordReset, ActionStartCase
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
 from bot.actions.handoff import hand_off
@@ -169,6 +170,9 @@ class ActionRespond(Action):
             return [*cleared, *events, FollowupAction(_FORMS[flow])]
         if flow == "password_reset":
             return [*cleared, *await ActionPasswordReset().run(dispatcher, tracker, domain)]
+        if flow == "callback":
+            events = await ActionStartCallback().run(dispatcher, tracker, domain)
+            return [*cleared, *events, FollowupAction("callback_form")]
         if flow == "ticket_status":
             return [*cleared, *await ActionTicketStatus().run(dispatcher, tracker, domain)]
         if flow == "account_locked":

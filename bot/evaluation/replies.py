@@ -29,6 +29,7 @@ FLOW_RESPONSES = {
     "password_reset": ("utter_password_reset",),
     "complaint": ("utter_handoff_complaint",),
     "human": ("utter_handoff",),
+    "callback": ("utter_callback_intro",),
     "ticket_status": (
         "utter_ticket_none",
         "utter_ticket_waiting",

@@ -24,7 +24,7 @@ _MARKUP = frozenset("[]{}()")
 
 
 def flow_articles() -> frozenset[str]:
-    return frozenset(article for flow in FLOWS.values() for article in flow.articles)
+    return frozenset(a for flow in FLOWS.values() if flow.owns for a in flow.articles)
 
 
 def nlu_examples(nlu_dir: Path) -> set[str]:

@@ -31,6 +31,16 @@ _DAY_OFFSETS = {
     "this afternoon": 0, "this evening": 0, "hoy": 0, "esta mañana": 0, "esta manana": 0,
     "esta tarde": 0, "esta noche": 0,
 }  # fmt: skip
+# A callback's time looks ahead: "明天上午10点", "tomorrow at 10", "mañana a las 10".
+_FUTURE_DAYS = {
+    "明天": 1, "明早": 1, "明晚": 1, "后天": 2, "後天": 2, "今天": 0, "今晚": 0, "今早": 0,
+    "tomorrow": 1, "day after tomorrow": 2, "today": 0, "tonight": 0, "this afternoon": 0,
+    "this evening": 0, "mañana": 1, "manana": 1, "pasado mañana": 2, "pasado manana": 2,
+    "hoy": 0, "esta tarde": 0, "esta noche": 0,
+}  # fmt: skip
+# "por la mañana" is "in the morning", not "tomorrow".
+_MORNING = re.compile(r"(?:por|de|en) la ma[nñ]ana")
+_AT = re.compile(r"\b(?:at|around|about)\s+(?P<h>\d{1,2})(?::(?P<m>\d{2}))?\b")
 _PM = ("下午", "晚上", "傍晚", "今晚", "昨晚", "pm", "p.m.", "tarde", "noche", "anoche", "evening",
        "tonight", "last night")  # fmt: skip
 _AGO = re.compile(
@@ -79,8 +89,11 @@ def zone_of(raw: str, zone: str | None = None) -> tzinfo:
     return timezone.utc
 
 
-def parse_time(raw: str, now: datetime | None = None, zone: str | None = None) -> str | None:
-    """Best reading of *raw* as a past moment in ISO 8601 with its offset, or ``None``.
+def parse_time(
+    raw: str, now: datetime | None = None, zone: str | None = None, future: bool = False
+) -> str | None:
+    """Best reading of *raw* as a past (or, with *future*, a coming) moment in ISO 8601
+    with its offset, or ``None``.
 
     *now* is naive (the user's wall clock) or aware; *zone* is the user's IANA time
     zone, if known. A day without a clock time ("yesterday") comes back as a date only.
@@ -89,7 +102,7 @@ def parse_time(raw: str, now: datetime | None = None, zone: str | None = None) -
     if now is None:
         now = datetime.now(where)
     wall = now.astimezone(where).replace(tzinfo=None) if now.tzinfo else now
-    moment = _parse(_OFFSET.sub(" ", raw), wall)
+    moment = _parse(_OFFSET.sub(" ", raw), wall, future)
     if moment is None:
         return None
     if isinstance(moment, tuple):
@@ -97,7 +110,9 @@ def parse_time(raw: str, now: datetime | None = None, zone: str | None = None) -
     return moment.replace(tzinfo=where).isoformat(timespec="minutes")
 
 
-def _parse(raw: str, now: datetime | None) -> datetime | tuple[datetime] | None:
+def _parse(
+    raw: str, now: datetime | None, future: bool = False
+) -> datetime | tuple[datetime] | None:
     import cn2an
 
     now = (now or datetime.now()).replace(microsecond=0)
@@ -107,7 +122,9 @@ def _parse(raw: str, now: datetime | None) -> datetime | tuple[datetime] | None:
     with contextlib.suppress(ValueError, KeyError, IndexError):
         text = cn2an.transform(text, "cn2an")
     if _ABSOLUTE.search(text):
-        return _dateparser(raw, now)
+        return _dateparser(raw, now, future)
+    if future:
+        text = _MORNING.sub(" ", text)
     hace = _HACE.search(text)
     if hace:
         n = hace.group("n")
@@ -118,28 +135,32 @@ def _parse(raw: str, now: datetime | None) -> datetime | tuple[datetime] | None:
         n = ago.group("n")
         amount = 0.5 if n == "半" else float(n)
         return now - timedelta(seconds=amount * _seconds(ago.group("unit")))
-    offset = next((d for phrase, d in sorted(_DAY_OFFSETS.items(), key=lambda p: -len(p[0]))
+    days = _FUTURE_DAYS if future else _DAY_OFFSETS
+    offset = next((d for phrase, d in sorted(days.items(), key=lambda p: -len(p[0]))
                    if phrase in text), None)  # fmt: skip
-    clock = _CLOCK.search(text)
+    clock = _CLOCK.search(text) or (_AT.search(text) if future else None)
     if offset is not None or clock:
         day = now + timedelta(days=offset or 0)
         if not clock:
             return (day,)
-        hour = int(clock.group("h") or clock.group("h2") or clock.group("h3"))
-        minute = int(clock.group("m") or clock.group("m2") or clock.group("m3") or 0)
-        if (clock.group("suffix") or "") == "点半":
+        found = clock.groupdict()
+        hour = int(found.get("h") or found.get("h2") or found.get("h3") or 0)
+        minute = int(found.get("m") or found.get("m2") or found.get("m3") or 0)
+        if (found.get("suffix") or "") == "点半":
             minute = 30
         if hour < 12 and any(word in text for word in _PM):
             hour += 12
         if hour > 23 or minute > 59:
             return None
         moment = day.replace(hour=hour, minute=minute, second=0)
+        if future:  # "at 9" said at 10am means tomorrow's 9
+            return moment + timedelta(days=1) if offset is None and moment < now else moment
         # "3pm" said at 10am without a day means yesterday's 3pm.
         return moment - timedelta(days=1) if offset is None and moment > now else moment
-    return _dateparser(raw, now)
+    return _dateparser(raw, now, future)
 
 
-def _dateparser(raw: str, now: datetime) -> datetime | None:
+def _dateparser(raw: str, now: datetime, future: bool = False) -> datetime | None:
     import dateparser
 
     text = re.sub(r"(\d{4})年(\d{1,2})月(\d{1,2})[日号]?", r"\1-\2-\3", raw)
@@ -149,6 +170,6 @@ def _dateparser(raw: str, now: datetime) -> datetime | None:
     parsed = dateparser.parse(
         text,
         languages=["zh", "en", "es"],
-        settings={"PREFER_DATES_FROM": "past", "RELATIVE_BASE": now},
+        settings={"PREFER_DATES_FROM": "future" if future else "past", "RELATIVE_BASE": now},
     )  # fmt: skip
     return parsed.replace(tzinfo=None) if parsed else None

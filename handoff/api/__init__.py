@@ -11,6 +11,7 @@ from handoff.api import (
     admin,
     analytics,
     assist,
+    callbacks,
     canned,
     casefile,
     gaps,
@@ -44,5 +45,6 @@ api.include_router(passwords.api)
 api.include_router(analytics.api)
 api.include_router(knowledge.api)
 api.include_router(gaps.api)
+api.include_router(callbacks.api)
 
 __all__ = ["AgentAuth", "LoginGuard", "api"]

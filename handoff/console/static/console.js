@@ -6,6 +6,7 @@ import { setupAdmin } from "./admin.js";
 import { initAnalytics } from "./analytics.js";
 import { logOut, signOut } from "./api.js";
 import { initAssist } from "./assist.js";
+import { initCallback } from "./callback.js";
 import { initCanned } from "./canned.js";
 import { initCaseFile } from "./casefile.js";
 import { initCannedPanel } from "./canned-panel.js";
@@ -63,6 +64,7 @@ function start() {
   initCannedPanel();
   initAssist();
   initCaseFile();
+  initCallback(async (id) => { await refresh(); await openSession(id, false); });
   initAnalytics();
   initGaps();
   setInterval(tick, 1000);

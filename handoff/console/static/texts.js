@@ -92,6 +92,7 @@ const TEXT = {
     tag_scam_report: "reports a scam / fake support",
     tag_bot_failed: "the bot could not answer a message: answer it",
     tag_delivery_failed: "a reply could not be delivered",
+    tag_callback: "phone callback booked",
   },
   zh: {
     title: "客服工作台",
@@ -181,6 +182,7 @@ const TEXT = {
     tag_scam_report: "举报诈骗 / 假客服",
     tag_bot_failed: "机器人未能回答一条消息：请人工回复",
     tag_delivery_failed: "有回复未能送达",
+    tag_callback: "已预约回电",
   },
 };
 
@@ -188,6 +190,7 @@ const TEXT = {
 const REASONS = {
   en: {
     bot_failed: "the bot could not answer", delivery_failed: "delivery failed",
+    callback: "phone callback",
   },
   zh: {
     user_request: "用户要求人工", complaint: "投诉", dispute: "争议",
@@ -195,6 +198,7 @@ const REASONS = {
     no_answer: "知识库无答案", failed_self_service: "自助处理失败", security: "安全问题",
     bot_unavailable: "机器人不可用", bot_failed: "机器人未能回答", delivery_failed: "消息发送失败",
     stolen_funds: "资产被盗",
+    callback: "电话回电",
   },
 };
 
