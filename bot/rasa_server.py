@@ -17,6 +17,7 @@ import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from bot import action_payload, event_types, history
 from common import logs
 
 
@@ -42,6 +43,9 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    event_types.install()
+    history.install()
+    action_payload.install()
 
 
 def main() -> None:
