@@ -12,8 +12,8 @@ already seen, so the same answers cost what the new events cost:
 - ``applied_events`` and the past states continue from where the last call stopped
   when the events seen then are, by identity, the start of the events now; anything
   else (an event dropped or replaced, a loop name not seen before, another domain)
-  computes them from scratch, exactly as Rasa does. Callers get fresh lists and a
-  fresh last state (Rasa's featurizer edits the last state in place).
+  computes them from scratch, exactly as Rasa does. Callers get fresh lists, and
+  their own copies of what Rasa's featurizer edits in place (user sub-states).
 - ``copy`` builds the copy from the tracker's state instead of replaying every event;
   the follow-up action, which Rasa's processor clears without an event, is taken from
   the events as a replay would. Trackers with reverted events, a capped history or no
@@ -42,6 +42,7 @@ from rasa.shared.core.constants import (
     ACTION_LISTEN_NAME,
     ACTION_SESSION_START_NAME,
     PREVIOUS_ACTION,
+    USER,
 )
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -56,6 +57,7 @@ from rasa.shared.core.events import (
     UserUttered,
 )
 from rasa.shared.core.trackers import AnySlotDict, DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, TEXT
 
 _original_applied = DialogueStateTracker.applied_events
 _original_copy = DialogueStateTracker.copy
@@ -149,9 +151,26 @@ def states_for_tracker_history(
     # The current state is not kept: the next call may see more events before it.
     scratch = replace(memo, states=list(memo.states))
     _step(self, scratch, memo.replay, False, scratch.states, *options)
-    states = scratch.states
-    if len(states) > len(memo.states):  # its own copies: the featurizer edits it
-        states[-1] = {k: dict(v) if isinstance(v, dict) else v for k, v in states[-1].items()}
+    return _own_editable(scratch.states)
+
+
+def _own_editable(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The states, with copies of the user sub-states Rasa's featurizer edits in place.
+
+    It edits the last state's user sub-state, and removes the text from any that also
+    has an intent; a user sub-state is shared by the rule-only turns that follow it, so
+    each edited one is copied once and the copy shared the same way: an edit reaches
+    what it reaches in stock Rasa, and the kept states stay as computed.
+    """
+    last = states[-1].get(USER) if states else None
+    copies: dict[int, dict[str, Any]] = {}
+    for index, state in enumerate(states):
+        user = state.get(USER)
+        if user is not None and (user is last or (INTENT in user and TEXT in user)):
+            own = copies.get(id(user))
+            if own is None:
+                own = copies[id(user)] = dict(user)
+            states[index] = {**state, USER: own}
     return states
 
 

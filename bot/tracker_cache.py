@@ -84,7 +84,9 @@ class CachedSQLTrackerStore(SQLTrackerStore):
         expected_after = (before[0] + len(rows), max(written, default=before[1]))
         read_as: Mark | None = getattr(tracker, _MARK, None)
         unchanged = before == read_as or (read_as is None and before == (0, None))
-        if unchanged and after == expected_after and self._one_session(tracker):
+        # A tracker with no events is one just created, which the turn goes on using.
+        fresh = len(tracker.events) == 0
+        if unchanged and after == expected_after and not fresh and self._one_session(tracker):
             setattr(tracker, _MARK, after)
             setattr(tracker, _READ, len(tracker.events))
             self._kept[sender] = tracker
