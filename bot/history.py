@@ -166,11 +166,10 @@ def _own_editable(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     copies: dict[int, dict[str, Any]] = {}
     for index, state in enumerate(states):
         user = state.get(USER)
-        if user is not None and (user is last or (INTENT in user and TEXT in user)):
-            own = copies.get(id(user))
-            if own is None:
-                own = copies[id(user)] = dict(user)
-            states[index] = {**state, USER: own}
+        if isinstance(user, dict) and (user is last or (INTENT in user and TEXT in user)):
+            if id(user) not in copies:
+                copies[id(user)] = dict(user)
+            states[index] = {**state, USER: copies[id(user)]}
     return states
 
 
