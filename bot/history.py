@@ -168,7 +168,7 @@ def _own_editable(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
         user = state.get(USER)
         if isinstance(user, dict) and (user is last or (INTENT in user and TEXT in user)):
             if id(user) not in copies:
-                copies[id(user)] = dict(user)
+                copies[id(user)] = user.copy()
             states[index] = {**state, USER: copies[id(user)]}
     return states
 
