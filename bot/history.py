@@ -166,9 +166,12 @@ def _own_editable(states: list[dict[str, Any]]) -> list[dict[str, Any]]:
     copies: dict[int, dict[str, Any]] = {}
     for index, state in enumerate(states):
         user = state.get(USER)
-        if isinstance(user, dict) and (user is last or (INTENT in user and TEXT in user)):
-            if id(user) not in copies:
-                copies[id(user)] = user.copy()
+        if not isinstance(user, dict):
+            continue
+        edited = user is last or (INTENT in user and TEXT in user)
+        if edited and id(user) not in copies:
+            copies[id(user)] = dict(user)
+        if edited:
             states[index] = {**state, USER: copies[id(user)]}
     return states
 
