@@ -38,7 +38,7 @@ _READ = "_bot_events_read"  # on a tracker: how many of its events came from the
 
 
 class CachedSQLTrackerStore(SQLTrackerStore):
-    def __init__(self, *args: Any, keep_conversations: int = 1000, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, keep_conversations: int = 200, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._keep = int(keep_conversations)
         self._kept: OrderedDict[str, DialogueStateTracker] = OrderedDict()

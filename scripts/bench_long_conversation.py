@@ -140,26 +140,31 @@ def main() -> None:
     parser.add_argument("--block", type=int, default=10)
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument("--before", help="a revision to run beside this checkout")
+    parser.add_argument("--direct-only", action="store_true", help="leave the gateway out")
     args = parser.parse_args()
     load = os.getloadavg()
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         work = Path(tmp)
         (work / "this").mkdir()
-        this = stack.enter_context(running_servers(work / "this", ENV, with_gateway=True))
-        paths = [Route("this direct", this, False), Route("this gateway", this, True)]
+        this = stack.enter_context(
+            running_servers(work / "this", ENV, with_gateway=not args.direct_only)
+        )
+        gateway = not args.direct_only
+        paths = [Route("this direct", this, False)] + (
+            [Route("this gateway", this, True)] if gateway else []
+        )
         if args.before:
             tree = export(args.before, work / "tree")
             (work / "before").mkdir()
             before = stack.enter_context(
-                running_servers(work / "before", ENV, with_gateway=True, tree=tree)
+                running_servers(work / "before", ENV, with_gateway=gateway, tree=tree)
             )
-            paths += [
-                Route(f"{args.before} direct", before, False),
-                Route(f"{args.before} gateway", before, True),
-            ]
+            paths += [Route(f"{args.before} direct", before, False)]
+            paths += [Route(f"{args.before} gateway", before, True)] if gateway else []
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         asyncio.run(drive(paths, args.messages, args.repeat))
     flags = f" --before {args.before}" if args.before else ""
+    flags += " --direct-only" if args.direct_only else ""
     print(
         f"Measured at {when} by `scripts/bench_long_conversation.py --messages "
         f"{args.messages} --block {args.block} --repeat {args.repeat}{flags}`; load average "
