@@ -1,7 +1,7 @@
 """``python -m bot.rasa_server ARGS``: the ``rasa`` command, with fixes applied.
 
 The turn-length fixes (``bot.event_types``, ``bot.history``, ``bot.action_payload``; the
-tracker store ``bot.tracker_cache`` is named in the endpoints files) keep a turn's cost
+tracker store ``bot.tracker_cache`` is named in the endpoints files) keep most of a turn's cost
 from growing with the conversation. And:
 
 Rasa 3.6 checks the action-response JSON schema *itself* against the
