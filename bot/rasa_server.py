@@ -1,4 +1,8 @@
-"""``python -m bot.rasa_server ARGS``: the ``rasa`` command, with one fix applied.
+"""``python -m bot.rasa_server ARGS``: the ``rasa`` command, with fixes applied.
+
+The turn-length fixes (``bot.event_types``, ``bot.history``, ``bot.action_payload``; the
+tracker store ``bot.tracker_cache`` is named in the endpoints files) keep most of a turn's cost
+from growing with the conversation. And:
 
 Rasa 3.6 checks the action-response JSON schema *itself* against the
 meta-schema on every custom-action call (``jsonschema.validate``). py-spy put
@@ -17,6 +21,7 @@ import jsonschema
 from rasa.core.actions.action import RemoteAction
 from rasa.shared.constants import DOCS_BASE_URL
 
+from bot import action_payload, event_types, history
 from common import logs
 
 
@@ -42,6 +47,9 @@ def _validate_action_result(self: RemoteAction, result: dict[str, Any]) -> bool:
 
 def install() -> None:
     RemoteAction._validate_action_result = _validate_action_result
+    event_types.install()
+    history.install()
+    action_payload.install()
 
 
 def main() -> None:

@@ -8,8 +8,9 @@ endpoints files: the production profile (``endpoints.production.yml``, chosen wh
 database; the embedded one (``endpoints.yml``) in the SQLite file ``RASA_TRACKER_DB``.
 ``DESK_TRACKER_URL`` overrides both (a tracker store on another server).
 
-Rasa reads a tracker from the table on every turn (no cache), so rows deleted here
-are gone for the bot too: the next message starts a new conversation.
+Rasa keeps a conversation's tracker between turns (``bot/tracker_cache.py``) but checks
+the sender's row count and highest id first, so rows deleted here are gone for the bot
+too: the next message starts a new conversation.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +29,7 @@ class Servers:
     actions_url: str
     gateway_url: str = ""
     env: dict[str, str] | None = None
+    pids: dict[str, int] = field(default_factory=dict)  # role -> process id (benchmarks)
 
     def say(
         self, sender: str, text: str, metadata: dict[str, Any] | None = None
@@ -157,6 +158,7 @@ def running_servers(
             f"http://127.0.0.1:{actions_port}",
             f"http://127.0.0.1:{gateway_port}" if with_gateway else "",
             env,
+            {process.role: process.popen.pid for process in processes},
         )
     finally:
         stop_all(processes)
