@@ -57,6 +57,18 @@ def test_a_wrong_number_is_asked_again_with_an_example(language: str, value: str
     assert "{example}" in render_response(DOMAIN, "utter_callback_invalid_phone", language)
 
 
+def test_slots_reset_when_the_form_starts_are_asked_for_not_refused() -> None:
+    # Seen over the web chat: "can someone call me back?" got "that doesn't look like a
+    # valid phone number" and "I couldn't read that as a time" before the first question.
+    dispatcher = CollectingDispatcher()
+    form = ValidateCallbackForm()
+    said = tracker("can someone call me back?", "request_callback")
+    for slot in ("callback_phone", "callback_slot"):
+        result = asyncio.run(getattr(form, f"validate_{slot}")(None, dispatcher, said, DOMAIN))
+        assert result == {slot: None}
+    assert dispatcher.messages == []
+
+
 def test_a_pressed_slot_is_taken() -> None:
     start = tomorrow(10).isoformat()
     result, said = validate("callback_slot", f'/inform{{"callback_slot": "{start}"}}')

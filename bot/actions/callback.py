@@ -120,7 +120,10 @@ class ValidateCallbackForm(FormValidationAction):
     async def validate_callback_phone(
         self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        text = str(value or "")
+        if value is None or not str(value).strip():
+            # A slot reset by the form's start is not an answer: ask, don't scold.
+            return {"callback_phone": None}
+        text = str(value)
         given = phones.VALID_TOKEN.search(text)
         if given is None and not phones.INVALID_TOKEN.search(text):
             # Not through the gateway (Rasa's REST channel directly): read it here.
@@ -137,6 +140,8 @@ class ValidateCallbackForm(FormValidationAction):
     ) -> dict[str, Any]:
         service, zone, now = service_settings(), desk_settings().timezone, utcnow()
         raw = str(value or "").strip()[:200]
+        if not raw:  # reset when the form started: not an answer
+            return {"callback_slot": None}
         pressed = _ISO.search(raw)  # a slot button: /inform{"callback_slot": "<ISO>"}
         if pressed:
             moment: str | None = pressed.group()
