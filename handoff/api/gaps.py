@@ -6,13 +6,11 @@ from __future__ import annotations
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
-from handoff import analytics
-from handoff.api.auth import desk_of
+from handoff.api.analytics import chosen_period
 from handoff.api.knowledge import refusals
 from handoff.api.supervision import supervisor
 from handoff.gaps import Gaps
@@ -41,15 +39,7 @@ def groups(
     tz: str | None = Query(None, max_length=64, description="IANA zone; the desk's by default"),
 ) -> Any:
     """The period's gaps grouped by meaning, the biggest group first."""
-    desk = desk_of(request)
-    try:
-        zone = ZoneInfo(tz or desk.settings.timezone)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise HTTPException(422, f"unknown time zone {tz!r}") from exc
-    try:
-        chosen = analytics.period(period, zone, desk.clock(), start, end)
-    except analytics.PeriodError as exc:
-        raise HTTPException(422, str(exc)) from exc
+    chosen = chosen_period(request, period, start, end, tz)
     report = gaps_of(request).report(chosen.start, chosen.end)
     return {"period": {"start": chosen.start.isoformat(), "end": chosen.end.isoformat()}} | report
 
