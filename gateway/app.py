@@ -37,7 +37,7 @@ from handoff.api import api as agent_api
 from handoff.assist import Assist
 from handoff.gaps import Gaps
 from handoff.knowledge import Knowledge
-from store import make_engine, migrate, session_factory
+from store import make_engine, migrate, read_sessions, session_factory
 from store.leases import ALIVE, release
 
 log = logging.getLogger(__name__)
@@ -135,7 +135,9 @@ def create_app(
     jobs.every("gaps_vectors", GAPS_VECTOR_SECONDS, lambda: asyncio.to_thread(gaps.embed_pending))
     app.state.fanout = fanout
     app.state.stopping = False
-    app.state.agent_auth = AgentAuth(database, lambda token: tokens.verify(token) is not None)
+    # The token check of every console request reads without queueing for SQLite's write lock.
+    known = read_sessions(engine)
+    app.state.agent_auth = AgentAuth(known, lambda token: tokens.verify(token) is not None)
     app.state.logins = logins
     app.exception_handler(RequestValidationError)(_bad_request)
     install_security(app, settings, secret, jobs)

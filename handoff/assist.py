@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from common.language import LANGUAGES, Language
+from common.language import Language, normalise_language
 from common.settings import KBSettings, ServiceSettings
 from faq_kb.index import IndexNotReady
 from faq_kb.lexical_search import LexicalKnowledgeBase
@@ -72,9 +72,11 @@ class Assist:
         said = [text for text in rows if text.strip() and not text.startswith("/")][:RECENT]
         return "\n".join(reversed(said))
 
-    def suggest(self, db: Session, session: HandoffSession) -> dict[str, Any]:
-        language: Language = session.language if session.language in LANGUAGES else "en"
-        query = self.query(db, session)
+    def suggest(self, session_language: str, query: str) -> dict[str, Any]:
+        """The articles for *query* (from :meth:`query`), in the session's *language*.
+        Called outside any transaction: loading and searching the index takes CPU
+        seconds, and on SQLite a transaction holds the one write lock meanwhile."""
+        language: Language = normalise_language(session_language) or "en"
         kb = self.knowledge_base()
         articles = []
         for hit in kb.search(query, k=SUGGESTIONS):

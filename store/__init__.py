@@ -33,7 +33,15 @@ from store import (
     outcomes,  # noqa: F401  (registers the turn outcomes' table on Base)
     routing_tables,  # noqa: F401  (registers routing's tables on Base)
 )
-from store.db import database_url, make_engine, migrate, session_factory
+from store.db import database_url, make_engine, migrate, read_sessions, session_factory
 from store.errors import Conflict, NotFound
 
-__all__ = ["Conflict", "NotFound", "database_url", "make_engine", "migrate", "session_factory"]
+__all__ = [
+    "Conflict",
+    "NotFound",
+    "database_url",
+    "make_engine",
+    "migrate",
+    "read_sessions",
+    "session_factory",
+]

@@ -11,13 +11,14 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from common.settings import ROOT
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+READ_ONLY = "support_read_only"
 
 
 def database_url() -> str:
@@ -39,6 +40,15 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_begin(connection: Connection) -> None:
+    # A transaction that may write takes the write lock at once (IMMEDIATE): one that
+    # read first and wrote later could find the lock taken and fail without waiting.
+    # A reader (read_sessions) needs no lock: under WAL it sees a snapshot and
+    # neither waits for the writer nor makes it wait.
+    reading = connection.get_execution_options().get(READ_ONLY, False)
+    connection.exec_driver_sql("BEGIN" if reading else "BEGIN IMMEDIATE")
+
+
 def make_engine(url: str | None = None) -> Engine:
     url = url or database_url()
     if url.startswith("sqlite"):
@@ -50,13 +60,22 @@ def make_engine(url: str | None = None) -> Engine:
         pool = {"poolclass": QueuePool} if ":memory:" not in url else {}
         engine = create_engine(url, future=True, connect_args={"check_same_thread": False}, **pool)
         event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(url, future=True, pool_pre_ping=True)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, future=True, expire_on_commit=False)
+
+
+def read_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reading only (the token check every console request makes): on
+    SQLite they don't queue for the write lock behind the bot's turns. Writing
+    through one is an error on SQLite when another writer got there first."""
+    return sessionmaker(
+        engine.execution_options(**{READ_ONLY: True}), future=True, expire_on_commit=False
+    )
 
 
 def migrate(engine: Engine) -> None:

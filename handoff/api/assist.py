@@ -37,12 +37,14 @@ def assist_of(request: Request) -> Assist:
 def articles(session_id: int, request: Request, _: Agent = Depends(current_agent)) -> Suggestions:
     """The three articles closest to the user's recent messages (a sync endpoint: the
     ranking runs in the thread pool, not on the event loop)."""
+    assist = assist_of(request)
     with desk_of(request).database() as db:
         session = db.get(HandoffSession, session_id)
         if session is None:
             raise HTTPException(404, f"no handoff session {session_id}")
-        try:
-            found = assist_of(request).suggest(db, session)
-        except Unavailable as exc:
-            raise HTTPException(503, f"knowledge assist is unavailable: {exc}") from exc
+        language, query = session.language, assist.query(db, session)
+    try:
+        found = assist.suggest(language, query)
+    except Unavailable as exc:
+        raise HTTPException(503, f"knowledge assist is unavailable: {exc}") from exc
     return Suggestions(**found)

@@ -139,11 +139,12 @@ def filled(session_id: int, request: Request, agent: Agent = Depends(current_age
         if session is None:
             raise NotFound(f"no handoff session {session_id}")
         values = session_values(session, agent)
-        replies = []
-        for reply in canned.all_replies(db):
-            done = fill(reply.variants(), session.language, values)
-            refused = desk.check_reply(done.text)
-            replies.append(
-                FilledOut(id=reply.id, shortcut=reply.shortcut, guard=refused, **vars(done))
-            )
+        stored = canned.all_replies(db)
+    # Filled and checked by the guard after the transaction: on SQLite it holds the
+    # one write lock, and every other console request waits for it.
+    replies = []
+    for reply in stored:
+        done = fill(reply.variants(), session.language, values)
+        refused = desk.check_reply(done.text)
+        replies.append(FilledOut(id=reply.id, shortcut=reply.shortcut, guard=refused, **vars(done)))
     return FilledList(language=session.language, replies=replies)

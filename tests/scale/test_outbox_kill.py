@@ -13,7 +13,6 @@ liveness lease has lapsed.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -25,12 +24,16 @@ import pytest
 
 from handoff.relay import TEST_PAUSE
 from tests.fakes.rasa import RasaServer
-from tests.support.cluster import AGENT_PASSWORD, SECRET, Cluster, Process, create_agents, rows
+from tests.support.cluster import (
+    AGENT_PASSWORD,
+    Cluster,
+    Process,
+    create_agents,
+    gateway_env,
+    rows,
+)
 from tests.support.logs import Socket
-from tests.support.processes import BIN
 from tests.support.services import (
-    LOOPBACK_LIMITS,
-    REDIS_URL,
     fresh_database,
     service_missing,
     services_up,
@@ -49,18 +52,7 @@ def gateways(workdir: Path, rasa: RasaServer) -> Iterator[tuple[Cluster, list[Pr
     if missing:
         service_missing(missing)
     with fresh_database() as database_url:
-        env = {
-            **os.environ,
-            "BIN": str(BIN),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "DESK_RASA_URL": rasa.url,
-            "ACTIONS_URL": "",
-            "DESK_SECRET": SECRET,
-            "DESK_AGENT_HOURS": "00:00-24:00",
-            "DESK_ALIVE_SECONDS": "10",
-            **LOOPBACK_LIMITS,
-        }
+        env = gateway_env(database_url, rasa.url)
         group = Cluster(env, workdir)
         try:
             migrate = group.start("migrate")

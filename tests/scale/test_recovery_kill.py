@@ -24,12 +24,16 @@ import pytest
 
 from tests.fakes import telegram as tg
 from tests.fakes.rasa import FakeRasa, RasaServer
-from tests.support.cluster import AGENT_PASSWORD, SECRET, Cluster, Process, create_agents, rows
-from tests.support.processes import BIN
+from tests.support.cluster import (
+    AGENT_PASSWORD,
+    Cluster,
+    Process,
+    create_agents,
+    gateway_env,
+    rows,
+)
 from tests.support.scale import unfinished, user_texts
 from tests.support.services import (
-    LOOPBACK_LIMITS,
-    REDIS_URL,
     fresh_database,
     service_missing,
     services_up,
@@ -112,29 +116,21 @@ def setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Setup]:
     api, rasa = HoldingApi(), RasaServer(stall_seconds=600)
     rasa.rasa = TwoReplies()
     with fresh_database() as database_url:
-        env = {
-            **os.environ,
-            "BIN": str(BIN),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "DESK_RASA_URL": rasa.url,
-            "ACTIONS_URL": "",
-            "DESK_SECRET": SECRET,
-            "DESK_AGENT_HOURS": "00:00-24:00",
-            "DESK_ALIVE_SECONDS": "10",
-            "DESK_RECOVERY_SECONDS": "1",
-            "DESK_TURN_RETRIES": str(RETRIES),
-            "DESK_TURN_RETRY_SECONDS": "1",
-            "DESK_DELIVERY_RETRY_SECONDS": "1",
-            "DESK_RASA_TIMEOUT_SECONDS": "120",  # a stalled turn stays stalled
-            "TELEGRAM_TOKEN": tg.TOKEN,
-            "TELEGRAM_WEBHOOK_SECRET": tg.SECRET,
-            "TELEGRAM_BASE_URL": f"{api.url}/bot",
-            "TELEGRAM_BASE_FILE_URL": f"{api.url}/file/bot",
-            "TELEGRAM_SEND_RETRIES": "1",
-            "TELEGRAM_RETRY_SECONDS": "0.1",
-            **LOOPBACK_LIMITS,
-        }
+        env = gateway_env(
+            database_url,
+            rasa.url,
+            DESK_RECOVERY_SECONDS="1",
+            DESK_TURN_RETRIES=str(RETRIES),
+            DESK_TURN_RETRY_SECONDS="1",
+            DESK_DELIVERY_RETRY_SECONDS="1",
+            DESK_RASA_TIMEOUT_SECONDS="120",  # a stalled turn stays stalled
+            TELEGRAM_TOKEN=tg.TOKEN,
+            TELEGRAM_WEBHOOK_SECRET=tg.SECRET,
+            TELEGRAM_BASE_URL=f"{api.url}/bot",
+            TELEGRAM_BASE_FILE_URL=f"{api.url}/file/bot",
+            TELEGRAM_SEND_RETRIES="1",
+            TELEGRAM_RETRY_SECONDS="0.1",
+        )
         group = Cluster(env, tmp_path_factory.mktemp("recovery"))
         try:
             migrate = group.start("migrate")

@@ -11,7 +11,6 @@ finished by another gateway's recovery, with nothing pushed twice.
 from __future__ import annotations
 
 import contextlib
-import os
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -23,12 +22,9 @@ import pytest
 from connectors.wechat._routes import TEST_PAUSE
 from tests.fakes import wechat as wx
 from tests.fakes.rasa import RasaServer
-from tests.support.cluster import SECRET, Cluster, Process
-from tests.support.processes import BIN
+from tests.support.cluster import Cluster, Process, gateway_env
 from tests.support.scale import unfinished, user_texts
 from tests.support.services import (
-    LOOPBACK_LIMITS,
-    REDIS_URL,
     fresh_database,
     service_missing,
     services_up,
@@ -49,22 +45,14 @@ def gateways(
     if missing:
         service_missing(missing)
     with fresh_database() as database_url:
-        env = {
-            **os.environ,
-            "BIN": str(BIN),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "DESK_RASA_URL": rasa.url,
-            "ACTIONS_URL": "",
-            "DESK_SECRET": SECRET,
-            "DESK_AGENT_HOURS": "00:00-24:00",
-            "DESK_ALIVE_SECONDS": "10",
-            "WECHAT_APP_ID": wx.APP_ID,
-            "WECHAT_APP_SECRET": "kill-secret",
-            "WECHAT_TOKEN": wx.TOKEN,
-            "WECHAT_API_BASE": api.url,
-            **LOOPBACK_LIMITS,
-        }
+        env = gateway_env(
+            database_url,
+            rasa.url,
+            WECHAT_APP_ID=wx.APP_ID,
+            WECHAT_APP_SECRET="kill-secret",
+            WECHAT_TOKEN=wx.TOKEN,
+            WECHAT_API_BASE=api.url,
+        )
         group = Cluster(env, workdir)
         try:
             migrate = group.start("migrate")

@@ -30,8 +30,11 @@ def chromium() -> Iterator[Any]:
         if os.environ.get("REQUIRE_BROWSER"):
             pytest.fail("Chromium is required here (REQUIRE_BROWSER) but is not installed")
         pytest.skip("Debian's chromium is not installed (apt-get install chromium)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # An assertion waits as long as a page action does: a turn through the real stack
+    # on a loaded two-core machine outlasts Playwright's default of 5 s.
+    expect.set_options(timeout=15_000)
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         try:

@@ -41,16 +41,36 @@ __all__ = [
     "balancer",
     "cluster",
     "create_agents",
+    "gateway_env",
     "rows",
     "services_up",
 ]
 
 SECRET = "cluster-test-secret-of-32-bytes-or-more"
+
 AGENT_PASSWORD = "cluster-agent-password"
 STARTUP_SECONDS = 400
 # The path that answers 200 once a role is up. Rasa runs without its HTTP API
 # (scripts/serve.sh), so its REST channel's own health route is the one to ask.
 READY = {"actions": "/health", "rasa": "/webhooks/rest/", "gateway": "/health"}
+
+
+def gateway_env(database_url: str, rasa_url: str, **extra: str) -> dict[str, str]:
+    """The environment every gateway of a scale test starts with: the desk on
+    *database_url* and Redis, always open, quick to notice a dead peer; *extra* on top."""
+    return {
+        **os.environ,
+        "BIN": str(BIN),
+        "DATABASE_URL": database_url,
+        "REDIS_URL": REDIS_URL,
+        "DESK_RASA_URL": rasa_url,
+        "ACTIONS_URL": "",
+        "DESK_SECRET": SECRET,
+        "DESK_AGENT_HOURS": "00:00-24:00",
+        "DESK_ALIVE_SECONDS": "10",
+        **LOOPBACK_LIMITS,
+        **extra,
+    }
 
 
 @dataclass
@@ -102,22 +122,15 @@ def cluster(
     with fresh_database() as database_url:
         actions_port = free_port()
         rasa_ports = [free_port() for _ in range(pairs)]
-        env = {
-            **os.environ,
-            "BIN": str(BIN),
-            "DATABASE_URL": database_url,
-            "REDIS_URL": REDIS_URL,
-            "ACTION_ENDPOINT_URL": f"http://127.0.0.1:{actions_port}/webhook",
-            "ACTIONS_URL": f"http://127.0.0.1:{actions_port}",
-            "DESK_RASA_URL": ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports),
-            "DESK_SECRET": SECRET,
-            "DESK_AGENT_HOURS": "00:00-24:00",
-            "DESK_ALIVE_SECONDS": "10",
-            "BOT_PRELOAD_KB": "1",
-            "AGENT_PASSWORD": AGENT_PASSWORD,
-            **LOOPBACK_LIMITS,
+        env = gateway_env(
+            database_url,
+            ",".join(f"http://127.0.0.1:{p}" for p in rasa_ports),
+            ACTION_ENDPOINT_URL=f"http://127.0.0.1:{actions_port}/webhook",
+            ACTIONS_URL=f"http://127.0.0.1:{actions_port}",
+            BOT_PRELOAD_KB="1",
+            AGENT_PASSWORD=AGENT_PASSWORD,
             **(extra_env or {}),
-        }
+        )
         group = Cluster(env, workdir)
         try:
             migrate = group.start("migrate")

@@ -80,8 +80,14 @@ async function render() {
   await Promise.all([loadList(""), loadStatus(), loadHistory()]);
 }
 
+// Answers can come back out of order (the empty query's full list after a typed one's):
+// only the latest request's is drawn.
+let listAsked = 0;
+
 async function loadList(query) {
+  const mine = ++listAsked;
   const found = await api(`/api/agent/kb/articles?q=${encodeURIComponent(query)}`);
+  if (mine !== listAsked) return;
   canEdit = found.can_edit;
   $("kb-publish").hidden = !canEdit;
   const list = $("kb-list");

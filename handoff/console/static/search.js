@@ -147,6 +147,11 @@ export async function showHistory(session, open) {
     return;
   }
   if (state.selected?.id !== session.id) return; // another session was opened meanwhile
+  // Asked again by every refresh: redrawn only when it changed, so a link isn't replaced
+  // under the agent's pointer.
+  const drawn = JSON.stringify([session.id, found.sessions, lang()]);
+  if (list.dataset.drawn === drawn) return;
+  list.dataset.drawn = drawn;
   list.replaceChildren();
   if (!found.sessions.length) list.append(el("li", "unknown", t().noHistory));
   for (const earlier of found.sessions) {

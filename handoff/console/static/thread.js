@@ -1,15 +1,23 @@
 import { api } from "./api.js";
 import { $, el } from "./dom.js";
 import { localTime } from "./format.js";
+import { lang } from "./i18n.js";
 import { textWithLinks } from "./links.js";
 import { state } from "./state.js";
 import { t } from "./texts.js";
 
 export function upsertMessage(message) {
   const thread = $("thread");
-  thread.querySelector(`[data-id="${message.id}"]`)?.remove(); // a newer state of it (delivery)
+  // Every refresh brings the whole thread again: a message drawn as it is stays untouched,
+  // so the agent's scroll position, a selection, or the search's mark on it are kept.
+  const drawn = JSON.stringify([message.text, message.delivery, message.delivery_error, message.id === state.found, lang()]);
+  const old = thread.querySelector(`[data-id="${message.id}"]`);
+  if (old?.dataset.drawn === drawn) return;
+  const near = thread.scrollHeight - thread.scrollTop - thread.clientHeight < 48;
+  old?.remove(); // a newer state of it (delivery)
   const node = el("div", `msg msg-${message.author}${message.kind === "note" ? " note" : ""}`);
   node.dataset.id = String(message.id);
+  node.dataset.drawn = drawn;
   if (message.id === state.found) node.classList.add("found");
   let who = t(message.author);
   if (message.agent) who = message.agent.display_name;
@@ -29,7 +37,9 @@ export function upsertMessage(message) {
   if (text) node.append(el("span", `delivery ${message.delivery}`, text));
   const after = [...thread.children].find((child) => Number(child.dataset.id) > message.id);
   thread.insertBefore(node, after || null);
-  thread.scrollTop = thread.scrollHeight;
+  // A new message is followed only by an agent reading the end (or who just wrote it);
+  // one scrolled up to read earlier messages is not pulled down.
+  if (!old && (near || message.author === "agent")) thread.scrollTop = thread.scrollHeight;
 }
 
 // What the agent should know of the message's delivery state (store/models.py). A reply
