@@ -125,12 +125,14 @@ def report(db: Session, scope: Scope, raw: bool = False) -> dict[str, Any]:
     """Every chart of the page for *scope*; times in seconds. *raw*: count the messages
     themselves rather than the roll-up (the benchmark's "before")."""
     labels = _labels(scope)
-    # The active conversations are most of the work: on their own connection, beside
-    # the sessions and the rest (one snapshot: the figures agree as in one transaction).
-    counted, sessions, (breaches, rated, hours) = read_together(
+    # The active conversations are most of the work: all of them and those left to
+    # humans each on a connection of their own, beside the sessions and the rest (one
+    # snapshot: the figures agree as in one transaction).
+    total, unresolved, sessions, (breaches, rated, hours) = read_together(
         db,
         [
-            lambda s: analytics.conversations(s, scope, raw),
+            lambda s: analytics.active(s, scope, raw),
+            lambda s: analytics.active(s, scope, raw, unresolved=True),
             lambda s: analytics.sessions(s, scope),
             lambda s: (
                 analytics.breaches(s, scope),
@@ -140,7 +142,7 @@ def report(db: Session, scope: Scope, raw: bool = False) -> dict[str, Any]:
         ],
         setup=analytics.prepare,
     )
-    per_bucket = {b: (n, r) for b, n, r in counted}
+    per_bucket = {b: (n, n - unresolved[b]) for b, n in total.items()}
     total = sum(n for n, _ in per_bucket.values())
     resolved = sum(r for _, r in per_bucket.values())
     breached = Counter(_bucket_of(b, scope) for b in breaches)

@@ -14,6 +14,7 @@ the viewer's UTC offset, divided as integers: the same arithmetic in both databa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,13 +23,13 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     and_,
-    case,
     cast,
     func,
     literal_column,
     or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -148,44 +149,32 @@ def _first_buckets(db: Session, scope: Scope, raw: bool) -> Select:
     return _by_conversation(stmt, cid, scope).group_by(cid)
 
 
-def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[int, int, int]]:
-    """(bucket, conversations, resolved by the bot) per bucket.
-
-    A conversation counts once: in the bucket of its first user message in the period.
-    The bot resolved it when no handoff session was open in the period and it missed
-    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup a
-    conversation costs more). *raw*: count the messages, not the roll-up (tests compare).
-    """
-    active = _first_buckets(db, scope, raw).subquery()
-    # A session open at any time in the period, even one queued before it.
-    handed = (
-        select(HandoffSession.conversation_id.label("cid"))
-        .where(
-            HandoffSession.queued_at < scope.end,
-            or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
-        )
-        .distinct()
-        .subquery()
+def _left_to_humans(scope: Scope) -> Select:
+    """Conversations the bot did not resolve: a handoff session open at any time in the
+    period (even one queued before it), or :data:`REPEATED_MISSES` misses in it."""
+    handed = select(HandoffSession.conversation_id.label("cid")).where(
+        HandoffSession.queued_at < scope.end,
+        or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
     )
     missed = (
         select(TurnOutcome.conversation_id.label("cid"))
         .where(TurnOutcome.outcome.in_(MISSES), _in_period(TurnOutcome.created_at, scope))
         .group_by(TurnOutcome.conversation_id)
         .having(func.count() >= REPEATED_MISSES)
-        .subquery()
     )
-    resolved = case((and_(handed.c.cid.is_(None), missed.c.cid.is_(None)), 1), else_=0)
-    per_conversation = (
-        select(active.c.bucket, resolved.label("resolved"))
-        .select_from(active)
-        .outerjoin(handed, handed.c.cid == active.c.cid)
-        .outerjoin(missed, missed.c.cid == active.c.cid)
-        .subquery()
-    )
-    stmt = select(
-        per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
-    ).group_by(per_conversation.c.bucket)
-    if not raw and db.get_bind().dialect.name == "postgresql":
+    return union(handed, missed)
+
+
+def active(db: Session, scope: Scope, raw: bool = False, unresolved: bool = False) -> Counter[int]:
+    """Bucket -> conversations, each counted once: in the bucket of its first user
+    message in the period. *unresolved*: only those the bot did not resolve. *raw*:
+    count the messages, not the roll-up (the tests compare the two)."""
+    first = _first_buckets(db, scope, raw)
+    if unresolved:
+        first = first.where(first.selected_columns.cid.in_(_left_to_humans(scope)))
+    found = first.subquery()
+    stmt = select(found.c.bucket, func.count()).group_by(found.c.bucket)
+    if not raw and not unresolved and db.get_bind().dialect.name == "postgresql":
         # It would walk the roll-up's conversation index for its order, a heap fetch a
         # row: hashing the period's rows takes a third less time.
         db.execute(text("SET LOCAL enable_indexscan = off"))
@@ -193,7 +182,14 @@ def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[in
         db.execute(text("SET LOCAL enable_indexscan = on"))
     else:
         rows = _rows(db, stmt)
-    return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
+    return Counter({int(b): int(n) for b, n in rows})
+
+
+def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[int, int, int]]:
+    """(bucket, conversations, resolved by the bot) per bucket: all of them (:func:`active`)
+    less those left to humans, two queries the page runs at once."""
+    total, unresolved = active(db, scope, raw), active(db, scope, raw, unresolved=True)
+    return [(b, n, n - unresolved[b]) for b, n in sorted(total.items())]
 
 
 def _hour(seconds: ColumnElement[Any], scope: Scope) -> ColumnElement[Any]:
