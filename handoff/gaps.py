@@ -12,10 +12,11 @@ redacted user message, with its language, channel and time:
 
 Grouping (:mod:`handoff.gap_clusters`) runs when the page asks, over the period's gaps
 that were never dismissed, and the groups are kept (a day) so that acting on a group
-acts on what was shown. Each gap's embedding is kept with it, made once (by the page,
-or ahead of it by the ``gaps_vectors`` job where the encoder is loaded). Dismissing a
-group dismisses the gaps it held: they never show again, while later messages of the
-same meaning are new gaps and group afresh.
+acts on what was shown. Each gap's embedding is kept with it, made once, as a rule
+ahead of the page by the ``gaps_vectors`` job (every 10 s, which loads the encoder when
+gaps wait), so that the page seldom embeds anything. Dismissing a group dismisses
+the gaps it held: they never show again, while later messages of the same meaning are
+new gaps and group afresh.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import logging
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -44,7 +46,10 @@ DETAIL_LIMIT = 200  # messages listed when a group is opened
 KEEP_GROUPS = timedelta(days=1)  # how long a shown group can still be acted on
 REUSE_GROUPS = timedelta(hours=1)  # the same gaps asked again: the groups shown before
 NEAREST_FOR = 50  # the biggest groups get the nearest draft article suggested
-EMBED_BATCH = 64  # gaps embedded per run of the background job
+EMBED_BATCH = 64  # gaps embedded at once by the background job
+# The job's work per run at most (it runs every 10 s): about 1,000 gaps at 4 ms each,
+# so that a backlog drains in minutes while the job never outlasts its lease.
+EMBED_SECONDS = 5.0
 log = logging.getLogger(__name__)
 
 
@@ -183,17 +188,23 @@ class Gaps:
             log.exception("gaps: no nearest articles")
             return []
 
-    def embed_pending(self, limit: int = EMBED_BATCH) -> int:
-        """Embed the newest gaps that have no vector yet, so that the page seldom has to
-        (the ``gaps_vectors`` job). Only in a process whose encoder is loaded already
-        (by the Gaps or Knowledge page): the desk alone never loads the model."""
-        if not self.knowledge.publisher.loaded:
-            return 0
-        with self.database() as db:
-            pending = store.unembedded(db, limit)
-        if pending:
+    def embed_pending(self, limit: int = EMBED_BATCH, budget: float = EMBED_SECONDS) -> int:
+        """Embed the newest gaps that have no vector yet, a batch at a time for up to
+        *budget* seconds (the ``gaps_vectors`` job), so that the page finds every vector
+        made: grouping 10,000 embedded gaps takes seconds, embedding them a minute.
+        The encoder is loaded here when gaps wait: a desk that records gaps needs it
+        for the Gaps page anyway, and loading it only for the page let a backlog pile
+        up wherever that page was seldom opened."""
+        started = time.monotonic()
+        done = 0
+        while time.monotonic() - started < budget:
+            with self.database() as db:
+                pending = store.unembedded(db, limit)
+            if not pending:
+                break
             self.vectors(pending)
-        return len(pending)
+            done += len(pending)
+        return done
 
     def vectors(self, found: list[store.Gap]) -> np.ndarray:
         """The gaps' embeddings: those stored for the same model and text, the rest

@@ -3,18 +3,21 @@ PostgreSQL desk with a million stored messages. Prints Markdown.
 
     .venv/bin/python scripts/bench_analytics.py [--messages 1000000] [--runs 10]
         [--url postgresql+psycopg2://postgres@127.0.0.1:5432/test] [--without-indexes]
-        [--write-rounds 5]
+        [--write-rounds 5] [--keep | --reuse DATABASE]
 
-It creates a database of its own (dropped at the end), migrates it to the revision
+It creates a database of its own (dropped at the end unless ``--keep``; ``--reuse``
+times the page again on a kept one), migrates it to the revision
 before the analytics roll-up (0021), fills it in SQL, then runs the rest of the
 migrations (timed: 0021 fills the roll-up from the messages, as on an existing desk).
 The fill: conversations spread evenly over the last 30 days, 10 messages each (user and
 bot alternating; every 7th conversation handed off, its last two messages an agent's),
 an outcome per bot turn (one in ten a miss), a session per handed-off conversation (a
 third tickets, one in eleven past its SLA, half of them rated), ten agents. Each case
-is timed counting the messages themselves (the page before the roll-up: the same
-queries) and from the roll-up, taking turns; both must give the same page. Last, what
-the roll-up's trigger adds to storing a user message.
+is timed three ways, taking turns: counting the messages themselves (the page's
+queries before the roll-up), from the roll-up with the queries one after another on
+the page's connection (the page before they ran together), and the page as it is (the
+roll-up, its queries at once on connections sharing one snapshot); all must give the
+same page. Last, what the roll-up's trigger adds to storing a user message.
 ``--without-indexes`` drops migration 0015's indexes first, to see what they buy.
 """
 
@@ -26,8 +29,10 @@ import statistics
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,12 +41,14 @@ import sqlalchemy
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from sqlalchemy.orm import Session
 
 from common.clock import utcnow
 from handoff import analytics
 from store.db import MIGRATIONS, make_engine, migrate, session_factory
 from store.messages import add_message
 from store.models import Conversation
+from store.snapshot import read_together
 
 PER_CONVERSATION = 10
 INDEXES = (
@@ -142,28 +149,64 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _backends(db: Session) -> dict[int, float]:
+    """CPU seconds of every backend connected to this database (the page's queries run
+    on several: handoff.analytics reads the period on connections of its own)."""
+    rows = db.execute(
+        sqlalchemy.text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND backend_type = 'client backend'"
+        )
+    ).scalars()
+    found = {}
+    for pid in rows:
+        try:
+            found[int(pid)] = _cpu_seconds(int(pid))
+        except FileNotFoundError:  # ended since
+            continue
+    return found
+
+
+def _in_turn(db: Session, reads: Sequence[Any], setup: Any = None) -> list[Any]:
+    """store.snapshot.read_together as it is on SQLite: every read on the page's own
+    connection, one after another (the page before the reads ran together)."""
+    if setup is not None:
+        setup(db)
+    return [read(db) for read in reads]
+
+
+# (raw, together): counting the messages themselves (the page before the roll-up, its
+# queries together), the roll-up with the queries in turn on one connection, and the page.
+WAYS = {"messages": (True, True), "in turn": (False, False), "roll-up": (False, True)}
+
+
 def timed(
     engine: sqlalchemy.engine.Engine, scope: analytics.Scope, runs: int
-) -> dict[bool, tuple[list[float], list[float]]]:
-    """Per way of counting (raw messages: True, the roll-up: False), the wall-clock
-    seconds of each run and the CPU seconds (the database backend's and this
-    process's): on a shared, loaded machine the CPU time is what a quiet one would take.
-    The two ways take turns, so that the machine's load falls on both alike; each
-    gives the same figures (checked)."""
+) -> dict[str, tuple[list[float], list[float]]]:
+    """Per way (WAYS), the wall-clock seconds of each run and the CPU seconds (the
+    database backends' and this process's): on a shared, loaded machine the CPU time
+    is what a quiet one would take. The ways take turns, so that the machine's load
+    falls on all alike; each gives the same figures (checked)."""
     database = session_factory(engine)
-    times: dict[bool, tuple[list[float], list[float]]] = {True: ([], []), False: ([], [])}
+    times: dict[str, tuple[list[float], list[float]]] = {way: ([], []) for way in WAYS}
     pages = {}
     for _ in range(runs):
-        for raw in (True, False):
+        for way, (raw, together) in WAYS.items():
+            analytics.read_together = read_together if together else _in_turn
             with database() as db:
-                pid = int(db.execute(sqlalchemy.text("SELECT pg_backend_pid()")).scalar_one())
+                before = _backends(db)
                 db.rollback()
-                server, client = _cpu_seconds(pid), time.process_time()
+                server, client = sum(before.values()), time.process_time()
                 started = time.perf_counter()
-                pages[raw] = analytics.report(db, scope, raw)
-                times[raw][0].append(time.perf_counter() - started)
-                times[raw][1].append(_cpu_seconds(pid) - server + time.process_time() - client)
-        assert pages[True] == pages[False], "the roll-up and the messages disagree"
+                pages[way] = analytics.report(db, scope, raw)
+                times[way][0].append(time.perf_counter() - started)
+                used = time.process_time() - client
+            with database() as db:  # the page's backends: its own and its helpers'
+                after = _backends(db)
+            times[way][1].append(sum(after.values()) - server + used)
+        analytics.read_together = read_together
+        first = pages["messages"]
+        assert all(page == first for page in pages.values()), "the ways disagree"
     return times
 
 
@@ -204,6 +247,30 @@ def p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
+def fill(engine: sqlalchemy.engine.Engine, messages: int, without_indexes: bool) -> None:
+    """The desk of the docstring, migrated to head (0021 backfills the roll-up)."""
+    migrate_before_rollup(engine)
+    if without_indexes:
+        with engine.begin() as connection:
+            for index in INDEXES:
+                connection.exec_driver_sql(f"DROP INDEX {index}")
+    seconds = seed(engine, messages)
+    started = time.perf_counter()
+    migrate(engine)  # 0021 and after: the roll-up's backfill
+    backfill = time.perf_counter() - started
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("VACUUM ANALYZE")
+    with engine.connect() as connection:
+        count = connection.exec_driver_sql("SELECT count(*) FROM handoff_messages").scalar()
+        rows = connection.exec_driver_sql("SELECT count(*) FROM handoff_user_activity").scalar()
+        database = connection.exec_driver_sql("SELECT current_database()").scalar()
+    print(
+        f"{count:,} messages seeded in {seconds:.0f} s in {database} (indexes: "
+        f"{'without 0015' if without_indexes else 'all'}); migration 0021 "
+        f"backfilled {rows:,} roll-up rows in {backfill:.1f} s\n"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=1_000_000)
@@ -211,39 +278,25 @@ def main() -> None:
     parser.add_argument("--url", default="postgresql+psycopg2://postgres@127.0.0.1:5432/test")
     parser.add_argument("--without-indexes", action="store_true")
     parser.add_argument("--write-rounds", type=int, default=5, help="of 200 messages each way")
+    parser.add_argument("--keep", action="store_true", help="keep the database (printed)")
+    parser.add_argument("--reuse", default="", help="a database kept by --keep: no fill")
     args = parser.parse_args()
-    name = f"bench_analytics_{uuid.uuid4().hex[:8]}"
+    name = args.reuse or f"bench_analytics_{uuid.uuid4().hex[:8]}"
     admin = sqlalchemy.create_engine(args.url, future=True, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f"CREATE DATABASE {name}")
+    if not args.reuse:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"CREATE DATABASE {name}")
     url = args.url.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
     try:
-        migrate_before_rollup(engine)
-        if args.without_indexes:
-            with engine.begin() as connection:
-                for index in INDEXES:
-                    connection.exec_driver_sql(f"DROP INDEX {index}")
-        seconds = seed(engine, args.messages)
-        started = time.perf_counter()
-        migrate(engine)  # 0021 and after: the roll-up's backfill
-        backfill = time.perf_counter() - started
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-            connection.exec_driver_sql("VACUUM ANALYZE")
-        with engine.connect() as connection:
-            count = connection.exec_driver_sql("SELECT count(*) FROM handoff_messages").scalar()
-        with engine.connect() as connection:
-            rows = connection.exec_driver_sql("SELECT count(*) FROM handoff_user_activity").scalar()
+        if not args.reuse:
+            fill(engine, args.messages, args.without_indexes)
         print(
-            f"{count:,} messages seeded in {seconds:.0f} s (indexes: "
-            f"{'without 0015' if args.without_indexes else 'all'}); migration 0021 "
-            f"backfilled {rows:,} roll-up rows in {backfill:.1f} s\n"
-        )
-        print(
-            "| period, filter | before: wall p50 | before: CPU p50 "
+            "| period, filter | messages: wall p50 | messages: CPU p50 "
+            "| roll-up, in turn: wall p50 | … CPU p50 "
             "| roll-up: wall p50 | roll-up: wall p90 | roll-up: CPU p50 |"
         )
-        print("|---|---:|---:|---:|---:|---:|")
+        print("|---|---:|---:|---:|---:|---:|---:|---:|")
         zone = ZoneInfo("Asia/Shanghai")
         cases = [
             ("30 days (all messages)", "30d", None, None),
@@ -255,19 +308,26 @@ def main() -> None:
         for label, kind, channel, language in cases:
             scope = analytics.period(kind, zone, utcnow()).scope(channel, language)
             times = timed(engine, scope, args.runs)
-            (raw_walls, raw_cpus), (walls, cpus) = times[True], times[False]
+            cells = [
+                _ms(statistics.median(times[way][0]))
+                + " | "
+                + _ms(statistics.median(times[way][1]))
+                for way in ("messages", "in turn")
+            ]
+            walls, cpus = times["roll-up"]
             print(
-                f"| {label} | {_ms(statistics.median(raw_walls))} "
-                f"| {_ms(statistics.median(raw_cpus))} | {_ms(statistics.median(walls))} "
+                f"| {label} | {' | '.join(cells)} | {_ms(statistics.median(walls))} "
                 f"| {_ms(p90(walls))} | {_ms(statistics.median(cpus))} |"
             )
-        write_cost(engine, args.write_rounds, 200)
+        if not args.reuse:  # it leaves messages the roll-up doesn't count
+            write_cost(engine, args.write_rounds, 200)
         with open("/proc/loadavg") as load:
             print(f"\nload average after the runs: {load.read().split()[0]}")
     finally:
         engine.dispose()
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
+        if not (args.keep or args.reuse):
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f"DROP DATABASE IF EXISTS {name}")
         admin.dispose()
 
 

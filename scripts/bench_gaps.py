@@ -26,6 +26,7 @@ import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Sequence
 from datetime import timedelta
@@ -36,16 +37,18 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import numpy as np
-from sqlalchemy import insert
+from sklearn.metrics import adjusted_rand_score
+from sqlalchemy import insert, update
 
 from common.clock import utcnow
 from common.settings import kb_settings, service_settings
 from faq_kb.embedder import SentenceTransformerEmbedder
+from gateway.app import GAPS_VECTOR_SECONDS
 from handoff import gap_clusters
 from handoff.gaps import Gaps
 from handoff.knowledge import Knowledge
 from store.db import make_engine, migrate, session_factory
-from store.gaps import GapEntry
+from store.gaps import GapEntry, open_gaps, unembedded
 from store.models import Conversation, Message
 
 COINS = [
@@ -144,7 +147,9 @@ class Timed:
         return out
 
 
-def misses(count: int, rng: random.Random) -> list[tuple[str, str]]:
+def misses(count: int, rng: random.Random) -> list[tuple[str, str, str]]:
+    """(language, text, the group one would draw by hand: the thing to do and the
+    language; the coin is a detail)."""
     topics = [(c, a) for c in COINS for a in ACTIONS]
     out = []
     for _ in range(count):
@@ -153,16 +158,17 @@ def misses(count: int, rng: random.Random) -> list[tuple[str, str]]:
         phrase = ACTIONS[action][LANGUAGES.index(language)].format(c=coin)
         text = rng.choice(WRAP[language]).format(a=phrase)
         amount = AMOUNT[language].format(n=rng.randint(1, 5000))
-        out.append((language, f"{rng.choice(AROUND[language])} {text} {amount}".strip()))
+        said = f"{rng.choice(AROUND[language])} {text} {amount}".strip()
+        out.append((language, said, f"{action}/{language}"))
     return out
 
 
-def record(url: str, rows: list[tuple[str, str]], start: int, days: int = 30) -> None:
+def record(url: str, rows: list[tuple[str, str, str]], start: int, days: float = 30) -> None:
     """Each miss in a conversation of its own, spread over the last *days* days."""
     now = utcnow()
     step = timedelta(days=days) / max(len(rows), 1)
     conversations, messages, entries = [], [], []
-    for n, (language, text) in enumerate(rows, start):
+    for n, (language, text, _topic) in enumerate(rows, start):
         at = now - timedelta(days=days) + step * (n - start) + timedelta(seconds=1)
         cid = f"webchat:bench{n}"
         conversations.append({"id": cid, "channel": "webchat", "language": language, "created_at": at, "sent_since_inbound": 0})  # fmt: skip
@@ -176,17 +182,69 @@ def record(url: str, rows: list[tuple[str, str]], start: int, days: int = 30) ->
     engine.dispose()
 
 
+def cpu_seconds() -> float:
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    return used.ru_utime + used.ru_stime
+
+
+def drain(gaps: Gaps) -> tuple[int, float, float, float]:
+    """The gaps_vectors job run back to back until nothing waits: (gaps, runs, wall s,
+    CPU s)."""
+    done, runs, began, cpu = 0, 0, time.perf_counter(), cpu_seconds()
+    while made := gaps.embed_pending():
+        done, runs = done + made, runs + 1
+    return done, runs, time.perf_counter() - began, cpu_seconds() - cpu
+
+
+def keep_up(url: str, gaps: Gaps, rng: random.Random, rate: float, seconds: float, at: int) -> None:
+    """Misses recorded at *rate* a second for *seconds* while the job runs every
+    GAPS_VECTOR_SECONDS, as the gateway runs it: how many wait before and after each run."""
+    stop = threading.Event()
+
+    def recorder() -> None:
+        n = at
+        while not stop.wait(1.0):
+            batch = max(1, round(rate))
+            record(url, misses(batch, rng), n, days=1 / 24)
+            n += batch
+
+    thread = threading.Thread(target=recorder, daemon=True)
+    thread.start()
+    waits, busy, cpu, ends = [], [], cpu_seconds(), time.monotonic() + seconds
+    while time.monotonic() < ends:
+        time.sleep(GAPS_VECTOR_SECONDS)
+        with gaps.database() as db:
+            waits.append(len(unembedded(db, 100_000)))
+        began = time.perf_counter()
+        gaps.embed_pending()
+        busy.append(time.perf_counter() - began)
+    stop.set()
+    thread.join()
+    with gaps.database() as db:
+        left = len(unembedded(db, 100_000))
+    print(
+        f"\nRecording {rate:g} misses a second for {seconds:.0f} s, the job every "
+        f"{GAPS_VECTOR_SECONDS} s: waiting at each run {waits}, after the last {left}; "
+        f"each run took {', '.join(f'{b:.1f}' for b in busy)} s wall; "
+        f"{cpu_seconds() - cpu:.1f} s CPU in all (recording included)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--url", default="")
+    parser.add_argument("--cold", action="store_true", help="also group before any job ran")
+    parser.add_argument("--rate", type=float, default=5.0, help="misses a second, keep-up run")
+    parser.add_argument("--seconds", type=float, default=60.0, help="of the keep-up run")
     args = parser.parse_args()
     rng = random.Random(18)
     workdir = tempfile.mkdtemp(prefix="bench-gaps-")
     url = args.url or f"sqlite:///{workdir}/desk.db"
     engine = make_engine(url)
     migrate(engine)
-    record(url, misses(args.messages, rng), 0)
+    rows = misses(args.messages, rng)
+    record(url, rows, 0)
     settings = kb_settings().copy(update={"index_dir": Path(workdir) / "kb"})
     knowledge = Knowledge(session_factory(engine), settings, service_settings())
     knowledge.seed()  # the repository's articles: each group gets its nearest suggested
@@ -195,31 +253,54 @@ def main() -> None:
     loaded = time.perf_counter() - began
     knowledge.publisher.use(model)
     gaps = Gaps(session_factory(engine), knowledge, utcnow)
-    end, start = utcnow() + timedelta(minutes=1), utcnow() - timedelta(days=31)
+    end, start = utcnow() + timedelta(hours=2), utcnow() - timedelta(days=31)
 
     print(f"{args.messages} misses; model loaded in {loaded:.1f} s; torch threads 1\n")
     print("| run | gaps | groups | wall s | CPU s | embedding s (texts) | the rest s |")
     print("|---|---:|---:|---:|---:|---:|---:|")
-    for name, extra in (("cold", 0), ("same gaps again", 0), ("after 100 new", 100)):
+    runs = [("after the gaps_vectors job (every vector kept)", 0), ("same gaps again", 0)]
+    runs.append(("after 100 new, as a new process", 100))
+    if args.cold:
+        runs.insert(0, ("cold: nothing embedded yet", 0))
+    else:
+        done, count, wall, cpu = drain(gaps)
+    for name, extra in runs:
         if extra:
             record(url, misses(extra, rng), args.messages, days=1)
             knowledge.publisher.use(model)  # as a new process: no text remembered
         model.seconds, model.texts = 0.0, 0
-        cpu = resource.getrusage(resource.RUSAGE_SELF)
+        cpu_before = cpu_seconds()
         began = time.perf_counter()
         report = gaps.report(start, end)
-        wall = time.perf_counter() - began
-        after = resource.getrusage(resource.RUSAGE_SELF)
-        used = (after.ru_utime - cpu.ru_utime) + (after.ru_stime - cpu.ru_stime)
+        wall_s = time.perf_counter() - began
+        used = cpu_seconds() - cpu_before
         sizes = [g["count"] for g in report["groups"]]
-        grouping = wall - model.seconds  # read, n-grams, linkage, save, nearest articles
+        grouping = wall_s - model.seconds  # read, n-grams, linkage, save, nearest articles
         print(
-            f"| {name} | {report['total']} | {len(sizes)} | {wall:.1f} | {used:.1f} "
+            f"| {name} | {report['total']} | {len(sizes)} | {wall_s:.1f} | {used:.1f} "
             f"| {model.seconds:.1f} ({model.texts}) | {grouping:.1f} |"
         )
-    top = report["groups"][:3]
-    print("\nBiggest groups:", "; ".join(f"{g['count']}: {g['samples'][0]['text']}" for g in top))
+        if name.startswith("cold"):
+            knowledge.publisher.use(model)
+            with gaps.database.begin() as db:  # as before any job ran
+                db.execute(update(GapEntry).values(vector=None, vector_key=None))
+            done, count, wall, cpu = drain(gaps)
+    print(
+        f"\nThe job's backlog: {done} gaps embedded in {count} runs (back to back), "
+        f"{wall:.1f} s wall, {cpu:.1f} s CPU ({1000 * cpu / max(done, 1):.1f} ms a gap)"
+    )
+    with gaps.database() as db:
+        found = open_gaps(db, start, end)[: args.messages]
+    truth = [topic for _, _, topic in rows]
+    labels = gap_clusters.cluster([g.text for g in found], gaps.vectors(found))
+    print(
+        f"Grouping against the {len(set(truth))} groups drawn by hand: adjusted Rand index "
+        f"{adjusted_rand_score(truth, labels):.3f}, "
+        f"{len(set(labels))} groups; the biggest: "
+        + "; ".join(f"{g['count']}: {g['samples'][0]['text']}" for g in report["groups"][:3])
+    )
     print(f"Cuts: {gap_clusters.DISTANCE} (Latin), {gap_clusters.DISTANCE_HAN} (Chinese)")
+    keep_up(url, gaps, rng, args.rate, args.seconds, args.messages + 100)
     engine.dispose()
 
 

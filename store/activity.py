@@ -16,9 +16,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, delete, func, select
+from sqlalchemy import BigInteger, Column, ForeignKey, Index, Integer, String, delete
 from sqlalchemy.orm import Session
-from sqlalchemy.sql import Select
 
 from store.models import Base, UtcDateTime
 
@@ -46,14 +45,6 @@ def slots(start: datetime, end: datetime) -> tuple[int, int] | None:
     if start.microsecond or end.microsecond or any(edge % SLOT for edge in edges):
         return None
     return edges[0] // SLOT, edges[1] // SLOT
-
-
-def first_messages(first: int, last: int) -> Select:
-    """(cid, first_at) per conversation with a user message in slots *first*..*last*:
-    the time of its first one. Grouping is left to the caller (it may join first)."""
-    return select(
-        UserActivity.conversation_id.label("cid"), func.min(UserActivity.first_at).label("first_at")
-    ).where(UserActivity.slot >= first, UserActivity.slot < last)
 
 
 def erase(db: Session, conversation_ids: list[str]) -> None:

@@ -14,6 +14,7 @@ the viewer's UTC offset, divided as integers: the same arithmetic in both databa
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -22,13 +23,13 @@ from sqlalchemy import (
     BigInteger,
     Integer,
     and_,
-    case,
     cast,
     func,
     literal_column,
     or_,
     select,
     text,
+    union,
 )
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement, Select
@@ -127,64 +128,68 @@ def _sessions_scoped(stmt: Select, scope: Scope) -> Select:
     return stmt
 
 
-def _first_messages(scope: Scope, raw: bool) -> Select:
-    """(cid, first_at): each conversation with a user message in the period, and the
-    time of its first one; from the roll-up when its slots fit the period."""
+def _first_buckets(db: Session, scope: Scope, raw: bool) -> Select:
+    """(cid, bucket of its first user message in the period), from the roll-up if it fits."""
     slots = None if raw else activity.slots(scope.start, scope.end)
-    if slots is not None:
-        rolled = activity.first_messages(*slots)
-        cid: Any = activity.UserActivity.conversation_id
+    rolled = activity.UserActivity
+    if slots is None:
+        cid: Any = Message.conversation_id
+        at = bucket(db, func.min(Message.created_at), scope)
+        period = and_(Message.author == "user", _in_period(Message.created_at, scope))
+    elif scope.offset % activity.SLOT:
+        cid, at = rolled.conversation_id, bucket(db, func.min(rolled.first_at), scope)
+        period = and_(rolled.slot >= slots[0], rolled.slot < slots[1])
     else:
-        rolled = select(
-            Message.conversation_id.label("cid"), func.min(Message.created_at).label("first_at")
-        ).where(Message.author == "user", _in_period(Message.created_at, scope))
-        cid = Message.conversation_id
-    return _by_conversation(rolled, cid, scope).group_by(cid)
+        # Buckets are whole slots: the first slot's bucket is the first message's, in
+        # integers, no timestamp read or converted (30% of the query's time at 1M).
+        first = func.min(rolled.slot) * _number(activity.SLOT)
+        cid, at = rolled.conversation_id, (first + _number(scope.offset)) / _number(scope.bucket)
+        period = and_(rolled.slot >= slots[0], rolled.slot < slots[1])
+    stmt = select(cid.label("cid"), at.label("bucket")).where(period)
+    return _by_conversation(stmt, cid, scope).group_by(cid)
 
 
-def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[int, int, int]]:
-    """(bucket, conversations, resolved by the bot) per bucket.
-
-    A conversation counts once: in the bucket of its first user message in the period.
-    The bot resolved it when no handoff session was open in the period and it missed
-    fewer than :data:`REPEATED_MISSES` times. Both are grouped once and joined (a lookup per
-    conversation costs more than the grouping at a million messages). *raw*: count the
-    messages themselves, not the roll-up (the tests compare the two).
-    """
-    active = _first_messages(scope, raw).subquery()
-    # A session open at any time in the period: one queued the day before and still
-    # going is a human's conversation too.
-    handed = (
-        select(HandoffSession.conversation_id.label("cid"))
-        .where(
-            HandoffSession.queued_at < scope.end,
-            or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
-        )
-        .distinct()
-        .subquery()
+def _left_to_humans(scope: Scope) -> Select:
+    """Conversations the bot did not resolve: a handoff session open at any time in the
+    period (even one queued before it), or :data:`REPEATED_MISSES` misses in it."""
+    handed = select(HandoffSession.conversation_id.label("cid")).where(
+        HandoffSession.queued_at < scope.end,
+        or_(HandoffSession.resolved_at.is_(None), HandoffSession.resolved_at >= scope.start),
     )
     missed = (
         select(TurnOutcome.conversation_id.label("cid"))
         .where(TurnOutcome.outcome.in_(MISSES), _in_period(TurnOutcome.created_at, scope))
         .group_by(TurnOutcome.conversation_id)
         .having(func.count() >= REPEATED_MISSES)
-        .subquery()
     )
-    resolved = case((and_(handed.c.cid.is_(None), missed.c.cid.is_(None)), 1), else_=0)
-    per_conversation = (
-        select(bucket(db, active.c.first_at, scope).label("bucket"), resolved.label("resolved"))
-        .select_from(active)
-        .outerjoin(handed, handed.c.cid == active.c.cid)
-        .outerjoin(missed, missed.c.cid == active.c.cid)
-        .subquery()
-    )
-    rows = _rows(
-        db,
-        select(
-            per_conversation.c.bucket, func.count(), func.sum(per_conversation.c.resolved)
-        ).group_by(per_conversation.c.bucket),
-    )
-    return [(int(b), int(n), int(r or 0)) for b, n, r in rows]
+    return union(handed, missed)
+
+
+def active(db: Session, scope: Scope, raw: bool = False, unresolved: bool = False) -> Counter[int]:
+    """Bucket -> conversations, each counted once: in the bucket of its first user
+    message in the period. *unresolved*: only those the bot did not resolve. *raw*:
+    count the messages, not the roll-up (the tests compare the two)."""
+    first = _first_buckets(db, scope, raw)
+    if unresolved:
+        first = first.where(first.selected_columns.cid.in_(_left_to_humans(scope)))
+    found = first.subquery()
+    stmt = select(found.c.bucket, func.count()).group_by(found.c.bucket)
+    if not raw and not unresolved and db.get_bind().dialect.name == "postgresql":
+        # It would walk the roll-up's conversation index for its order, a heap fetch a
+        # row: hashing the period's rows takes a third less time.
+        db.execute(text("SET LOCAL enable_indexscan = off"))
+        rows = _rows(db, stmt)
+        db.execute(text("SET LOCAL enable_indexscan = on"))
+    else:
+        rows = _rows(db, stmt)
+    return Counter({int(b): int(n) for b, n in rows})
+
+
+def conversations(db: Session, scope: Scope, raw: bool = False) -> list[tuple[int, int, int]]:
+    """(bucket, conversations, resolved by the bot) per bucket: all of them (:func:`active`)
+    less those left to humans, two queries the page runs at once."""
+    total, unresolved = active(db, scope, raw), active(db, scope, raw, unresolved=True)
+    return [(b, n, n - unresolved[b]) for b, n in sorted(total.items())]
 
 
 def _hour(seconds: ColumnElement[Any], scope: Scope) -> ColumnElement[Any]:

@@ -13,7 +13,11 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from common.clock import utcnow
+from common.settings import kb_settings, service_settings
 from guard import PHRASE
+from handoff.gaps import Gaps
+from handoff.knowledge import Knowledge
 from store import privacy
 from store.agents import create_agent
 from store.db import make_engine, session_factory
@@ -310,3 +314,38 @@ def test_each_message_is_embedded_once_in_the_background(desk: Desk, tmp_path: P
     assert desk.groups()["total"] == 4
     assert counting.calls[0] == ["how do I turn on dark mode"]
     assert all(g.vector is not None for g in desk.gaps())
+
+
+def test_the_job_loads_the_encoder_when_gaps_wait_and_drains_them(
+    desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The configured model, as the gateway would load it: a stand-in here.
+    loads: list[CountingEmbedder] = []
+
+    def load(path: str, threads: int = 1) -> CountingEmbedder:
+        loads.append(CountingEmbedder())
+        return loads[-1]
+
+    monkeypatch.setattr("faq_kb.embedder.SentenceTransformerEmbedder", load)
+    # A gateway process that has loaded nothing yet.
+    database = desk.gateway.parts.desk.database
+    settings = kb_settings().copy(update={"index_dir": tmp_path / "kb"})
+    knowledge = Knowledge(database, settings, service_settings())
+    gaps = Gaps(database, knowledge, utcnow)
+    assert not knowledge.publisher.loaded
+    assert gaps.embed_pending() == 0  # nothing waits: the model stays unloaded
+    assert not knowledge.publisher.loaded and loads == []
+
+    me = desk.gateway.visitor("en")
+    said = ["is there a dark mode", "how do I stake DOT", "dark mode please"]
+    for text in said:
+        desk.gateway.say(me, text)
+    # Two at a time: one run of the job takes every waiting gap, batch after batch.
+    assert gaps.embed_pending(limit=2) == 3
+    assert knowledge.publisher.loaded and len(loads) == 1
+    assert sorted(len(call) for call in loads[0].calls) == [1, 2]
+    assert all(g.vector is not None for g in desk.gaps())
+    # A run's time is bounded: with no time left it embeds nothing.
+    desk.gateway.say(me, "how do I turn on dark mode")
+    assert gaps.embed_pending(budget=0) == 0
+    assert gaps.embed_pending() == 1
