@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from bot.actions.chain import chain_lookup
 from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionHandoff
+from common.casefile import VERDICTS, render
 from common.payload import HandoffPayload
 from tests.fakes import chain_forensic as acct
 from tests.support.trackers import load_domain, responses, run, said, tracker
@@ -131,3 +132,13 @@ def test_the_agent_gets_both_addresses_in_the_handoff() -> None:
     assert payload.reason == "missing_transfer"
     assert "forensic SUSPICIOUS" in payload.summary and "lookalike_pair" in payload.summary
     assert acct.TRON_LOOKALIKE in payload.summary and acct.TRON_FRIEND in payload.summary
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "es"])
+def test_the_case_file_for_the_agent_and_the_user_names_the_pair(language: str) -> None:
+    result, _ = answer_address(BOTH["en"], {"chain": "tron"})
+    report = render({"forensic": result["forensic"], "chain": "tron"}, language)  # type: ignore[arg-type]
+    pair_line = next(line for line in report.splitlines() if PAIR_WORDS[language] in line)
+    assert acct.TRON_LOOKALIKE in pair_line and acct.TRON_FRIEND in pair_line
+    assert EVIDENCE[language] in pair_line
+    assert VERDICTS["suspicious"][language] in report
