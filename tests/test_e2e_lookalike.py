@@ -47,7 +47,10 @@ def no_node_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
         yield Servers(rasa, "", gateway)
         return
     with running_servers(tmp_path_factory.mktemp("lookalike"), with_gateway=True) as servers:
-        servers.say("lookalike-warm-up", "你好", {"language": "zh"})  # Rasa loads lazily
+        # The form's first turn loads lazily (Rasa, the action server's extraction): on
+        # a busy host longer than the gateway waits for Rasa (seen: "系统暂时出了点问题").
+        for language in ("zh", "en"):
+            servers.say(f"lookalike-warm-up-{language}", OPENING[language], {"language": language})
         yield servers
 
 
