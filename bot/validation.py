@@ -14,7 +14,7 @@ from eth_utils import is_checksum_address, is_hex_address
 
 from bot.nlu.amounts import normalise_amount
 from bot.nlu.extraction import extract
-from bot.nlu.formats import ADDRESS_PATTERNS, HASH_PATTERNS
+from bot.nlu.formats import ADDRESS_PATTERNS, HASH_PATTERNS, find_formats
 from bot.nlu.vocabulary import CHAIN_ALIASES, NATIVE_TOKEN, TOKEN_ALIASES
 
 UNKNOWN = "unknown"
@@ -143,6 +143,18 @@ def check_address(text: str, chain: str | None) -> FormatCheck:
         if valid:
             return FormatCheck(address, expected)
     return FormatCheck(None, expected)
+
+
+def find_addresses(text: str) -> list[str]:
+    """Every valid EVM and TRON address in *text*, in order, each once (a typo'd one,
+    failing its checksum, is not an address the user gave)."""
+    found: list[str] = []
+    for kind, start, end in sorted(find_formats(text), key=lambda f: f[1]):
+        address = text[start:end]
+        valid = _valid_evm if address.startswith("0x") else _valid_tron
+        if kind == "address" and address not in found and valid(address):
+            found.append(address)
+    return found
 
 
 def address_family(address: str | None) -> str | None:

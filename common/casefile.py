@@ -47,6 +47,20 @@ _T: dict[str, dict[Language, str]] = {
         "zh": "仿冒地址 {counterparty}（{amount} {token}）模仿 {lookalike_of}",
         "es": "Dirección imitadora {counterparty} ({amount} {token}) imita a {lookalike_of}",
     },
+    # Two addresses the user typed (no chain read): which one they meant isn't known,
+    # so neither is called the fake.
+    "lookalike_pair": {
+        "en": "The addresses {counterparty} and {lookalike_of} start and end with the same "
+        "four characters, but they are different addresses",
+        "zh": "地址 {counterparty} 和 {lookalike_of} 的前四位和后四位相同，但它们不是同一个地址",
+        "es": "Las direcciones {counterparty} y {lookalike_of} empiezan y terminan con los "
+        "mismos cuatro caracteres, pero son direcciones distintas",
+    },
+    "typed": {
+        "en": "the addresses you typed",
+        "zh": "您输入的地址",
+        "es": "las direcciones que escribiste",
+    },
     "unknown_spender": {
         "en": " (not a known app)",
         "zh": "（不是已知应用）",
@@ -147,7 +161,8 @@ def finding_line(finding: dict[str, Any], language: Language) -> str:
         mark=mark,
     )
     when = f" · {finding['time'].replace('+00:00', 'Z')}" if finding.get("time") else ""
-    evidence = f"{_text('evidence', language)}: {finding.get('evidence')}"
+    seen = _text("typed", language) if kind == "lookalike_pair" else finding.get("evidence")
+    evidence = f"{_text('evidence', language)}: {seen}"
     link = (
         explorer(str(finding.get("chain")), str(finding["tx_hash"]))
         if finding.get("tx_hash")

@@ -8,6 +8,7 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_C
 .venv/bin/python scripts/bench_channels.py
 .venv/bin/python scripts/bench_guard.py
 .venv/bin/python scripts/bench_chain.py
+.venv/bin/python scripts/bench_wechat_forensic.py
 .venv/bin/python scripts/bench_scale.py
 .venv/bin/python scripts/bench_throughput.py
 .venv/bin/python scripts/bench_long_conversation.py

@@ -14,6 +14,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.aside import answered_aside
+from bot.actions.lookalike import compare_typed
 from bot.actions.shared import latest_intent
 from bot.nlu.timeparse import parse_time
 from bot.validation import (
@@ -132,11 +133,12 @@ class ValidateMissingTransferForm(CaseValidators, FormValidationAction):
         if _unanswered(value):
             return {"to_address": None}
         if _unknown(value, tracker):
-            return {"to_address": UNKNOWN}
+            return {**compare_typed(dispatcher, tracker, None), "to_address": UNKNOWN}
         check = check_address(str(value), _known(tracker.get_slot("chain")))
         if check.value is None and not answered_aside(dispatcher, tracker):
             dispatcher.utter_message(response="utter_invalid_address", expected=check.expected)
-        return {"to_address": check.value}
+        # "Sent to T…, meant T…": compared here, whatever a node could tell later.
+        return {**compare_typed(dispatcher, tracker, check.value), "to_address": check.value}
 
 
 class ValidateDisputeForm(CaseValidators, FormValidationAction):

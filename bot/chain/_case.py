@@ -20,6 +20,7 @@ Kind = Literal[
     "approval",  # a live token allowance
     "outflow",  # an outgoing token transfer in the window
     "poisoning",  # a look-alike address: dust from it, or a payment to it
+    "lookalike_pair",  # two look-alike addresses the user typed (nothing read on chain)
 ]
 # hijack: someone else can move the funds (urgent); warning: suspicious; info: listed.
 Severity = Literal["hijack", "warning", "info"]
