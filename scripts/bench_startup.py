@@ -177,8 +177,11 @@ def main() -> None:
         "command's start; CPU seconds each process had spent when the first answer came "
         "(sampled every 0.2 s, so a short-lived one may show less).\n"
     )
+    for found in results:
+        found["all processes CPU s"] = sum(v for k, v in found.items() if k.endswith("CPU s"))
+    # Milestones in the order the first run reached them, then the CPU per process.
     names = sorted({k for r in results for k in r}, key=lambda k: (k.endswith("CPU s"), k))
-    names = [n for n in names if not n.endswith("CPU s")] + [n for n in names if n.endswith("CPU s")]
+    names.sort(key=lambda k: (k.endswith("CPU s"), results[0].get(k, 0.0) if "CPU" not in k else 0))
     kinds = ["first start" if i == 0 else "restart" for i in range(len(results))]
     print("| | " + " | ".join(kinds) + " |")
     print("|---" * (len(results) + 1) + "|")
