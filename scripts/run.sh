@@ -34,19 +34,28 @@ PORT=$ACTIONS_PORT HOST=$HOST scripts/serve.sh actions >"$LOG_DIR/actions.log" 2
 pids+=($!)
 PORT=$RASA_PORT HOST=$HOST scripts/serve.sh rasa >"$LOG_DIR/rasa.log" 2>&1 &
 pids+=($!)
-$BIN/python -m handoff agents bootstrap
 PORT=$DESK_PORT HOST=$HOST ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT" \
   scripts/serve.sh gateway >"$LOG_DIR/gateway.log" 2>&1 &
 pids+=($!)
 
-echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa needs about a minute..."
+echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa needs about half a minute..."
+bootstrap=""
 for _ in $(seq 1 240); do
   for pid in "${pids[@]}"; do
     kill -0 "$pid" 2>/dev/null || { echo "a server exited; see $LOG_DIR/*.log" >&2; tail -n 30 "$LOG_DIR"/*.log >&2; exit 1; }
   done
-  if curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$RASA_PORT/webhooks/rest/" >/dev/null 2>&1 &&
-     curl -fsS "http://127.0.0.1:$DESK_PORT/health" >/dev/null 2>&1; then
+  gateway_up=""
+  curl -fsS "http://127.0.0.1:$DESK_PORT/health" >/dev/null 2>&1 && gateway_up=1
+  # The first agent, once the gateway has migrated the desk's database (two first
+  # migrations at once would contend for SQLite's lock), while Rasa is still loading.
+  if [[ -n $gateway_up && -z $bootstrap ]]; then
+    $BIN/python -m handoff agents bootstrap &
+    bootstrap=$!
+  fi
+  if [[ -n $gateway_up ]] &&
+     curl -fsS "http://127.0.0.1:$ACTIONS_PORT/health" >/dev/null 2>&1 &&
+     curl -fsS "http://127.0.0.1:$RASA_PORT/webhooks/rest/" >/dev/null 2>&1; then
+    wait "$bootstrap" || { echo "creating the first agent failed (python -m handoff agents bootstrap)" >&2; exit 1; }
     cat <<MSG
 
 The assistant is up.
