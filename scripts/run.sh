@@ -38,7 +38,7 @@ PORT=$DESK_PORT HOST=$HOST ACTIONS_URL="http://127.0.0.1:$ACTIONS_PORT" \
   scripts/serve.sh gateway >"$LOG_DIR/gateway.log" 2>&1 &
 pids+=($!)
 
-echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa needs about half a minute..."
+echo "Starting the action server (:$ACTIONS_PORT), Rasa (:$RASA_PORT) and the gateway (:$DESK_PORT); Rasa takes longest (TensorFlow and the model)..."
 bootstrap=""
 for _ in $(seq 1 240); do
   for pid in "${pids[@]}"; do
