@@ -1,17 +1,6 @@
-"""Multilingual knowledge base: articles, a persisted hybrid index, and search."""
+"""Multilingual knowledge base: articles (``faq_kb.articles``), a persisted hybrid index
+(``faq_kb.index``), and search (``faq_kb.search``).
 
-from faq_kb.articles import Article, ArticleError, load_articles
-from faq_kb.index import KBIndex, build_index, load_index
-from faq_kb.search import Hit, HybridKnowledgeBase, KnowledgeBase
-
-__all__ = [
-    "Article",
-    "ArticleError",
-    "Hit",
-    "HybridKnowledgeBase",
-    "KBIndex",
-    "KnowledgeBase",
-    "build_index",
-    "load_articles",
-    "load_index",
-]
+Nothing is imported here: the index pulls in faiss and scikit-learn (seconds of CPU),
+which ``make run``'s up-to-date checks and the desk's article handling don't need.
+"""

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from common.settings import ROOT, kb_settings, service_settings
 from faq_kb.articles import ArticleError
-from faq_kb.index import IndexNotReady, build_index, fingerprint, stored_fingerprint
+from faq_kb.manifest import IndexNotReady, fingerprint, stored_fingerprint
 
 NEGATIVES = ROOT / "faq_kb" / "calibration" / "out_of_scope.tsv"
 EVAL_FILE = ROOT / "faq_kb" / "eval" / "questions.tsv"
@@ -30,6 +30,7 @@ def _build(args: argparse.Namespace) -> int:
         print(f"faq_kb: index {wanted} is up to date in {settings.index_dir}")
         return 0
     from faq_kb.embedder import SentenceTransformerEmbedder
+    from faq_kb.index import build_index
 
     started = time.perf_counter()
     embedder = SentenceTransformerEmbedder(model, threads=settings.torch_threads)

@@ -140,7 +140,9 @@ def load_articles(directory: Path) -> list[Article]:
     articles = []
     for path in files:
         try:
-            raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+            # libyaml's safe loader: the same documents, parsed about ten times faster
+            # (make run's up-to-date checks read every article twice).
+            raw = yaml.load(path.read_text(encoding="utf-8"), Loader=yaml.CSafeLoader)
         except yaml.YAMLError as exc:
             raise ArticleError(path, "<yaml>", str(exc)) from exc
         articles.append(parse_article(path, raw, allowed))

@@ -9,7 +9,6 @@ instead of silently answering from old content.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -21,24 +20,23 @@ import joblib
 import numpy as np
 
 from common.language import Language
-from faq_kb.articles import Article, content_hash, load_articles
+from faq_kb.articles import Article, load_articles
 from faq_kb.calibration import Calibration, fit_calibration, load_negatives
 from faq_kb.embedder import Embedder
 from faq_kb.lexical import LexicalRanker
+from faq_kb.manifest import (
+    _FILES,
+    ARTICLES_FILE,
+    FORMAT_VERSION,
+    IndexNotReady,
+    fingerprint,
+    stored_fingerprint,
+)
 from faq_kb.records import parse, to_record
 from faq_kb.scoring import best_two
 
-FORMAT_VERSION = "5"
-_FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
-# The articles the index was built from: an index published from the database carries
-# its own, so loading it needs no article files (older indexes read articles_dir).
-ARTICLES_FILE = "articles.json"
 _BATCH = 64
 Progress = Callable[[float], None]
-
-
-class IndexNotReady(RuntimeError):
-    """The index is missing or stale; the message says which command fixes it."""
 
 
 @dataclass(frozen=True)
@@ -83,26 +81,6 @@ class KBIndex:
         for name in (*_FILES, ARTICLES_FILE):
             (tmp / name).replace(directory / name)
         tmp.rmdir()
-
-
-def fingerprint(articles_dir: Path, model_name: str, negatives: Path) -> str:
-    digest = hashlib.sha256()
-    for part in (FORMAT_VERSION, model_name, content_hash(articles_dir)):
-        digest.update(part.encode())
-    if negatives.exists():
-        digest.update(negatives.read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def stored_fingerprint(directory: Path) -> str | None:
-    try:
-        manifest = json.loads((directory / "manifest.json").read_text())
-    except (OSError, ValueError):
-        return None
-    if not all((directory / name).exists() for name in _FILES):
-        return None
-    value = manifest.get("fingerprint")
-    return value if isinstance(value, str) else None
 
 
 def build_index(

@@ -8,7 +8,7 @@ the gateway), or pieces landing on different processes are never added up.
 from __future__ import annotations
 
 import time
-from collections import defaultdict, deque
+from collections import OrderedDict, deque
 from typing import NamedTuple, Protocol
 
 SPLIT_WINDOW_SECONDS = 600
@@ -36,16 +36,19 @@ class FragmentCounts(Protocol):
 
 
 class MemoryCounts:
-    """One process's counts."""
+    """One process's counts. A conversation is forgotten once its newest piece is out
+    of the window (as the Redis store's keys expire): every conversation that ever
+    sent a piece would otherwise stay in memory for the life of the process."""
 
     def __init__(self) -> None:
-        self._recent: defaultdict[str, deque[Piece]] = defaultdict(
-            lambda: deque(maxlen=SPLIT_MESSAGES)
-        )
+        # Least recently added first, so the expired ones are at the front.
+        self._recent: OrderedDict[str, deque[Piece]] = OrderedDict()
 
     def add(self, conversation_id: str, piece: Piece) -> list[Piece]:
-        recent = self._recent[conversation_id]
+        recent = self._recent.pop(conversation_id, None) or deque(maxlen=SPLIT_MESSAGES)
         recent.append(piece)
+        self._recent[conversation_id] = recent
+        self._forget_expired()
         return list(recent)
 
     def recent(self, conversation_id: str) -> list[Piece]:
@@ -53,6 +56,17 @@ class MemoryCounts:
 
     def clear(self, conversation_id: str) -> None:
         self._recent.pop(conversation_id, None)
+
+    def __len__(self) -> int:
+        return len(self._recent)
+
+    def _forget_expired(self) -> None:
+        cutoff = time.time() - SPLIT_WINDOW_SECONDS
+        while self._recent:
+            oldest, pieces = next(iter(self._recent.items()))
+            if pieces[-1].at >= cutoff:
+                return
+            del self._recent[oldest]
 
 
 def within_window(pieces: list[Piece], now: float | None = None) -> list[Piece]:

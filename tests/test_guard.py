@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from mnemonic import Mnemonic
 from sqlalchemy import select
 
-from guard import Guard
+from guard import SPLIT_WINDOW_SECONDS, Guard, MemoryCounts, Piece
 from store.db import make_engine, session_factory
 from store.models import Audit, Message
 from tests.fakes.rasa import FakeRasa
@@ -131,6 +131,26 @@ def test_a_phrase_split_over_messages_is_caught() -> None:
         short.count("short", n, short.inspect("short", " ".join(words[start : start + 3])))
     last = short.count("short", 3, short.inspect("short", " ".join(words[9:])))
     assert last.secrets == ["recovery phrase"] and last.earlier_fragments == [0, 1, 2]
+
+
+def test_pieces_of_conversations_gone_quiet_are_forgotten(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The memory leak check (scripts/bench_memory.py) found every conversation that had
+    # sent a piece kept for the life of the gateway; they now expire as in Redis.
+    now = [1_000_000.0]
+    monkeypatch.setattr("guard.fragments.time.time", lambda: now[0])
+    counts = MemoryCounts()
+    for n in range(50):
+        counts.add(f"quiet-{n}", Piece(now[0], 4, n))
+    assert len(counts) == 50
+    now[0] += SPLIT_WINDOW_SECONDS - 1
+    counts.add("quiet-7", Piece(now[0], 4, 50))  # its window starts again
+    assert len(counts) == 50
+    now[0] += 2  # the others' newest pieces are now out of the window
+    assert counts.add("busy", Piece(now[0], 4, 51)) == [Piece(now[0], 4, 51)]
+    assert len(counts) == 2 and counts.recent("quiet-0") == []
+    assert [p.message_id for p in counts.recent("quiet-7")] == [7, 50]
 
 
 def test_ordinary_messages_between_pieces_reset_the_count() -> None:
