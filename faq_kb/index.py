@@ -28,7 +28,7 @@ from faq_kb.lexical import LexicalRanker
 from faq_kb.records import parse, to_record
 from faq_kb.scoring import best_two
 
-FORMAT_VERSION = "5"
+FORMAT_VERSION = "6"
 _FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
 # The articles the index was built from: an index published from the database carries
 # its own, so loading it needs no article files (older indexes read articles_dir).
