@@ -3,6 +3,11 @@
 all-MiniLM-L6-v2 is close to random on Chinese question matching, so this side
 has to carry Chinese queries: character 1–3-grams (robust to segmentation and
 typos) plus word tokens (jieba for Chinese), each TF-IDF weighted.
+
+Latin-script words are cut to their first :data:`STEM_LETTERS` letters, a prefix
+stem: no Spanish stemmer is installed, and the weak dense side leaves Spanish to
+this ranker, where "comisión" and "comisiones", "enviar" and "envié" must meet.
+Chosen by leave-one-out hit@1 on the articles' example questions (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from common.language import HAN, HAN_CHAR
 jieba.setLogLevel(logging.WARNING)
 
 _LATIN_WORD = re.compile(r"[a-z0-9]+")
+STEM_LETTERS = 5
 
 
 def normalise(text: str) -> str:
@@ -34,7 +40,8 @@ def normalise(text: str) -> str:
 
 
 def tokenise(text: str) -> list[str]:
-    """Word tokens: jieba's search-mode segmentation for Han runs, plain words otherwise."""
+    """Word tokens: jieba's search-mode segmentation for Han runs, prefix-stemmed words
+    otherwise (numbers whole: "100" and "1000" are different amounts)."""
     text = normalise(text)
     tokens: list[str] = []
     for piece in re.split(f"([{HAN}]+)", text):
@@ -43,7 +50,10 @@ def tokenise(text: str) -> list[str]:
         if HAN_CHAR.match(piece):
             tokens.extend(t for t in jieba.lcut_for_search(piece) if t.strip())
         else:
-            tokens.extend(_LATIN_WORD.findall(piece))
+            tokens.extend(
+                word if word.isdigit() else word[:STEM_LETTERS]
+                for word in _LATIN_WORD.findall(piece)
+            )
     return tokens
 
 

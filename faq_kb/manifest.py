@@ -12,7 +12,7 @@ from pathlib import Path
 
 from faq_kb.articles import content_hash
 
-FORMAT_VERSION = "5"
+FORMAT_VERSION = "6"
 _FILES = ("manifest.json", "entries.json", "dense.faiss", "lexical.joblib", "calibration.json")
 # The articles the index was built from: an index published from the database carries
 # its own, so loading it needs no article files (older indexes read articles_dir).
