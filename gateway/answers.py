@@ -225,7 +225,8 @@ class Answers:
         if outcome == "miss" and suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
         no_answer = any(p.reason == HandoffReason.NO_ANSWER for p in payloads)
-        await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
+        if self.callbacks.changes_wait(message.conversation_id, asks_number):
+            await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
 
         def record(db: Session) -> None:
             now = self.desk.clock()
