@@ -35,7 +35,7 @@ from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import ALWAYS, Gateway
 from tests.support.services import REDIS_URL, fresh_schema
 
-SEEN: list[tuple[str, str]] = []  # ("pg" | "redis", what), in order
+SEEN: list[tuple[str, str, int]] = []  # ("pg" | "redis", what, connection), in order
 # Statements of the periodic jobs, the liveness lease and the outbox's flush.
 BACKGROUND = re.compile(r"handoff_leases|SET sent_at|handoff_event_outbox\.sent_at IS NULL")
 _COMMAND = re.compile(rb"\*\d+\r\n\$\d+\r\n([A-Za-z]+)\r\n")
@@ -70,7 +70,8 @@ class Proxy:
                 size = await reader.readexactly(4)
                 body = await reader.readexactly(int.from_bytes(size, "big") - 4)
                 if kind == b"Q":
-                    SEEN.append(("pg", body.rstrip(b"\0").decode(errors="replace")))
+                    query = body.rstrip(b"\0").decode(errors="replace")
+                    SEEN.append(("pg", query, id(writer)))
                 up_writer.write(kind + size + body)
                 await up_writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
@@ -100,11 +101,11 @@ def count_redis() -> None:
     async_send = redis.asyncio.connection.Connection.send_packed_command
 
     def send(self: Any, command: Any, check_health: bool = True) -> None:
-        SEEN.append(("redis", _commands(command)))
+        SEEN.append(("redis", _commands(command), 0))
         sync_send(self, command, check_health)
 
     async def asend(self: Any, command: Any, check_health: bool = True) -> None:
-        SEEN.append(("redis", _commands(command)))
+        SEEN.append(("redis", _commands(command), 0))
         await async_send(self, command, check_health)
 
     redis.connection.Connection.send_packed_command = send  # type: ignore[method-assign]
@@ -136,7 +137,7 @@ def main() -> None:
     count_redis()
     proxy = Proxy()
     per_turn: list[Counter[str]] = []
-    last: list[tuple[str, str]] = []
+    last: list[tuple[str, str, bool]] = []
     with gateway(proxy) as running:
         visitors = [running.visitor("en") for _ in range(3)]
         for i in range(args.turns + 3):
@@ -145,9 +146,9 @@ def main() -> None:
             SEEN.clear()
             response = running.say(visitors[i % 3], question, language=language)
             assert response.status_code == 200, response.text
-            last = list(SEEN)
+            last = _classified(list(SEEN))
             if i >= 3:  # the first turns of each visitor create its conversation
-                per_turn.append(Counter(k for where, what in last for k in _kinds(where, what)))
+                per_turn.append(Counter(k for seen in last for k in _kinds(*seen)))
     print(f"Measured at {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} with")
     print(f"`scripts/turn_round_trips.py --turns {args.turns}` (medians per turn).\n")
     print("| round trips per web chat turn | median | max |\n|---|---|---|")
@@ -156,12 +157,34 @@ def main() -> None:
         print(f"| {kind} | {statistics.median(values):g} | {max(values)} |")
     if args.list:
         print("\nThe last turn:\n")
-        for where, what in last:
-            print(f"- {where}: `{' '.join(what.split())[:160]}`")
+        for where, what, background in last:
+            shown = " ".join(what.split())[:150]
+            print(f"- {where}{' (background)' if background else ''}: `{shown}`")
 
 
-def _kinds(where: str, what: str) -> list[str]:
-    if BACKGROUND.search(what):
+def _classified(seen: list[tuple[str, str, int]]) -> list[tuple[str, str, bool]]:
+    """Each query or command, and whether it belongs to the background: a transaction
+    (from its connection's ping or BEGIN to its COMMIT) that touched what the jobs and
+    the outbox's flush do."""
+    tainted: set[int] = set()  # connections whose open transaction is the background's
+    marked: set[int] = set()  # indexes in *seen*
+    current: dict[int, list[int]] = {}  # connection: the indexes of its open transaction
+    for index, (where, what, connection) in enumerate(seen):
+        if where != "pg":
+            continue
+        current.setdefault(connection, []).append(index)
+        if BACKGROUND.search(what):
+            tainted.add(connection)
+        if what in ("COMMIT", "ROLLBACK"):
+            if connection in tainted:
+                marked.update(current[connection])
+            tainted.discard(connection)
+            current[connection] = []
+    return [(w, q, i in marked) for i, (w, q, _c) in enumerate(seen)]
+
+
+def _kinds(where: str, what: str, background: bool) -> list[str]:
+    if background:
         return [f"{where} background"]
     return [where, "pg commits"] if what == "COMMIT" else [where]
 
