@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage, Storage, storage_from_string
+from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from prometheus_client import Counter
 from redis.exceptions import RedisError
@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 log = logging.getLogger(__name__)
 
 Rules = Sequence[RateLimitItem]
+Counted = tuple[RateLimitItem, tuple[str, ...]]  # a limit, and the key counted against it
 
 REFUSED = Counter(
     "support_limited_total",
@@ -65,26 +66,48 @@ class Limiter:
 
     def hit(self, limits: Rules, *key: str) -> Refusal | None:
         """Count one event for *key* against each of *limits*; None while all allow it."""
-        if not limits:
+        return self.hit_all([(limits, key)])
+
+    def hit_all(self, counted: Sequence[tuple[Rules, Sequence[str]]]) -> Refusal | None:
+        """Count one event against each (limits, key) pair, in one round trip to Redis;
+        None while all allow it."""
+        wanted = [(item, tuple(key)) for limits, key in counted for item in limits]
+        if not wanted:
             return None
+        limiter = self._shared
         try:
-            refused = self._hit(self._shared, limits, key)
+            over = self._over(wanted)
         except RedisError as exc:
             self._degraded(exc)
-            refused = self._hit(self._local, limits, key)
-        if refused is not None:
-            REFUSED.labels(key[0] if key else "other").inc()
-        return refused
-
-    def _hit(
-        self, limiter: FixedWindowRateLimiter, limits: Rules, key: Sequence[str]
-    ) -> Refusal | None:
+            limiter = self._local
+            over = [(i, k) for i, k in wanted if not limiter.hit(i, self.prefix, *k)]
+        if not over:
+            return None
+        REFUSED.labels(over[0][1][0] if over[0][1] else "other").inc()
         waits = []
-        for item in limits:
-            if not limiter.hit(item, self.prefix, *key):
+        for item, key in over:
+            try:
                 reset, _remaining = limiter.get_window_stats(item, self.prefix, *key)
-                waits.append(max(1, math.ceil(reset - time.time())))
-        return Refusal(max(waits)) if waits else None
+                wait = reset - time.time()
+            except RedisError:
+                wait = item.get_expiry()
+            waits.append(max(1, math.ceil(wait)))
+        return Refusal(max(waits))
+
+    def _over(self, wanted: list[Counted]) -> list[Counted]:
+        """Count *wanted* in the shared storage; those over their limit."""
+        if not isinstance(self.storage, RedisStorage):
+            return [(i, k) for i, k in wanted if not self._shared.hit(i, self.prefix, *k)]
+        # The limits library's fixed window, every counter in one MULTI: the key it
+        # uses, and an expiry set only on a new counter (its Lua script's "== amount").
+        with self.storage.storage.pipeline(transaction=True) as multi:
+            for item, key in wanted:
+                name = item.key_for(self.prefix, *key)
+                multi.incrby(name, 1)
+                multi.expire(name, item.get_expiry(), nx=True)
+            counts = multi.execute()[0::2]
+        pairs = zip(wanted, counts, strict=True)
+        return [(i, k) for (i, k), count in pairs if int(count) > i.amount]
 
     def _degraded(self, exc: Exception) -> None:
         if time.monotonic() - self._warned > 60:  # once a minute, not once a request

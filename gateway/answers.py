@@ -12,6 +12,8 @@ import logging
 import math
 from dataclasses import replace
 
+from sqlalchemy.orm import Session
+
 from common import texts
 from common.language import DEFAULT_LANGUAGE, Language, normalise_language
 from common.limits import Limiter, Rules
@@ -21,12 +23,11 @@ from common.payload import HANDOFF_KEY, HandoffPayload, HandoffReason, Priority
 from common.settings import ServiceSettings
 from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
-from gateway.turn_labels import first_line, outcome_label, suggests
+from gateway.turn_labels import first_line, outcome_label, record_turn, suggests
 from guard import PHRASE, Verdict
-from handoff import Callbacks, Desk, Inbox, Outbox, gaps
+from handoff import Callbacks, Desk, Inbox, Outbox
 from handoff.callbacks import ASK_MARKER
 from store import handoffs
-from store import outcomes as turn_outcomes
 from store.models import Message
 
 log = logging.getLogger(__name__)
@@ -224,9 +225,18 @@ class Answers:
         if outcome == "miss" and suggests(visible):
             outcome = "suggest"  # the nearest articles offered: a hedged answer
         no_answer = any(p.reason == HandoffReason.NO_ANSWER for p in payloads)
-        await asyncio.to_thread(self._record, message, outcome, language, turn, no_answer)
-        await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
-        sent = await self.outbox.deliver(message.conversation_id, visible, "bot")
+        if self.callbacks.changes_wait(message.conversation_id, asks_number):
+            await asyncio.to_thread(self.callbacks.asked, message.conversation_id, asks_number)
+
+        def record(db: Session) -> None:
+            now = self.desk.clock()
+            record_turn(db, message, outcome, language, turn, no_answer, now)
+
+        # One commit: the replies, the turn's outcome, and (with no handoff to open
+        # after them) the end of the turn.
+        sent = await self.outbox.deliver(
+            message.conversation_id, visible, "bot", with_replies=record, ends_turn=not payloads
+        )
         for payload in payloads:
             sent += await self._open(payload, message, turn)
         return sent
@@ -265,19 +275,3 @@ class Answers:
             created_at=f"delivery#{message_id}",
         )
         await self.desk.open(payload, conversation.partition(":")[0])
-
-    def _record(
-        self, message: InboundMessage, outcome: str, language: str, turn: Turn | None, no: bool
-    ) -> None:
-        """Keep the turn's outcome for analytics (store.outcomes), and the message as a
-        content gap when the bot had no good answer (handoff.gaps; *no*: a handoff for
-        no answer)."""
-        conversation = message.conversation_id
-        try:
-            with self.desk.database.begin() as db:
-                now = self.desk.clock()
-                turn_outcomes.record(db, conversation, outcome, now)
-                if turn is not None:
-                    gaps.after_turn(db, turn.message, outcome, language, message.channel, no, now)
-        except Exception:  # a figure lost is better than a reply lost
-            log.exception("could not record the outcome of a turn in %s", conversation)

@@ -19,7 +19,7 @@ from common.messages import InboundMessage
 from common.metrics import RETRIES
 from guard import Verdict
 from handoff import Inbound
-from handoff.outbox import answering
+from handoff.answering import answering
 
 if TYPE_CHECKING:
     from gateway.router import Router
@@ -77,7 +77,7 @@ async def _recover(router: Router, stored: Inbound) -> None:
     verdict = Verdict(message.text, fragment_words=piece.fragment_words)
     try:
         async with router._turn(conversation):
-            with answering(conversation, message_id):
+            with answering(conversation, message_id) as state:
                 await router._route(message, language, stored, verdict)
     except Exception:
         # Tried again later, and later still each time, up to the bound.
@@ -86,7 +86,8 @@ async def _recover(router: Router, stored: Inbound) -> None:
         retry_at = utcnow() + timedelta(seconds=wait)
         await asyncio.to_thread(router.inbox.abandon, message_id, retry_at)
         return
-    await asyncio.to_thread(router.inbox.finish, message_id)
+    if not state.finished:
+        await asyncio.to_thread(router.inbox.finish, message_id)
 
 
 async def _give_up(

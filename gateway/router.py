@@ -45,7 +45,7 @@ from gateway.rasa import RasaClient, RasaUnavailable
 from gateway.recovery import recover_turns
 from guard import Guard, Verdict
 from handoff import Inbound, Inbox, Outbox, Ratings
-from handoff.outbox import answering
+from handoff.answering import answering
 
 log = logging.getLogger(__name__)
 
@@ -178,13 +178,28 @@ class Router:
     ) -> Turn:
         conversation = message.conversation_id
         # Counted only now: a retry the store found to be a duplicate returned above.
-        await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
+        count = asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
+        # An ordinary message only ends the run of pieces (a delete in Redis): nothing in
+        # this turn waits for it, so it runs alongside, done before the turn ends.
+        ending_run = asyncio.ensure_future(count) if verdict.breaks_run else None
+        try:
+            if ending_run is None:
+                await count
+            return await self._answer_counted(message, language, stored, verdict)
+        finally:
+            if ending_run is not None:
+                await ending_run
+
+    async def _answer_counted(
+        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+    ) -> Turn:
+        conversation = message.conversation_id
         if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
             verdict.earlier_fragments.append(stored.message.id)
         if not stored.echoed:  # else written and published with the message
             await self.outbox.echo(stored.message)
         try:
-            with answering(conversation, stored.message.id):
+            with answering(conversation, stored.message.id) as state:
                 turn = await self._route(message, language, stored, verdict)
         except BaseException:
             # Not finished, and this process lives on: hand the turn to the recovery
@@ -193,7 +208,8 @@ class Router:
             with contextlib.suppress(Exception):
                 await asyncio.to_thread(self.inbox.abandon, stored.message.id)
             raise
-        await asyncio.to_thread(self.inbox.finish, stored.message.id)
+        if not state.finished:  # else finished in the commit that stored its answer
+            await asyncio.to_thread(self.inbox.finish, stored.message.id)
         return turn
 
     async def recover(self) -> int:

@@ -68,9 +68,13 @@ class Callbacks:
             with self.desk.database.begin() as db:
                 callbacks.hold(db, conversation_id, masked.numbers[-1], self.desk.clock())
 
+    def changes_wait(self, conversation_id: str, asks: bool) -> bool:
+        """Whether :meth:`asked` has anything to write (most turns: no)."""
+        return asks or conversation_id in self._waiting
+
     def asked(self, conversation_id: str, asks: bool) -> None:
         """After a bot turn: whether it asked for a number (its ``{"expect": "phone"}``)."""
-        if not asks and conversation_id not in self._waiting:
+        if not self.changes_wait(conversation_id, asks):
             return
         with self.desk.database.begin() as db:
             callbacks.ask(db, conversation_id, self.desk.clock() if asks else None)

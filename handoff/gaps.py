@@ -57,6 +57,11 @@ def _vector_key(model: str, text: str) -> str:
     return hashlib.blake2b(f"{model}\n{text}".encode(), digest_size=16).hexdigest()
 
 
+def recorded(outcome: str, no_answer_handoff: bool) -> bool:
+    """Whether :func:`after_turn` may record anything for such a turn."""
+    return outcome in store.TURN_KINDS or no_answer_handoff
+
+
 def after_turn(
     db: Session,
     message: Message,

@@ -27,7 +27,7 @@ from handoff import media, views
 from handoff.relay import EventRelay
 from store import conversations, deliveries, handoffs, messages, ratings, turns
 from store.leases import HOLDER
-from store.models import Message
+from store.models import HandoffSession, Message
 
 # A bot question about a transfer: a bare 64-hex reply is then a hash, not a key.
 _TRANSFER_TALK = re.compile(
@@ -102,7 +102,11 @@ class Inbox:
         text = f"{text} {refused}".strip() if refused else text
         now = self.clock()
         with self.database.begin() as db:
-            conversations.ensure_conversation(db, conversation_id, channel, language)
+            # Loaded once, and held: later look-ups in this transaction find it in the
+            # session (whose map of loaded rows keeps only what something holds).
+            conversation, latest, waiting = conversations.for_message(
+                db, conversation_id, channel, language
+            )
             if dedup_key is not None and not deliveries.first_delivery(db, channel, dedup_key):
                 # Delivered before: nothing is stored, the first copy is the answer
                 # (none for a delivery that stored no message, such as a group post).
@@ -118,12 +122,12 @@ class Inbox:
                 attachment=attachment,
                 pending=pending,
                 handler=self.holder,
+                checked=True,
             )
             if dedup_key is not None:
                 deliveries.link_delivery(db, channel, dedup_key, message.id)
-            conversations.user_wrote(db, conversation_id, now)
-            waiting = messages.has_undelivered(db, conversation_id)
-            situation = self._situation(db, message, now, waiting)
+            conversations.user_wrote(db, conversation.id, now)
+            situation = self._situation(message, latest, now, waiting)
             event = views.message_event(db, message, situation.held_or_active)
             recorded = [self.relay.record(db, DESK, event)] if event else []
             live = self.echo_event(message) if echo and self.echo_event is not None else None
@@ -133,9 +137,10 @@ class Inbox:
         self.relay.publish(recorded)
         return replace(situation.inbound, echoed=live is not None)
 
-    def _situation(self, db: Session, message: Message, now: datetime, waiting: bool) -> _Situation:
-        # One lookup: an unresolved session is always the conversation's latest.
-        latest = handoffs.latest_session(db, message.conversation_id)
+    def _situation(
+        self, message: Message, latest: HandoffSession | None, now: datetime, waiting: bool
+    ) -> _Situation:
+        # An unresolved session is always the conversation's latest.
         active = latest if latest is not None and latest.state != "resolved" else None
         held = None
         if active is not None and (active.kind == "chat" or active.state == "assigned"):
@@ -183,7 +188,8 @@ class Inbox:
         with self.database.begin() as db:
             for message in turns.stale_turns(db, self.clock()):
                 if turns.take_over_turn(db, message, self.holder):
-                    inbound = self._situation(db, message, self.clock(), False).inbound
+                    latest = handoffs.latest_session(db, message.conversation_id)
+                    inbound = self._situation(message, latest, self.clock(), False).inbound
                     taken.append(replace(inbound, attempts=int(message.attempts or 0) + 1))
         return taken
 

@@ -17,10 +17,8 @@ its state says so and an agent is asked to step in (``on_dead``).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -35,30 +33,15 @@ from common.metrics import DELIVERY_FAILURES, MESSAGES, RETRIES
 from common.settings import DeskSettings
 from events import DESK, EventHub
 from handoff import views
+from handoff.answering import answered_turn
 from handoff.relay import EventRelay, Recorded
-from store import deliveries, handoffs, messages
+from store import conversations, deliveries, handoffs, messages, turns
+from store.db import commit_without_waiting
+from store.errors import NotFound
 from store.leases import HOLDER
 from store.models import Message
 
 log = logging.getLogger(__name__)
-
-# The turn being answered in this task: (conversation id, user message id). Replies
-# stored while it is set record the message they answer (``Message.reply_to``), so
-# the recovery job knows a turn whose answer was stored must not run again. A
-# context variable rather than a parameter: replies come from the bot, the desk,
-# the ratings and the guard's warnings, all within the router's turn.
-_answering: ContextVar[tuple[str, int] | None] = ContextVar("answering", default=None)
-
-
-@contextlib.contextmanager
-def answering(conversation_id: str, message_id: int) -> Iterator[None]:
-    """Replies stored within answer user message *message_id*."""
-    token = _answering.set((conversation_id, message_id))
-    try:
-        yield
-    finally:
-        _answering.reset(token)
-
 
 # Told when a reply is given up on (dead): (conversation id, message id).
 DeadHook = Callable[[str, int], Awaitable[None]]
@@ -90,30 +73,39 @@ class Outbox:
         author: str = "bot",
         agent_id: int | None = None,
         dedup_key: str | None = None,
+        with_replies: Callable[[Session], None] | None = None,
+        ends_turn: bool = False,
     ) -> list[OutboundMessage]:
         """Store *replies*, then send them through the conversation's connector.
 
         Stored first: if the connector fails, the message is still in the history
         the user's client fetches when it reconnects. With *dedup_key* (an agent
         console's id for a reply) a retry, through any gateway, sends nothing again
-        and returns the first copy.
+        and returns the first copy. *with_replies* writes more in the same transaction
+        (the turn's outcome); with *ends_turn* that transaction also finishes the turn
+        being answered (``handoff.answering``).
         """
         stored: list[OutboundMessage] = []
         recorded: list[Recorded] = []
         pushed: set[int] = set()  # delivered by a live event written with the reply
         channel, _, user_id = conversation_id.partition(":")
         connector = self.connectors.get(channel)
+        turn = answered_turn(conversation_id)
+        shown = [r for r in replies if r.text or r.image]
+        active: int | None = None
         with self.database.begin() as db:
             if dedup_key is not None and not deliveries.first_delivery(db, author, dedup_key):
                 first = deliveries.delivered_message(db, author, dedup_key)
                 return [messages.as_outbound(first)] if first is not None else []
-            active = handoffs.active_session_id(db, conversation_id)
-            turn = _answering.get()
-            reply_to = turn[1] if turn is not None and turn[0] == conversation_id else None
-            for reply in replies:
-                if not (reply.text or reply.image):
-                    continue
+            if shown:  # one query: the conversation is there, and its unresolved session
+                found, active = conversations.with_active_session(db, conversation_id)
+                if not found:
+                    raise NotFound(f"no conversation {conversation_id}")
+            for reply in shown:
                 buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
+                # A reply whose push is written with it is sent as far as this process
+                # goes: stored delivered, in the same transaction as its push.
+                pushes = connector is not None and connector.live_event(user_id, reply) is not None
                 message = messages.add_message(
                     db,
                     conversation_id,
@@ -121,23 +113,28 @@ class Outbox:
                     reply.text,
                     agent_id=agent_id,
                     buttons=buttons,
-                    delivery="sending",
+                    delivery=None if pushes else "sending",
                     handler=self.holder,
-                    reply_to=reply_to,
+                    reply_to=turn.message_id if turn is not None else None,
+                    checked=True,
                 )
-                shown = replace(reply, id=message.id, author=author, created_at=message.created_at)
-                stored.append(shown)
+                out = replace(reply, id=message.id, author=author, created_at=message.created_at)
+                stored.append(out)
                 event = views.message_event(db, message, active)
                 if event:
                     recorded.append(self.relay.record(db, DESK, event))
-                live = connector.live_event(user_id, shown) if connector is not None else None
+                live = connector.live_event(user_id, out) if connector is not None else None
                 if live is not None:
                     recorded.append(self.relay.record(db, *live))
                     pushed.add(message.id)
-                    # Its push is written with it: sent as far as this process goes.
-                    messages.mark_sent(db, [message.id], self.holder)
             if dedup_key is not None and stored and stored[0].id is not None:
                 deliveries.link_delivery(db, author, dedup_key, stored[0].id)
+            if with_replies is not None:
+                with_replies(db)
+            if ends_turn and turn is not None:
+                turns.finish_turn(db, turn.message_id)
+        if ends_turn and turn is not None:
+            turn.finished = True
         self.relay.publish(recorded)
         for reply in stored:
             if reply.id in pushed:
@@ -150,6 +147,9 @@ class Outbox:
 
     def _sent(self, message_id: int) -> None:
         with self.database.begin() as db:
+            # Lost only with the database server: the reply stays "sending" and is sent
+            # again once this process is gone, as when it dies before this mark.
+            commit_without_waiting(db)
             messages.mark_sent(db, [message_id], self.holder)
 
     def tickets_only(self, conversation_id: str) -> bool:

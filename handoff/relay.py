@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from common.clock import utcnow
 from events import EventHub
 from store import event_outbox
+from store.db import commit_without_waiting
 from store.leases import HOLDER
 from store.outbox_tables import OutboxEvent
 
@@ -108,6 +109,9 @@ class EventRelay:
             return 0
         try:
             with self.database.begin() as db:
+                # Lost only with the database server: the events are published again
+                # once this process is gone, and every hub delivers an id once.
+                commit_without_waiting(db)
                 return event_outbox.mark_sent(db, ids, self.clock())
         except Exception:
             self._sent[:0] = ids  # the next flush tries again

@@ -6,9 +6,10 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from store.models import Conversation, Message
+from store.db import insert_new
+from store.models import OPEN_STATES, Conversation, HandoffSession, Message
 
 
 def ensure_conversation(db: Session, conversation_id: str, channel: str, language: str) -> None:
@@ -20,6 +21,56 @@ def ensure_conversation(db: Session, conversation_id: str, channel: str, languag
             db.add(Conversation(id=conversation_id, channel=channel, language=language))
     except IntegrityError:
         pass  # created by a concurrent delivery: it is the same conversation
+
+
+def for_message(
+    db: Session, conversation_id: str, channel: str, language: str
+) -> tuple[Conversation, HandoffSession | None, bool]:
+    """The conversation a user message goes to (created for the first one), its latest
+    handoff session, and whether replies wait for delivery to the user
+    (``undelivered``): one query for all three, on every message but a conversation's
+    first."""
+    other = aliased(HandoffSession)
+    latest = (
+        select(other.id)
+        .where(other.conversation_id == Conversation.id)
+        .order_by(other.id.desc())
+        .limit(1)
+        .correlate(Conversation)
+        .scalar_subquery()
+    )
+    waiting = (
+        select(Message.id)
+        .where(Message.conversation_id == Conversation.id, Message.delivery == "undelivered")
+        .exists()
+    )
+    query = (
+        select(Conversation, HandoffSession, waiting)
+        .outerjoin(HandoffSession, HandoffSession.id == latest)
+        .where(Conversation.id == conversation_id)
+    )
+    row = db.execute(query).first()
+    if row is None:  # the first message: a concurrent delivery may create it too
+        new = {"id": conversation_id, "channel": channel, "language": language}
+        db.execute(insert_new(db, Conversation).values(**new))
+        row = db.execute(query).one()
+    conversation, session, undelivered = row
+    return conversation, session, bool(undelivered)
+
+
+def with_active_session(db: Session, conversation_id: str) -> tuple[bool, int | None]:
+    """Whether the conversation exists, and its unresolved session's id, in one query."""
+    active = (
+        select(HandoffSession.id)
+        .where(
+            HandoffSession.conversation_id == Conversation.id,
+            HandoffSession.state.in_((*OPEN_STATES, "assigned")),
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    row = db.execute(select(active).where(Conversation.id == conversation_id)).first()
+    return (False, None) if row is None else (True, row[0])
 
 
 def last_outbound_text(db: Session, conversation_id: str) -> str | None:

@@ -7,21 +7,19 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import delete, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.db import insert_new
 from store.models import Delivery, Message
 
 
 def first_delivery(db: Session, channel: str, key: str) -> bool:
-    """True the first time a platform delivers *key*; False for its retries, in any process."""
-    try:
-        with db.begin_nested():
-            db.add(Delivery(channel=channel, key=key[:200]))
-            db.flush()
-    except IntegrityError:
-        return False
-    return True
+    """True the first time a platform delivers *key*; False for its retries, in any process.
+
+    A concurrent first delivery of the same key in another process makes this wait for
+    its transaction: False once it committed, True if it rolled back."""
+    result = db.execute(insert_new(db, Delivery).values(channel=channel, key=key[:200]))
+    return bool(result.rowcount == 1)
 
 
 def delivered_message(db: Session, channel: str, key: str) -> Message | None:

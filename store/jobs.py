@@ -7,15 +7,17 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from common.clock import utcnow
 from common.metrics import JOB_RUNS
 from store.leases import ALIVE, acquire, new_holder
+from store.models import Lease
 
 log = logging.getLogger(__name__)
+_NEVER = datetime.min.replace(tzinfo=timezone.utc)
 
 
 @dataclass
@@ -39,6 +41,9 @@ class Scheduler:
         self.tick = tick
         self.jobs: dict[str, Job] = {}
         self.holder = new_holder()  # this process (or app) in the lease table
+        # When each job's lease, as last seen, lapses: until then nobody can take it
+        # (a job's lease is never renewed), so nobody asks the database.
+        self._free_at: dict[str, datetime] = {}
 
     def every(self, name: str, seconds: float, run: Callable[[], Awaitable[object]]) -> None:
         self.jobs[name] = Job(name, seconds, run)
@@ -46,14 +51,20 @@ class Scheduler:
     def due(self, job: Job) -> bool:
         # The lease lasts a little less than the period, so clock skew between hosts
         # can't make two processes both see it free within one period.
+        now = self.clock()
+        ttl = timedelta(seconds=job.every * 0.95)
         with self.sessions.begin() as db:
-            ttl = timedelta(seconds=job.every * 0.95)
-            return acquire(db, job.name, ttl, self.clock(), holder=self.holder)
+            won = acquire(db, job.name, ttl, now, holder=self.holder)
+            held = db.get(Lease, job.name) if not won else None
+        self._free_at[job.name] = now + ttl if won else held.expires_at if held else now
+        return won
 
     async def run_due(self) -> list[str]:
         """One pass: run every job whose lease this process wins; returns their names."""
         ran = []
         for job in list(self.jobs.values()):
+            if self.clock() < self._free_at.get(job.name, _NEVER):
+                continue  # held until then, by this process or another
             try:
                 won = await asyncio.to_thread(self.due, job)
             except Exception:

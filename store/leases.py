@@ -16,9 +16,9 @@ import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from store.db import insert_new
 from store.models import Lease
 
 
@@ -44,13 +44,9 @@ def acquire(
     )
     if db.execute(statement).rowcount == 1:
         return True
-    try:  # the first run ever: nobody has the row yet
-        with db.begin_nested():
-            db.add(Lease(name=name, holder=holder, expires_at=now + ttl, runs=1))
-            db.flush()
-    except IntegrityError:
-        return False
-    return True
+    # The first run ever (nobody has the row yet), or held by another process.
+    new = {"name": name, "holder": holder, "expires_at": now + ttl, "runs": 1}
+    return bool(db.execute(insert_new(db, Lease).values(**new)).rowcount == 1)
 
 
 def release(db: Session, name: str, now: datetime, holder: str = HOLDER) -> None:

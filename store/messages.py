@@ -28,8 +28,10 @@ def add_message(
     handler: str | None = None,
     delivery: str | None = None,
     reply_to: int | None = None,
+    checked: bool = False,
 ) -> Message:
-    if db.get(Conversation, conversation_id) is None:
+    """*checked*: the caller has just seen the conversation in this transaction."""
+    if not checked and db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
     message = Message(
         conversation_id=conversation_id,

@@ -127,16 +127,18 @@ def webchat_routes(
     def visitor(request: Request, authorization: str = Header("")) -> str:
         """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise);
         a message also counts against the client's address and the visitor (429)."""
-        address = client_address(request)
-        if request.method == "POST":
-            counted(request, per_ip_messages, "messages-ip", address)
         user_id = tokens.verify(bearer(authorization))
+        if request.method == "POST":  # both counters in one round trip
+            each = [(per_ip_messages, ("messages-ip", client_address(request)))]
+            if user_id is not None:
+                each.append((per_visitor, ("messages-visitor", user_id)))
+            refused = limiter.hit_all(each)
+            if refused is not None:
+                raise too_many(refused, language_of(request.headers.get("accept-language", "")))
         if user_id is None:
             raise HTTPException(
                 401, "a web chat visitor token is needed: POST /webchat/api/visitors"
             )
-        if request.method == "POST":
-            counted(request, per_visitor, "messages-visitor", user_id)
         return user_id
 
     @api.post("/api/visitors", response_model=Visitor, status_code=201, responses=LIMITED)
