@@ -70,15 +70,17 @@ def workdir(servers: Servers) -> Path:
 
 
 def settled(servers: Servers, chat: int = CHAT) -> None:
-    """Wait until the gateway answered every update of *chat*: the webhook answers once
-    the update is stored, and the turn runs on after it."""
+    """Wait until the gateway answered every update of *chat* and sent the answers: the
+    webhook answers once the update is stored, the turn runs on after it, and the turn
+    ends when its reply is stored, before the reply is sent."""
     assert servers.env is not None
     database = servers.env["DATABASE_URL"].removeprefix("sqlite:///")
 
     def done() -> bool:
         with contextlib.closing(sqlite3.connect(database)) as db:
             row = db.execute(
-                "SELECT 1 FROM handoff_messages WHERE pending AND conversation_id = ?",
+                "SELECT 1 FROM handoff_messages WHERE conversation_id = ?"
+                " AND (pending OR delivery = 'sending')",
                 (f"telegram:{chat}",),
             ).fetchone()
         return row is None
@@ -261,7 +263,9 @@ def test_no_secret_leaks_anywhere(
     def unfinished() -> int:
         desk = workdir(live_servers) / "desk.db"
         with contextlib.closing(sqlite3.connect(desk, timeout=10)) as db:
-            row = db.execute("SELECT count(*) FROM handoff_messages WHERE pending").fetchone()
+            row = db.execute(
+                "SELECT count(*) FROM handoff_messages WHERE pending OR delivery = 'sending'"
+            ).fetchone()
             return int(row[0])
 
     wait_until(lambda: unfinished() == 0, 60, lambda: f"{unfinished()} turns never finished")
