@@ -17,13 +17,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import io
 import os
 import shutil
 import statistics
-import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 import uuid
@@ -34,7 +31,8 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scripts.bench_gateway import QUESTIONS
+from scripts.bench_revisions import archive
+from scripts.bench_throughput import ask
 from tests.support import ROOT
 from tests.support.servers import Servers, running_servers
 
@@ -44,11 +42,7 @@ WARM_UP = 6  # turns on a conversation of their own, not measured
 
 def export(revision: str, into: Path) -> Path:
     """*revision*'s files, with this checkout's model, generated NLU data and KB index."""
-    data = subprocess.run(
-        ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(into, filter="data")
+    archive(revision, into)
     for part in ("models", "nlu_generated", "faq_kb"):
         if (ROOT / "var" / part).exists():
             shutil.copytree(ROOT / "var" / part, into / "var" / part)
@@ -76,22 +70,8 @@ class Route:
                 self.senders.append(f"long-{uuid.uuid4().hex[:12]}")
 
     async def say(self, client: httpx.AsyncClient, sender: str, turn: int) -> float:
-        language, question = QUESTIONS[turn % len(QUESTIONS)]
-        started = time.perf_counter()
-        if self.via_gateway:
-            response = await client.post(
-                f"{self.servers.gateway_url}/webchat/api/messages",
-                json={"text": question, "language": language},
-                headers={"Authorization": f"Bearer {sender}"},
-            )
-        else:
-            response = await client.post(
-                f"{self.servers.rasa_url}/webhooks/rest/webhook",
-                json={"sender": sender, "message": question, "metadata": {"language": language}},
-            )
-        took = (time.perf_counter() - started) * 1000
-        assert response.status_code == 200, (self.name, response.text)
-        return took
+        url = self.servers.gateway_url if self.via_gateway else self.servers.rasa_url
+        return await ask(client, url, self.via_gateway, sender, turn)
 
 
 async def drive(paths: list[Route], messages: int, repeat: int) -> None:

@@ -38,13 +38,19 @@ from tests.support.servers import Servers, running_servers
 from tests.support.services import REDIS_URL, fresh_database
 
 
-def export(revision: str, into: Path) -> Path:
-    """The files of *revision*, as ``git archive`` gives them, with its KB index built."""
+def archive(revision: str, into: Path) -> Path:
+    """The files of *revision*, as ``git archive`` gives them, under *into*."""
     data = subprocess.run(
         ["git", "archive", revision], cwd=ROOT, check=True, capture_output=True
     ).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
-        archive.extractall(into, filter="data")
+    with tarfile.open(fileobj=io.BytesIO(data)) as files:
+        files.extractall(into, filter="data")
+    return into
+
+
+def export(revision: str, into: Path) -> Path:
+    """The files of *revision*, with its KB index built."""
+    archive(revision, into)
     env = {**os.environ, "PYTHONPATH": str(into)}
     subprocess.run([sys.executable, "-m", "faq_kb", "build"], cwd=into, env=env, check=True)
     return into

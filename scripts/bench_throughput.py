@@ -93,17 +93,23 @@ async def open_users(target: Target, client: httpx.AsyncClient, count: int) -> l
 
 
 async def say(target: Target, client: httpx.AsyncClient, user: str, turn: int) -> float:
+    return await ask(client, target.url, target.gateway, user, turn)
+
+
+async def ask(client: httpx.AsyncClient, url: str, gateway: bool, user: str, turn: int) -> float:
+    """Milliseconds for the *turn*-th question, through the gateway's web chat (*user* a
+    visitor token) or Rasa's REST channel (*user* a sender id) at *url*."""
     language, text = QUESTIONS[turn % len(QUESTIONS)]
     started = time.perf_counter()
-    if target.gateway:
+    if gateway:
         response = await client.post(
-            f"{target.url}/webchat/api/messages",
+            f"{url}/webchat/api/messages",
             json={"text": text, "language": language},
             headers={"Authorization": f"Bearer {user}"},
         )
     else:
         response = await client.post(
-            f"{target.url}/webhooks/rest/webhook",
+            f"{url}/webhooks/rest/webhook",
             json={"sender": user, "message": text, "metadata": {"language": language}},
         )
     response.raise_for_status()

@@ -17,8 +17,6 @@ from typing import Any
 import httpx
 import pytest
 
-from store.agents import create_agent
-from store.db import make_engine, session_factory
 from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import PASSWORD, Gateway
 from tests.support.logs import served
@@ -54,14 +52,7 @@ def test_a_refresh_keeps_the_thread_and_history_the_agent_is_reading(
 
     gateway = Gateway(database_url, FakeRasa())
     with served(gateway.app) as url:
-        engine = make_engine(database_url)
-        with session_factory(engine).begin() as db:
-            create_agent(db, "rea@example.com", "Rea Reader", PASSWORD)
-        engine.dispose()
-        login = httpx.post(
-            f"{url}/api/agent/login", json={"email": "rea@example.com", "password": PASSWORD}
-        )
-        api = {"Authorization": f"Bearer {login.json()['token']}"}
+        api = gateway.agent("rea@example.com", online=False)
         token = httpx.post(f"{url}/webchat/api/visitors", json={"language": "en"}).json()["token"]
         user = {"Authorization": f"Bearer {token}"}
         say(url, user, "my card payment failed", "human")
@@ -117,10 +108,7 @@ def test_the_knowledge_list_shows_the_search_even_when_the_full_list_answers_las
 
     gateway = Gateway(database_url, FakeRasa())
     with served(gateway.app) as url:
-        engine = make_engine(database_url)
-        with session_factory(engine).begin() as db:
-            create_agent(db, "lee@example.com", "Lee Lead", PASSWORD, role="supervisor")
-        engine.dispose()
+        gateway.agent("lee@example.com", online=False, role="supervisor")
         page = browser.new_page(viewport=VIEWPORT)
         page.set_default_timeout(TIMEOUT)
         held: list[Route] = []

@@ -52,10 +52,10 @@ class Gateway:
             headers={"Authorization": visitor["Authorization"]},
         )
 
-    def agent(self, email: str, online: bool = True) -> dict[str, str]:
+    def agent(self, email: str, online: bool = True, role: str = "agent") -> dict[str, str]:
         engine = make_engine(self.url)
         with session_factory(engine).begin() as db:
-            create_agent(db, email, email.split("@")[0].title(), PASSWORD)
+            create_agent(db, email, email.split("@")[0].title(), PASSWORD, role=role)
         engine.dispose()
         headers = self.agent_login(email)
         if online:
