@@ -24,6 +24,9 @@ def bot(live_servers: Servers) -> Servers:
         ("faq-es", "¿cuál es el horario de atención?", ["09:00", "Chat"]),
         ("faq-zh2", "有人冒充客服私信我，让我提供助记词", ["助记词"]),
         ("faq-en2", "how long until you answer my ticket", ["48"]),
+        # A price-like wording ("how much does it cost") read as off-topic before.
+        ("faq-es2", "¿cuánto cuesta la comisión de red?", ["validadores", "TRX"]),
+        ("faq-zh3", "网络手续费多少钱", ["验证者", "TRX"]),
     ],
 )
 def test_faq_in_each_language(
