@@ -51,3 +51,15 @@ class SentenceTransformerEmbedder:
             show_progress_bar=False,
         )
         return np.ascontiguousarray(vectors, dtype=np.float32)
+
+
+_shared: dict[tuple[str, int], SentenceTransformerEmbedder] = {}
+
+
+def shared_embedder(model_path: str, threads: int = 1) -> SentenceTransformerEmbedder:
+    """One model per process: Rasa's NLU featurizer and the knowledge base it searches
+    with the NLU's sentence vector load it once (90 MB and a second or two each)."""
+    key = (model_path, threads)
+    if key not in _shared:
+        _shared[key] = SentenceTransformerEmbedder(model_path, threads=threads)
+    return _shared[key]

@@ -8,6 +8,8 @@ kept for exactly that), so no turn fails across a swap.
 
 from __future__ import annotations
 
+import numpy as np
+
 from common.language import Language
 from faq_kb.articles import Article
 from faq_kb.search import Hit, HybridKnowledgeBase
@@ -30,8 +32,12 @@ class LiveKnowledgeBase:
         self.version = version
         self.min_confidence = kb.min_confidence
 
-    def search(self, query: str, k: int = 3) -> list[Hit]:
-        return self._current.search(query, k)
+    @property
+    def fingerprint(self) -> str:
+        return self._current.fingerprint
+
+    def search(self, query: str, k: int = 3, vector: np.ndarray | None = None) -> list[Hit]:
+        return self._current.search(query, k, vector)
 
     def article(self, article_id: str) -> Article | None:
         current, previous = self._current, self._previous

@@ -10,13 +10,19 @@ import numpy as np
 from common.language import Language
 from common.settings import KBSettings, ServiceSettings
 from faq_kb.articles import Article
-from faq_kb.embedder import Embedder, SentenceTransformerEmbedder
+from faq_kb.embedder import Embedder, shared_embedder
 from faq_kb.index import KBIndex, load_index
 from faq_kb.scoring import fuse, margins
 
 # MiniLM reads 256 word pieces at most; TF-IDF gains nothing from more text either.
 MAX_QUERY_CHARS = 1000
 _DENSE_CANDIDATES = 256
+
+
+def query_text(text: str) -> str:
+    """What the search embeds and ranks for *text*: a vector computed by someone else
+    may stand in for the search's own only if it was computed from exactly this."""
+    return text.strip()[:MAX_QUERY_CHARS]
 
 
 @dataclass(frozen=True)
@@ -67,27 +73,35 @@ class HybridKnowledgeBase:
     @classmethod
     def load(cls, settings: KBSettings, service: ServiceSettings) -> HybridKnowledgeBase:
         index = load_index(settings.index_dir, settings.articles_dir)
-        embedder = SentenceTransformerEmbedder(
-            settings.resolved_model_path(), threads=settings.torch_threads
-        )
+        embedder = shared_embedder(settings.resolved_model_path(), settings.torch_threads)
         return cls(index, embedder, service, settings.min_confidence)
 
-    def _dense_row(self, query: str) -> np.ndarray:
+    @property
+    def fingerprint(self) -> str:
+        """What the index was built from: two processes with the same rank alike."""
+        return self._index.fingerprint
+
+    def _dense_row(self, query: str, vector: np.ndarray | None) -> np.ndarray:
         total = self._index.dense.ntotal
+        if vector is None:
+            vector = self._embedder.encode([query])
         scores, ids = self._index.dense.search(
-            self._embedder.encode([query]), min(total, _DENSE_CANDIDATES)
+            np.ascontiguousarray(vector, dtype=np.float32).reshape(1, -1),
+            min(total, _DENSE_CANDIDATES),
         )
         found = ids[0] >= 0
         row = np.full(total, float(scores[0][found].min()) if found.any() else 0.0, np.float32)
         row[ids[0][found]] = scores[0][found]
         return row
 
-    def search(self, query: str, k: int = 3) -> list[Hit]:
-        query = query.strip()[:MAX_QUERY_CHARS]
+    def search(self, query: str, k: int = 3, vector: np.ndarray | None = None) -> list[Hit]:
+        """*vector*: the query's sentence embedding when the caller already has it (Rasa's
+        NLU computed it for the intent), from the same model; see :func:`query_text`."""
+        query = query_text(query)
         if not query:
             return []
         lexical = self._index.lexical.similarities([query])[0]
-        ranked = fuse(query, self._dense_row(query), lexical, self._owners)
+        ranked = fuse(query, self._dense_row(query, vector), lexical, self._owners)
         calibration = self._index.calibration
         return [
             Hit(article_id, calibration.probability(score, margin))

@@ -4,7 +4,7 @@
 a publish based on a live revision that is no longer live is refused with
 :class:`store.Conflict`), then a thread builds the index into a new version
 directory. Only a finished build is named live, so a failed one changes nothing;
-every action server picks the new version up by polling (bot.actions.kb_follow).
+every action server picks the new version up by polling (bot.kb_follow).
 """
 
 from __future__ import annotations

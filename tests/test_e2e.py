@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import httpx
 import pytest
 
@@ -143,3 +145,15 @@ def test_model_parse_finds_intent_and_entities(bot: Servers) -> None:
     assert parsed["intent"]["name"] == "missing_transfer"
     found = {(e["entity"], e["value"]) for e in parsed["entities"]}
     assert {("amount", "100 USDT"), ("chain", "tron")} <= found
+
+
+def test_model_parse_carries_the_knowledge_base_hits(bot: Servers, kb: Any) -> None:
+    """Rasa searched the knowledge base with its own embedding of the message (one encode
+    per message, bot.kb_hits); the hits are the ones the action server would find."""
+    question = "¿cuánto cuesta la comisión de red?"
+    response = httpx.post(f"{bot.rasa_url}/model/parse", json={"text": question}, timeout=30)
+    found = response.json()["knowledge_base"]
+    assert found["index"] == kb.fingerprint and found["text"] == question
+    expected = kb.search(question, 3)
+    assert [h["id"] for h in found["hits"]] == [h.article_id for h in expected]
+    assert [h["score"] for h in found["hits"]] == pytest.approx([h.score for h in expected])

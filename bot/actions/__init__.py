@@ -12,8 +12,8 @@ from common import logs
 
 logs.install()  # before anything can log: node URLs and their keys stay out of it
 
-from bot.actions.kb_follow import follow  # noqa: E402
 from bot.actions.shared import knowledge_base  # noqa: E402
+from bot.kb_follow import follow  # noqa: E402
 from bot.nlu.pipelines import customise_jieba  # noqa: E402
 from faq_kb.live import LiveKnowledgeBase  # noqa: E402
 

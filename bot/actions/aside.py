@@ -12,7 +12,7 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.shared import knowledge_base, language_of, latest_text
+from bot.actions.shared import knowledge_base, language_of, latest_text, search_latest
 from bot.decision import ARTICLE_FLOWS, Candidate, decide
 
 # Intents that are questions rather than answers to the form's question.
@@ -27,7 +27,7 @@ def answered_aside(dispatcher: CollectingDispatcher, tracker: Tracker) -> bool:
     if name not in QUESTION_INTENTS or not text.strip() or text.startswith("/"):
         return False
     kb = knowledge_base()
-    hits = [Candidate(h.article_id, h.score) for h in kb.search(text, k=3)]
+    hits = [Candidate(h.article_id, h.score) for h in search_latest(tracker)]
     decision = decide(str(name), float(intent.get("confidence") or 0.0), hits)
     article = decision.article
     # A flow's article would start a second form inside this one: not an aside.

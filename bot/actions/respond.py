@@ -18,7 +18,13 @@ from bot.actions.dialogue import ActionPasswordReset, ActionStartCase
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
 from bot.actions.handoff import hand_off
 from bot.actions.not_found import answer_not_found
-from bot.actions.shared import knowledge_base, language_of, latest_text, render_response
+from bot.actions.shared import (
+    knowledge_base,
+    language_of,
+    latest_text,
+    render_response,
+    search_latest,
+)
 from bot.actions.tickets import ActionTicketStatus
 from bot.decision import ARTICLE_FLOWS, Candidate, Decision, decide
 from common.payload import HandoffReason
@@ -44,10 +50,12 @@ _FORMS = {
 }
 
 
-def _candidates(text: str) -> list[Candidate]:
+def _candidates(text: str, tracker: Tracker | None = None) -> list[Candidate]:
+    """*tracker*: *text* is its latest message, which the NLU may have searched already."""
     if not text.strip() or text.startswith("/"):  # a button's payload is not a question
         return []
-    return [Candidate(h.article_id, h.score) for h in knowledge_base().search(text, k=3)]
+    hits = search_latest(tracker) if tracker else knowledge_base().search(text, k=3)
+    return [Candidate(h.article_id, h.score) for h in hits]
 
 
 def _previous_question(tracker: Tracker) -> str | None:
@@ -101,7 +109,9 @@ class ActionRespond(Action):
         if chosen is not None:
             return self.answer(dispatcher, tracker, chosen)
         intent, confidence = _intent(tracker)
-        decision = decide(intent, confidence, _candidates(text), off_topic=_off_topic(tracker))
+        decision = decide(
+            intent, confidence, _candidates(text, tracker), off_topic=_off_topic(tracker)
+        )
         decision = self.follow_up(tracker, text, decision)
         return await self.carry_out(decision, dispatcher, tracker, domain)
 

@@ -7,10 +7,11 @@ from typing import Any, cast
 
 from rasa_sdk import Tracker
 
-from bot.actions import kb_follow
+from bot import kb_follow
+from bot.kb_hits import hits_from
 from common.language import DEFAULT_LANGUAGE, LANGUAGES, Language
 from common.settings import service_settings
-from faq_kb.search import KnowledgeBase
+from faq_kb.search import Hit, KnowledgeBase
 
 logger = logging.getLogger(__name__)
 
@@ -57,7 +58,7 @@ _knowledge_base: KnowledgeBase | None = None
 
 def knowledge_base() -> KnowledgeBase:
     """Loaded once per process (at action-server start, see bot.actions); the live
-    version published in the console when there is one (bot.actions.kb_follow)."""
+    version published in the console when there is one (bot.kb_follow)."""
     global _knowledge_base
     if _knowledge_base is None:
         _knowledge_base = kb_follow.load_live()
@@ -68,3 +69,17 @@ def use_knowledge_base(kb: KnowledgeBase | None) -> None:
     """Serve answers from *kb* instead (tests; an operator's own implementation)."""
     global _knowledge_base
     _knowledge_base = kb
+
+
+def search_latest(tracker: Tracker, k: int = 3) -> list[Hit]:
+    """The knowledge base's hits for the latest message: those Rasa's NLU found with its
+    own embedding of it when they are for this text and this index (bot.kb_hits), else
+    a search of our own."""
+    text = latest_text(tracker)
+    kb = knowledge_base()
+    fingerprint = getattr(kb, "fingerprint", None)  # an operator's own KB may have none
+    if isinstance(fingerprint, str):
+        found = hits_from(tracker.latest_message, text, fingerprint)
+        if found is not None:
+            return found[:k]
+    return kb.search(text, k=k)

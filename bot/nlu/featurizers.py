@@ -28,6 +28,7 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from scipy.sparse import hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.kb_hits import SENTENCE_VECTOR
 from bot.nlu.pipelines import tokens
 
 logger = logging.getLogger(__name__)
@@ -151,11 +152,11 @@ class SentenceEmbeddingFeaturizer(_FeaturizesText, DenseFeaturizer, GraphCompone
     def __init__(self, config: dict[str, Any], name: str) -> None:
         DenseFeaturizer.__init__(self, name, config)
         from common.settings import kb_settings
-        from faq_kb.embedder import SentenceTransformerEmbedder
+        from faq_kb.embedder import shared_embedder
 
         settings = kb_settings()
         path = config.get("model_path") or settings.resolved_model_path()
-        self._embedder = SentenceTransformerEmbedder(path, threads=settings.torch_threads)
+        self._embedder = shared_embedder(path, settings.torch_threads)
         self._weight = float(config["weight"])
 
     @classmethod
@@ -169,12 +170,26 @@ class SentenceEmbeddingFeaturizer(_FeaturizesText, DenseFeaturizer, GraphCompone
         return cls(config, execution_context.node_name)
 
     def _featurize(self, messages: list[Message]) -> None:
+        self._embed(messages)
+
+    def _embed(self, messages: list[Message]) -> list[tuple[Message, np.ndarray]]:
+        """Each message with its unit-length embedding (the features are scaled)."""
         present = _with_text(messages)
         if not present:
-            return
-        vectors = self._embedder.encode(_texts(present)) * self._weight
+            return []
+        vectors = self._embedder.encode(_texts(present))
         for message, vector in zip(present, vectors, strict=True):
-            self.add_features_to_message(None, vector[np.newaxis, :], TEXT, message)
+            scaled = vector[np.newaxis, :] * self._weight
+            self.add_features_to_message(None, scaled, TEXT, message)
+        return list(zip(present, vectors, strict=True))
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        # A message being served keeps its embedding for the knowledge base's search
+        # (bot.nlu.kb_search): one encode per message. Not kept in training, where the
+        # data's fingerprint would have to hash it.
+        for message, vector in self._embed(messages):
+            message.set(SENTENCE_VECTOR, vector)
+        return messages
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
