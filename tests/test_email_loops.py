@@ -10,11 +10,13 @@ import time
 from collections.abc import Iterator
 
 import pytest
+from sqlalchemy import text
 
 from connectors.email._poller import Mailbox
+from store.db import make_engine
 from tests.support.mail import MAILBOX, body, dovecot, smtp_server
 from tests.support.waiting import wait_until
-from tests.test_email_mailbox import Desk, mail, settings
+from tests.test_email_mailbox import PHRASE, Desk, mail, settings
 
 LOOP_LIMIT = 3
 
@@ -197,3 +199,33 @@ def test_a_gateway_that_stops_hands_the_mailbox_to_another_at_once(database_url:
         finally:
             if running:
                 first.gateway.client.__exit__(None, None, None)
+
+
+def test_a_recovery_phrase_in_the_subject_is_never_stored_or_sent_back(looping: Desk) -> None:
+    """The subject is the thread's, and every reply's ("Re: …"): the guard reads it
+    before it is kept, as it reads the text."""
+    looping.imap.deliver(mail("sp@example.com", "Is it safe to share this?", subject=PHRASE))
+    wait_until(lambda: looping.sent_to("alice@example.com"), 30, "no reply was sent")
+    wait_until(lambda: looping.imap.unread() == 0, 30, "the email was never read")
+    agent = looping.gateway.agent("dana@wallet.test")
+    [session] = looping.gateway.queue(agent)
+    assert session["priority"] == "urgent"  # the phrase was seen
+    sid = session["id"]
+    assert looping.gateway.client.post(f"/api/agent/sessions/{sid}/claim", headers=agent).is_success
+    looping.gateway.client.post(
+        f"/api/agent/sessions/{sid}/messages", json={"text": "Move your funds."}, headers=agent
+    )
+    wait_until(
+        lambda: any("Move your funds." in body(m) for m in looping.outgoing.messages),
+        30,
+        "the agent's reply never left",
+    )
+    for sent in looping.outgoing.messages:
+        assert "abandon" not in str(sent["Subject"]) and "abandon" not in sent.as_string()
+    engine = make_engine(looping.gateway.url)
+    with engine.connect() as connection:
+        kept = connection.execute(text("SELECT subject FROM email_threads")).scalars().all()
+        stored = connection.execute(text("SELECT text FROM handoff_messages")).scalars().all()
+    engine.dispose()
+    assert kept and not [s for s in kept if "abandon" in s], kept
+    assert not [t for t in stored if "abandon ability" in t]

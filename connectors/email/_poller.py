@@ -152,13 +152,17 @@ async def take(host: ChannelHost, settings: EmailSettings, email: Email) -> str:
         # the support mailbox): answering it would answer ourselves, forever.
         return "not answered: it came from this mailbox (a mail loop)"
 
+    # The subject is kept with the thread and repeated in every reply: never a secret.
+    # (The message's text below still holds it, for the guard to read and warn about.)
+    subject = host.router.scrub(email.subject)
+
     def thread() -> int:
         with host.database.begin() as db:
             found = threads.thread_for(
                 db,
                 email.message_id,
                 email.sender,
-                email.subject,
+                subject,
                 email.thread_ids,
                 email.ticket,
                 most_new=settings.max_threads_per_hour,
