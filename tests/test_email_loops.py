@@ -229,3 +229,22 @@ def test_a_recovery_phrase_in_the_subject_is_never_stored_or_sent_back(looping: 
     engine.dispose()
     assert kept and not [s for s in kept if "abandon" in s], kept
     assert not [t for t in stored if "abandon ability" in t]
+
+
+def test_a_phrase_by_email_is_a_ticket_told_as_email_even_with_an_agent_online(
+    looping: Desk,
+) -> None:
+    """The guard's urgent handoff, for an email: a ticket (nobody chats by email), and
+    the ticket email, not the chat's queue place or "keep asking me"."""
+    agent = looping.gateway.agent("dana@wallet.test")  # online: a chat would be routed
+    looping.imap.deliver(mail("so@example.com", f"Support asked me for this: {PHRASE}"))
+    wait_until(lambda: len(looping.sent_to("alice@example.com")) >= 2, 30, "too few replies")
+    wait_until(lambda: looping.imap.unread() == 0, 30, "the email was never read")
+    time.sleep(1)
+    [session] = looping.gateway.queue(agent)
+    assert (session["kind"], session["priority"]) == ("ticket", "urgent")
+    said = [body(m) for m in looping.sent_to("alice@example.com")]
+    assert len(said) == 2, said  # the warning, then the ticket
+    assert "recovery phrase" in said[0]
+    assert "opened ticket T-0" in said[1] and "reply to this email" in said[1], said
+    assert "within 1 hour" in said[1]  # the security SLA, not the ticket's 48 hours
