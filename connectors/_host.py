@@ -54,6 +54,10 @@ class MessageRouter(Protocol):
     async def answer(self, message: InboundMessage, reply: OutboundMessage) -> Turn:
         """Store *message* and send *reply*, which the channel chose itself (a /help)."""
 
+    def scrub(self, text: str) -> str:
+        """*text* with any secret the guard finds redacted: for what a channel keeps
+        itself (an email thread's subject, repeated in every reply)."""
+
 
 @dataclass
 class ChannelHost:

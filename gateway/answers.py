@@ -80,7 +80,9 @@ class Answers:
                     )
         if payload.reason == HandoffReason.CALLBACK and payload.details.callback:
             return await self.callbacks.book(payload, message.channel)  # a ticket, booked
-        _session, notices = await self.desk.open(payload, message.channel)
+        # Nobody chats by email: a handoff there (the guard's) is a ticket, told as one.
+        email = self.outbox.tickets_only(message.conversation_id)
+        _session, notices = await self.desk.open(payload, message.channel, ticket=email)
         return notices
 
     @staticmethod

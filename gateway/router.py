@@ -116,6 +116,10 @@ class Router:
         sent = await self.outbox.deliver(message.conversation_id, [reply], "system")
         return Turn(stored.message, sent)
 
+    def scrub(self, text: str) -> str:
+        """*text* with any secret redacted, for what a channel keeps beside the message."""
+        return self.guard.scrub(text)
+
     def _receive(self, message: InboundMessage) -> Inbound:
         language = normalise_language(message.language) or DEFAULT_LANGUAGE
         conversation = message.conversation_id

@@ -132,7 +132,7 @@ class Desk:
         return await self.outbox.tell(
             session.conversation_id,
             session.language,
-            "ticket",
+            "email_ticket" if self.outbox.tickets_only(session.conversation_id) else "ticket",
             ticket=session.ticket,
             sla_hours=session.sla_hours or self.service.ticket_sla_hours,
             hours=self.settings.agent_hours,

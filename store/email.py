@@ -7,6 +7,8 @@ An email joins a thread only when its sender is the thread's sender: a forged
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -45,15 +47,39 @@ def find_thread(
     return None
 
 
+def newest_when_busy(db: Session, sender: str, most: int, since: datetime) -> EmailThread | None:
+    """The sender's newest thread when they started *most* threads or more since
+    *since*, else None."""
+    rows = db.execute(
+        select(EmailThread)
+        .where(EmailThread.address == sender, EmailThread.created_at >= since)
+        .order_by(EmailThread.created_at.desc(), EmailThread.id.desc())
+        .limit(most)
+    ).scalars()
+    found = list(rows)
+    return found[0] if len(found) >= most else None
+
+
 def thread_for(
-    db: Session, message_id: str, sender: str, subject: str, answers: list[str], ticket: int | None
+    db: Session,
+    message_id: str,
+    sender: str,
+    subject: str,
+    answers: list[str],
+    ticket: int | None,
+    *,
+    most_new: int | None = None,
+    since: datetime | None = None,
 ) -> EmailThread:
     """The thread of an arriving email, recorded with it: fetched twice (a poller that
-    died before marking it read), it lands in the same thread."""
+    died before marking it read), it lands in the same thread. A sender who started
+    *most_new* threads since *since* continues the newest of them instead of a new one."""
     known = _own(db, thread_of(db, message_id), sender)
     if known is not None:
         return known
     thread = find_thread(db, sender, answers, ticket)
+    if thread is None and most_new is not None and since is not None:
+        thread = newest_when_busy(db, sender, most_new, since)
     if thread is None:
         thread = EmailThread(address=sender, subject=subject)
         db.add(thread)

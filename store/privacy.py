@@ -4,7 +4,8 @@ An end user is who wrote to a channel: their conversation id is ``channel:user``
 (``InboundMessage.conversation_id``). Asked about ``USER``, the store takes the
 conversation with that id, and on every channel the conversation of that platform
 user (``webchat:USER``, ``telegram:USER``, ``wechat:USER``): the same person on two
-channels has two platform ids, and each can be asked for.
+channels has two platform ids, and each can be asked for. An email user is asked for by
+their address: their threads are the conversations ``email:t<thread id>``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from store import activity, callbacks
+from store.email_tables import EmailMessageId, EmailThread
 from store.models import (
     Agent,
     CachedValue,
@@ -35,8 +37,12 @@ def conversations_of(db: Session, user: str) -> list[Conversation]:
     user = user.strip()
     if not user:
         return []
+    named = [user]
+    if "@" in user:  # an email address: the threads it wrote
+        found = db.execute(select(EmailThread.id).where(EmailThread.address == user.lower()))
+        named += [f"email:t{number}" for number in found.scalars()]
     query = select(Conversation).where(
-        or_(Conversation.id == user, Conversation.id == Conversation.channel + ":" + user)
+        or_(Conversation.id.in_(named), Conversation.id == Conversation.channel + ":" + user)
     )
     return list(db.execute(query.order_by(Conversation.created_at, Conversation.id)).scalars())
 
@@ -99,7 +105,16 @@ def exported(db: Session, conversation: Conversation) -> dict[str, Any]:
             for m in rows
         ],
         "tickets": [_session(db, s, names) for s in sessions],
+        "email_thread": _email_thread(db, conversation.id),
     }
+
+
+def _email_thread(db: Session, conversation_id: str) -> dict[str, Any] | None:
+    number = conversation_id.removeprefix("email:t")
+    if not conversation_id.startswith("email:t") or not number.isdigit():
+        return None
+    thread = db.get(EmailThread, int(number))
+    return {"address": thread.address, "subject": thread.subject} if thread else None
 
 
 def _session(db: Session, s: HandoffSession, names: dict[int, str]) -> dict[str, Any]:
@@ -170,6 +185,14 @@ def erase(db: Session, conversation_ids: list[str]) -> dict[str, int]:
     ]
     if keys:
         db.execute(delete(CachedValue).where(CachedValue.key.in_(keys)), execution_options=quick)
+    # An email thread holds the sender's address and subject, and its Message-IDs.
+    threads = [int(c[7:]) for c in conversation_ids if c.startswith("email:t") and c[7:].isdigit()]
+    if threads:
+        db.execute(
+            delete(EmailMessageId).where(EmailMessageId.thread_id.in_(threads)),
+            execution_options=quick,
+        )
+        db.execute(delete(EmailThread).where(EmailThread.id.in_(threads)), execution_options=quick)
     gone = db.execute(
         delete(Conversation).where(Conversation.id.in_(conversation_ids)), execution_options=quick
     )

@@ -101,6 +101,15 @@ def test_a_user_sends_a_screenshot_in_a_dispute_and_the_agent_opens_it(
     expect(preview).to_be_visible()
     loaded(user, "#upload-preview")
     shot(user, "1-user-preview")
+    # The progress bar, as it changes: shown while sending, filled to 100 by the end.
+    user.evaluate(
+        """() => {
+          const bar = document.getElementById("upload-progress");
+          window.progressSeen = [];
+          new MutationObserver(() => window.progressSeen.push([bar.hidden, bar.value]))
+            .observe(bar, { attributes: true });
+        }"""
+    )
     user.click("#upload-send")
     sent = user.locator(".msg-user .shot")
     expect(sent).to_be_visible()
@@ -109,6 +118,9 @@ def test_a_user_sends_a_screenshot_in_a_dispute_and_the_agent_opens_it(
     expect(user.locator(".msg-user .file-name")).to_have_text("proof of transfer.png")
     expect(user.locator("#upload")).to_be_hidden()
     expect(user.locator("#error")).to_be_hidden()
+    seen = user.evaluate("() => window.progressSeen")
+    assert any(not hidden for hidden, _ in seen), seen
+    assert max(value for _, value in seen) == 100, seen
     shot(user, "2-user-sent")
 
     console = browser.new_context(viewport={"width": 1280, "height": 900})

@@ -3,6 +3,7 @@ sender, and writing a reply (the mailbox round trip is tests/test_email_mailbox.
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
 
 from connectors.email import automatic, new_text, parse
@@ -136,6 +137,8 @@ def test_a_reply_is_threaded_plain_and_html_and_marked_automatic_when_not_an_age
     assert message["In-Reply-To"] == "<m1@example.com>"
     assert message["References"] == "<m0@example.com> <m1@example.com>"
     assert message["Auto-Submitted"] == "auto-replied"
+    assert message["X-Loop"] == "support@wallet.test"  # ours, should it come back
+    assert parse(message.as_bytes()).loops == ["support@wallet.test"]
     html = message.get_body(preferencelist=("html",))
     assert html is not None
     content = html.get_content()
@@ -151,3 +154,36 @@ def test_a_reply_is_threaded_plain_and_html_and_marked_automatic_when_not_an_age
         automatic=False,
     )
     assert by_agent["Auto-Submitted"] is None
+
+
+def test_a_sender_past_the_new_thread_limit_continues_their_newest_thread(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """What stops a loop with an auto-responder that marks nothing and threads nothing."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'desk.db'}")
+    migrate(engine)
+    database = session_factory(engine)
+    since = datetime.now(timezone.utc) - timedelta(hours=1)
+    made = []
+    with database.begin() as db:
+        for i in range(4):
+            thread = threads.thread_for(
+                db, f"r{i}@bot.test", "robot@bot.test", "Hi", [], None, most_new=3, since=since
+            )
+            made.append(thread.id)
+        other = threads.thread_for(
+            db, "b1@x.test", "bob@x.test", "Hi", [], None, most_new=3, since=since
+        )
+    assert made[:3] == sorted(set(made[:3])) and made[3] == made[2]
+    assert other.id not in made  # another sender is not held back
+    with database.begin() as db:  # an hour later, a new thread again
+        later = threads.thread_for(
+            db,
+            "r9@bot.test",
+            "robot@bot.test",
+            "Hi",
+            [],
+            None,
+            most_new=3,
+            since=datetime.now(timezone.utc) + timedelta(seconds=1),
+        )
+    assert later.id not in made
+    engine.dispose()

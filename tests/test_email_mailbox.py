@@ -1,12 +1,14 @@
 """The email channel end to end: a real mailbox (Dovecot) read by the gateway, replies
 caught by a local SMTP server, on SQLite and PostgreSQL; two gateways reading one
-mailbox on PostgreSQL still answer each email once."""
+mailbox (on either database) still answer each email once."""
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -20,7 +22,6 @@ from connectors.email import EmailSettings
 from tests.fakes.rasa import FakeRasa
 from tests.support.gateway import Gateway
 from tests.support.mail import MAILBOX, PASSWORD, Imap, Outgoing, body, dovecot, smtp_server
-from tests.support.services import fresh_schema
 from tests.support.waiting import wait_until
 
 PHRASE = "abandon ability able about above absent absorb abstract absurd abuse access accident"
@@ -44,7 +45,7 @@ class ArticleRasa(FakeRasa):
         return super().__call__(request)
 
 
-def settings(imap: Imap, smtp_port: int) -> EmailSettings:
+def settings(imap: Imap, smtp_port: int, **extra: Any) -> EmailSettings:
     return EmailSettings(
         imap_host="127.0.0.1",
         imap_port=imap.port,
@@ -56,6 +57,7 @@ def settings(imap: Imap, smtp_port: int) -> EmailSettings:
         smtp_starttls=False,
         address=MAILBOX,
         poll_seconds=1,
+        **extra,
     )
 
 
@@ -85,10 +87,12 @@ def mail(
 class Desk:
     """One gateway reading the mailbox, and what the SMTP server got."""
 
-    def __init__(self, url: str, imap: Imap, smtp_port: int, outgoing: Outgoing) -> None:
+    def __init__(
+        self, url: str, imap: Imap, smtp_port: int, outgoing: Outgoing, **extra: Any
+    ) -> None:
         self.imap = imap
         self.outgoing = outgoing
-        config = settings(imap, smtp_port)
+        config = settings(imap, smtp_port, **extra)
         self.gateway = Gateway(
             url, ArticleRasa(), channels=[lambda app, host: email.mount(app, host, config)]
         )
@@ -128,6 +132,8 @@ def test_an_email_becomes_a_ticket_answered_once_with_its_number_and_the_article
     agent = desk.gateway.agent("dana@wallet.test")
     [session] = desk.gateway.queue(agent)
     assert session["kind"] == "ticket"
+    due = datetime.fromisoformat(session["due_at"]) - datetime.fromisoformat(session["queued_at"])
+    assert due == timedelta(hours=48), due  # the normal ticket SLA (SUPPORT_TICKET_SLA_HOURS)
     assert session["conversation_id"].startswith("email:t")
     claimed = desk.gateway.client.post(f"/api/agent/sessions/{session['id']}/claim", headers=agent)
     assert claimed.status_code == 200, claimed.text
@@ -144,6 +150,8 @@ def test_an_email_becomes_a_ticket_answered_once_with_its_number_and_the_article
     )
     by_agent = desk.sent_to("alice@example.com")[1]
     assert body(by_agent).strip() == "Done: see the guide."
+    html = by_agent.get_body(preferencelist=("html",))  # plain text plus simple HTML
+    assert html is not None and "<p>Done: see the guide.</p>" in html.get_content()
     assert by_agent["Auto-Submitted"] is None
     assert "q1@example.com" in by_agent["References"]
 
@@ -167,7 +175,10 @@ def test_machines_mass_mailings_and_forged_threads_are_not_answered_or_joined(
     desk: Desk,
 ) -> None:
     desk.imap.deliver(mail("a1@example.com", "My USDT is missing"))
-    wait_until(lambda: desk.sent_to("alice@example.com"), 30, "Alice got no ticket")
+    [ack] = wait_until(lambda: desk.sent_to("alice@example.com"), 30, "Alice got no ticket")
+    # The bot asked back rather than answer outright: the ticket number, no article.
+    assert "opened ticket T-0" in body(ack) and "help article" not in body(ack)
+    assert "bot:" not in body(ack)
     many = ", ".join(f"user{i}@example.com" for i in range(1000))
     desk.imap.deliver(
         mail(
@@ -213,6 +224,24 @@ def test_a_recovery_phrase_in_an_email_is_never_stored_or_sent_back(desk: Desk) 
     assert session["priority"] == "urgent"
     messages = desk.conversation(agent, session["id"])["messages"]
     assert all("abandon ability" not in m["text"] for m in messages)
+    # The agent's answer quotes nothing of the thread: the phrase is in no part of it.
+    sid = session["id"]
+    assert desk.gateway.client.post(f"/api/agent/sessions/{sid}/claim", headers=agent).is_success
+    sent = desk.gateway.client.post(
+        f"/api/agent/sessions/{sid}/messages", json={"text": "Move your funds now."}, headers=agent
+    )
+    assert sent.is_success, sent.text
+    # (Before it: the warning, and the urgent ticket's notice.)
+    wait_until(
+        lambda: any(
+            body(m).strip() == "Move your funds now." for m in desk.sent_to("alice@example.com")
+        ),
+        30,
+        lambda: f"no agent reply: {[body(m) for m in desk.outgoing.messages]}",
+    )
+    by_agent = desk.sent_to("alice@example.com")[-1]
+    assert body(by_agent).strip() == "Move your funds now."
+    assert "abandon" not in by_agent.as_string() and "abstract absurd" not in str(by_agent)
 
 
 def test_files_are_kept_under_the_desks_limit_and_a_textless_email_still_opens_a_ticket(
@@ -248,9 +277,9 @@ def test_files_are_kept_under_the_desks_limit_and_a_textless_email_still_opens_a
     assert not [p for p in media.glob("*statement.pdf")] if media.exists() else True
 
 
-def test_two_gateways_reading_one_mailbox_answer_each_email_once(tmp_path: Path) -> None:
+def test_two_gateways_reading_one_mailbox_answer_each_email_once(database_url: str) -> None:
     with ExitStack() as stack:
-        url = stack.enter_context(fresh_schema())
+        url = database_url
         imap = stack.enter_context(dovecot())
         port, outgoing = stack.enter_context(smtp_server())
         first = Desk(url, imap, port, outgoing)
@@ -264,7 +293,5 @@ def test_two_gateways_reading_one_mailbox_answer_each_email_once(tmp_path: Path)
             lambda: len(outgoing.messages) >= 10, 60, lambda: f"{len(outgoing.messages)} replies"
         )
         wait_until(lambda: imap.unread() == 0, 30, "not every email was read")
-        import time
-
         time.sleep(3)  # a second reader that double-processed would have answered by now
         assert sorted(str(m["To"]) for m in outgoing.messages) == sorted(senders)

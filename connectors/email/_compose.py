@@ -3,7 +3,8 @@
 Threading follows RFC 5322 section 3.6.4 (``In-Reply-To`` the newest message,
 ``References`` the thread). Replies the bot or the desk writes by themselves carry
 ``Auto-Submitted: auto-replied`` (RFC 3834), so a well-behaved auto-responder on the
-other side never answers them, and two of them can't loop.
+other side never answers them, and two of them can't loop. Every reply carries
+``X-Loop`` with the support address, so one that comes back is never answered.
 """
 
 from __future__ import annotations
@@ -57,6 +58,9 @@ def reply(
     message["To"] = to
     message["Subject"] = subject
     message["Date"] = formatdate(localtime=False)
+    # Ours, whoever wrote it: should it come back to the support mailbox (a user's
+    # address that forwards there), it is recognised and not answered.
+    message["X-Loop"] = sender
     if in_reply_to:
         message["In-Reply-To"] = f"<{in_reply_to}>"
     if references:

@@ -50,6 +50,8 @@ class Email:
     recipients: int
     automatic: str = ""  # why a machine wrote it ("" for a person)
     attachments: list[Part] = field(default_factory=list)
+    # The X-Loop headers' addresses, lower-cased: the mailboxes it already went through.
+    loops: list[str] = field(default_factory=list)
 
     @property
     def thread_ids(self) -> list[str]:
@@ -195,4 +197,5 @@ def parse(raw: bytes) -> Email:
         recipients=len([a for _, a in recipients if a]),
         automatic=automatic(message),
         attachments=_attachments(message),
+        loops=[a.lower() for _, a in getaddresses([str(v) for v in message.get_all("X-Loop", [])])],
     )

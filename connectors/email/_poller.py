@@ -14,6 +14,7 @@ import logging
 import re
 import time
 import uuid
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -44,6 +45,25 @@ def _hold(host: ChannelHost, settings: EmailSettings) -> bool:
         return leases.acquire(db, LEASE, ttl, utcnow(), holder=host.jobs.holder, renew=True)
 
 
+@dataclass(frozen=True)
+class Fetched:
+    """An unread email: all of it, or only its header when it is over the size cap
+    (it still becomes a ticket, with a note for the agent, and is marked read: left
+    unread it would be fetched again at every poll, and a batch of them would block
+    every email behind)."""
+
+    uid: int
+    raw: bytes
+    size: int
+    whole: bool
+
+
+def oversized(email: Email, size: int, limit: int) -> Email:
+    """*email* (read from its header alone) with a note for the agent instead of text."""
+    note = f"[an email of {size:,} bytes was not read: the limit is {limit:,}]"
+    return replace(email, text=note, attachments=[])
+
+
 class Mailbox:
     """The IMAP side, synchronous (run in a thread): one connection, reopened on error."""
 
@@ -66,20 +86,28 @@ class Mailbox:
                 self._client.logout()
             self._client = None
 
-    def unread(self) -> list[tuple[int, bytes | None]]:
-        """Up to BATCH unread messages: (uid, raw bytes, or None when over the size cap)."""
+    def unread(self) -> list[Fetched]:
+        """Up to BATCH unread messages, whole, or only their header when over the cap."""
         client = self.client()
         uids = sorted(client.search(["UNSEEN"]))[:BATCH]
         if not uids:
             return []
-        sizes = client.fetch(uids, ["RFC822.SIZE"])
-        small = [
-            u
-            for u in uids
-            if sizes.get(u, {}).get(b"RFC822.SIZE", 0) <= self.settings.max_message_bytes
-        ]
+        sizes = {
+            u: int(v.get(b"RFC822.SIZE", 0)) for u, v in client.fetch(uids, ["RFC822.SIZE"]).items()
+        }
+        limit = self.settings.max_message_bytes
+        small = [u for u in uids if sizes.get(u, 0) <= limit]
+        large = [u for u in uids if sizes.get(u, 0) > limit]
         bodies = client.fetch(small, ["BODY.PEEK[]"]) if small else {}
-        return [(u, bodies[u][b"BODY[]"] if u in bodies else None) for u in uids]
+        headers = client.fetch(large, ["BODY.PEEK[HEADER]"]) if large else {}
+        found = []
+        for uid in uids:
+            if uid in bodies:
+                found.append(Fetched(uid, bodies[uid][b"BODY[]"], sizes.get(uid, 0), whole=True))
+            elif uid in headers:
+                raw = headers[uid][b"BODY[HEADER]"]
+                found.append(Fetched(uid, raw, sizes.get(uid, 0), whole=False))
+        return found
 
     def mark_read(self, uid: int) -> None:
         self.client().add_flags([uid], [b"\\Seen"])
@@ -118,11 +146,27 @@ async def take(host: ChannelHost, settings: EmailSettings, email: Email) -> str:
         return "not answered: no sender address"
     if email.recipients >= settings.max_recipients:
         return f"not answered: sent to {email.recipients} recipients"
+    own = settings.address.lower()
+    if own and (email.sender == own or own in email.loops):
+        # Our own email come back (a forwarding rule, a user address that redirects to
+        # the support mailbox): answering it would answer ourselves, forever.
+        return "not answered: it came from this mailbox (a mail loop)"
+
+    # The subject is kept with the thread and repeated in every reply: never a secret.
+    # (The message's text below still holds it, for the guard to read and warn about.)
+    subject = host.router.scrub(email.subject)
 
     def thread() -> int:
         with host.database.begin() as db:
             found = threads.thread_for(
-                db, email.message_id, email.sender, email.subject, email.thread_ids, email.ticket
+                db,
+                email.message_id,
+                email.sender,
+                subject,
+                email.thread_ids,
+                email.ticket,
+                most_new=settings.max_threads_per_hour,
+                since=utcnow() - timedelta(hours=1),
             )
             return int(found.id)
 
@@ -149,9 +193,25 @@ async def take(host: ChannelHost, settings: EmailSettings, email: Email) -> str:
     return f"stored in thread {number}"
 
 
+def _let_go(host: ChannelHost) -> None:
+    with contextlib.suppress(Exception), host.database.begin() as db:  # the database is gone
+        leases.release(db, LEASE, utcnow(), holder=host.jobs.holder)
+
+
 async def read_mailbox(host: ChannelHost, settings: EmailSettings) -> None:
-    """The gateway's email loop: the lease holder reads; the others wait to take over."""
+    """The gateway's email loop: the lease holder reads; the others wait to take over,
+    at once when it stops (it lets the lease go), within a minute when it dies."""
     mailbox = Mailbox(settings)
+    try:
+        await _read(host, settings, mailbox)
+    finally:
+        # Also when the task is cancelled (the gateway stopping): here, not in a thread,
+        # so it runs before the database engine is disposed of. (The IMAP connection may
+        # be in use by a thread still waiting in IDLE: it ends with the process.)
+        _let_go(host)
+
+
+async def _read(host: ChannelHost, settings: EmailSettings, mailbox: Mailbox) -> None:
     delay = 1.0
     while not host.stopping():
         if not await asyncio.to_thread(_hold, host, settings):
@@ -160,13 +220,14 @@ async def read_mailbox(host: ChannelHost, settings: EmailSettings) -> None:
             continue
         try:
             batch = await asyncio.to_thread(mailbox.unread)
-            for uid, raw in batch:
-                if raw is None:
-                    log.warning("email uid %s is over EMAIL_MAX_MESSAGE_BYTES; left unread", uid)
-                    continue
-                outcome = await take(host, settings, parse(raw))
-                log.info("email uid %s: %s", uid, outcome)
-                await asyncio.to_thread(mailbox.mark_read, uid)
+            for fetched in batch:
+                email = parse(fetched.raw)
+                if not fetched.whole:
+                    log.warning("email uid %s is over EMAIL_MAX_MESSAGE_BYTES", fetched.uid)
+                    email = oversized(email, fetched.size, settings.max_message_bytes)
+                outcome = await take(host, settings, email)
+                log.info("email uid %s: %s", fetched.uid, outcome)
+                await asyncio.to_thread(mailbox.mark_read, fetched.uid)
             if len(batch) < BATCH:
                 await asyncio.to_thread(mailbox.wait, min(IDLE_SLICE, settings.poll_seconds))
             delay = 1.0

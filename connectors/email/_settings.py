@@ -27,7 +27,12 @@ class EmailSettings(BaseSettings):
     poll_seconds: PositiveInt = 30
     # An email to this many recipients or more is a mass mailing, not a support request.
     max_recipients: PositiveInt = 50
-    # Whole messages above this size are kept for an agent as a note, never parsed.
+    # A sender who started this many threads in the last hour continues their newest
+    # one instead: an auto-responder that marks nothing, answering each of our replies
+    # with a fresh email, gets this many acknowledgements and no more (a mail loop).
+    max_threads_per_hour: PositiveInt = 5
+    # Messages above this size are read from their header alone: a ticket with a note
+    # for the agent, the body never fetched.
     max_message_bytes: PositiveInt = 30 * 1024 * 1024
 
     class Config:

@@ -97,7 +97,9 @@ class Imap:
 
 
 @contextlib.contextmanager
-def dovecot() -> Iterator[Imap]:
+def dovecot(capabilities: str | None = None) -> Iterator[Imap]:
+    """Dovecot on a free port; *capabilities* replaces what it announces after login
+    (a server without IDLE, say)."""
     if not Path(DOVECOT).exists():
         service_missing("Dovecot is not installed (Debian's dovecot-imapd)")
     port = free_port()
@@ -109,7 +111,8 @@ def dovecot() -> Iterator[Imap]:
     os.chmod(root / "mail", 0o777)  # the mail processes run as nobody
     (root / "passwd").write_text(f"{MAILBOX}:{{PLAIN}}{PASSWORD}\n")
     conf = root / "dovecot.conf"
-    conf.write_text(_CONF.format(root=root, port=port))
+    extra = f"imap_capability = {capabilities}\n" if capabilities else ""
+    conf.write_text(_CONF.format(root=root, port=port) + extra)
     process = subprocess.Popen([DOVECOT, "-F", "-c", str(conf)], start_new_session=True)
     try:
         deadline = time.monotonic() + 20
