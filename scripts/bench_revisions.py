@@ -3,7 +3,9 @@
 By default only the gateways differ: this checkout's and REV's, side by side against
 one Rasa and action server (for changes to the gateway, such as a restructure). With
 ``--whole-stack`` each side runs its own Rasa, action server and gateway (for changes
-to the bot itself: its model, actions or decision). Each question goes to every path
+to the bot itself: its model, actions or decision), and the CPU each side's processes
+spent per message is printed too (``/proc``; this side's Rasa and action server also
+answer the direct path's messages). Each question goes to every path
 in turn, the order rotating every turn. With ``--production`` each gateway has a
 PostgreSQL database of its own and Redis (the production profile); otherwise SQLite.
 Prints Markdown.
@@ -26,12 +28,14 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from scripts.bench_gateway import QUESTIONS, pct
+from scripts.bench_throughput import cpu_seconds
 from tests.support import ROOT
 from tests.support.processes import free_port, spawn, wait_until_up
 from tests.support.servers import Servers, running_servers
@@ -109,6 +113,23 @@ async def round_trips(urls: dict[str, str], rasa_url: str, turns: int) -> dict[s
     return took
 
 
+CPU: dict[str, float] = {}  # "<side> <role>" -> CPU ms per message (--whole-stack)
+
+
+def cpu_per_message(sides: dict[str, Servers], turns: int, run: Any) -> Any:
+    """Run *run*, noting each process's CPU ms per message it handled into CPU."""
+    pids = {f"{side} {role}": pid for side, s in sides.items() for role, pid in s.pids.items()}
+    before = {name: cpu_seconds(pid) for name, pid in pids.items()}
+    result = run()
+    for name, pid in pids.items():
+        # Everything after the first (warm-up) turns; this side's Rasa also took "direct".
+        handled = turns + 10
+        if name.startswith("this ") and not name.endswith("gateway"):
+            handled *= 2
+        CPU[name] = (cpu_seconds(pid) - before[name]) * 1000 / handled
+    return result
+
+
 def measure(
     revision: str, turns: int, whole: bool, production: bool = False
 ) -> dict[str, list[float]]:
@@ -138,7 +159,11 @@ def _measure(
                 (work / "that").mkdir()
                 with running_servers(work / "that", with_gateway=True, tree=other) as that:
                     urls = {"this": this.gateway_url, revision: that.gateway_url}
-                    return asyncio.run(round_trips(urls, this.rasa_url, turns))
+                    return cpu_per_message(  # type: ignore[no-any-return]
+                        {"this": this, revision: that},
+                        turns,
+                        lambda: asyncio.run(round_trips(urls, this.rasa_url, turns)),
+                    )
             with gateway_of(other, this, work, that_db) as that_gateway:
                 urls = {"this": this.gateway_url, revision: that_gateway}
                 return asyncio.run(round_trips(urls, this.rasa_url, turns))
@@ -165,6 +190,10 @@ def main() -> None:
     ratio = statistics.median(took["this"]) / statistics.median(took[args.revision])
     difference = statistics.median(took["this"]) - statistics.median(took[args.revision])
     print(f"\nThis checkout / {args.revision}, medians: **{ratio:.3f}×** ({difference:+.1f} ms)")
+    if CPU:
+        print("\n| process | CPU ms per message |\n|---|---|")
+        for name, ms in CPU.items():
+            print(f"| {name} | {ms:.1f} |")
 
 
 if __name__ == "__main__":

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import httpx
 import pytest
 
+from common.settings import kb_settings, service_settings
 from tests.support.servers import Servers, payloads, text
 
 pytestmark = pytest.mark.e2e
@@ -147,13 +146,17 @@ def test_model_parse_finds_intent_and_entities(bot: Servers) -> None:
     assert {("amount", "100 USDT"), ("chain", "tron")} <= found
 
 
-def test_model_parse_carries_the_knowledge_base_hits(bot: Servers, kb: Any) -> None:
+def test_model_parse_carries_the_knowledge_base_hits(bot: Servers) -> None:
     """Rasa searched the knowledge base with its own embedding of the message (one encode
-    per message, bot.kb_hits); the hits are the ones the action server would find."""
+    per message, bot.kb_hits); the hits are the ones the action server's own search of
+    the same index (the served one, var/faq_kb) gives."""
+    from faq_kb.search import HybridKnowledgeBase
+
+    served = HybridKnowledgeBase.load(kb_settings(), service_settings())
     question = "¿cuánto cuesta la comisión de red?"
     response = httpx.post(f"{bot.rasa_url}/model/parse", json={"text": question}, timeout=30)
     found = response.json()["knowledge_base"]
-    assert found["index"] == kb.fingerprint and found["text"] == question
-    expected = kb.search(question, 3)
+    assert found["index"] == served.fingerprint and found["text"] == question
+    expected = served.search(question, 3)
     assert [h["id"] for h in found["hits"]] == [h.article_id for h in expected]
     assert [h["score"] for h in found["hits"]] == pytest.approx([h.score for h in expected])
