@@ -14,8 +14,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.chain import chain_lookup
 from bot.actions.dialogue import ActionStartCase
-from bot.actions.forensic import ActionForensicCheck, ValidateStolenFundsForm, forensics
+from bot.actions.forensic import ActionForensicCheck, ValidateStolenFundsForm
 from bot.actions.handoff import ActionTransferSummary, summary_line
+from bot.actions.poisoning import forensics
 from common.payload import Details, HandoffPayload, HandoffReason
 from tests.fakes import chain_forensic as acct
 from tests.fakes.chain import BOB, Nodes

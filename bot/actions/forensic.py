@@ -9,9 +9,6 @@ offered. Without a node for the network the details still reach a human.
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,13 +20,12 @@ from bot.actions.chain import chain_name
 from bot.actions.faq import offer_human
 from bot.actions.forms import ValidateMissingTransferForm, _unanswered, _unknown
 from bot.actions.handoff import hand_off
+from bot.actions.poisoning import run_checks, since
 from bot.actions.shared import language_of
-from bot.chain import CaseFile, ChainSettings, Forensics
+from bot.chain import CaseFile, ChainSettings
 from bot.validation import UNKNOWN, address_family, check_address
 from common.casefile import finding_line, unfinished
 from common.payload import HandoffReason
-
-log = logging.getLogger(__name__)
 
 _ADVICE = {
     "compromised": "utter_forensic_compromised",
@@ -37,15 +33,6 @@ _ADVICE = {
     "clean": "utter_forensic_clean",
     "incomplete": "utter_forensic_incomplete",
 }
-
-
-@lru_cache(maxsize=1)
-def forensics() -> Forensics | None:
-    """One per action server; None when no node is configured."""
-    settings = ChainSettings()
-    if not settings.evm_endpoints and not settings.tron_endpoint:
-        return None
-    return Forensics(settings)
 
 
 class ValidateStolenFundsForm(ValidateMissingTransferForm):
@@ -70,28 +57,6 @@ class ValidateStolenFundsForm(ValidateMissingTransferForm):
         if chain in (None, UNKNOWN) and address_family(check.value) == "tron":
             slots["chain"] = "tron"  # a T… address says which network it is
         return slots
-
-
-def _since(tracker: Tracker) -> datetime | None:
-    parsed = tracker.get_slot("transfer_time_parsed")
-    try:
-        when = datetime.fromisoformat(str(parsed)) if parsed else None
-    except ValueError:
-        return None
-    if when is not None and when.tzinfo is None:
-        return None  # a time without its zone can't bound a search honestly
-    return when
-
-
-async def run_checks(address: str, chain: str | None, since: datetime | None) -> CaseFile | None:
-    checker = forensics()
-    if checker is None or not checker.chains_for(address, chain):
-        return None
-    try:
-        return await checker.check(address, chain, since)
-    except Exception:  # never let a checker bug end the conversation
-        log.exception("forensic check failed")
-        return CaseFile(address, (), checks={"check": "failed"})
 
 
 def tell(dispatcher: CollectingDispatcher, case: CaseFile, tracker: Tracker) -> None:
@@ -133,7 +98,7 @@ class ActionForensicCheck(Action):
             tracker.slots["to_address"] = None
         case = None
         if address not in (None, UNKNOWN):
-            case = await run_checks(str(address), chain, _since(tracker))
+            case = await run_checks(str(address), chain, since(tracker))
         if case is None:  # nothing we can read from here: the details go to a human
             dispatcher.utter_message(
                 response="utter_forensic_cannot_check", chain_name=chain_name(chain)

@@ -29,6 +29,9 @@ POISONED = "0x" + "aa" * 20  # paid a friend, then got a zero transfer from a lo
 FRIEND = "0x1234" + "00" * 16 + "5678"
 LOOKALIKE = "0x1234" + "ee" * 16 + "5678"
 CLEAN = "0x" + "cc" * 20
+# Dust from the look-alike, then a payment to it; the friend's payment is older than
+# the window: only the address the user names tells what the look-alike imitates.
+LATE = "0x" + "ab" * 20
 WRONG_TYPES = "0x" + "dd" * 20  # the node answers eth_getLogs with nonsense
 
 # TRON accounts (base58).
@@ -75,6 +78,8 @@ EVM_LOGS: list[dict[str, Any]] = [
     log(TRANSFER, USDT_ETH, LOOKALIKE, POISONED, 0, "f7", 105),
     log(TRANSFER, USDT_ETH, POISONED, LOOKALIKE, 200 * 10**6, "f8", 112),
     log(TRANSFER, USDT_ETH, CLEAN, FRIEND, 20 * 10**6, "f9", 108),
+    log(TRANSFER, USDT_ETH, LOOKALIKE, LATE, 0, "fb", 114),
+    log(TRANSFER, USDT_ETH, LATE, LOOKALIKE, 300 * 10**6, "fa", 117),
 ]
 ALLOWANCES = {(USDT_ETH.lower(), DRAINER): MAX, (USDC_ETH.lower(), ROUTER): 50 * 10**6}
 
