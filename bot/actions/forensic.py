@@ -25,8 +25,24 @@ from bot.actions.shared import language_of
 from bot.chain import CaseFile, ChainSettings
 from bot.validation import UNKNOWN, address_family, check_address
 from common.casefile import finding_line, unfinished
+from common.language import Language
 from common.payload import HandoffReason
 
+# Suspicious because of a limited approval to an unknown app (an unlimited one is a
+# takeover, told by utter_forensic_compromised, which gives the same page).
+_REVOKE: dict[Language, str] = {
+    "en": "An app I don't recognise can still spend the tokens shown above from this "
+    "address. If you don't know it, revoke that approval yourself on the authorisations "
+    "page of the wallet app ({approvals_url}); it's a setting. Support will never ask you "
+    "to sign anything: anyone who asks you to sign or pay to fix this is a scammer.",
+    "zh": "一个我不认识的应用仍然可以动用这个地址里上面列出的代币。如果您不认识它，请在钱包App的"
+    "授权管理页面（{approvals_url}）自己撤销这个授权，这只是一个设置。客服绝不会让您签名任何"
+    "东西，让您签名或付费来“修复”的都是骗子。",
+    "es": "Una app que no reconozco todavía puede gastar los tokens indicados arriba desde esta "
+    "dirección. Si no la conoces, revoca tú mismo esa aprobación en la página de "
+    "autorizaciones de la app ({approvals_url}); es un ajuste. Soporte nunca te pedirá que "
+    "firmes nada: quien te pida firmar o pagar para arreglarlo es un estafador.",
+}
 _ADVICE = {
     "compromised": "utter_forensic_compromised",
     "suspicious": "utter_forensic_poisoning",
@@ -70,11 +86,17 @@ def tell(dispatcher: CollectingDispatcher, case: CaseFile, tracker: Tracker) -> 
     networks = " / ".join(chain_name(c) for c in case.chains)
     if shown:
         dispatcher.utter_message(response="utter_forensic_findings", findings=shown)
-    dispatcher.utter_message(
-        response=_ADVICE.get(case.verdict, "utter_forensic_incomplete"),
-        networks=networks,
-        approvals_url=ChainSettings().approvals_url,
-    )
+    approvals_url = ChainSettings().approvals_url
+    warned = {f.kind for f in case.findings if f.severity == "warning"}
+    if case.verdict != "suspicious" or warned & {"poisoning", "lookalike_pair"}:
+        dispatcher.utter_message(
+            response=_ADVICE.get(case.verdict, "utter_forensic_incomplete"),
+            networks=networks,
+            approvals_url=approvals_url,
+        )
+    if case.verdict == "suspicious" and "approval" in warned:
+        # An open allowance to an app we don't know: revoke it, in the wallet, by oneself.
+        dispatcher.utter_message(text=_REVOKE[language].format(approvals_url=approvals_url))
     if case.partial and case.verdict != "incomplete":
         missing = ", ".join(unfinished(data))
         dispatcher.utter_message(response="utter_forensic_partial", checks=missing)
