@@ -1,9 +1,9 @@
 """Issue 20, "Then" 5 end to end WITH a node: a user whose transfer "never arrived"
 pasted a look-alike of their friend's address from History. The missing-transfer
 conversation finds the transfer, then the look-alike's dust in the sender's history,
-names it with its transaction and explains the scam: zh through the gateway's web
-chat (TRON), en and es through Rasa's REST channel (Ethereum), with the case file in
-the handoff."""
+names it with its transaction and explains the scam: through the gateway's web chat
+in zh (TRON), en and es (Ethereum); through Rasa's REST channel for the handoff
+payload's case file."""
 
 from __future__ import annotations
 
@@ -47,27 +47,39 @@ def walk(say: Callable[[str], str], language: str, to: str) -> str:
     raise AssertionError(f"the form never finished: {said}")
 
 
-def test_chinese_through_the_gateway_on_tron(live_servers: Servers) -> None:
-    gateway = live_servers.gateway_url
-    token = httpx.post(f"{gateway}/webchat/api/visitors", json={"language": "zh"}).json()["token"]
+def via_gateway(servers: Servers, language: str) -> Callable[[str], str]:
+    gateway = servers.gateway_url
+    visitor = httpx.post(f"{gateway}/webchat/api/visitors", json={"language": language})
+    headers = {"authorization": f"Bearer {visitor.json()['token']}"}
 
     def say(message: str) -> str:
         sent = httpx.post(
             f"{gateway}/webchat/api/messages",
-            json={"text": message, "language": "zh"},
-            headers={"authorization": f"Bearer {token}"},
+            json={"text": message, "language": language},
+            headers=headers,
             timeout=60,
         )
         return "\n".join(r["text"] for r in sent.json()["replies"])
 
-    shown = walk(say, "zh", acct.TRON_LOOKALIKE)
+    return say
+
+
+def test_chinese_through_the_gateway_on_tron(live_servers: Servers) -> None:
+    shown = walk(via_gateway(live_servers, "zh"), "zh", acct.TRON_LOOKALIKE)
     assert f"仿冒地址 {acct.TRON_LOOKALIKE}" in shown and acct.TRON_FRIEND in shown
     assert "a8" * 32 in shown  # the evidence: the dust's transaction
     assert all(words in shown for words in TOLD["zh"])
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
-def test_english_and_spanish_and_the_handoff(live_servers: Servers, language: str) -> None:
+def test_english_and_spanish_through_the_gateway(live_servers: Servers, language: str) -> None:
+    shown = walk(via_gateway(live_servers, language), language, acct.LOOKALIKE)
+    assert all(words in shown for words in TOLD[language])
+    assert f"https://etherscan.io/tx/0x{'f7' * 32}" in shown
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_handoff_carries_the_case_file(live_servers: Servers, language: str) -> None:
     user = f"transfer-poisoning-{language}"
 
     def say(message: str) -> str:
