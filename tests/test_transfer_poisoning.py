@@ -16,6 +16,7 @@ from bot.actions.chain import chain_lookup
 from bot.actions.handoff import ActionHandoff, ActionTransferSummary
 from bot.actions.lookalike import EVIDENCE
 from bot.actions.poisoning import forensics
+from bot.actions.respond import ActionRespond
 from common.payload import HandoffPayload
 from tests.fakes import chain_forensic as acct
 from tests.fakes import chain_poisoning as paid
@@ -220,3 +221,27 @@ def test_a_transfer_not_found_scans_nothing(nodes: Nodes, domain: dict[str, Any]
     messages, slots = summary(domain, "0x" + "0e" * 32, acct.FRIEND, "ethereum")
     assert "utter_tx_not_found" in responses(messages) and "forensic" not in slots
     assert not any('"eth_getLogs"' in b for b in nodes.bodies)
+
+
+def test_found_after_not_found_is_scanned_too(nodes: Nodes, domain: dict[str, Any]) -> None:
+    # "Not found" on TRON; the user then names Ethereum, where the transfer is.
+    slots = {
+        "pending_question": "tx_not_found",
+        "tx_hash": paid.PAID_LOOKALIKE,
+        "tx_check": {"chain": "tron", "status": "not_found", "tx_hash": paid.PAID_LOOKALIKE},
+        "to_address": acct.LOOKALIKE,
+        "handoff_reason": "missing_transfer",
+        "language": "es",
+    }
+    forensics.cache_clear()
+    chain_lookup.cache_clear()
+    said = tracker("en Ethereum, lo vi en el historial", "inform", slots=slots)
+    messages, events = run(ActionRespond(), said, domain)
+    assert responses(messages) == [
+        "utter_tx_confirmed",
+        "utter_forensic_findings",
+        "utter_forensic_poisoning",
+        "utter_offer_human",
+    ]
+    assert "https://etherscan.io/tx/0x" + "f7" * 32 in lines(messages)
+    assert events["forensic"]["verdict"] == "suspicious"

@@ -12,7 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.chain import address_mismatch, check_transaction, explorer_link
 from bot.actions.faq import offer_human
-from bot.actions.poisoning import scan_sender
+from bot.actions.poisoning import scan_after
 from bot.actions.shared import language_of, latest_intent
 from bot.nlu.vocabulary import CHAIN_NAMES
 from bot.validation import UNKNOWN, address_family, chain_family
@@ -119,10 +119,7 @@ class ActionTransferSummary(Action):
                     explorer_link=explorer_link(tx_hash, known_chain),
                 )
             else:
-                seen: dict[str, Any] = next(
-                    (e["value"] for e in checked if e.get("name") == "tx_check"), {}
-                )
-                scanned = await scan_sender(dispatcher, tracker, seen, started)
+                scanned = await scan_after(dispatcher, tracker, checked, started)
                 # After the offer: a "not found" keeps its own question open (its answer
                 # may name the network; a "yes" still means a human).
                 human = offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)

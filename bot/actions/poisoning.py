@@ -126,3 +126,18 @@ async def scan_sender(
         dispatcher.utter_message(text=_UNFINISHED[language].format(address=sender, checks=checks))
     whole = case.after(earlier) if earlier is not None else case
     return [SlotSet("forensic", whole.as_dict())]
+
+
+async def scan_after(
+    dispatcher: CollectingDispatcher, tracker: Tracker, events: list[EventType], started: float
+) -> list[EventType]:
+    """:func:`scan_sender` on the lookup's result among *events* (its ``tx_check``)."""
+    seen = next(
+        (
+            e.get("value")
+            for e in events
+            if e.get("event") == "slot" and e.get("name") == "tx_check"
+        ),
+        None,
+    )
+    return await scan_sender(dispatcher, tracker, seen, started) if isinstance(seen, dict) else []
