@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from bot.chain import CaseFile, ChainSettings, Forensics, lookalike
+from common.casefile import finding_line
 from tests.fakes import chain_forensic as acct
 from tests.fakes.chain import Nodes
 
@@ -59,6 +60,21 @@ def test_a_multisig_added_to_active_only(nodes: Nodes) -> None:
     ]
     assert case.findings[0].keys == (acct.TRON_ATTACKER,)
     assert case.verdict == "compromised"
+
+
+def test_a_raised_threshold_alone_is_a_takeover(nodes: Nodes) -> None:
+    # No foreign key, but the owner's own weight (1) no longer reaches the threshold (2).
+    case = check(nodes, acct.TRON_LOCKED, "tron")
+    [owner] = case.findings
+    assert (owner.kind, owner.severity, owner.threshold, owner.keys) == (
+        "owner_permission",
+        "hijack",
+        2,
+        (),
+    )
+    assert "threshold 2" in owner.evidence and case.verdict == "compromised"
+    line = finding_line(case.as_dict()["findings"][0], "en")
+    assert "threshold raised to 2" in line and "can no longer sign alone" in line
 
 
 def test_unlimited_approval_to_an_unknown_spender_and_a_limited_one_to_the_router(

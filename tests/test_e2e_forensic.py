@@ -47,22 +47,26 @@ def via_rasa(servers: Servers, user: str, language: str) -> Any:
     return lambda message: servers.say(user, message, {"language": language})
 
 
-def test_a_hijacked_tron_account_in_chinese_through_the_gateway(live_servers: Servers) -> None:
-    # Rasa's first turn loads its pipeline: longer than the gateway waits on a busy host.
-    live_servers.say("forensic-warm-up", "你好", {"language": "zh"})
-    gateway = live_servers.gateway_url
-    token = httpx.post(f"{gateway}/webchat/api/visitors", json={"language": "zh"}).json()["token"]
-    headers = {"authorization": f"Bearer {token}"}
+def via_gateway(servers: Servers, language: str) -> Any:
+    """A new web chat visitor: what the user sees, through the gateway."""
+    gateway = servers.gateway_url
+    visitor = httpx.post(f"{gateway}/webchat/api/visitors", json={"language": language})
+    headers = {"authorization": f"Bearer {visitor.json()['token']}"}
 
     def say(message: str) -> list[dict[str, Any]]:
         sent = httpx.post(
             f"{gateway}/webchat/api/messages",
-            json={"text": message, "language": "zh"},
+            json={"text": message, "language": language},
             headers=headers,
             timeout=60,
         )
         return [{"text": r["text"]} for r in sent.json()["replies"]]
 
+    return say
+
+
+def test_a_hijacked_tron_account_in_chinese_through_the_gateway(live_servers: Servers) -> None:
+    say = via_gateway(live_servers, "zh")
     shown, _ = stolen(say, "我的波场钱包被盗了，U转不出去", "波场", acct.TRON_HIJACKED, "zh")
     assert "所有者权限被修改" in shown and acct.TRON_ATTACKER in shown
     assert acct.UPDATE_TX in shown  # the evidence: the permission update's transaction
@@ -131,3 +135,34 @@ def test_a_node_hanging_half_way_is_said_to_be_partial(
     assert "只能部分检查" in shown and "没有发现可疑情况" not in shown.replace(
         "在能读到的数据里没有发现可疑情况", ""
     )
+
+
+@pytest.mark.parametrize(
+    ("language", "opening", "chain", "address", "told"),
+    [
+        (
+            "en",
+            "my wallet was drained overnight",
+            "Ethereum",
+            acct.DRAINED,
+            ("may spend unlimited USDT", "(not a known app)", "never ask you to sign"),
+        ),
+        (
+            "es",
+            "me robaron los usdt de la billetera",
+            "TRON",
+            acct.TRON_CLEAN,
+            ("no encontré nada sospechoso", "agente"),
+        ),
+    ],
+)
+def test_english_and_spanish_through_the_gateway(
+    live_servers: Servers,
+    language: str,
+    opening: str,
+    chain: str,
+    address: str,
+    told: tuple[str, ...],
+) -> None:
+    shown, _ = stolen(via_gateway(live_servers, language), opening, chain, address, language)
+    assert all(words in shown for words in told), shown

@@ -14,8 +14,10 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.chain import chain_lookup
 from bot.actions.dialogue import ActionStartCase
-from bot.actions.forensic import ActionForensicCheck, ValidateStolenFundsForm, forensics
+from bot.actions.forensic import ActionForensicCheck, ValidateStolenFundsForm
 from bot.actions.handoff import ActionTransferSummary, summary_line
+from bot.actions.poisoning import forensics
+from bot.chain import ChainSettings
 from common.payload import Details, HandoffPayload, HandoffReason
 from tests.fakes import chain_forensic as acct
 from tests.fakes.chain import BOB, Nodes
@@ -53,6 +55,13 @@ def forensic(
         "language": language,
     }
     return run(ActionForensicCheck(), tracker("last night", "inform", slots=slots), domain)
+
+
+APPROVAL_WORDS = {
+    "en": "never ask you to sign",
+    "zh": "绝不会让您签名",
+    "es": "nunca te pedirá que firmes",
+}
 
 
 def handoff(messages: list[dict[str, Any]]) -> HandoffPayload:
@@ -119,6 +128,22 @@ def test_a_poisoning_pair_explains_the_scam_and_offers_a_human(
     assert (
         slots["handoff_reason"] == "stolen_funds" and slots["forensic"]["verdict"] == "suspicious"
     )
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "es"])
+def test_a_limited_approval_to_an_unknown_app_is_told_how_to_revoke_it(
+    nodes: Nodes, domain: dict[str, Any], language: str
+) -> None:
+    # Suspicious, not a takeover: the advice is the approvals page, not address poisoning.
+    messages, slots = forensic(domain, acct.LIMITED, "ethereum", language)
+    assert responses(messages) == ["utter_forensic_findings", "utter_offer_human"]
+    assert (
+        "https://etherscan.io/tx/0x" + "fc" * 32
+        in said(messages, "utter_forensic_findings")["findings"]
+    )
+    advice = next(m["text"] for m in messages if m.get("text"))
+    assert ChainSettings().approvals_url in advice and APPROVAL_WORDS[language] in advice
+    assert slots["forensic"]["verdict"] == "suspicious"
 
 
 @pytest.mark.parametrize("address", [acct.CLEAN, acct.TRON_CLEAN])

@@ -9,9 +9,6 @@ offered. Without a node for the network the details still reach a human.
 
 from __future__ import annotations
 
-import logging
-from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from rasa_sdk import Action, Tracker
@@ -23,29 +20,35 @@ from bot.actions.chain import chain_name
 from bot.actions.faq import offer_human
 from bot.actions.forms import ValidateMissingTransferForm, _unanswered, _unknown
 from bot.actions.handoff import hand_off
+from bot.actions.poisoning import run_checks, since
 from bot.actions.shared import language_of
-from bot.chain import CaseFile, ChainSettings, Forensics
+from bot.chain import CaseFile, ChainSettings
 from bot.validation import UNKNOWN, address_family, check_address
 from common.casefile import finding_line, unfinished
+from common.language import Language
 from common.payload import HandoffReason
 
-log = logging.getLogger(__name__)
-
+# Suspicious because of a limited approval to an unknown app (an unlimited one is a
+# takeover, told by utter_forensic_compromised, which gives the same page).
+_REVOKE: dict[Language, str] = {
+    "en": "An app I don't recognise can still spend the tokens shown above from this "
+    "address. If you don't know it, revoke that approval yourself on the authorisations "
+    "page of the wallet app ({approvals_url}); it's a setting. Support will never ask you "
+    "to sign anything: anyone who asks you to sign or pay to fix this is a scammer.",
+    "zh": "一个我不认识的应用仍然可以动用这个地址里上面列出的代币。如果您不认识它，请在钱包App的"
+    "授权管理页面（{approvals_url}）自己撤销这个授权，这只是一个设置。客服绝不会让您签名任何"
+    "东西，让您签名或付费来“修复”的都是骗子。",
+    "es": "Una app que no reconozco todavía puede gastar los tokens indicados arriba desde esta "
+    "dirección. Si no la conoces, revoca tú mismo esa aprobación en la página de "
+    "autorizaciones de la app ({approvals_url}); es un ajuste. Soporte nunca te pedirá que "
+    "firmes nada: quien te pida firmar o pagar para arreglarlo es un estafador.",
+}
 _ADVICE = {
     "compromised": "utter_forensic_compromised",
     "suspicious": "utter_forensic_poisoning",
     "clean": "utter_forensic_clean",
     "incomplete": "utter_forensic_incomplete",
 }
-
-
-@lru_cache(maxsize=1)
-def forensics() -> Forensics | None:
-    """One per action server; None when no node is configured."""
-    settings = ChainSettings()
-    if not settings.evm_endpoints and not settings.tron_endpoint:
-        return None
-    return Forensics(settings)
 
 
 class ValidateStolenFundsForm(ValidateMissingTransferForm):
@@ -72,28 +75,6 @@ class ValidateStolenFundsForm(ValidateMissingTransferForm):
         return slots
 
 
-def _since(tracker: Tracker) -> datetime | None:
-    parsed = tracker.get_slot("transfer_time_parsed")
-    try:
-        when = datetime.fromisoformat(str(parsed)) if parsed else None
-    except ValueError:
-        return None
-    if when is not None and when.tzinfo is None:
-        return None  # a time without its zone can't bound a search honestly
-    return when
-
-
-async def run_checks(address: str, chain: str | None, since: datetime | None) -> CaseFile | None:
-    checker = forensics()
-    if checker is None or not checker.chains_for(address, chain):
-        return None
-    try:
-        return await checker.check(address, chain, since)
-    except Exception:  # never let a checker bug end the conversation
-        log.exception("forensic check failed")
-        return CaseFile(address, (), checks={"check": "failed"})
-
-
 def tell(dispatcher: CollectingDispatcher, case: CaseFile, tracker: Tracker) -> None:
     """The findings with their evidence, what the verdict means, what to do."""
     language = language_of(tracker)
@@ -105,11 +86,17 @@ def tell(dispatcher: CollectingDispatcher, case: CaseFile, tracker: Tracker) -> 
     networks = " / ".join(chain_name(c) for c in case.chains)
     if shown:
         dispatcher.utter_message(response="utter_forensic_findings", findings=shown)
-    dispatcher.utter_message(
-        response=_ADVICE.get(case.verdict, "utter_forensic_incomplete"),
-        networks=networks,
-        approvals_url=ChainSettings().approvals_url,
-    )
+    approvals_url = ChainSettings().approvals_url
+    warned = {f.kind for f in case.findings if f.severity == "warning"}
+    if case.verdict != "suspicious" or warned & {"poisoning", "lookalike_pair"}:
+        dispatcher.utter_message(
+            response=_ADVICE.get(case.verdict, "utter_forensic_incomplete"),
+            networks=networks,
+            approvals_url=approvals_url,
+        )
+    if case.verdict == "suspicious" and "approval" in warned:
+        # An open allowance to an app we don't know: revoke it, in the wallet, by oneself.
+        dispatcher.utter_message(text=_REVOKE[language].format(approvals_url=approvals_url))
     if case.partial and case.verdict != "incomplete":
         missing = ", ".join(unfinished(data))
         dispatcher.utter_message(response="utter_forensic_partial", checks=missing)
@@ -133,7 +120,7 @@ class ActionForensicCheck(Action):
             tracker.slots["to_address"] = None
         case = None
         if address not in (None, UNKNOWN):
-            case = await run_checks(str(address), chain, _since(tracker))
+            case = await run_checks(str(address), chain, since(tracker))
         if case is None:  # nothing we can read from here: the details go to a human
             dispatcher.utter_message(
                 response="utter_forensic_cannot_check", chain_name=chain_name(chain)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from rasa_sdk import Action, Tracker
@@ -11,6 +12,7 @@ from rasa_sdk.types import DomainDict
 
 from bot.actions.chain import address_mismatch, check_transaction, explorer_link
 from bot.actions.faq import offer_human
+from bot.actions.poisoning import scan_after
 from bot.actions.shared import language_of, latest_intent
 from bot.nlu.vocabulary import CHAIN_NAMES
 from bot.validation import UNKNOWN, address_family, chain_family
@@ -90,6 +92,7 @@ class ActionTransferSummary(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        started = time.monotonic()  # the lookup and the poisoning scan share one budget
         language = language_of(tracker)
         dispatcher.utter_message(
             response="utter_transfer_summary", summary=case_summary(tracker, language)
@@ -116,10 +119,11 @@ class ActionTransferSummary(Action):
                     explorer_link=explorer_link(tx_hash, known_chain),
                 )
             else:
+                scanned = await scan_after(dispatcher, tracker, checked, started)
                 # After the offer: a "not found" keeps its own question open (its answer
                 # may name the network; a "yes" still means a human).
                 human = offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
-                return [*human, *checked]
+                return [*human, *checked, *scanned]
         return offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
 
 

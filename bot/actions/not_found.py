@@ -8,6 +8,7 @@ neither is not an answer to our question, and gets the usual handling.
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -16,6 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.chain import NOT_FOUND_QUESTION, chain_lookup, chain_name, check_transaction
 from bot.actions.faq import offer_human
+from bot.actions.poisoning import scan_after
 from bot.actions.shared import latest_text
 from bot.validation import UNKNOWN, find_chain
 from common.payload import HandoffReason
@@ -73,6 +75,7 @@ async def answer_not_found(
         human = offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
         return [*events, SlotSet("tx_check", kept), *human]
     to_address = tracker.get_slot("to_address")
+    started = time.monotonic()  # the lookup and the poisoning scan share one budget
     checked = await check_transaction(
         dispatcher,
         str(tx_hash),
@@ -81,5 +84,6 @@ async def answer_not_found(
         only=chain,
         seen_in=seen_in,
     )
+    scanned = await scan_after(dispatcher, tracker, checked or [], started)
     human = offer_human(dispatcher, HandoffReason.MISSING_TRANSFER)
-    return [*events, *(checked or []), *human]
+    return [*events, *(checked or []), *scanned, *human]

@@ -9,7 +9,7 @@ A check that did not finish is said to be unfinished (``partial`` / ``failed`` /
 from __future__ import annotations
 
 import asyncio
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any, Literal
 
 from bot.chain._result import now_iso
@@ -74,6 +74,38 @@ class CaseFile:
         data = asdict(self)
         data |= {"verdict": self.verdict, "partial": self.partial}
         return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CaseFile:
+        """A case file back from its ``as_dict()`` (a slot's value); KeyError or
+        TypeError when it isn't one."""
+        names = {f.name for f in fields(Finding)}
+        findings = []
+        for raw in data["findings"]:
+            kept: dict[str, Any] = {k: v for k, v in raw.items() if k in names}
+            findings.append(Finding(**kept | {"keys": tuple(kept.get("keys") or ())}))
+        return cls(
+            str(data["address"]),
+            tuple(data["chains"]),
+            tuple(findings),
+            dict(data["checks"]),
+            str(data.get("window") or ""),
+            str(data.get("checked_at") or now_iso()),
+        )
+
+    def keep(self, *kinds: Kind) -> CaseFile:
+        return replace(self, findings=tuple(f for f in self.findings if f.kind in kinds))
+
+    def after(self, earlier: CaseFile) -> CaseFile:
+        """One case file for the conversation: what *earlier* found, then this."""
+        return CaseFile(
+            self.address,
+            tuple(dict.fromkeys(earlier.chains + self.chains)),
+            earlier.findings + self.findings,
+            earlier.checks | self.checks,
+            "; ".join(w for w in (earlier.window, self.window) if w),
+            self.checked_at,
+        )
 
 
 def _body(address: str) -> str:

@@ -127,9 +127,14 @@ class EvmCase:
         return max(1, min(self._max_blocks, math.ceil(seconds / self._block_seconds)))
 
     def jobs(
-        self, client: httpx.AsyncClient, address: str, since: datetime | None
+        self,
+        client: httpx.AsyncClient,
+        address: str,
+        since: datetime | None,
+        paid: tuple[str, ...] = (),
     ) -> dict[str, Any]:
-        """The checks to run for *address* (0x…), as coroutines returning a Result."""
+        """The checks to run for *address* (0x…), as coroutines returning a Result;
+        *paid*: addresses the user says it paid, besides those the window shows."""
         if not self._tokens:
             return {}
         owner = address.lower().removeprefix("0x")
@@ -138,7 +143,9 @@ class EvmCase:
         blocks = self.window(since)
         return {
             f"{self.chain}:approvals": self._approvals(client, owner, latest, blocks),
-            f"{self.chain}:transfers": self._transfers(client, owner, latest, blocks),
+            f"{self.chain}:transfers": self._transfers(
+                client, owner, latest, blocks, [a[2:].lower() for a in paid if a[:2] == "0x"]
+            ),
         }
 
     async def _get_logs(
@@ -214,7 +221,12 @@ class EvmCase:
         return int(body, 16)
 
     async def _transfers(
-        self, client: httpx.AsyncClient, owner: str, latest: asyncio.Future[Any], blocks: int
+        self,
+        client: httpx.AsyncClient,
+        owner: str,
+        latest: asyncio.Future[Any],
+        blocks: int,
+        told: list[str],
     ) -> Result:
         both = await asyncio.gather(
             self._get_logs(client, latest, blocks, [TRANSFER_TOPIC, _word(owner)]),
@@ -234,13 +246,14 @@ class EvmCase:
         signs = [log for log in out + into if log.value <= dust[log.token]]
         chosen: list[tuple[_Log, str, str | None]] = [(log, log.target, None) for log in paid]
         chosen = chosen[:MAX_OUTFLOWS]
+        payees = [p.target for p in paid] + told
         for log in signs:
             other = log.target if log.source == owner else log.source
-            real = next((p.target for p in paid if lookalike(p.target, other)), None)
+            real = next((p for p in payees if lookalike(p, other)), None)
             if real is not None:
                 chosen.append((log, other, real))
         for log in paid:  # a payment to the look-alike itself: the scam worked
-            real = next((p.target for p in paid if lookalike(p.target, log.target)), None)
+            real = next((p for p in payees if lookalike(p, log.target)), None)
             if real is not None and any(log.target in (s.source, s.target) for s in signs):
                 chosen.append((log, log.target, real))
         await self._times(client, [log for log, _, _ in chosen])

@@ -28,6 +28,7 @@ from bot.chain._tron_case import TronCase
 log = logging.getLogger(__name__)
 
 _ORDER = {"hijack": 0, "warning": 1, "info": 2}
+CHECKS = ("permissions", "approvals", "transfers")
 # What a malformed answer raises while it is read; a NodeError is the node's fault too.
 _BAD_ANSWER = (NodeError, KeyError, TypeError, ValueError, AttributeError, IndexError)
 
@@ -77,18 +78,31 @@ class Forensics:
         return [chain] if chain in evm else evm
 
     async def check(
-        self, address: str, chain: str | None = None, since: datetime | None = None
+        self,
+        address: str,
+        chain: str | None = None,
+        since: datetime | None = None,
+        *,
+        checks: tuple[str, ...] = CHECKS,
+        paid: tuple[str, ...] = (),
+        budget: float | None = None,
     ) -> CaseFile:
+        """The *checks* of *address*. *paid*: addresses the user says it paid (the
+        transfers check compares senders of dust with them too, whatever the window
+        holds). *budget*: what is left of the turn's, when less than the whole."""
         chains = self.chains_for(address, chain)
         jobs: dict[str, Any] = {}
         for name in chains:
-            jobs |= self.cases[name].jobs(self._client, address, since)
+            jobs |= self.cases[name].jobs(self._client, address, since, paid)
+        for name in [n for n in jobs if n.split(":")[-1] not in checks]:
+            jobs.pop(name).close()  # never started: closed, so asyncio doesn't warn
         tasks = {asyncio.ensure_future(job): name for name, job in jobs.items()}
         for task in tasks:
             task.add_done_callback(quiet)
         states: dict[str, CheckState] = {}
         findings: list[Finding] = []
-        deadline = time.monotonic() + self.settings.forensic_budget_seconds
+        whole = self.settings.forensic_budget_seconds
+        deadline = time.monotonic() + (whole if budget is None else min(budget, whole))
         done, waiting = await asyncio.wait(tasks, timeout=max(deadline - time.monotonic(), 0))
         for task in waiting:
             task.cancel()

@@ -114,7 +114,11 @@ class TronCase:
         return reply
 
     def jobs(
-        self, client: httpx.AsyncClient, address: str, since: datetime | None
+        self,
+        client: httpx.AsyncClient,
+        address: str,
+        since: datetime | None,
+        paid: tuple[str, ...] = (),
     ) -> dict[str, Any]:
         jobs = {"tron:permissions": self._permissions(client, address)}
         if self._indexer:
@@ -123,7 +127,8 @@ class TronCase:
             events = asyncio.ensure_future(self._events(client, address, start))
             events.add_done_callback(quiet)
             jobs["tron:approvals"] = self._approvals(client, address, events)
-            jobs["tron:transfers"] = self._transfers(address, events)
+            told = [a for a in paid if a.startswith("T")]
+            jobs["tron:transfers"] = self._transfers(address, events, told)
         return jobs
 
     async def _permissions(self, client: httpx.AsyncClient, address: str) -> Result:
@@ -255,20 +260,23 @@ class TronCase:
             raise NodeError("tron node: bad answer to allowance()")
         return int(result, 16)
 
-    async def _transfers(self, address: str, events: asyncio.Future[Any]) -> Result:
+    async def _transfers(
+        self, address: str, events: asyncio.Future[Any], told: list[str]
+    ) -> Result:
         listed, cut = await asyncio.shield(events)
         moves = [e for e in listed if e["type"] == "Transfer" and address in (e["from"], e["to"])]
         dust = {e["tx"]: e["value"] <= int(self._dust * 10 ** e["decimals"]) for e in moves}
         paid = [e for e in moves if e["from"] == address and not dust[e["tx"]]]
         signs = [e for e in moves if dust[e["tx"]]]
         chosen = [(e, e["to"], None) for e in paid[:MAX_OUTFLOWS]]
+        payees = [p["to"] for p in paid] + told
         for event in signs:
             other = event["to"] if event["from"] == address else event["from"]
-            real = next((p["to"] for p in paid if lookalike(p["to"], other)), None)
+            real = next((p for p in payees if lookalike(p, other)), None)
             if real is not None:
                 chosen.append((event, other, real))
         for event in paid:
-            real = next((p["to"] for p in paid if lookalike(p["to"], event["to"])), None)
+            real = next((p for p in payees if lookalike(p, event["to"])), None)
             if real is not None and any(event["to"] in (s["from"], s["to"]) for s in signs):
                 chosen.append((event, event["to"], real))
         return [

@@ -19,6 +19,7 @@ from tests.fakes.chain import (
     topic,
     trc20_transfer,
 )
+from tests.fakes.chain_poisoning import EVM_PAYMENTS, TRON_PAYMENTS
 
 TRANSFER_TOPIC = "0xddf252ad1be2c89b69c2b068fc378daa952ba7f163c4a11628f55a4df523b3ef"
 USDT_BSC = "0x55d398326f99059fF775485246999027B3197955"
@@ -108,7 +109,7 @@ BSC_CASES: dict[str, dict[str, Any]] = {
         receipt={"status": "0x1", "logs": [usdt_log(50 * 10**18, USDT_BSC)]},
     ),
 }
-EVM_BY_CHAIN = {"ethereum": {**EVM_TXS, **EVM_CASES}, "bsc": BSC_CASES}
+EVM_BY_CHAIN = {"ethereum": {**EVM_TXS, **EVM_CASES, **EVM_PAYMENTS}, "bsc": BSC_CASES}
 
 
 def tron_log(amount: int, sender: str = TRON_ALICE_HEX) -> dict[str, Any]:
@@ -186,4 +187,5 @@ TRON_CASES: dict[str, dict[str, Any]] = {
     TRON_OPAQUE_CALL: tron_case(
         TRON_OPAQUE_CALL, data="38ed1739" + h(1) * 5, logs=[tron_log(HUNDRED_USDT)]
     ),
+    **TRON_PAYMENTS,
 }

@@ -29,6 +29,11 @@ POISONED = "0x" + "aa" * 20  # paid a friend, then got a zero transfer from a lo
 FRIEND = "0x1234" + "00" * 16 + "5678"
 LOOKALIKE = "0x1234" + "ee" * 16 + "5678"
 CLEAN = "0x" + "cc" * 20
+# Dust from the look-alike, then a payment to it; the friend's payment is older than
+# the window: only the address the user names tells what the look-alike imitates.
+LATE = "0x" + "ab" * 20
+LIMITED = "0x" + "bc" * 20  # only a limited approval (100 USDT) to an unknown app
+UNKNOWN_APP = "0x" + "9a" * 20
 WRONG_TYPES = "0x" + "dd" * 20  # the node answers eth_getLogs with nonsense
 
 # TRON accounts (base58).
@@ -47,6 +52,7 @@ TRON_FRIEND = "TJPZp3h26cfFoz7mzyxNofcNR7GGenKf8V"  # 41 + 5c*20
 TRON_LOOKALIKE = "TJPZpC3JcyEp16QsQ1gzknZDSDNyMCKf8V"  # a vanity address made for the test
 TRON_SPENDER = tron("d6")
 TRON_HOSTILE = tron("d7")  # permissions of the wrong type
+TRON_LOCKED = tron("d8")  # only its own key, but the owner threshold raised to 2
 TRON_USDT = base58.b58encode_check(bytes.fromhex(TRON_USDT_HEX)).decode()
 UPDATE_TX = "f1" * 32
 UPDATE_MS = 1_764_000_000_000  # 2025-11-24T16:00:00Z
@@ -75,8 +81,15 @@ EVM_LOGS: list[dict[str, Any]] = [
     log(TRANSFER, USDT_ETH, LOOKALIKE, POISONED, 0, "f7", 105),
     log(TRANSFER, USDT_ETH, POISONED, LOOKALIKE, 200 * 10**6, "f8", 112),
     log(TRANSFER, USDT_ETH, CLEAN, FRIEND, 20 * 10**6, "f9", 108),
+    log(TRANSFER, USDT_ETH, LOOKALIKE, LATE, 0, "fb", 114),
+    log(TRANSFER, USDT_ETH, LATE, LOOKALIKE, 300 * 10**6, "fa", 117),
+    log(APPROVAL, USDT_ETH, LIMITED, UNKNOWN_APP, 100 * 10**6, "fc", 119),
 ]
-ALLOWANCES = {(USDT_ETH.lower(), DRAINER): MAX, (USDC_ETH.lower(), ROUTER): 50 * 10**6}
+ALLOWANCES = {
+    (USDT_ETH.lower(), DRAINER): MAX,
+    (USDC_ETH.lower(), ROUTER): 50 * 10**6,
+    (USDT_ETH.lower(), UNKNOWN_APP): 100 * 10**6,
+}
 
 
 def evm_answer(method: str, params: list[Any]) -> Any:
@@ -139,6 +152,14 @@ ACCOUNTS: dict[str, dict[str, Any]] = {
     TRON_CLEAN: _account(TRON_CLEAN, [_key(TRON_CLEAN)], [_key(TRON_CLEAN)]),
     TRON_POISONED: _account(TRON_POISONED, [_key(TRON_POISONED)], [_key(TRON_POISONED)]),
     TRON_HOSTILE: {"owner_permission": "root", "active_permission": {"keys": 5}},
+    TRON_LOCKED: {
+        **_account(TRON_LOCKED, [_key(TRON_LOCKED)], [_key(TRON_LOCKED)]),
+        "owner_permission": {
+            "permission_name": "owner",
+            "threshold": 2,
+            "keys": [_key(TRON_LOCKED)],
+        },
+    },
 }
 
 
