@@ -112,7 +112,7 @@ def test_the_action_answers_from_the_nlu_hits_without_embedding_again(counted: A
 
 def test_the_hits_are_really_the_ones_used(counted: Any) -> None:
     """Not a coincidence of two searches agreeing: hits saying another article win."""
-    live, embedder = counted
+    live, _embedder = counted
     text = "how much is the network fee to send USDT?"
     planted = as_parse_data(text, live.fingerprint, [Hit("service-hours", 0.97)])
     assert answered(respond(text, {KNOWLEDGE_BASE: planted})) == "service-hours"
@@ -138,7 +138,7 @@ def test_hits_for_another_index_or_text_are_not_trusted(
 
 
 def test_without_nlu_hits_the_action_searches_itself(counted: Any) -> None:
-    live, embedder = counted
+    _live, embedder = counted
     embedder.texts.clear()
     assert answered(respond("客服几点上班", {})) == "service-hours"
     assert embedder.texts == ["客服几点上班"]
