@@ -5,14 +5,17 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, literal, select, update
+from sqlalchemy.orm import Session, make_transient_to_detached
 
+from common.clock import utcnow
 from common.messages import Attachment, OutboundMessage
 from store import gaps
 from store.errors import NotFound
 from store.leases import ALIVE
 from store.models import Conversation, Lease, Message
+
+_INSERT = insert(Message.__table__)  # every column given: one compiled statement
 
 
 def add_message(
@@ -30,24 +33,36 @@ def add_message(
     reply_to: int | None = None,
     checked: bool = False,
 ) -> Message:
-    """*checked*: the caller has just seen the conversation in this transaction."""
+    """*checked*: the caller has just seen the conversation in this transaction.
+
+    Inserted by one plain INSERT (the id comes back with it), and the row joins the
+    session as if loaded: the unit of work's flush, run for each message before, cost
+    more CPU than the rest of storing it."""
     if not checked and db.get(Conversation, conversation_id) is None:
         raise NotFound(f"no conversation {conversation_id}")
-    message = Message(
-        conversation_id=conversation_id,
-        author=author,
-        text=text,
-        kind=kind,
-        agent_id=agent_id,
-        buttons=buttons or None,
-        attachment=attachment,
-        pending=pending,
-        handler=handler if pending or delivery == "sending" else None,
-        delivery=delivery,
-        reply_to=reply_to,
-    )
+    if db.new:  # rows added before it (its conversation, say) are written first, as before
+        db.flush()
+    values = {
+        "conversation_id": conversation_id,
+        "author": author,
+        "kind": kind,
+        "text": text,
+        "buttons": buttons or None,
+        "attachment": attachment,
+        "delivery": delivery,
+        "delivery_error": None,
+        "agent_id": agent_id,
+        "created_at": utcnow(),
+        "pending": pending,
+        "handler": handler if pending or delivery == "sending" else None,
+        "attempts": 0,
+        "retry_at": None,
+        "reply_to": reply_to,
+    }
+    result = db.execute(_INSERT, values)
+    message = Message(id=result.inserted_primary_key[0], **values)
+    make_transient_to_detached(message)  # as loaded: nothing for the session to write
     db.add(message)
-    db.flush()
     return message
 
 

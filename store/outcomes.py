@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String
+from sqlalchemy import CheckConstraint, Column, ForeignKey, Index, Integer, String, insert
 from sqlalchemy.orm import Session
 
 from store.models import Base, UtcDateTime
@@ -52,4 +52,7 @@ class TurnOutcome(Base):
 def record(db: Session, conversation_id: str, outcome: str, now: datetime) -> None:
     if outcome not in OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
-    db.add(TurnOutcome(conversation_id=conversation_id, outcome=outcome, created_at=now))
+    # A plain INSERT, not a row for the session's unit of work to flush (every bot turn
+    # writes one; the flush cost more CPU than the statement).
+    values = {"conversation_id": conversation_id, "outcome": outcome, "created_at": now}
+    db.execute(insert(TurnOutcome.__table__), values)

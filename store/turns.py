@@ -8,21 +8,28 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import literal, or_, select, update
+from sqlalchemy import bindparam, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from store.leases import ALIVE
 from store.models import Lease, Message
 
+# Built once (every turn runs it), on the table: an ORM statement would first flush
+# the session, which the commit does anyway, and be built and keyed again each time.
+_MESSAGES = Message.__table__
+_FINISH = (
+    update(_MESSAGES)
+    .where(_MESSAGES.c.id == bindparam("message_id"), _MESSAGES.c.pending)
+    .values(pending=False)
+)
+
 
 def finish_turn(db: Session, message_id: int) -> bool:
-    """Clear *message_id*'s pending flag; True only for the call that cleared it."""
-    result = db.execute(
-        update(Message)
-        .where(Message.id == message_id, Message.pending)
-        .values(pending=False)
-        .execution_options(synchronize_session=False)
-    )
+    """Clear *message_id*'s pending flag; True only for the call that cleared it.
+
+    A loaded copy of the message keeps its old flag (as before: the update never
+    synchronised the session)."""
+    result = db.execute(_FINISH, {"message_id": message_id})
     return bool(result.rowcount == 1)
 
 
