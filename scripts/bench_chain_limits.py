@@ -85,27 +85,14 @@ async def measure(hostile_url: str, normal_url: str) -> dict[str, Any]:
     }
 
 
-SERVE = """
-import sys, time, json
-from tests.fakes.chain import Nodes, gzip_bomb
-gzip_bomb()  # built before the first request
-nodes = Nodes()
-nodes.mode = json.loads(sys.argv[1])
-print(nodes.url, flush=True)
-time.sleep(3600)
-"""
-
-
 def nodes(mode: dict[str, str]) -> tuple[subprocess.Popen[str], str]:
-    process = subprocess.Popen(
-        [sys.executable, "-c", SERVE, json.dumps(mode)],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,  # a refused answer leaves the fake a broken pipe
-        text=True,
-    )
-    assert process.stdout is not None
-    return process, process.stdout.readline().strip()
+    # The fake nodes are this checkout's whatever --tree is; the lookup stays the tree's.
+    sys.path.insert(0, str(ROOT))
+    try:
+        from tests.fakes.chain_process import nodes_process
+    finally:
+        sys.path.remove(str(ROOT))
+    return nodes_process(json.dumps(mode))
 
 
 def one_case(name: str, tree: Path) -> dict[str, Any]:

@@ -8,44 +8,24 @@ work doesn't share this process's interpreter lock."""
 from __future__ import annotations
 
 import asyncio
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import pytest
 
 from bot.chain import ChainLookup, ChainSettings
-from tests.support import ROOT
+from tests.fakes.chain_process import nodes_process
 
-SERVE = """
-import json, sys, time
-from tests.fakes.chain import Nodes, gzip_bomb
-gzip_bomb()  # built before the first request
-nodes = Nodes()
-nodes.mode = json.loads(sys.argv[1])
-print(nodes.url, flush=True)
-time.sleep(600)
-"""
 BOMB = '{"ethereum": "bomb", "bsc": "bomb", "tron": "bomb"}'
 
 
 @pytest.fixture
 def node_urls() -> Iterator[tuple[str, str]]:
     """A set of nodes that answer with a gzip bomb, and a set that answers normally."""
-    processes = [
-        subprocess.Popen(
-            [sys.executable, "-c", SERVE, mode],
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,  # a refused answer leaves the fake a broken pipe
-            text=True,
-        )
-        for mode in (BOMB, "{}")
-    ]
+    started = [nodes_process(mode) for mode in (BOMB, "{}")]
+    processes = [process for process, _ in started]
     try:
-        urls = [p.stdout.readline().strip() for p in processes if p.stdout is not None]
-        yield urls[0], urls[1]
+        yield started[0][1], started[1][1]
     finally:
         for process in processes:
             process.kill()
