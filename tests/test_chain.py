@@ -20,13 +20,18 @@ def nodes() -> Iterator[Nodes]:
     nodes.close()
 
 
+# Generous by default: a CI machine under load once took over 0.5 s to connect to
+# these loopback nodes, and a test about reading a transfer must not fail on that.
+# The tests about slow nodes set their own short limits.
+SHORT = {"call_timeout_seconds": 0.5, "budget_seconds": 1.0}
+
+
 def lookup(nodes: Nodes, **extra: Any) -> ChainLookup:
+    limits: dict[str, Any] = {"call_timeout_seconds": 10.0, "budget_seconds": 20.0} | extra
     settings = ChainSettings(
         evm_endpoints={"ethereum": f"{nodes.url}/evm/ethereum", "bsc": f"{nodes.url}/evm/bsc"},
         tron_endpoint=f"{nodes.url}/tron",
-        call_timeout_seconds=0.5,
-        budget_seconds=1.0,
-        **extra,
+        **limits,
     )
     return ChainLookup(settings)
 
@@ -91,7 +96,7 @@ def test_not_found_anywhere(nodes: Nodes) -> None:
 def test_a_failing_node_is_unavailable_never_a_guess(nodes: Nodes, mode: str) -> None:
     nodes.mode = {"ethereum": mode, "bsc": mode}
     started = time.monotonic()
-    result = run(lookup(nodes), "0x" + "a1" * 32)
+    result = run(lookup(nodes, **SHORT), "0x" + "a1" * 32)
     assert result.status == "unavailable" and result.error
     assert time.monotonic() - started < 1.5  # the budget (1 s), not the hang (3 s)
 
@@ -101,7 +106,7 @@ def test_one_hanging_chain_does_not_stop_another_from_answering(nodes: Nodes) ->
     started = time.monotonic()
     result = run(lookup(nodes), "0x" + "a1" * 32)
     assert result.status == "confirmed" and result.chain == "ethereum"
-    assert time.monotonic() - started < 1.5
+    assert time.monotonic() - started < 3  # the hang lasts 3 s; the limits are longer still
 
 
 def test_results_are_cached_briefly(nodes: Nodes) -> None:
