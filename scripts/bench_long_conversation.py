@@ -58,23 +58,25 @@ class Route:
         self.via_gateway = via_gateway
         self.senders: list[str] = []
         self.took: list[list[float]] = []  # [turn][conversation] milliseconds
+        self.fresh: list[str] = []  # the short conversations beside the long ones
+        self.fresh_took: list[list[float]] = []
+
+    async def new_sender(self, client: httpx.AsyncClient) -> str:
+        if self.via_gateway:
+            visitor = await client.post(f"{self.servers.gateway_url}/webchat/api/visitors", json={})
+            return str(visitor.json()["token"])
+        return f"long-{uuid.uuid4().hex[:12]}"
 
     async def open(self, client: httpx.AsyncClient, count: int) -> None:
-        for _ in range(count):
-            if self.via_gateway:
-                visitor = await client.post(
-                    f"{self.servers.gateway_url}/webchat/api/visitors", json={}
-                )
-                self.senders.append(visitor.json()["token"])
-            else:
-                self.senders.append(f"long-{uuid.uuid4().hex[:12]}")
+        self.senders = [await self.new_sender(client) for _ in range(count)]
+        self.fresh = [await self.new_sender(client) for _ in range(count)]
 
     async def say(self, client: httpx.AsyncClient, sender: str, turn: int) -> float:
         url = self.servers.gateway_url if self.via_gateway else self.servers.rasa_url
         return await ask(client, url, self.via_gateway, sender, turn)
 
 
-async def drive(paths: list[Route], messages: int, repeat: int) -> None:
+async def drive(paths: list[Route], messages: int, repeat: int, block: int) -> None:
     async with httpx.AsyncClient(timeout=120) as client:
         for path in paths:
             await path.open(client, repeat + 1)
@@ -83,33 +85,49 @@ async def drive(paths: list[Route], messages: int, repeat: int) -> None:
         for turn in range(messages):
             rotated = paths[turn % len(paths) :] + paths[: turn % len(paths)]
             row: dict[str, list[float]] = {p.name: [] for p in paths}
+            fresh: dict[str, list[float]] = {p.name: [] for p in paths}
             for conversation in range(repeat):
                 for path in rotated:
-                    row[path.name].append(await path.say(client, path.senders[conversation], turn))
+                    if turn % block == 0 and turn:
+                        path.fresh[conversation] = await path.new_sender(client)
+                    pair = [path.senders[conversation], path.fresh[conversation]]
+                    if turn % 2:  # neither side always goes first
+                        pair.reverse()
+                    for sender in pair:
+                        took = await path.say(client, sender, turn)
+                        long = sender == path.senders[conversation]
+                        (row if long else fresh)[path.name].append(took)
             for path in paths:
                 path.took.append(row[path.name])
+                path.fresh_took.append(fresh[path.name])
 
 
 def table(paths: list[Route], messages: int, block: int) -> list[str]:
-    def median(path: Route, first: int, last: int) -> float:
-        return statistics.median(t for turn in path.took[first:last] for t in turn)
+    def median(path: Route, first: int, last: int, fresh: bool = False) -> float:
+        took = path.fresh_took if fresh else path.took
+        return statistics.median(t for turn in took[first:last] for t in turn)
 
-    out = [
-        "| messages | " + " | ".join(f"{p.name} p50 ms" for p in paths) + " |",
-        "|---|" + "---:|" * len(paths),
-    ]
+    heads = [f"{p.name} p50 ms | beside it, messages 1–{block} | long / short" for p in paths]
+    out = ["| messages | " + " | ".join(heads) + " |", "|---|" + "---:|" * 3 * len(paths)]
     for first in range(0, messages, block):
         last = min(messages, first + block)
-        cells = " | ".join(f"{median(p, first, last):.0f}" for p in paths)
+        cells = " | ".join(
+            f"{median(p, first, last):.0f} | {median(p, first, last, True):.0f} | "
+            f"{median(p, first, last) / median(p, first, last, True):.2f}"
+            for p in paths
+        )
         out.append(f"| {first + 1}–{last} | {cells} |")
     out.append("")
     late = min(100, messages)  # the block holding message 100, against the one with message 5
     late_first = (late - 1) // block * block
     for path in paths:
-        ratio = median(path, late_first, late_first + block) / median(path, 0, block)
+        late_median = median(path, late_first, late_first + block)
+        ratio = late_median / median(path, 0, block)
+        beside = late_median / median(path, late_first, late_first + block, True)
         out.append(
             f"- {path.name}: median of messages {late_first + 1}–{late_first + block} / "
-            f"messages 1–{block} = **{ratio:.2f}×**"
+            f"messages 1–{block} = **{ratio:.2f}×** (minutes apart); / messages 1–{block} "
+            f"of the short conversations at the same moment = **{beside:.2f}×**"
         )
     return out
 
@@ -142,7 +160,7 @@ def main() -> None:
             paths += [Route(f"{args.before} direct", before, False)]
             paths += [Route(f"{args.before} gateway", before, True)] if gateway else []
         when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
-        asyncio.run(drive(paths, args.messages, args.repeat))
+        asyncio.run(drive(paths, args.messages, args.repeat, args.block))
     flags = f" --before {args.before}" if args.before else ""
     flags += " --direct-only" if args.direct_only else ""
     print(
