@@ -136,3 +136,28 @@ def test_a_short_follow_up_is_read_against_the_previous_question(
     alone = tracker(then, "nlu_fallback", confidence=0.3, slots={"language": language})
     _, alone_slots = run(ActionRespond(), alone, domain)
     assert alone_slots.get("last_article") != article
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [
+        ("en", "how much is the network fee?", "what's the weather in Paris?"),
+        ("es", "¿cuánto cuesta la comisión de red?", "¿quién ganó el partido?"),
+        ("zh", "网络手续费多少钱", "今天天气怎么样"),
+    ],
+)
+def test_an_off_topic_question_after_an_answer_stays_off_topic(
+    kb: Any, domain: dict[str, Any], language: str, first: str, then: str
+) -> None:
+    """Seen in the web chat: searched together with the fees question, the weather
+    question found the fees article, and the user got it a second time."""
+    slots = {"language": language, "last_article": "network-fees"}
+    t = tracker(then, "out_of_scope", confidence=0.95, slots=slots, events=[said(first)])
+    messages, set_slots = run(ActionRespond(), t, domain)
+    assert responses(messages) == ["utter_out_of_scope"]
+    assert set_slots.get("last_article") is None
+    # Words that lean on the previous question are still read with it.
+    lean = {"en": "and what about on TRON?", "es": "¿y en TRON?", "zh": "那TRON上呢"}[language]
+    t = tracker(lean, "out_of_scope", confidence=0.95, slots=slots, events=[said(first)])
+    _, set_slots = run(ActionRespond(), t, domain)
+    assert set_slots["last_article"] == "network-fees"

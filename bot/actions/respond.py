@@ -123,7 +123,10 @@ class ActionRespond(Action):
             return first
         if _EXPLAIN.match(text.strip()):
             return Decision("answer", article=last, rule="follow-up: explain again")
-        if first.kind in ("answer", "flow") and not _LEANING.search(text.strip()):
+        leaning = _LEANING.search(text.strip())
+        # An answer stands, and so does an off-topic call: "what's the weather in Paris?"
+        # after a fees answer searched together with the fees question finds fees.
+        if first.kind in ("answer", "flow", "out_of_scope") and not leaning:
             return first
         # Together they are one support question, whatever the short part alone was.
         combined = decide("ask_faq", 1.0, _candidates(f"{previous} {text}"))
