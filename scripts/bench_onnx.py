@@ -8,9 +8,9 @@ difference, smallest cosine) and the knowledge base's top-5 articles for every
 question, each backend with an index built by the project's own code from its own
 vectors (and torch's index searched with ONNX's query vectors: the mixed case).
 ``--rss`` adds the resident memory of a process with each backend loaded, alone and
-beside TensorFlow and spaCy as served.
+beside TensorFlow and spaCy as served; ``--intents`` the intent classifier on each.
 
-    .venv/bin/python scripts/bench_onnx.py [--rss] [--rounds 2]
+    .venv/bin/python scripts/bench_onnx.py [--rss] [--intents] [--rounds 2]
 """
 
 from __future__ import annotations
@@ -140,10 +140,56 @@ def rss(backend: str, as_served: bool) -> int:
     return int(done.stdout.split()[-1])
 
 
+def intents(sides: tuple[Embedder, Embedder]) -> list[str]:
+    """The intent classifier config.yml runs, as scripts/compare_nlu.py fits it (TF-IDF
+    char 1-4 + words + 2 x MiniLM, C=100), on each backend's vectors: accuracy on the
+    held-out NLU split per language, and how many predictions change, also for a model
+    fitted on torch's vectors and served onnxruntime's (a Rasa model trained before)."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    from bot.nlu.featurizers import word_tokens
+
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from compare_nlu import LANGUAGES, load
+
+    train = [e for lang in LANGUAGES for e in load(ROOT / "nlu_data" / f"{lang}.yml")]
+    texts, labels = [t for t, _ in train], [i for _, i in train]
+    tests = {lang: load(ROOT / "tests" / "data" / f"nlu_test_{lang}.yml") for lang in LANGUAGES}
+    sparse = [
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True).fit(texts),
+        TfidfVectorizer(analyzer=word_tokens, sublinear_tf=True).fit(texts),
+    ]
+
+    def features(batch: list[str], side: Embedder) -> csr_matrix:
+        dense = csr_matrix(side.encode(batch) * 2.0)
+        return hstack([*(v.transform(batch) for v in sparse), dense]).tocsr()
+
+    models = [
+        LogisticRegression(C=100.0, max_iter=1000, class_weight="balanced").fit(
+            features(texts, side), labels
+        )
+        for side in sides
+    ]
+    rows = []
+    for lang in LANGUAGES:
+        batch, truth = (list(x) for x in zip(*tests[lang], strict=True))
+        own = [m.predict(features(batch, side)) for m, side in zip(models, sides, strict=True)]
+        mixed = models[0].predict(features(batch, sides[1]))
+        accuracy = [float(np.mean(p == np.array(truth))) for p in own]
+        rows.append(
+            f"| {lang} | {len(batch)} | {accuracy[0]:.3f} | {accuracy[1]:.3f} | "
+            f"{int(np.sum(own[0] != own[1]))} | {int(np.sum(own[0] != mixed))} |"
+        )
+    return rows
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=2, help="timed passes over the questions")
     parser.add_argument("--rss", action="store_true", help="also each backend's resident memory")
+    parser.add_argument("--intents", action="store_true", help="also the intent classifier")
     args = parser.parse_args()
     import tensorflow  # noqa: F401  -- in Rasa's process too; it changes torch's timings
 
@@ -181,6 +227,13 @@ def main() -> int:
         f"largest calibrated-score gap {found['score_gap']:.2e}; "
         f"index entries {found['entries']}, largest vector gap {found['entry_gap']:.2e}"
     )
+    if args.intents:
+        print(
+            "| lang | questions | intent accuracy, torch | onnxruntime | predictions changed "
+            "| torch-fitted model, onnxruntime vectors: changed |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        print("\n".join(intents(sides)))
     print(f"load {os.getloadavg()[0]:.2f} at the end")
     if args.rss:
         for served, label in ((False, "embedder only"), (True, "TensorFlow + spaCy + embedder")):
