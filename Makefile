@@ -9,12 +9,12 @@ export TF_CPP_MIN_LOG_LEVEL := 2
 # Public evaluation data, when this checkout sits beside it (measured on, never trained on).
 BANKING77 := ../shared/benchmarks/banking77_mapped.tsv
 
-.PHONY: run setup install kb model test lint chat bench eval clean
+.PHONY: run setup install onnx kb model test lint chat bench eval clean
 
 run: setup  ## set everything up, then start the action server, Rasa and the gateway
 	scripts/run.sh
 
-setup: install kb model  ## venv + pinned packages, KB index and Rasa model (each only if stale)
+setup: install onnx kb model  ## venv + pinned packages, ONNX model, KB index, Rasa model (if stale)
 
 install: $(VENV)/.installed
 
@@ -27,7 +27,11 @@ $(VENV)/.installed: requirements/lock.txt pyproject.toml
 	$(BIN)/python -m pip check
 	touch $@
 
-kb: install  ## build the knowledge-base index if the articles changed
+# MiniLM exported for onnxruntime (var/onnx/), from the model on disk: no download.
+onnx: install  ## export the embedding model to ONNX if it is missing or stale
+	$(BIN)/python -m faq_kb.onnx_export
+
+kb: onnx  ## build the knowledge-base index if the articles (or the model's backend) changed
 	$(BIN)/python -m faq_kb build
 
 model: install  ## train the Rasa model if its data, config or components changed

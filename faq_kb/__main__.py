@@ -23,19 +23,20 @@ EVAL_FILE = ROOT / "faq_kb" / "eval" / "questions.tsv"
 
 
 def _build(args: argparse.Namespace) -> int:
+    from faq_kb.embedder import load_embedder, model_identity  # neither imports torch
+
     settings = kb_settings()
     model = settings.resolved_model_path()
-    wanted = fingerprint(settings.articles_dir, model, NEGATIVES)
+    wanted = fingerprint(settings.articles_dir, model_identity(model), NEGATIVES)
     if not args.force and stored_fingerprint(settings.index_dir) == wanted:
         print(f"faq_kb: index {wanted} is up to date in {settings.index_dir}")
         return 0
-    from faq_kb.embedder import SentenceTransformerEmbedder
     from faq_kb.index import build_index
 
     started = time.perf_counter()
-    embedder = SentenceTransformerEmbedder(model, threads=settings.torch_threads)
-    index = build_index(settings.articles_dir, embedder, NEGATIVES, model)
-    index.save(settings.index_dir, model)
+    embedder = load_embedder(model, threads=settings.torch_threads)
+    index = build_index(settings.articles_dir, embedder, NEGATIVES, embedder.name)
+    index.save(settings.index_dir, embedder.name)
     print(
         f"faq_kb: built index {index.fingerprint}: {len(index.articles)} articles, "
         f"{len(index.entries)} entries in {time.perf_counter() - started:.1f}s "

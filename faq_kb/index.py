@@ -54,6 +54,7 @@ class KBIndex:
     lexical: LexicalRanker
     calibration: Calibration
     fingerprint: str
+    model: str = ""  # the embedder's name: whose vectors these are (faq_kb.embedder)
 
     def save(self, directory: Path, model_name: str) -> None:
         directory.mkdir(parents=True, exist_ok=True)
@@ -147,6 +148,7 @@ def build_from_articles(
         lexical=lexical,
         calibration=calibration,
         fingerprint=index_fingerprint,
+        model=embedder.name,
     )
 
 
@@ -165,6 +167,7 @@ def load_index(directory: Path, articles_dir: Path) -> KBIndex:
         lexical=joblib.load(directory / "lexical.joblib"),
         calibration=Calibration(**json.loads((directory / "calibration.json").read_text())),
         fingerprint=manifest["fingerprint"],
+        model=str(manifest.get("model", "")),
     )
 
 

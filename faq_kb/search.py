@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -14,6 +15,7 @@ from faq_kb.embedder import Embedder, shared_embedder
 from faq_kb.index import KBIndex, load_index
 from faq_kb.scoring import fuse, margins
 
+log = logging.getLogger(__name__)
 # MiniLM reads 256 word pieces at most; TF-IDF gains nothing from more text either.
 MAX_QUERY_CHARS = 1000
 _DENSE_CANDIDATES = 256
@@ -58,6 +60,12 @@ class HybridKnowledgeBase:
     ) -> None:
         self._index = index
         self._embedder = embedder
+        if index.model and index.model != embedder.name:
+            # Torch's and onnxruntime's vectors differ by float noise only (the same
+            # top-5 on every question measured), but say so: `faq_kb build` fixes it.
+            log.warning(
+                "knowledge base: index built by %s, searched with %s", index.model, embedder.name
+            )
         self._service = service
         self._owners = [e.article_id for e in index.entries]
         self.min_confidence = min_confidence

@@ -77,9 +77,9 @@ class Publisher:
         """The model, loaded on the first Try it or Publish (the desk alone never needs it)."""
         with self._lock:
             if self._embedder is None:
-                from faq_kb.embedder import SentenceTransformerEmbedder
+                from faq_kb.embedder import load_embedder
 
-                model = SentenceTransformerEmbedder(
+                model = load_embedder(
                     self.settings.resolved_model_path(), threads=self.settings.torch_threads
                 )
                 self._embedder = CachingEmbedder(model)
@@ -92,6 +92,9 @@ class Publisher:
             index = load_index(self.settings.index_dir, self.settings.articles_dir)
         except (OSError, ValueError, IndexNotReady) as exc:
             log.info("knowledge base: no built index to reuse vectors from: %s", exc)
+            return
+        if index.model != embedder.name:  # torch's vectors and onnxruntime's never mix
+            log.info("knowledge base: built index is from %s, not %s", index.model, embedder.name)
             return
         if index.dense.d == embedder.dimension and index.dense.ntotal == len(index.entries):
             vectors = index.dense.reconstruct_n(0, index.dense.ntotal)
@@ -142,8 +145,9 @@ class Publisher:
                 kb_store.set_progress(db, revision_id, round(done, 3))
 
         try:
-            model = self.settings.resolved_model_path()
-            index = build_records(records, self.embedder(), NEGATIVES, model, progress)
+            embedder = self.embedder()
+            model = embedder.name  # with the backend: see faq_kb.embedder.model_identity
+            index = build_records(records, embedder, NEGATIVES, model, progress)
             name = f"r{revision_id}-{index.fingerprint}"
             publish_version(index, self.settings.index_dir, name, model)
         except Exception as exc:  # any failure: the live index stays

@@ -118,10 +118,10 @@ class Knowledge:
     def _draft_kb(self) -> HybridKnowledgeBase:
         with self.database() as db:
             records = kb_store.snapshot(db)
-        model = self.settings.resolved_model_path()
+        embedder = self.publisher.embedder()
+        model = embedder.name
         key = records_fingerprint(records, model, NEGATIVES)
         if self._draft is None or self._draft[0] != key:
-            embedder = self.publisher.embedder()
             index = build_records(records, embedder, NEGATIVES, model)
             self._draft = (key, self._searcher(index))
         return self._draft[1]

@@ -13,4 +13,5 @@ export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 RASA_TELEMETRY_ENABLED=false TF_C
 .venv/bin/python scripts/bench_throughput.py
 .venv/bin/python scripts/bench_long_conversation.py
 .venv/bin/python scripts/bench_startup.py
+.venv/bin/python scripts/bench_onnx.py --rss
 nice .venv/bin/python scripts/bench_memory.py

@@ -38,13 +38,14 @@ def pytest_report_header() -> str:
 @pytest.fixture(scope="session")
 def built_index(tmp_path_factory: pytest.TempPathFactory) -> KBSettings:
     """Build the real index (real model, real faiss) into a temporary directory."""
-    from faq_kb.embedder import SentenceTransformerEmbedder
+    from faq_kb.embedder import shared_embedder
     from faq_kb.index import build_index
 
     settings = kb_settings().copy(update={"index_dir": tmp_path_factory.mktemp("kb")})
-    model = settings.resolved_model_path()
-    embedder = SentenceTransformerEmbedder(model, threads=1)
-    build_index(settings.articles_dir, embedder, NEGATIVES, model).save(settings.index_dir, model)
+    # The backend the searches will use (onnxruntime once `make setup` exported it).
+    embedder = shared_embedder(settings.resolved_model_path(), 1)
+    index = build_index(settings.articles_dir, embedder, NEGATIVES, embedder.name)
+    index.save(settings.index_dir, embedder.name)
     return settings
 
 

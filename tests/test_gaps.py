@@ -326,7 +326,7 @@ def test_the_job_loads_the_encoder_when_gaps_wait_and_drains_them(
         loads.append(CountingEmbedder())
         return loads[-1]
 
-    monkeypatch.setattr("faq_kb.embedder.SentenceTransformerEmbedder", load)
+    monkeypatch.setattr("faq_kb.embedder.load_embedder", load)
     # A gateway process that has loaded nothing yet.
     database = desk.gateway.parts.desk.database
     settings = kb_settings().copy(update={"index_dir": tmp_path / "kb"})

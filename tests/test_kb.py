@@ -10,6 +10,7 @@ import pytest
 
 from common.settings import KBSettings
 from faq_kb.__main__ import NEGATIVES
+from faq_kb.embedder import model_identity
 from faq_kb.index import IndexNotReady, fingerprint, load_index, stored_fingerprint
 from faq_kb.search import HybridKnowledgeBase
 
@@ -89,7 +90,8 @@ def test_odd_queries_do_not_crash(kb: HybridKnowledgeBase, query: str) -> None:
 def test_index_is_persisted_and_stale_detection_works(
     built_index: KBSettings, tmp_path: Path
 ) -> None:
-    model = built_index.resolved_model_path()
+    # As `faq_kb build` names the model: with its backend (faq_kb.embedder).
+    model = model_identity(built_index.resolved_model_path())
     stored = stored_fingerprint(built_index.index_dir)
     assert stored == fingerprint(built_index.articles_dir, model, NEGATIVES)
     index = load_index(built_index.index_dir, built_index.articles_dir)
