@@ -11,11 +11,19 @@ sure it is (a calibrated probability). Neither overrides the other blindly:
    another article without being that sure (``disagree``), the user is asked which
    they meant: that article, or the flow (its button starts it).
    Asking for a human is the exception: whatever the knowledge base thinks, a
-   confident "talk to a human" gets one.
+   confident "talk to a human" gets one. A flow intent that is only the NLU's best
+   guess (``agree``) starts its flow too when the knowledge base ranks the flow's own
+   article first and the message passed the off-topic rule (2.): two signals that
+   agree are not a weak one.
 2. ``out_of_scope`` says so, unless the knowledge base is very sure all the same; so
    does a message the NLU gives even a modest out-of-scope probability (``off_topic``)
    when the knowledge base isn't very sure: an article for an off-topic question is
-   worse than an honest "that's outside what I can help with".
+   worse than an honest "that's outside what I can help with". When the NLU's best
+   guess is ``ask_faq``, that modest probability does not veto an article the
+   knowledge base singles out (at least ``alone_score``, and ``alone`` times its
+   runner-up): off-topic questions match several articles weakly, a support question
+   worded unlike the examples matches its own article far ahead of the rest. (Flow
+   intents keep the veto: an off-topic "reset my bank password" is a flow's words.)
 3. Everything else is the knowledge base's: its top article is answered when it is
    sure enough and clearly ahead of the next (``margin``); two close candidates are a
    question back ("did you mean…"); a weak top is a plain miss, with the nearest
@@ -107,6 +115,14 @@ class Thresholds:
     answer_question: float = 0.3  # ... or from here, for a confident ask_faq
     margin: float = 0.1  # ... when the second is at least this far behind
     plausible: float = 0.2  # worth offering as a button
+    # A flow intent this confident (its best guess, under ``intent``) starts its flow
+    # when the knowledge base ranks the flow's own article first.
+    agree: float = 0.4
+    # The top article this sure, and this many times as likely as the runner-up,
+    # stands alone: for an ask_faq message a modest out-of-scope probability doesn't
+    # veto it.
+    alone_score: float = 0.6
+    alone: float = 3.0
 
 
 @dataclass(frozen=True)
@@ -137,8 +153,15 @@ def decide(
             return Decision("clarify", options=options, rule="intent and knowledge base differ")
         return _from_knowledge_base(hits, t, "knowledge base over intent")
     sure_out_of_scope = intent == "out_of_scope" and confidence >= t.intent
-    if (sure_out_of_scope or off_topic >= t.off_topic) and (top is None or top.score < t.override):
+    vetoed = sure_out_of_scope or off_topic >= t.off_topic
+    singled_out = intent == "ask_faq" and _stands_alone(hits, t)
+    if vetoed and (top is None or top.score < t.override) and not singled_out:
         return Decision("out_of_scope", rule="intent")
+    # Only the flow's own article agrees: one the form merely also takes (a pending
+    # transfer) is still answered by its article when the intent is unsure.
+    agreed = flow is not None and top is not None and top.article == flow.article
+    if flow is not None and agreed and flow.owns and confidence >= t.agree:
+        return Decision("flow", flow=flow.name, rule="intent and knowledge base agree")
     question = intent == "ask_faq" and confidence >= t.intent
     return _from_knowledge_base(hits, t, "knowledge base", question)
 
@@ -158,6 +181,14 @@ def _from_knowledge_base(
     if top.article in TOPIC_FLOWS:
         return Decision("flow", flow=TOPIC_FLOWS[top.article], rule=f"{rule}: the flow's topic")
     return Decision("answer", article=top.article, rule=rule)
+
+
+def _stands_alone(hits: list[Candidate], t: Thresholds) -> bool:
+    """The knowledge base leans to its top article and ranks nothing else near it."""
+    if not hits or hits[0].score < t.alone_score:
+        return False
+    # Without a runner-up there is nothing to stand apart from: the veto holds.
+    return len(hits) >= 2 and hits[0].score >= t.alone * hits[1].score
 
 
 def _one_flow_takes(first: str, second: str) -> str | None:
