@@ -232,6 +232,19 @@ def test_change_language_confirms_in_the_new_language(domain: dict[str, Any]) ->
     assert slots == {}
 
 
+def test_an_unsure_change_language_is_a_question_about_languages(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    """Seen in the quality work: a question about Spanish support scored change_language
+    0.64, and the conversation was switched to Spanish and locked there."""
+    text = "我爸只会说西班牙语，他能用西语找客服吗"
+    t = tracker(text, "change_language", confidence=0.64, slots={"language": "zh"})
+    messages, slots = run(ActionChangeLanguage(), t, domain)
+    assert "language_locked" not in slots and "language" not in slots
+    assert slots["last_article"] == "languages-supported"
+    assert messages[0]["text"] == kb.answer("languages-supported", "zh")
+
+
 def test_session_start_sets_service_facts_and_channel_language(domain: dict[str, Any]) -> None:
     t = tracker(
         "",

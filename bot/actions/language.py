@@ -9,6 +9,7 @@ from rasa_sdk.events import EventType, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.actions.respond import ActionRespond
 from bot.actions.shared import latest_text, render_response, service_kwargs
 from common.language import (
     DEFAULT_LANGUAGE,
@@ -101,6 +102,9 @@ class ActionSessionStart(Action):
         return events
 
 
+SURE_REQUEST = 0.8  # change_language this probable: the user asks us to switch
+
+
 class ActionChangeLanguage(Action):
     def name(self) -> str:
         return "action_change_language"
@@ -108,6 +112,12 @@ class ActionChangeLanguage(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
+        confidence = float((tracker.latest_message.get("intent") or {}).get("confidence") or 0)
+        if confidence < SURE_REQUEST:
+            # "我爸只会说西班牙语，他能用西语找客服吗" (0.64) asks about languages; switching
+            # and locking the conversation to Spanish answered nobody. Requests to switch
+            # score 0.94 and more; the buttons' payloads 1.0.
+            return await ActionRespond().run(dispatcher, tracker, domain)
         requested = next(
             (normalise_language(v) for v in tracker.get_latest_entity_values("language")), None
         ) or find_language(latest_text(tracker))
