@@ -10,19 +10,16 @@ own) rather than refusing every user or letting everything through.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage, RedisStorage, Storage, storage_from_string
 from limits.strategies import FixedWindowRateLimiter
 from prometheus_client import Counter
-from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 log = logging.getLogger(__name__)
@@ -66,9 +63,6 @@ class Limiter:
         self._shared = FixedWindowRateLimiter(self.storage)
         self._local = FixedWindowRateLimiter(self._memory)
         self._warned = 0.0
-        self._redis_url = redis_url
-        # For hit_all_async: a client of the event loop that made it (one per loop).
-        self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None
 
     def hit(self, limits: Rules, *key: str) -> Refusal | None:
         """Count one event for *key* against each of *limits*; None while all allow it."""
@@ -87,28 +81,6 @@ class Limiter:
             self._degraded(exc)
             limiter = self._local
             over = [(i, k) for i, k in wanted if not limiter.hit(i, self.prefix, *k)]
-        return self._refusal(over, limiter)
-
-    async def hit_all_async(self, counted: Sequence[tuple[Rules, Sequence[str]]]) -> Refusal | None:
-        """:meth:`hit_all` in the event loop: the same counters in the same MULTI, over
-        an asyncio Redis client, so a request doesn't hop to a thread for them."""
-        wanted = [(item, tuple(key)) for limits, key in counted for item in limits]
-        if not wanted:
-            return None
-        if not isinstance(self.storage, RedisStorage):
-            return self.hit_all(counted)  # in memory: nothing to wait for
-        limiter = self._shared
-        try:
-            over = await self._over_async(wanted)
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
-            self._degraded(exc)
-            limiter = self._local
-            over = [(i, k) for i, k in wanted if not limiter.hit(i, self.prefix, *k)]
-        if not over:
-            return None
-        return await asyncio.to_thread(self._refusal, over, limiter)  # rare: a refusal
-
-    def _refusal(self, over: list[Counted], limiter: FixedWindowRateLimiter) -> Refusal | None:
         if not over:
             return None
         REFUSED.labels(over[0][1][0] if over[0][1] else "other").inc()
@@ -134,23 +106,6 @@ class Limiter:
                 multi.incrby(name, 1)
                 multi.expire(name, item.get_expiry(), nx=True)
             counts = multi.execute()[0::2]
-        return self._counted_over(wanted, counts)
-
-    async def _over_async(self, wanted: list[Counted]) -> list[Counted]:
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            client = aioredis.from_url(self._redis_url, socket_timeout=1, socket_connect_timeout=1)
-            self._async = (loop, client)
-        async with self._async[1].pipeline(transaction=True) as multi:
-            for item, key in wanted:
-                name = item.key_for(self.prefix, *key)
-                multi.incrby(name, 1)
-                multi.expire(name, item.get_expiry(), nx=True)
-            counts = (await multi.execute())[0::2]
-        return self._counted_over(wanted, counts)
-
-    @staticmethod
-    def _counted_over(wanted: list[Counted], counts: list[Any]) -> list[Counted]:
         pairs = zip(wanted, counts, strict=True)
         return [(i, k) for (i, k), count in pairs if int(count) > i.amount]
 

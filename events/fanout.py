@@ -90,10 +90,13 @@ class RedisFanout:
             while not self._outbox.empty():
                 batch.append(self._outbox.get_nowait())
             try:
-                async with client.pipeline(transaction=False) as pipe:
-                    for data, _ in batch:
-                        pipe.publish(self.channel, data)
-                    await pipe.execute()
+                if len(batch) == 1:  # most commits write one event: no pipeline for it
+                    await client.publish(self.channel, batch[0][0])
+                else:
+                    async with client.pipeline(transaction=False) as pipe:
+                        for data, _ in batch:
+                            pipe.publish(self.channel, data)
+                        await pipe.execute()
                 FANOUT.labels("out").inc(len(batch))
                 ids = [event_id for _, event_id in batch if event_id is not None]
                 if ids:

@@ -8,13 +8,10 @@ or that the other appends to after. If Redis fails, this process counts alone.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from typing import Any
 
 import redis
-from redis import asyncio as aioredis
 from redis.exceptions import RedisError
 
 from guard import SPLIT_MESSAGES, SPLIT_WINDOW_SECONDS, MemoryCounts, Piece
@@ -26,8 +23,6 @@ class RedisCounts:
     def __init__(self, redis_url: str, prefix: str = "desk") -> None:
         # A hung Redis must not hang a turn: give up within a second, count locally.
         self.client = redis.Redis.from_url(redis_url, socket_timeout=1, socket_connect_timeout=1)
-        self._url = redis_url
-        self._async: tuple[asyncio.AbstractEventLoop, Any] | None = None  # its loop's client
         self.prefix = prefix
         self._local = MemoryCounts()
         self._warned = 0.0
@@ -65,18 +60,7 @@ class RedisCounts:
         except RedisError as exc:
             self._degraded(exc)
 
-    async def clear_async(self, conversation_id: str) -> None:
-        self._local.clear(conversation_id)
-        loop = asyncio.get_running_loop()
-        if self._async is None or self._async[0] is not loop:
-            client = aioredis.from_url(self._url, socket_timeout=1, socket_connect_timeout=1)
-            self._async = (loop, client)
-        try:
-            await self._async[1].delete(self.key(conversation_id))
-        except (RedisError, OSError, asyncio.TimeoutError) as exc:
-            self._degraded(exc)
-
-    def _degraded(self, exc: Exception) -> None:
+    def _degraded(self, exc: RedisError) -> None:
         if time.monotonic() - self._warned > 60:
             self._warned = time.monotonic()
             log.warning("phrase pieces counted in this process only: Redis failed (%s)", exc)

@@ -182,15 +182,13 @@ class Router:
     ) -> Turn:
         conversation = message.conversation_id
         # Counted only now: a retry the store found to be a duplicate returned above.
-        # An ordinary message only ends the run of pieces (a delete in Redis, from the
-        # event loop): nothing in this turn waits for it, so it runs alongside, done
-        # before the turn ends.
-        ending_run = None
-        if verdict.breaks_run:
-            ending_run = asyncio.ensure_future(self.guard.end_run(conversation))
-        else:
-            await asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
+        count = asyncio.to_thread(self.guard.count, conversation, stored.message.id, verdict)
+        # An ordinary message only ends the run of pieces (a delete in Redis): nothing in
+        # this turn waits for it, so it runs alongside, done before the turn ends.
+        ending_run = asyncio.ensure_future(count) if verdict.breaks_run else None
         try:
+            if ending_run is None:
+                await count
             return await self._answer_counted(message, language, stored, verdict)
         finally:
             if ending_run is not None:

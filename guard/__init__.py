@@ -162,11 +162,6 @@ class Guard:
             self.counts.clear(conversation_id)
         return verdict
 
-    async def end_run(self, conversation_id: str) -> None:
-        """:meth:`count` for a message that breaks the run (``verdict.breaks_run``):
-        the conversation's pieces are forgotten, in the event loop."""
-        await self.counts.clear_async(conversation_id)
-
     def scrub(self, text: str) -> str:
         """Redact without counting pieces: for text that doesn't come through the router
         (edits, notes, an agent's own message)."""

@@ -34,11 +34,6 @@ class FragmentCounts(Protocol):
 
     def clear(self, conversation_id: str) -> None: ...
 
-    async def clear_async(self, conversation_id: str) -> None:
-        """:meth:`clear` from the event loop, without a thread (an ordinary message
-        ends the run: every turn but a piece's)."""
-        ...
-
 
 class MemoryCounts:
     """One process's counts. A conversation is forgotten once its newest piece is out
@@ -61,9 +56,6 @@ class MemoryCounts:
 
     def clear(self, conversation_id: str) -> None:
         self._recent.pop(conversation_id, None)
-
-    async def clear_async(self, conversation_id: str) -> None:
-        self.clear(conversation_id)
 
     def __len__(self) -> int:
         return len(self._recent)

@@ -3,7 +3,6 @@ message ids only), and a retried delivery is not counted twice."""
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack
@@ -149,24 +148,3 @@ def test_two_gateways_sharing_redis_redact_a_phrase_sent_across_them(
         assert any("[redacted: recovery phrase]" in t for t in _stored(url))
     finally:
         api.close()
-
-
-def test_an_ordinary_message_ends_the_run_on_every_gateway_from_the_event_loop(
-    prefix: str,
-) -> None:
-    _, sent = pieces("ended-run", 3)
-    gateways = [Guard(DOMAINS, RedisCounts(REDIS_URL, prefix)) for _ in range(2)]
-    for n, text in enumerate(sent[:2]):
-        guard = gateways[n % 2]
-        guard.count("telegram:2", 200 + n, guard.inspect("telegram:2", text))
-    assert len(gateways[1].counts.recent("telegram:2")) == 2
-    ordinary = gateways[0].inspect("telegram:2", "how do I stake?")
-    assert ordinary.breaks_run
-
-    async def end() -> None:
-        await gateways[0].end_run("telegram:2")
-
-    asyncio.run(end())
-    assert gateways[1].counts.recent("telegram:2") == []  # the other gateway sees it ended
-    gone = Guard(DOMAINS, RedisCounts("redis://127.0.0.1:9/0", prefix))  # Redis down
-    asyncio.run(gone.end_run("telegram:2"))  # counted alone from then on, never an error

@@ -124,16 +124,20 @@ def webchat_routes(
         if refused is not None:
             raise too_many(refused, language_of(request.headers.get("accept-language", "")))
 
-    async def visitor(request: Request, authorization: str = Header("")) -> str:
+    def visitor(request: Request, authorization: str = Header("")) -> str:
         """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise);
         a message also counts against the client's address and the visitor (429).
-        In the event loop: a thread for the check cost each message a hop."""
+
+        In FastAPI's threads, on purpose: the same MULTI over ``redis.asyncio`` in the
+        event loop took more CPU and about twice the wall time of this thread hop and
+        the synchronous client (docs/benchmarks.md, *The gateway's CPU per web chat
+        turn*)."""
         user_id = tokens.verify(bearer(authorization))
         if request.method == "POST":  # both counters in one round trip
             each = [(per_ip_messages, ("messages-ip", client_address(request)))]
             if user_id is not None:
                 each.append((per_visitor, ("messages-visitor", user_id)))
-            refused = await limiter.hit_all_async(each)
+            refused = limiter.hit_all(each)
             if refused is not None:
                 raise too_many(refused, language_of(request.headers.get("accept-language", "")))
         if user_id is None:

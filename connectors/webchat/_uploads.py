@@ -50,7 +50,7 @@ class Limits(BaseModel):
 
 
 def upload_routes(
-    api: APIRouter, host: ChannelHost, visitor: Callable[..., Any], settings: DeskSettings
+    api: APIRouter, host: ChannelHost, visitor: Callable[..., str], settings: DeskSettings
 ) -> None:
     """Add the upload routes to the web chat's *api*; *visitor* is its token check."""
     max_bytes = settings.media_max_bytes
