@@ -6,12 +6,20 @@ compromised neighbour, a misconfigured firewall) could otherwise publish a fake
 Every event is therefore sealed with an HMAC-SHA256 keyed by the desk secret
 (``DESK_SECRET``), which Redis never sees::
 
-    {"v": 1, "kid": "<key id>", "sig": "<hex HMAC of body>", "body": "<JSON text>"}
+    {"from": "<origin>", "v": 1, "kid": "<key id>", "sig": "<hex HMAC of body>",
+     "body": "<JSON text>"}
 
 ``body`` is the JSON text that was signed, carried as is, so verifying never
 depends on how a JSON library orders or spaces keys. It holds the sender's origin,
 the topic, the event, its outbox id (none for a mere hint such as a presence change)
 and the time it was sealed; a stale envelope (a replay of a recorded one) is refused.
+
+``from`` comes first, unsigned, so that a process recognises the envelopes it sealed
+itself by their first bytes (:func:`own_prefix`) and drops them unopened: every event
+comes back to its sender on the shared channel, and opening them (two JSON parses
+and an HMAC) was wasted work. It can only make a receiver skip an envelope, never
+accept one: whatever a receiver delivers is read from the signed body. Envelopes
+without it (from a gateway before it) are opened as before.
 """
 
 from __future__ import annotations
@@ -42,6 +50,11 @@ def derive_key(secret: bytes) -> bytes:
 def key_id(key: bytes) -> str:
     """A public label for *key*: which secret signed, without revealing it."""
     return hashlib.sha256(b"kid:" + key).hexdigest()[:12]
+
+
+def own_prefix(origin: str) -> bytes:
+    """The first bytes of every envelope *origin* seals (see ``from`` above)."""
+    return json.dumps({"from": origin})[:-1].encode()
 
 
 @dataclass(frozen=True)
@@ -76,7 +89,8 @@ class Sealer:
         )
         kid, key = self._signing
         signature = hmac.new(key, body.encode(), hashlib.sha256).hexdigest()
-        return json.dumps({"v": VERSION, "kid": kid, "sig": signature, "body": body})
+        outer = {"from": origin, "v": VERSION, "kid": kid, "sig": signature, "body": body}
+        return json.dumps(outer)
 
     def open(self, data: Any) -> Opened:
         """The envelope's contents, or :class:`Rejected` saying why not."""

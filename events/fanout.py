@@ -30,7 +30,7 @@ from redis.exceptions import RedisError
 
 from common.metrics import FANOUT
 from events import shapes
-from events.envelope import Rejected, Sealer
+from events.envelope import Rejected, Sealer, own_prefix
 from events.hub import Event, EventHub
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,9 @@ class RedisFanout:
         self._refusals: set[str] = set()  # reasons already logged
         self.ready = asyncio.Event()  # subscribed: events from other processes arrive
         self._outbox: asyncio.Queue[tuple[str, int | None]] = asyncio.Queue(OUTBOX)
+        # Every event comes back to its sender on the channel: ours are dropped by
+        # their first bytes, unopened (events.envelope).
+        self._own = own_prefix(hub.origin)
         hub.bridge = self
 
     @property
@@ -81,14 +84,25 @@ class RedisFanout:
 
     async def _publish(self, client: Any) -> None:
         while True:
-            data, event_id = await self._outbox.get()
+            # What a commit wrote (a message's console event and its push, say) is
+            # queued together: one pipeline of PUBLISHes, one round trip, in order.
+            batch = [await self._outbox.get()]
+            while not self._outbox.empty():
+                batch.append(self._outbox.get_nowait())
             try:
-                await client.publish(self.channel, data)
-                FANOUT.labels("out").inc()
-                if event_id is not None:
-                    self.hub.sent([event_id])
+                if len(batch) == 1:  # most commits write one event: no pipeline for it
+                    await client.publish(self.channel, batch[0][0])
+                else:
+                    async with client.pipeline(transaction=False) as pipe:
+                        for data, _ in batch:
+                            pipe.publish(self.channel, data)
+                        await pipe.execute()
+                FANOUT.labels("out").inc(len(batch))
+                ids = [event_id for _, event_id in batch if event_id is not None]
+                if ids:
+                    self.hub.sent(ids)
             except (RedisError, OSError) as exc:
-                FANOUT.labels("dropped").inc()
+                FANOUT.labels("dropped").inc(len(batch))
                 log.warning("could not publish an event to Redis (%s); consoles will resync", exc)
                 await asyncio.sleep(1)
 
@@ -114,6 +128,8 @@ class RedisFanout:
                 delay = min(delay * 2, 10.0)
 
     def _receive(self, data: Any) -> None:
+        if isinstance(data, bytes) and data.startswith(self._own):
+            return  # published here: delivered here already
         try:
             opened = self._sealer.open(data)
         except Rejected as exc:

@@ -19,6 +19,7 @@ import httpx
 
 from common.messages import InboundMessage, OutboundMessage
 from common.metrics import RETRIES
+from gateway.rasa_http import AiohttpTransport, Failed, HttpxTransport, Transport, Unanswered
 
 log = logging.getLogger(__name__)
 
@@ -49,19 +50,17 @@ class RasaClient:
         self._actions_health = f"{actions_url.rstrip('/')}/health" if actions_url else None
         # Idle connections are dropped before Rasa's (Sanic's) 5 s keep-alive ends, so
         # a request never goes out on a connection the server is closing: that
-        # would look like a dead server and cost a failover.
-        limits = httpx.Limits(keepalive_expiry=2.0)
-        self._client = client or httpx.AsyncClient(timeout=timeout, limits=limits)
+        # would look like a dead server and cost a failover. *client*: an httpx
+        # client instead (the tests' fake Rasa).
+        self._http: Transport = (
+            HttpxTransport(client) if client is not None else AiohttpTransport(timeout, 2.0)
+        )
 
     async def actions_down(self) -> bool:
         """Whether the action server fails its health check (asked only after a fallback)."""
         if self._actions_health is None:
             return False
-        try:
-            response = await self._client.get(self._actions_health, timeout=2.0)
-        except httpx.HTTPError:
-            return True
-        return response.status_code != 200
+        return not await self._http.healthy(self._actions_health, 2.0)
 
     async def send(self, message: InboundMessage) -> list[OutboundMessage]:
         body: dict[str, Any] = {
@@ -88,19 +87,18 @@ class RasaClient:
         for attempt, endpoint in enumerate(ring):
             started = time.monotonic()
             try:
-                response = await self._client.post(endpoint, json=body)
-                response.raise_for_status()
+                answer = await self._http.post_json(endpoint, body)
                 self._gone_until.pop(endpoint, None)
-                return response.json()
-            except (httpx.HTTPStatusError, httpx.TimeoutException, ValueError) as exc:
-                raise RasaUnavailable(f"Rasa did not answer: {exc!r}") from exc
-            except Exception as exc:  # the request got no answer from a live server
+                return answer
+            except Failed as exc:
+                raise RasaUnavailable(f"Rasa did not answer: {exc}") from exc
+            except Unanswered as exc:  # the request got no answer from a live server
                 self._gone_until[endpoint] = time.monotonic() + SKIP_SECONDS
                 if attempt == count - 1:
-                    raise RasaUnavailable(f"no Rasa server answered: {exc!r}") from exc
+                    raise RasaUnavailable(f"no Rasa server answered: {exc}") from exc.cause
                 RETRIES.labels("rasa_other_server").inc()
-                log.warning("Rasa at %s is gone (%r); trying the next server", endpoint, exc)
-                if not isinstance(exc, httpx.ConnectError):
+                log.warning("Rasa at %s is gone (%s); trying the next server", endpoint, exc)
+                if exc.reached:
                     await self._outlive_lock(started)
 
         raise AssertionError("unreachable")
@@ -117,4 +115,4 @@ class RasaClient:
         await asyncio.sleep(max(0.0, started + self._lock_seconds + 0.5 - time.monotonic()))
 
     async def close(self) -> None:
-        await self._client.aclose()
+        await self._http.close()

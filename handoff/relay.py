@@ -39,7 +39,7 @@ from store.outbox_tables import OutboxEvent
 
 log = logging.getLogger(__name__)
 
-FLUSH_SECONDS = 0.2  # how often published ids are marked sent (one UPDATE for all)
+FLUSH_SECONDS = 1.0  # how often published ids are marked sent (one UPDATE for all)
 RELAY_SECONDS = 2.0  # how often one gateway looks for a dead one's unsent events
 SETTLE = timedelta(seconds=2)  # a younger row is its live writer's to publish
 # An older unsent row isn't pushed: pages re-read the last two minutes every 30 s,

@@ -126,7 +126,12 @@ def webchat_routes(
 
     def visitor(request: Request, authorization: str = Header("")) -> str:
         """The visitor's user id from ``Authorization: Bearer <token>`` (401 otherwise);
-        a message also counts against the client's address and the visitor (429)."""
+        a message also counts against the client's address and the visitor (429).
+
+        In FastAPI's threads, on purpose: the same MULTI over ``redis.asyncio`` in the
+        event loop took more CPU and about twice the wall time of this thread hop and
+        the synchronous client (docs/benchmarks.md, *The gateway's CPU per web chat
+        turn*)."""
         user_id = tokens.verify(bearer(authorization))
         if request.method == "POST":  # both counters in one round trip
             each = [(per_ip_messages, ("messages-ip", client_address(request)))]
@@ -214,7 +219,7 @@ def webchat_routes(
                 {"detail": texts.text(language, "too_long", limit=MAX_TEXT), **result},
                 status_code=413,
             )
-        return result
+        return _posted(result)
 
     @api.get("/api/messages", response_model=History)
     def history(after: int = 0, user_id: str = Depends(visitor)) -> History:
@@ -252,3 +257,23 @@ def client_address(request: Request) -> str:
 
 def _shown(row: Any) -> dict[str, Any]:
     return chat_json(messages.as_outbound(row))
+
+
+_SHOWN = tuple(ChatMessage.__fields__)  # what a page gets of a message, in this order
+
+
+def _posted(result: dict[str, Any]) -> JSONResponse:
+    """*result* as FastAPI writes a ``Posted`` (the same keys, order and JSON), built
+    here from ``chat_json`` rather than validated against the model once more, which
+    cost more CPU than the rest of the answer."""
+
+    def shown(message: dict[str, Any]) -> dict[str, Any]:
+        return {key: message[key] for key in _SHOWN}
+
+    return JSONResponse(
+        {
+            "message": shown(result["message"]),
+            "replies": [shown(reply) for reply in result["replies"]],
+            "duplicate": result["duplicate"],
+        }
+    )
