@@ -45,6 +45,15 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+# Rasa runs one turn at a time in its event loop, so more connections don't answer
+# more turns; they only queue turns inside Rasa, where it takes requests in no fair
+# order. With a connection per conversation, 100 conversations at once left the first
+# messages of the last ones waiting 10-11 s while others' later messages went through
+# in 1-3 s (docs/benchmarks.md); queued here, in order, the slowest took 4 s. The wait
+# for a connection counts against the connect timeout, as a slow connect would.
+CONNECTIONS_PER_RASA = 16
+
+
 class AiohttpTransport:
     """One aiohttp session, made in the event loop that first uses it (a session
     belongs to its loop; a new loop, as each test client starts, gets a new one)."""
@@ -62,7 +71,9 @@ class AiohttpTransport:
     def _current(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         if self._session is None or self._loop is not loop or self._session.closed:
-            connector = aiohttp.TCPConnector(keepalive_timeout=self._keepalive)
+            connector = aiohttp.TCPConnector(
+                keepalive_timeout=self._keepalive, limit=0, limit_per_host=CONNECTIONS_PER_RASA
+            )
             self._session = aiohttp.ClientSession(
                 connector=connector, timeout=self._timeout, json_serialize=json.dumps
             )

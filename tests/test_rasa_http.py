@@ -17,6 +17,7 @@ import pytest
 
 from common.messages import InboundMessage
 from gateway.rasa import RasaClient, RasaUnavailable
+from gateway.rasa_http import CONNECTIONS_PER_RASA
 from tests.fakes.server import serve
 
 
@@ -162,3 +163,37 @@ def first_on(index: int, count: int) -> str:
         for user in (f"user{n}" for n in range(100))
         if zlib.crc32(f"webchat:{user}".encode()) % count == index
     )
+
+
+def test_a_burst_of_conversations_shares_a_few_connections_to_rasa() -> None:
+    """A connection per conversation let 100 at once queue inside Rasa, which took them
+    in no fair order: the first messages of the last ones waited 10 s. Beyond
+    CONNECTIONS_PER_RASA the turns wait in the gateway, in order, and are all answered."""
+
+    class Slow(Rasa):
+        peers: list[int] = []  # noqa: RUF012 - as Rasa's
+
+        def do_POST(self) -> None:
+            time.sleep(0.02)  # a turn takes a while: the burst overlaps
+            super().do_POST()
+
+    server, url = serve(Slow)
+
+    async def run() -> None:
+        rasa = RasaClient(url)
+        try:
+            replies = await asyncio.gather(
+                *(rasa.send(say(f"hi {n}", user=f"user{n}")) for n in range(60))
+            )
+            assert [r[0].text for r in replies] == [
+                f"{server.server_port}: hi {n}" for n in range(60)
+            ]
+        finally:
+            await rasa.close()
+
+    try:
+        asyncio.run(run())
+        assert len(Slow.peers) == 60
+        assert len(set(Slow.peers)) <= CONNECTIONS_PER_RASA
+    finally:
+        server.shutdown()
