@@ -4,7 +4,6 @@ the actions with real rasa-sdk trackers, against the local nodes of tests/fakes/
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -40,10 +39,7 @@ def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Nodes]:
 
 
 def configure(monkeypatch: pytest.MonkeyPatch, nodes: Nodes, evm: list[str]) -> None:
-    endpoints = {chain: f"{nodes.url}/evm/{chain}" for chain in evm}
-    monkeypatch.setenv("CHAIN_EVM_ENDPOINTS", json.dumps(endpoints))
-    monkeypatch.setenv("CHAIN_TRON_ENDPOINT", f"{nodes.url}/tron")
-    monkeypatch.setenv("CHAIN_BUDGET_SECONDS", "2")
+    nodes.configure(monkeypatch, evm, indexer=False, BUDGET_SECONDS="2")
     chain_lookup.cache_clear()
 
 

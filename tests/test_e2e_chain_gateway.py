@@ -6,39 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.fakes import chain_cases as cases
-from tests.support.servers import Servers, text
+from tests.support.servers import Servers, WebChat, text
 from tests.test_e2e_chain import transfer
 
 pytestmark = pytest.mark.e2e
-
-
-class WebChat:
-    """``Servers.say``'s shape over the gateway: one web chat visitor per sender."""
-
-    def __init__(self, servers: Servers, language: str) -> None:
-        self.gateway, self.language = servers.gateway_url, language
-        self.tokens: dict[str, str] = {}
-
-    def say(
-        self, sender: str, message: str, metadata: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        if sender not in self.tokens:
-            visitor = httpx.post(
-                f"{self.gateway}/webchat/api/visitors", json={"language": self.language}
-            )
-            self.tokens[sender] = visitor.json()["token"]
-        sent = httpx.post(
-            f"{self.gateway}/webchat/api/messages",
-            json={"text": message, "language": self.language},
-            headers={"authorization": f"Bearer {self.tokens[sender]}"},
-            timeout=60,
-        )
-        sent.raise_for_status()
-        return [{"text": r["text"]} for r in sent.json()["replies"]]
 
 
 def test_an_ethereum_hash_in_a_tron_form_in_english(live_servers: Servers) -> None:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import httpx
 import pytest
 
 from tests.fakes import chain_forensic as acct
 from tests.fakes import chain_poisoning as paid
-from tests.support.servers import Servers, payloads, text
+from tests.support.servers import Servers, WebChat, payloads, text
 from tests.test_e2e_chain import QUESTIONS
 
 pytestmark = pytest.mark.e2e
@@ -48,20 +47,8 @@ def walk(say: Callable[[str], str], language: str, to: str) -> str:
 
 
 def via_gateway(servers: Servers, language: str) -> Callable[[str], str]:
-    gateway = servers.gateway_url
-    visitor = httpx.post(f"{gateway}/webchat/api/visitors", json={"language": language})
-    headers = {"authorization": f"Bearer {visitor.json()['token']}"}
-
-    def say(message: str) -> str:
-        sent = httpx.post(
-            f"{gateway}/webchat/api/messages",
-            json={"text": message, "language": language},
-            headers=headers,
-            timeout=60,
-        )
-        return "\n".join(r["text"] for r in sent.json()["replies"])
-
-    return say
+    chat = WebChat(servers, language)
+    return lambda message: text(chat.say("poisoning", message))
 
 
 def test_chinese_through_the_gateway_on_tron(live_servers: Servers) -> None:

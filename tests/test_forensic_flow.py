@@ -32,12 +32,12 @@ def domain() -> dict[str, Any]:
 @pytest.fixture
 def nodes(monkeypatch: pytest.MonkeyPatch) -> Iterator[Nodes]:
     nodes = Nodes()
-    monkeypatch.setenv("CHAIN_EVM_ENDPOINTS", json.dumps({"ethereum": f"{nodes.url}/evm/ethereum"}))
-    monkeypatch.setenv("CHAIN_TRON_ENDPOINT", f"{nodes.url}/tron")
-    monkeypatch.setenv("CHAIN_TRON_INDEXER_ENDPOINT", f"{nodes.url}/tron-index")
-    monkeypatch.setenv("CHAIN_SPENDER_ALLOWLIST", json.dumps({"ethereum": [acct.ROUTER]}))
-    monkeypatch.setenv("CHAIN_CALL_TIMEOUT_SECONDS", "1")
-    monkeypatch.setenv("CHAIN_FORENSIC_BUDGET_SECONDS", "2.5")
+    nodes.configure(
+        monkeypatch,
+        SPENDER_ALLOWLIST=json.dumps({"ethereum": [acct.ROUTER]}),
+        CALL_TIMEOUT_SECONDS="1",
+        FORENSIC_BUDGET_SECONDS="2.5",
+    )
     yield nodes
     forensics.cache_clear()
     chain_lookup.cache_clear()

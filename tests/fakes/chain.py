@@ -13,12 +13,16 @@ import functools
 import json
 import time
 import zlib
+from collections.abc import Iterable
 from http.server import BaseHTTPRequestHandler
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eth_abi import encode
 
 from tests.fakes.server import serve
+
+if TYPE_CHECKING:
+    import pytest
 
 USDT_ETH = "0xdAC17F958D2ee523a2206206994597C13D831ec7"
 ALICE = "0x" + "11" * 20
@@ -308,6 +312,24 @@ class Nodes:
             return {"block_header": {"raw_data": {"number": 5019}}}
         known = TRON_TXS.get(body["value"]) or TRON_CASES.get(body["value"], {})
         return dict(known.get("tx" if path.endswith("gettransactionbyid") else "info", {}))
+
+    def configure(
+        self,
+        monkeypatch: pytest.MonkeyPatch,
+        evm: Iterable[str] = ("ethereum",),
+        indexer: bool = True,
+        **chain_env: str,
+    ) -> None:
+        """Point the actions' chain settings (the ``CHAIN_*`` environment) at these
+        nodes: the *evm* chains, TRON, its indexer; *chain_env* sets more of them
+        (``CALL_TIMEOUT_SECONDS="1"`` is ``CHAIN_CALL_TIMEOUT_SECONDS``)."""
+        endpoints = {chain: f"{self.url}/evm/{chain}" for chain in evm}
+        monkeypatch.setenv("CHAIN_EVM_ENDPOINTS", json.dumps(endpoints))
+        monkeypatch.setenv("CHAIN_TRON_ENDPOINT", f"{self.url}/tron")
+        if indexer:
+            monkeypatch.setenv("CHAIN_TRON_INDEXER_ENDPOINT", f"{self.url}/tron-index")
+        for name, value in chain_env.items():
+            monkeypatch.setenv(f"CHAIN_{name}", value)
 
     def close(self) -> None:
         self.server.shutdown()

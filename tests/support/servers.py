@@ -45,6 +45,31 @@ def text(replies: list[dict[str, Any]]) -> str:
     return "\n".join(r.get("text", "") for r in replies)
 
 
+class WebChat:
+    """``Servers.say``'s shape over the gateway: one web chat visitor per sender."""
+
+    def __init__(self, servers: Servers, language: str) -> None:
+        self.gateway, self.language = servers.gateway_url, language
+        self.tokens: dict[str, str] = {}
+
+    def say(
+        self, sender: str, message: str, metadata: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        if sender not in self.tokens:
+            visitor = httpx.post(
+                f"{self.gateway}/webchat/api/visitors", json={"language": self.language}
+            )
+            self.tokens[sender] = visitor.json()["token"]
+        sent = httpx.post(
+            f"{self.gateway}/webchat/api/messages",
+            json={"text": message, "language": self.language},
+            headers={"authorization": f"Bearer {self.tokens[sender]}"},
+            timeout=60,
+        )
+        sent.raise_for_status()
+        return [{"text": r["text"]} for r in sent.json()["replies"]]
+
+
 def payloads(replies: list[dict[str, Any]]) -> list[HandoffPayload]:
     """The handoff payloads among Rasa's REST replies."""
     return [
