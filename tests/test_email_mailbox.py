@@ -216,8 +216,8 @@ def test_machines_mass_mailings_and_forged_threads_are_not_answered_or_joined(
 
 def test_a_recovery_phrase_in_an_email_is_never_stored_or_sent_back(desk: Desk) -> None:
     desk.imap.deliver(mail("s1@example.com", f"Support asked me for this: {PHRASE}"))
-    [warning] = wait_until(lambda: desk.sent_to("alice@example.com"), 30, "no warning was sent")
-    assert "abandon ability" not in body(warning)
+    # The warning and the urgent ticket's notice may leave in either order, or together.
+    wait_until(lambda: desk.sent_to("alice@example.com"), 30, "no warning was sent")
     agent = desk.gateway.agent("dana@wallet.test")
     sessions = desk.gateway.queue(agent)
     [session] = sessions
@@ -241,7 +241,8 @@ def test_a_recovery_phrase_in_an_email_is_never_stored_or_sent_back(desk: Desk) 
     )
     by_agent = desk.sent_to("alice@example.com")[-1]
     assert body(by_agent).strip() == "Move your funds now."
-    assert "abandon" not in by_agent.as_string() and "abstract absurd" not in str(by_agent)
+    for sent_mail in desk.outgoing.messages:
+        assert "abandon" not in sent_mail.as_string() and "abstract absurd" not in str(sent_mail)
 
 
 def test_files_are_kept_under_the_desks_limit_and_a_textless_email_still_opens_a_ticket(
