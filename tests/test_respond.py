@@ -161,3 +161,41 @@ def test_an_off_topic_question_after_an_answer_stays_off_topic(
     t = tracker(lean, "out_of_scope", confidence=0.95, slots=slots, events=[said(first)])
     _, set_slots = run(ActionRespond(), t, domain)
     assert set_slots["last_article"] == "network-fees"
+
+
+@pytest.mark.parametrize(
+    ("language", "then"),
+    [
+        ("en", "what if I don't have the recovery phrase either?"),
+        ("en", "and if I lost the phrase?"),
+        ("es", "¿y si no tengo la frase?"),
+        ("es", "también la perdí, ¿qué hago?"),
+        ("zh", "那如果助记词也没有呢"),
+        ("zh", "助记词早就找不到了"),
+    ],
+)
+def test_a_worded_no_to_the_phrase_question_is_read_as_the_answer(
+    kb: Any, domain: dict[str, Any], language: str, then: str
+) -> None:
+    """Seen in the web chat: after "do you still have the recovery phrase?", the
+    issue's own example "¿y si no tengo la frase?" got "no article found", and "what if
+    I don't have the recovery phrase either?" the article on keeping a phrase safe."""
+    asked = {"language": language, "pending_question": "has_recovery_phrase"}
+    t = tracker(then, "ask_faq", confidence=0.6, slots=asked, events=[said("forgot password")])
+    messages, slots = run(ActionRespond(), t, domain)
+    assert responses(messages) == ["utter_password_no_phrase", "utter_offer_human"]
+    assert slots["handoff_reason"] == "password_lost"
+    # Without the question the same words are a question of their own.
+    alone = tracker(then, "ask_faq", confidence=0.6, slots={"language": language})
+    messages, _ = run(ActionRespond(), alone, domain)
+    assert "utter_password_no_phrase" not in responses(messages)
+
+
+def test_another_question_while_the_phrase_question_is_open_gets_its_article(
+    kb: Any, domain: dict[str, Any]
+) -> None:
+    asked = {"language": "en", "pending_question": "has_recovery_phrase"}
+    t = tracker("how much is the network fee on TRON?", "ask_faq", confidence=0.9, slots=asked)
+    messages, slots = run(ActionRespond(), t, domain)
+    assert slots["last_article"] == "network-fees"
+    assert slots["pending_question"] is None

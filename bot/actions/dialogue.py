@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -23,6 +25,38 @@ _CASES = {
     "transaction_dispute": ("utter_dispute_intro", HandoffReason.DISPUTE),
     "stolen_funds": ("utter_stolen_funds_intro", HandoffReason.STOLEN_FUNDS),
 }
+
+
+# A "no" in the user's own words to "do you still have the recovery phrase?", which the
+# NLU reads as a question ("what if I don't have the phrase either?", "¿y si no tengo la
+# frase?") and the knowledge base answers with the article on keeping a phrase safe.
+_WITHOUT_PHRASE = re.compile(
+    r"\b(don'?t|do not|didn'?t|did not|no longer|never) (have|got|own|keep|kept|know where|"
+    r"remember|write|wrote|save|saved|back(ed)? (it )?up)\b|\b(lost|forgot|misplaced|"
+    r"can'?t find|cannot find|without)\b|\bno (recovery |seed |backup )?phrase\b|"
+    r"\bno (la |lo |las |los |me )?(tengo|ten[ií]a|encuentro|recuerdo|acuerdo|guard[eé]|"
+    r"apunt[eé]|anot[eé]|s[eé] d[oó]nde)\b|\bperd[ií]|\bextravi[eé]|\bsin (la |mi )?frase\b|"
+    r"\bolvid[eé]|没有|没保存|没备份|没记|丢了|丢失|弄丢|忘了|忘记|找不到|不记得|不见了",
+    re.IGNORECASE,
+)
+# Longer than this is a new question, not an answer to the bot's.
+_ANSWER_MAX_CHARS = 80
+
+
+def lacks_phrase(text: str) -> bool:
+    """Whether *text*, said to "do you still have the recovery phrase?", means no."""
+    return len(text) <= _ANSWER_MAX_CHARS and bool(_WITHOUT_PHRASE.search(text))
+
+
+def answer_has_phrase(dispatcher: CollectingDispatcher, yes: bool) -> list[EventType]:
+    """The forgotten-password flow's answer to whether the user still has the phrase."""
+    cleared: list[EventType] = [SlotSet("pending_question", None)]
+    if yes:
+        dispatcher.utter_message(response="utter_password_reimport")
+        dispatcher.utter_message(response="utter_anything_else")
+        return cleared
+    dispatcher.utter_message(response="utter_password_no_phrase")
+    return [*cleared, *offer_human(dispatcher, HandoffReason.PASSWORD_LOST)]
 
 
 class ActionPasswordReset(Action):
@@ -55,12 +89,7 @@ class ActionAnswerYesNo(Action):
             dispatcher.utter_message(response="utter_no_handoff")
             return [*cleared, SlotSet("handoff_reason", None)]
         if pending == "has_recovery_phrase":
-            if yes:
-                dispatcher.utter_message(response="utter_password_reimport")
-                dispatcher.utter_message(response="utter_anything_else")
-                return cleared
-            dispatcher.utter_message(response="utter_password_no_phrase")
-            return [*cleared, *offer_human(dispatcher, HandoffReason.PASSWORD_LOST)]
+            return answer_has_phrase(dispatcher, yes)
         dispatcher.utter_message(response="utter_how_can_i_help")
         return cleared
 

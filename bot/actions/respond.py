@@ -14,7 +14,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from bot.actions.callback import ActionStartCallback
-from bot.actions.dialogue import ActionPasswordReset, ActionStartCase
+from bot.actions.dialogue import (
+    ActionPasswordReset,
+    ActionStartCase,
+    answer_has_phrase,
+    lacks_phrase,
+)
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
 from bot.actions.handoff import hand_off
 from bot.actions.not_found import answer_not_found
@@ -102,6 +107,8 @@ class ActionRespond(Action):
         answered = await answer_not_found(dispatcher, tracker)
         if answered is not None:
             return answered
+        if tracker.get_slot("pending_question") == "has_recovery_phrase" and lacks_phrase(text):
+            return answer_has_phrase(dispatcher, yes=False)  # read in context, not searched
         checked = await check_pasted_hash(dispatcher, tracker)
         if checked is not None:
             return checked
