@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from rasa_sdk.events import FollowupAction
 
+from bot.actions.focus import chain_named, lines_about
 from bot.actions.respond import ActionRespond
 from tests.support.trackers import load_domain, responses, run, said, tracker
 
@@ -131,7 +132,12 @@ def test_a_short_follow_up_is_read_against_the_previous_question(
     t = tracker(then, "nlu_fallback", confidence=0.3, slots=slots, events=[said(first)])
     messages, set_slots = run(ActionRespond(), t, domain)
     assert set_slots["last_article"] == article
-    assert messages[0]["text"] == kb.answer(article, language)
+    shown, whole = messages[0]["text"], kb.answer(article, language)
+    if chain_named(then):  # the article's lines on that chain, not all of it again
+        _, *lines = shown.splitlines()
+        assert lines and all(line in whole for line in lines) and shown != whole
+    else:
+        assert shown == whole
     # Without the previous question the same words are not answered with it.
     alone = tracker(then, "nlu_fallback", confidence=0.3, slots={"language": language})
     _, alone_slots = run(ActionRespond(), alone, domain)
@@ -196,6 +202,59 @@ def test_another_question_while_the_phrase_question_is_open_gets_its_article(
 ) -> None:
     asked = {"language": "en", "pending_question": "has_recovery_phrase"}
     t = tracker("how much is the network fee on TRON?", "ask_faq", confidence=0.9, slots=asked)
-    messages, slots = run(ActionRespond(), t, domain)
+    _, slots = run(ActionRespond(), t, domain)
     assert slots["last_article"] == "network-fees"
     assert slots["pending_question"] is None
+
+
+FEES_QUESTION = {
+    "en": "what are the network fees?",
+    "zh": "转账手续费怎么算",
+    "es": "¿cuánto cuesta la comisión de red?",
+}
+
+
+@pytest.mark.parametrize(
+    ("language", "then", "intro", "kept", "left_out"),
+    [
+        ("es", "¿y en Ethereum?", "En Ethereum (ERC20):", "ETH en Ethereum", "ancho de banda"),
+        ("zh", "那TRON上呢", "在 TRON (TRC20) 上：", "燃烧TRX", "EVM链"),
+        ("en", "and on BSC?", "On BNB Chain (BEP20):", "BNB on BSC", "bandwidth"),
+    ],
+)
+def test_a_follow_up_naming_a_chain_gets_the_article_s_lines_on_it(
+    kb: Any,
+    domain: dict[str, Any],
+    language: str,
+    then: str,
+    intro: str,
+    kept: str,
+    left_out: str,
+) -> None:
+    """Seen in the web chat: "¿y en Ethereum?" after the fees answer got the whole fees
+    article again, word for word."""
+    slots = {"language": language, "last_article": "network-fees"}
+    before = [said(FEES_QUESTION[language])]
+    t = tracker(then, "nlu_fallback", confidence=0.3, slots=slots, events=before)
+    messages, set_slots = run(ActionRespond(), t, domain)
+    text = messages[0]["text"]
+    assert text.startswith(intro), text
+    assert kept in text and left_out not in text
+    assert messages[1]["custom"] == {"outcome": "answer", "article": "network-fees"}
+    assert set_slots["last_article"] == "network-fees"
+    # Asked to explain, naming no chain: the whole article again.
+    again = {"en": "what do you mean?", "zh": "什么意思", "es": "¿qué significa?"}[language]
+    t = tracker(again, "nlu_fallback", confidence=0.3, slots=slots, events=before)
+    messages, _ = run(ActionRespond(), t, domain)
+    assert messages[0]["text"] == kb.answer("network-fees", language)
+
+
+def test_lines_about_a_chain_stand_alone_and_never_all_or_none() -> None:
+    answer = "Fees.\n1. ETH on Ethereum, BNB on BSC.\n2. TRON burns TRX.\n3. A method."
+    assert lines_about(answer, "ethereum") == ["ETH on Ethereum, BNB on BSC."]
+    assert lines_about(answer, "tron") == ["TRON burns TRX."]
+    assert lines_about(answer, "solana") == []  # no line: the whole answer
+    assert lines_about("Fees.\n1. On TRON.\n2. TRX too.", "tron") == []  # every line
+    assert chain_named("那TRON上呢") == "tron" and chain_named("以太坊上也这样吗") == "ethereum"
+    assert chain_named("and on BSC or TRON?") is None  # two chains: not one of them
+    assert chain_named("what's the method?") is None  # "eth" inside a word

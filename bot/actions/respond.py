@@ -21,6 +21,7 @@ from bot.actions.dialogue import (
     lacks_phrase,
 )
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
+from bot.actions.focus import chain_named, chain_title, lines_about
 from bot.actions.handoff import hand_off
 from bot.actions.not_found import answer_not_found
 from bot.actions.shared import (
@@ -149,6 +150,10 @@ class ActionRespond(Action):
         domain: DomainDict,
     ) -> list[EventType]:
         if decision.kind == "answer" and decision.article is not None:
+            if decision.article == tracker.get_slot("last_article"):
+                focused = self.focused(dispatcher, tracker, domain, decision.article)
+                if focused is not None:
+                    return focused
             events = self.answer(dispatcher, tracker, decision.article)
             if decision.rule == "follow-up: explain again":  # the same words may not help
                 dispatcher.utter_message(response="utter_anything_else")
@@ -180,6 +185,22 @@ class ActionRespond(Action):
         if article == "account-locked":  # a lockout is worrying: a human is one tap away
             return [*events, *offer_human(dispatcher, HandoffReason.ACCOUNT_LOCKED)]
         return events
+
+    def focused(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, article: str
+    ) -> list[EventType] | None:
+        """The same article again for a follow-up naming a chain: its lines on that chain."""
+        chain = chain_named(latest_text(tracker))
+        language = language_of(tracker)
+        lines = lines_about(knowledge_base().answer(article, language), chain) if chain else []
+        intro = render_response(domain, "utter_on_chain", language)
+        if not lines or not intro or chain is None:
+            return None
+        text = "\n".join([intro.replace("{chain_name}", chain_title(chain)), *lines])
+        dispatcher.utter_message(text=text)
+        dispatcher.utter_message(json_message={"outcome": "answer", "article": article})
+        events: list[EventType] = [SlotSet("failed_turns", 0), SlotSet("pending_question", None)]
+        return [*events, SlotSet("last_article", article)]
 
     async def start(
         self, flow: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
