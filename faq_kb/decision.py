@@ -33,11 +33,6 @@ sure it is (a calibrated probability). Neither overrides the other blindly:
    when its calibrated score is modest, and off-topic messages must not get articles.
    The article of a flow's own topic (a missing transfer, a dispute, a forgotten
    password) starts that flow instead: the form both explains and takes the case.
-   A close second that is a flow's own article is no reason to ask back when the NLU
-   reads the message as a question (``ask_faq``) and gives that flow almost nothing
-   (under ``ruled_out``): the classifier learnt the flow from the same cases as that
-   article's questions, so it would have seen one ("got a new phone, how do I get into
-   my wallet?" is a login failure, not a forgotten password, whatever the words share).
 
 The bot imports it from ``bot.decision``; it lives here so the console's "Try it" runs
 the same rule. The thresholds were chosen on the fresh dev split (``bot/eval/dev2.tsv``, written
@@ -49,7 +44,6 @@ tuner runs exactly what the bot runs.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -76,12 +70,6 @@ class Flow:
     # examples) and its "did you mean" button starts the flow. A callback only leans on
     # the phone article, which still answers "what's your number?".
     owns: bool = True
-    # Whether the intent was learnt from the same cases as its articles' questions (a
-    # missing transfer, a lockout), so that the NLU giving it almost nothing rules those
-    # articles out. An intent that asks for an act (a human, a complaint, a ticket
-    # looked up) says nothing about its article's how-to questions ("how do I contact
-    # you?", "how long do replies take?").
-    speaks_for_articles: bool = True
 
     @property
     def articles(self) -> tuple[str, ...]:
@@ -95,13 +83,13 @@ FLOWS: dict[str, Flow] = {
     "stolen_funds": Flow("stolen_funds", "stolen-funds"),
     "password_reset": Flow("password_reset", "password-reset"),
     "account_locked": Flow("account_locked", "account-locked"),
-    "ticket_status": Flow("ticket_status", "ticket-reply-time", speaks_for_articles=False),
-    "complaint": Flow("complaint", "complaint-feedback", speaks_for_articles=False),
-    "request_human": Flow("human", "contact-channels", firm=True, speaks_for_articles=False),
+    "ticket_status": Flow("ticket_status", "ticket-reply-time"),
+    "complaint": Flow("complaint", "complaint-feedback"),
+    "request_human": Flow("human", "contact-channels", firm=True),
     # "Are you a bot?" is answered as such, unless the knowledge base is sure the
     # user means something else ("how do you confirm it's really me?").
-    "bot_challenge": Flow("bot", "contact-channels", speaks_for_articles=False),
-    "request_callback": Flow("callback", "phone-support", owns=False, speaks_for_articles=False),
+    "bot_challenge": Flow("bot", "contact-channels"),
+    "request_callback": Flow("callback", "phone-support", owns=False),
 }
 # A flow's own topic: when the knowledge base answers with one of these, the flow is
 # the answer (its form both explains and takes the case).
@@ -135,9 +123,6 @@ class Thresholds:
     # veto it.
     alone_score: float = 0.6
     alone: float = 3.0
-    # A flow's own article whose flow intents the NLU gives less than this, when its
-    # best guess is ask_faq, is not a close second worth asking about.
-    ruled_out: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -155,10 +140,8 @@ def decide(
     hits: list[Candidate],
     thresholds: Thresholds | None = None,
     off_topic: float = 0.0,
-    ranking: Mapping[str, float] | None = None,
 ) -> Decision:
-    """*off_topic* is the NLU's probability for ``out_of_scope``, wherever it ranks;
-    *ranking* its probability for every intent (none known: no article is ruled out)."""
+    """*off_topic* is the NLU's probability for ``out_of_scope``, wherever it ranks."""
     t = thresholds or Thresholds()
     top = hits[0] if hits else None
     flow = FLOWS.get(intent or "")
@@ -180,43 +163,17 @@ def decide(
     if flow is not None and agreed and flow.owns and confidence >= t.agree:
         return Decision("flow", flow=flow.name, rule="intent and knowledge base agree")
     question = intent == "ask_faq" and confidence >= t.intent
-    unlikely = _ruled_out(ranking, t) if intent == "ask_faq" else frozenset()
-    return _from_knowledge_base(hits, t, "knowledge base", question, unlikely)
-
-
-def _ruled_out(ranking: Mapping[str, float] | None, t: Thresholds) -> frozenset[str]:
-    """The flows' own articles whose flow intents the NLU gives (almost) nothing."""
-    if not ranking:
-        return frozenset()
-    likely: dict[str, float] = {}
-    for intent, flow in FLOWS.items():
-        if flow.owns and flow.speaks_for_articles:
-            for article in flow.articles:
-                likely[article] = likely.get(article, 0.0) + ranking.get(intent, 0.0)
-    return frozenset(article for article, p in likely.items() if p < t.ruled_out)
+    return _from_knowledge_base(hits, t, "knowledge base", question)
 
 
 def _from_knowledge_base(
-    hits: list[Candidate],
-    t: Thresholds,
-    rule: str,
-    question: bool = False,
-    unlikely: frozenset[str] = frozenset(),
+    hits: list[Candidate], t: Thresholds, rule: str, question: bool = False
 ) -> Decision:
     plausible = tuple(h.article for h in hits[:2] if h.score >= t.plausible)
     if not hits or hits[0].score < (t.answer_question if question else t.answer):
         return Decision("miss", options=plausible, rule=f"{rule}: not sure")
     top, second = hits[0], hits[1] if len(hits) > 1 else None
-    # A runner-up the NLU rules out (and the top it doesn't) is not a real contender.
-    contender = second is not None and not (
-        second.article in unlikely and top.article not in unlikely
-    )
-    if (
-        second is not None
-        and contender
-        and second.score >= t.plausible
-        and top.score - second.score < t.margin
-    ):
+    if second is not None and second.score >= t.plausible and top.score - second.score < t.margin:
         both = _one_flow_takes(top.article, second.article)
         if both is not None:
             return Decision("flow", flow=both, rule=f"{rule}: two close, one flow takes both")

@@ -55,12 +55,12 @@ def wanted(expect: str) -> set[str]:
 def bucket(
     language: str, expect: str, question: str, got_kind: str, warned_e2e: bool, observed: tuple
 ) -> str:
-    intent, confidence, hits, off, ranking = observed
+    intent, confidence, hits, off = observed
     if expect.startswith("scam:") and not warned_e2e:
         return "guard: no warning"
     if warned_e2e and not expect.startswith("scam:"):
         return "guard: false warning"
-    decision = decide(intent, confidence, hits, off_topic=off, ranking=ranking)
+    decision = decide(intent, confidence, hits, off_topic=off)
     good = wanted(expect)
     if hits and hits[0].article in good:
         if verdict(expect, seen(decision, warned_e2e)) == "right":

@@ -64,8 +64,7 @@ def seen(decision: Decision, warned: bool) -> Seen:
     return out
 
 
-# intent, confidence, hits, off-topic, every intent's probability
-Observed = tuple[str, float, list[Candidate], float, dict[str, float]]
+Observed = tuple[str, float, list[Candidate], float]  # intent, confidence, hits, off-topic
 
 
 async def observe(cases: list[tuple[str, str, str]]) -> list[Observed]:
@@ -77,13 +76,15 @@ async def observe(cases: list[tuple[str, str, str]]) -> list[Observed]:
     for _language, _expect, question in cases:
         parsed = await agent.parse_message(question)
         intent = parsed.get("intent") or {}
-        ranking: dict[str, float] = {}
-        for item in parsed.get("intent_ranking") or []:
-            ranking.setdefault(str(item.get("name")), float(item["confidence"]))
-        off_topic = ranking.get("out_of_scope", 0.0)
+        ranking = parsed.get("intent_ranking") or []
+        off_topic = max(
+            (float(i["confidence"]) for i in ranking if i.get("name") == "out_of_scope"),
+            default=0.0,
+        )
         hits = [Candidate(h.article_id, h.score) for h in kb.search(question, k=3)]
-        confidence = float(intent.get("confidence") or 0.0)
-        observed.append((intent.get("name"), confidence, hits, off_topic, ranking))
+        observed.append(
+            (intent.get("name"), float(intent.get("confidence") or 0.0), hits, off_topic)
+        )
     return observed
 
 
@@ -102,8 +103,8 @@ def by_language(
 ) -> float:
     """The share right in one language."""
     rows = [
-        verdict(expect, seen(decide(intent, confidence, hits, thresholds, off, ranks), warning))
-        for (lang, expect, _), (intent, confidence, hits, off, ranks), warning in zip(
+        verdict(expect, seen(decide(intent, confidence, hits, thresholds, off), warning))
+        for (lang, expect, _), (intent, confidence, hits, off), warning in zip(
             cases, observed, warned, strict=True
         )
         if lang == language
@@ -125,10 +126,10 @@ def main() -> None:
     for values in itertools.product(*GRID.values()):
         thresholds = Thresholds(**dict(zip(GRID, values, strict=True)))
         counts: Counter[str] = Counter()
-        for (_, expect, _), (intent, confidence, hits, off, ranks), warning in zip(
+        for (_, expect, _), (intent, confidence, hits, off), warning in zip(
             cases, observed, warned, strict=True
         ):
-            decision = decide(intent, confidence, hits, thresholds, off, ranks)
+            decision = decide(intent, confidence, hits, thresholds, off)
             counts[verdict(expect, seen(decision, warning))] += 1
         wrong = (counts["wrong_article"] + counts["wrong_flow"]) / len(cases)
         results.append((wrong <= 0.02, counts["right"], -counts["clarify"], thresholds, counts))

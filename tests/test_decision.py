@@ -155,41 +155,6 @@ def test_an_unsure_flow_intent_that_the_knowledge_base_agrees_with_starts_the_fl
     assert decide("request_human", 0.3, contact, T).kind != "flow"
 
 
-def test_a_close_second_the_nlu_rules_out_is_not_asked_about() -> None:
-    """'got a new phone, how do I get into my wallet?' (ask_faq 0.96): login-failure
-    0.50 and password-reset 0.42, so the user was asked which one they meant. The NLU
-    learnt the password reset from that article's own questions and gives it 0.01:
-    the runner-up is not a real contender, and the top is answered."""
-    close = hits(("login-failure", 0.56), ("password-reset", 0.5), ("security-measures", 0.32))
-    question = {"ask_faq": 0.96, "password_reset": 0.01, "account_locked": 0.02}
-    assert decide("ask_faq", 0.96, close, T, ranking=question) == Decision(
-        "answer", article="login-failure", rule="knowledge base"
-    )
-    # A flow's topic on top still starts its flow when the runner-up is ruled out.
-    dispute = hits(("transaction-dispute", 0.5), ("stolen-funds", 0.45))
-    ranks = {"ask_faq": 0.9, "transaction_dispute": 0.3, "stolen_funds": 0.0}
-    assert decide("ask_faq", 0.9, dispute, T, ranking=ranks).flow == "dispute"
-    # Without the NLU's ranking (the console's "Try it"), or when the NLU gives the
-    # flow a real chance, the two close ones are asked about as before.
-    assert decide("ask_faq", 0.96, close, T).kind == "clarify"
-    unsure = {"ask_faq": 0.8, "password_reset": 0.15}
-    assert decide("ask_faq", 0.8, close, T, ranking=unsure).kind == "clarify"
-    # The top itself ruled out: the knowledge base's first is not dropped, it asks.
-    swapped = hits(("password-reset", 0.56), ("login-failure", 0.5))
-    assert decide("ask_faq", 0.96, swapped, T, ranking=question).kind == "clarify"
-    # Both ruled out: nothing tells them apart.
-    both = hits(("transaction-dispute", 0.56), ("stolen-funds", 0.5))
-    assert decide("ask_faq", 0.96, both, T, ranking=question).kind == "clarify"
-    # An intent that asks for an act says nothing about its article's how-to questions:
-    # "talk to a human" at 0.0 doesn't rule out "how do I contact you?".
-    contact = hits(("service-hours", 0.56), ("contact-channels", 0.5))
-    no_human = {"ask_faq": 0.96, "request_human": 0.0, "bot_challenge": 0.0}
-    assert decide("ask_faq", 0.96, contact, T, ranking=no_human).kind == "clarify"
-    # Only when the NLU reads a question: another best guess keeps the question back.
-    greeting = {"greet": 0.5, "ask_faq": 0.4, "password_reset": 0.01}
-    assert decide("greet", 0.5, close, T, ranking=greeting).kind == "clarify"
-
-
 def test_the_thresholds_in_use_keep_their_order() -> None:
     in_use = Thresholds()
     assert in_use.answer_question <= in_use.answer <= in_use.override
@@ -197,4 +162,3 @@ def test_the_thresholds_in_use_keep_their_order() -> None:
     assert in_use.agree < in_use.intent
     assert in_use.alone > 1
     assert in_use.answer <= in_use.alone_score <= in_use.override
-    assert 0 < in_use.ruled_out <= in_use.agree

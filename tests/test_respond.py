@@ -63,24 +63,6 @@ def test_a_confident_knowledge_base_overrides_a_flow_intent(
         assert '/choose_article{"article": "login-failure"}' in payloads
 
 
-def test_a_close_second_the_nlu_rules_out_is_answered_past(kb: Any, domain: dict[str, Any]) -> None:
-    """The NLU's whole ranking reaches the decision: a forgotten password, which the NLU
-    gives 0.01, is no reason to ask a login question back."""
-    text = "I bought a new phone, how do I open my old wallet there?"
-    first, second = kb.search(text)[:2]
-    assert (first.article_id, second.article_id) == ("login-failure", "password-reset")
-    assert first.score - second.score < 0.1  # close: asked back without the NLU's word
-    t = tracker(text, "ask_faq", confidence=0.96)
-    t.latest_message["intent_ranking"] = [
-        {"name": "ask_faq", "confidence": 0.96},
-        {"name": "account_locked", "confidence": 0.02},
-        {"name": "password_reset", "confidence": 0.01},
-    ]
-    messages, slots = run(ActionRespond(), t, domain)
-    assert "utter_clarify" not in responses(messages)
-    assert slots.get("last_article") == "login-failure"
-
-
 def test_a_general_ticket_question_is_not_a_status_lookup(kb: Any, domain: dict[str, Any]) -> None:
     """The NLU calls it a question (ask_faq 0.92); the KB knows which one."""
     t = tracker("could I open a ticket instead?", "ask_faq", confidence=0.92)

@@ -69,18 +69,13 @@ def _intent(tracker: Tracker) -> tuple[str | None, float]:
     return intent.get("name"), float(intent.get("confidence") or 0.0)
 
 
-def _ranking(tracker: Tracker) -> dict[str, float]:
-    """The NLU's probability for each intent it ranked (the best one first)."""
-    ranking: dict[str, float] = {}
-    for item in tracker.latest_message.get("intent_ranking") or []:
-        name = str(item.get("name") or "")
-        ranking.setdefault(name, float(item.get("confidence") or 0.0))
-    return ranking
-
-
 def _off_topic(tracker: Tracker) -> float:
     """The NLU's probability that the message is out of scope, wherever it ranks."""
-    return _ranking(tracker).get("out_of_scope", 0.0)
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    return max(
+        (float(i.get("confidence") or 0.0) for i in ranking if i.get("name") == "out_of_scope"),
+        default=0.0,
+    )
 
 
 def _chosen_article(tracker: Tracker) -> str | None:
@@ -115,11 +110,7 @@ class ActionRespond(Action):
             return self.answer(dispatcher, tracker, chosen)
         intent, confidence = _intent(tracker)
         decision = decide(
-            intent,
-            confidence,
-            _candidates(text, tracker),
-            off_topic=_off_topic(tracker),
-            ranking=_ranking(tracker),
+            intent, confidence, _candidates(text, tracker), off_topic=_off_topic(tracker)
         )
         decision = self.follow_up(tracker, text, decision)
         return await self.carry_out(decision, dispatcher, tracker, domain)
