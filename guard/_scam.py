@@ -109,11 +109,40 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"(control remoto|a distancia)",
         re.IGNORECASE,
     ),
+    # Someone asked the user for the phrase or a key ("they asked for my 12 words"):
+    # only the asking done, not a question about whether we ever ask ("客服会问我要助记词吗").
+    "asked_for_secret": re.compile(
+        r"(?<!会)(?<!不)(让我|要我|叫我|要求我|问我要|找我要|跟我要|向我要|索要|管我要).{0,12}"
+        r"(助记词|私钥|密钥|keystore|(12|24|十二|二十四)个?(单)?词|种子)|"
+        r"\b(someone|somebody|they|he|she|support|agent|admin|guy|staff|person|service|"
+        r"account|manager|technician|scammer)\b[^.?!]{0,40}\b(asked|asking|requested|"
+        r"requesting|demanded|wants|wanted)\b[^.?!]{0,20}\b(my|the|our|for)\b[^.?!]{0,12}"
+        r"\b(words|seed|(recovery|secret|seed) phrase|phrase|private key|keystore|mnemonic)\b|"
+        r"\b(was|been|got|being) asked (for|to (send|give|share|enter|type))\b[^.?!]{0,20}"
+        r"\b(words|seed|phrase|private key|keystore|mnemonic)\b|"
+        r"\bme (pidi[óo]|pidieron|est[áa]n? pidiendo|exigi[óo]|exigieron|solicit[óo]|"
+        r"solicitaron)\b[^.?!]{0,30}(frase|clave privada|palabras|semilla|keystore|mnem[óo]nic)|"
+        r"quiere[n]? (mi|que le (d[ée]|env[íi]e|pase|mande|escriba))[^.?!]{0,20}"
+        r"(frase|clave privada|palabras|semilla)",
+        re.IGNORECASE,
+    ),
     # A prize that needs the wallet connected first.
     "airdrop": re.compile(
         r"(空投|中奖).{0,20}(连接|验证|授权|领取)|"
         r"\b(airdrop|giveaway|prize)\b[^.?!]{0,50}\b(connect|validate|verify|claim)|"
         r"(airdrop|premio|sorteo)[^.?!]{0,50}(conectar|validar|verificar|reclamar)",
+        re.IGNORECASE,
+    ),
+}
+
+
+# The wallet app itself asks for the phrase when a wallet is imported or restored.
+_EXCUSED = {
+    "asked_for_secret": re.compile(
+        r"\b(the|your|this|my) (app|wallet)\b[^.?!]{0,20}\b(asked|asks|wants|requested)\b|"
+        r"\bimport(ing|ed)?\b|(la|tu|tus|esta|mi) (app|aplicaci[óo]n|billetera)[^.?!]{0,15}"
+        r"(me pidi|pide|solicit)|\bal (importar|reinstalar|restaurar)|\bimport(ar|ando|[ée])\b|"
+        r"导入|(重装|重新安装|App|APP|app|应用)[^，。？！,.?!]{0,12}(让我|要我|要求)",
         re.IGNORECASE,
     ),
 }
@@ -154,7 +183,11 @@ def off_site_domains(text: str, domains: tuple[str, ...]) -> list[str]:
 
 def scam_signals(text: str, domains: tuple[str, ...]) -> list[str]:
     """Which signs of a scam *text* reports (empty: none)."""
-    found = [name for name, pattern in SIGNALS.items() if pattern.search(text)]
+    found = [
+        name
+        for name, pattern in SIGNALS.items()
+        if pattern.search(text) and not (name in _EXCUSED and _EXCUSED[name].search(text))
+    ]
     if unsafe_links(text, domains) or off_site_domains(text, domains):
         found.append("link")
     return found

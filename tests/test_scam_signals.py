@@ -54,6 +54,9 @@ def test_every_report_gets_the_warning(language: str) -> None:
         ("he sent me wallet-pro.apk", "sent_app"),
         ("download the new version from acme-wallet.cc/app", "link"),
         ("un tipo se hace pasar por soporte de Acme", "claims_to_be_support"),
+        ("someone asked for my 12 words to verify my account, is that normal?", "asked_for_secret"),
+        ("有人问我要私钥", "asked_for_secret"),
+        ("me pidieron mi frase de recuperación", "asked_for_secret"),
     ],
 )
 def test_each_kind_of_report_is_named(text: str, signal: str) -> None:
@@ -72,6 +75,11 @@ def test_each_kind_of_report_is_named(text: str, signal: str) -> None:
         "where is the official download page",
         "my account is frozen after too many wrong passwords",
         "the explorer link is https://tronscan.org/#/transaction/abc",
+        "will support ever ask for my recovery phrase?",
+        "客服会问我要助记词吗",
+        "¿ustedes piden la frase de recuperación?",
+        "导入钱包的时候让我输入助记词，正常吗",
+        "la app me pidió la frase al reinstalar",
     ],
 )
 def test_asking_about_scams_or_fees_is_not_a_report(text: str) -> None:
