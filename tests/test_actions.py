@@ -10,13 +10,14 @@ import pytest
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.actions.dialogue import ActionAnswerYesNo, ActionPasswordReset, ActionStartCase
+from bot.actions.dialogue import ActionPasswordReset, ActionStartCase
 from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionHandoff, ActionTransferSummary
 from bot.actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
 from bot.actions.respond import ActionRespond
+from bot.actions.yes_no import ActionAnswerYesNo
 from common.payload import HandoffPayload
-from tests.support.trackers import TRON_HASH, load_domain, responses, run, tracker
+from tests.support.trackers import TRON_HASH, load_domain, responses, run, said, tracker
 
 
 @pytest.fixture(scope="module")
@@ -82,6 +83,30 @@ def test_yes_to_the_offer_hands_off(domain: dict[str, Any]) -> None:
 
 def test_yes_without_a_question_is_harmless(domain: dict[str, Any]) -> None:
     messages, _ = run(ActionAnswerYesNo(), tracker("yes", "affirm"), domain)
+    assert responses(messages) == ["utter_how_can_i_help"]
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [
+        ("zh", "怎么查看交易记录", "能导出吗"),
+        ("en", "how do I see my transaction history?", "can I export it?"),
+        ("es", "¿cómo veo mi historial de transacciones?", "¿se puede exportar?"),
+    ],
+)
+def test_a_question_taken_for_a_yes_is_answered(
+    kb: Any, domain: dict[str, Any], language: str, first: str, then: str
+) -> None:
+    """Seen in the web chat: "能导出吗" after the transaction-history answer was read as
+    "yes" and got "OK, anything else?"; a bare "ok" after an answer still gets that."""
+    slots = {"language": language, "last_article": "transaction-history"}
+    asked = tracker(then, "affirm", confidence=0.9, slots=slots, events=[said(first)])
+    messages, set_slots = run(ActionAnswerYesNo(), asked, domain)
+    assert messages[0]["text"] == kb.answer("transaction-history", language)
+    assert set_slots["last_article"] == "transaction-history"
+    bare = {"zh": "好的", "en": "ok", "es": "vale"}[language]
+    plain = tracker(bare, "affirm", confidence=0.95, slots=slots, events=[said(first)])
+    messages, _ = run(ActionAnswerYesNo(), plain, domain)
     assert responses(messages) == ["utter_how_can_i_help"]
 
 

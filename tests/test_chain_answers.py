@@ -11,10 +11,10 @@ import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions.chain import chain_lookup
-from bot.actions.dialogue import ActionAnswerYesNo
 from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionTransferSummary, summary_line
 from bot.actions.respond import ActionRespond
+from bot.actions.yes_no import ActionAnswerYesNo
 from common.payload import Details, HandoffPayload, HandoffReason
 from tests.fakes import chain_cases as cases
 from tests.fakes.chain import Nodes

@@ -9,9 +9,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.actions.chain import NOT_FOUND_QUESTION
 from bot.actions.faq import offer_human
-from bot.actions.handoff import hand_off
 from bot.actions.shared import latest_intent
 from common.payload import HandoffReason
 
@@ -68,30 +66,6 @@ class ActionPasswordReset(Action):
     ) -> list[EventType]:
         dispatcher.utter_message(response="utter_password_reset")
         return [SlotSet("pending_question", "has_recovery_phrase")]
-
-
-class ActionAnswerYesNo(Action):
-    """What "yes" or "no" means depends on the question the bot asked last."""
-
-    def name(self) -> str:
-        return "action_answer_yes_no"
-
-    async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
-    ) -> list[EventType]:
-        yes = latest_intent(tracker) == "affirm"
-        pending = tracker.get_slot("pending_question")
-        cleared: list[EventType] = [SlotSet("pending_question", None)]
-        # After "not found" the human was offered too; a yes or no answers that.
-        if pending in ("offer_human", NOT_FOUND_QUESTION):
-            if yes:
-                return [*cleared, *hand_off(dispatcher, tracker)]
-            dispatcher.utter_message(response="utter_no_handoff")
-            return [*cleared, SlotSet("handoff_reason", None)]
-        if pending == "has_recovery_phrase":
-            return answer_has_phrase(dispatcher, yes)
-        dispatcher.utter_message(response="utter_how_can_i_help")
-        return cleared
 
 
 # The flow (bot/decision.py) a case starts for, as the intent that names it: the flow
