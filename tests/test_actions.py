@@ -15,7 +15,7 @@ from bot.actions.forms import ValidateMissingTransferForm
 from bot.actions.handoff import ActionHandoff, ActionTransferSummary
 from bot.actions.language import ActionChangeLanguage, ActionSessionStart, ValidateSlotMappings
 from bot.actions.respond import ActionRespond
-from bot.actions.yes_no import ActionAnswerYesNo
+from bot.actions.yes_no import ActionAnswerYesNo, ActionCancelOutsideForm
 from common.payload import HandoffPayload
 from tests.support.trackers import TRON_HASH, load_domain, responses, run, said, tracker
 
@@ -97,13 +97,21 @@ def test_yes_without_a_question_is_harmless(domain: dict[str, Any]) -> None:
 def test_a_question_taken_for_a_yes_is_answered(
     kb: Any, domain: dict[str, Any], language: str, first: str, then: str
 ) -> None:
-    """Seen in the web chat: "能导出吗" after the transaction-history answer was read as
-    "yes" and got "OK, anything else?"; a bare "ok" after an answer still gets that."""
+    """Seen in the web chat: "能导出吗" after the transaction-history answer got "OK,
+    anything else?" (the NLU said cancel, 0.34); a bare "ok" or "cancel" still gets it."""
     slots = {"language": language, "last_article": "transaction-history"}
     asked = tracker(then, "affirm", confidence=0.9, slots=slots, events=[said(first)])
     messages, set_slots = run(ActionAnswerYesNo(), asked, domain)
     assert messages[0]["text"] == kb.answer("transaction-history", language)
     assert set_slots["last_article"] == "transaction-history"
+    # The same question read as an unsure "cancel" (as "能导出吗" was, at 0.34).
+    cancel = tracker(then, "cancel", confidence=0.34, slots=slots, events=[said(first)])
+    messages, _ = run(ActionCancelOutsideForm(), cancel, domain)
+    assert messages[0]["text"] == kb.answer("transaction-history", language)
+    stop = {"zh": "取消", "en": "cancel", "es": "cancelar"}[language]
+    cancel = tracker(stop, "cancel", confidence=0.99, slots=slots, events=[said(first)])
+    messages, _ = run(ActionCancelOutsideForm(), cancel, domain)
+    assert responses(messages) == ["utter_how_can_i_help"]
     bare = {"zh": "好的", "en": "ok", "es": "vale"}[language]
     plain = tracker(bare, "affirm", confidence=0.95, slots=slots, events=[said(first)])
     messages, _ = run(ActionAnswerYesNo(), plain, domain)

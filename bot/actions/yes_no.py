@@ -1,5 +1,6 @@
-"""What "yes" or "no" means: the answer to the question the bot asked last, or, with
-none asked, a question the NLU took for a yes ("能导出吗", "can I export it?")."""
+"""What "yes", "no" or "cancel" mean outside a form: the answer to the question the bot
+asked last, or, with none asked, a question the NLU took for one of them ("能导出吗" read
+as an unsure "cancel", "can I export it?")."""
 
 from __future__ import annotations
 
@@ -46,7 +47,28 @@ class ActionAnswerYesNo(Action):
             return [*cleared, SlotSet("handoff_reason", None)]
         if pending == "has_recovery_phrase":
             return answer_has_phrase(dispatcher, yes)
-        if _QUESTION.search(latest_text(tracker).strip()):
+        if _reads_as_question(tracker):
             return await ActionRespond().run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_how_can_i_help")
         return cleared
+
+
+class ActionCancelOutsideForm(Action):
+    """ "Cancel" with nothing to cancel; an unsure one is more likely a question."""
+
+    def name(self) -> str:
+        return "action_cancel_outside_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        if _reads_as_question(tracker):
+            return await ActionRespond().run(dispatcher, tracker, domain)
+        dispatcher.utter_message(response="utter_how_can_i_help")
+        return []
+
+
+def _reads_as_question(tracker: Tracker) -> bool:
+    # Not by the intent's confidence: an unsure "ok" searched would find the article
+    # just answered, and repeat it.
+    return bool(_QUESTION.search(latest_text(tracker).strip()))
