@@ -258,3 +258,32 @@ def test_lines_about_a_chain_stand_alone_and_never_all_or_none() -> None:
     assert chain_named("那TRON上呢") == "tron" and chain_named("以太坊上也这样吗") == "ethereum"
     assert chain_named("and on BSC or TRON?") is None  # two chains: not one of them
     assert chain_named("what's the method?") is None  # "eth" inside a word
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [
+        ("es", "¿cómo veo mi historial de transacciones?", "¿se puede exportar?"),
+        ("en", "how do I see my transaction history?", "can I export it?"),
+        ("zh", "怎么查看交易记录", "能导出吗"),
+    ],
+)
+def test_a_follow_up_the_nlu_calls_off_topic_is_answered_when_its_words_find_the_article(
+    kb: Any, domain: dict[str, Any], language: str, first: str, then: str
+) -> None:
+    """Seen in the web chat: "¿se puede exportar?" after the history answer (ask_faq 0.62,
+    out_of_scope 0.28) was told it is outside what the bot helps with."""
+
+    def asked(last: str) -> Any:
+        slots = {"language": language, "last_article": last}
+        t = tracker(then, "ask_faq", confidence=0.62, slots=slots, events=[said(first)])
+        ranking = [("ask_faq", 0.62), ("out_of_scope", 0.28)]
+        t.latest_message["intent_ranking"] = [{"name": n, "confidence": c} for n, c in ranking]
+        return t
+
+    messages, set_slots = run(ActionRespond(), asked("transaction-history"), domain)
+    assert messages[0]["text"] == kb.answer("transaction-history", language)
+    assert set_slots["last_article"] == "transaction-history"
+    # After another answer the same words are off-topic, as the NLU says.
+    messages, _ = run(ActionRespond(), asked("network-fees"), domain)
+    assert responses(messages) == ["utter_out_of_scope"]

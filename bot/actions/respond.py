@@ -38,6 +38,8 @@ from common.payload import HandoffReason
 # "and on TRON?", "什么意思", "¿y si no tengo la frase?": short, and leaning on what
 # was said before.
 FOLLOW_UP_MAX_CHARS = 40
+# A follow-up whose own words find the previous article this far ahead of the next.
+SINGLED_OUT = 2.0
 _EXPLAIN = re.compile(
     r"^(什么意思|啥意思|不懂|没看懂|what do you mean|what does (that|this) mean|"
     r"i don'?t understand|¿?qu[eé] significa|no entiendo)[\s?？!！.。]*$",
@@ -68,6 +70,14 @@ def _previous_question(tracker: Tracker) -> str | None:
     """What the user wrote before this message, if anything."""
     texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
     return texts[-2] if len(texts) >= 2 and not texts[-2].startswith("/") else None
+
+
+def _singles_out(text: str, tracker: Tracker, article: str) -> bool:
+    """Whether *text* alone finds *article* first, at twice its runner-up or more."""
+    found = _candidates(text, tracker)
+    if not found or found[0].article != article:
+        return False
+    return len(found) < 2 or found[0].score >= SINGLED_OUT * found[1].score
 
 
 def _intent(tracker: Tracker) -> tuple[str | None, float]:
@@ -132,6 +142,10 @@ class ActionRespond(Action):
         if _EXPLAIN.match(text.strip()):
             return Decision("answer", article=last, rule="follow-up: explain again")
         leaning = _LEANING.search(text.strip())
+        if first.kind == "out_of_scope" and not leaning and _singles_out(text, tracker, last):
+            # "¿se puede exportar?" after the history answer: off-topic to the NLU alone,
+            # but its own words find that article first, far ahead of any other.
+            return Decision("answer", article=last, rule="follow-up: same article")
         # An answer stands, and so does an off-topic call: "what's the weather in Paris?"
         # after a fees answer searched together with the fees question finds fees.
         if first.kind in ("answer", "flow", "out_of_scope") and not leaning:
