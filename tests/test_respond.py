@@ -10,6 +10,7 @@ from rasa_sdk.events import FollowupAction
 
 from bot.actions.focus import chain_named, lines_about
 from bot.actions.respond import ActionRespond
+from common.payload import HandoffPayload
 from tests.support.trackers import load_domain, responses, run, said, tracker
 
 
@@ -287,3 +288,29 @@ def test_a_follow_up_the_nlu_calls_off_topic_is_answered_when_its_words_find_the
     # After another answer the same words are off-topic, as the NLU says.
     messages, _ = run(ActionRespond(), asked("network-fees"), domain)
     assert responses(messages) == ["utter_out_of_scope"]
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "intent", "reason"),
+    [
+        ("es", "quiero hablar con un agente, mi transferencia de 50 USDT no llega",
+         "missing_transfer", "missing_transfer"),
+        ("en", "I want to talk to a human, the seller never delivered what I paid for",
+         "transaction_dispute", "dispute"),
+        ("zh", "转人工，我的钱包被盗了", "stolen_funds", "stolen_funds"),
+    ],
+)  # fmt: skip
+def test_a_case_asked_for_with_a_person_goes_to_one_at_once(
+    kb: Any, domain: dict[str, Any], language: str, text: str, intent: str, reason: str
+) -> None:
+    """Seen in the web chat: "quiero hablar con un agente, mi transferencia de 50 USDT no
+    llega" (missing_transfer 0.97, request_human 0.03) started the form's questions."""
+    t = tracker(text, intent, confidence=0.97, slots={"language": language})
+    messages, _ = run(ActionRespond(), t, domain)
+    assert responses(messages)[0].startswith("utter_handoff")
+    assert HandoffPayload.from_message(messages[1]["custom"]).reason == reason
+    assert not [e for e in followups(kb, domain, t) if e.get("event") == "followup"]
+    # Without asking for a person, the form asks its questions first.
+    plain = text.split(",", 1)[-1].split("，", 1)[-1].strip()
+    t = tracker(plain, intent, confidence=0.97, slots={"language": language})
+    assert [e for e in followups(kb, domain, t) if e.get("event") == "followup"]

@@ -77,6 +77,27 @@ _FLOW_INTENTS = {
 }
 
 
+# The user asks for a person in so many words ("quiero hablar con un agente, mi
+# transferencia no llega"): the case goes to one at once, not through the form.
+_WANTS_HUMAN = re.compile(
+    r"\b(talk|speak|chat)\s+(to|with)\s+(a|an|some|the|your)?\s*(real\s+)?(human|person|"
+    r"agent|representative|someone|operator)\b|\b(human|live|real)\s+(agent|person|support)\b|"
+    r"(hablar|comunicarme|chatear)\s+con\s+(un|una|alg[uú]n|el|la)?\s*(agente|persona|humano|"
+    r"asesor|operador|representante)|\b(agente|persona)\s+(real|humana)\b|"
+    r"转人工|人工客服|找人工|人工服务|真人",
+    re.IGNORECASE,
+)
+
+
+def wants_human(text: str) -> bool:
+    return bool(_WANTS_HUMAN.search(text))
+
+
+def case_reason(flow: str) -> HandoffReason:
+    """The handoff reason of the case *flow* (bot/decision.py) starts."""
+    return _CASES.get(_FLOW_INTENTS.get(flow, ""), _CASES["missing_transfer"])[1]
+
+
 class ActionStartCase(Action):
     """Forget the last case's details, keep what this message said, introduce the form."""
 

@@ -217,10 +217,13 @@ def summary_line(reason: HandoffReason, details: Details, last_user_text: str) -
     return "; ".join(parts)
 
 
-def hand_off(dispatcher: CollectingDispatcher, tracker: Tracker) -> list[EventType]:
-    """Tell the user what happens next and emit the structured handoff payload."""
+def hand_off(
+    dispatcher: CollectingDispatcher, tracker: Tracker, reason: HandoffReason | None = None
+) -> list[EventType]:
+    """Tell the user what happens next and emit the structured handoff payload (the
+    *reason* given, or the one the conversation's slots say)."""
     service = service_settings()
-    reason = _reason(tracker)
+    reason = reason or _reason(tracker)
     details = _details(tracker)
     priority = _PRIORITY.get(reason, Priority.NORMAL)
     if (details.forensic or {}).get("verdict") == "compromised":

@@ -18,7 +18,9 @@ from bot.actions.dialogue import (
     ActionPasswordReset,
     ActionStartCase,
     answer_has_phrase,
+    case_reason,
     lacks_phrase,
+    wants_human,
 )
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
 from bot.actions.focus import chain_named, chain_title, lines_about
@@ -220,6 +222,8 @@ class ActionRespond(Action):
         self, flow: str, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> list[EventType]:
         cleared: list[EventType] = [SlotSet("last_article", None)]
+        if flow in _FORMS and wants_human(latest_text(tracker)):
+            return [*cleared, *hand_off(dispatcher, tracker, case_reason(flow))]
         if flow in _FORMS:
             events = await ActionStartCase(flow).run(dispatcher, tracker, domain)
             return [*cleared, *events, FollowupAction(_FORMS[flow])]
