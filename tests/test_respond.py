@@ -314,3 +314,24 @@ def test_a_case_asked_for_with_a_person_goes_to_one_at_once(
     plain = text.split(",", 1)[-1].split("，", 1)[-1].strip()
     t = tracker(plain, intent, confidence=0.97, slots={"language": language})
     assert [e for e in followups(kb, domain, t) if e.get("event") == "followup"]
+
+
+@pytest.mark.parametrize(
+    ("language", "first", "then"),
+    [
+        ("en", "i sent usdt to the wrong adress can i get it back", "what about if it was on BSC?"),
+        ("es", "mandé usdt a una direccion equivocada, se puede recuperar?", "¿y si fue en BSC?"),
+        ("zh", "我转错地址了还能追回吗", "如果是BSC链呢"),
+    ],
+)
+def test_a_chain_asked_about_after_an_article_about_no_chain_is_told_it_is_the_same(
+    kb: Any, domain: dict[str, Any], language: str, first: str, then: str
+) -> None:
+    """Seen in the web chat: "what about if it was on BSC?" after the wrong-address
+    answer got that whole answer again, word for word."""
+    slots = {"language": language, "last_article": "wrong-transfer"}
+    t = tracker(then, "nlu_fallback", confidence=0.3, slots=slots, events=[said(first)])
+    messages, set_slots = run(ActionRespond(), t, domain)
+    assert responses(messages) == ["utter_same_on_every_chain"]
+    assert messages[0]["chain_name"] == "BNB Chain (BEP20)"
+    assert set_slots["last_article"] == "wrong-transfer"

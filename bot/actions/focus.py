@@ -59,5 +59,10 @@ def lines_about(answer: str, chain: str) -> list[str]:
     return matched if len(matched) < len(lines) else []
 
 
+def names_no_chain(answer: str) -> bool:
+    """Whether *answer* says nothing about any chain in particular (so it holds on all)."""
+    return not any(_about(chain).search(answer) for chain in CHAINS)
+
+
 def chain_title(chain: str) -> str:
     return CHAIN_NAMES.get(chain, chain)

@@ -23,7 +23,7 @@ from bot.actions.dialogue import (
     wants_human,
 )
 from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_human
-from bot.actions.focus import chain_named, chain_title, lines_about
+from bot.actions.focus import chain_named, chain_title, lines_about, names_no_chain
 from bot.actions.handoff import hand_off
 from bot.actions.not_found import answer_not_found
 from bot.actions.shared import (
@@ -205,15 +205,23 @@ class ActionRespond(Action):
     def focused(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict, article: str
     ) -> list[EventType] | None:
-        """The same article again for a follow-up naming a chain: its lines on that chain."""
+        """The same article again for a follow-up naming a chain: its lines on that chain,
+        or, for an article about no chain in particular, that it is the same there."""
         chain = chain_named(latest_text(tracker))
-        language = language_of(tracker)
-        lines = lines_about(knowledge_base().answer(article, language), chain) if chain else []
-        intro = render_response(domain, "utter_on_chain", language)
-        if not lines or not intro or chain is None:
+        if chain is None:
             return None
-        text = "\n".join([intro.replace("{chain_name}", chain_title(chain)), *lines])
-        dispatcher.utter_message(text=text)
+        language = language_of(tracker)
+        answer = knowledge_base().answer(article, language)
+        lines = lines_about(answer, chain)
+        intro = render_response(domain, "utter_on_chain", language)
+        if lines and intro:
+            text = "\n".join([intro.replace("{chain_name}", chain_title(chain)), *lines])
+            dispatcher.utter_message(text=text)
+        elif names_no_chain(answer):
+            name = chain_title(chain)
+            dispatcher.utter_message(response="utter_same_on_every_chain", chain_name=name)
+        else:
+            return None
         dispatcher.utter_message(json_message={"outcome": "answer", "article": article})
         events: list[EventType] = [SlotSet("failed_turns", 0), SlotSet("pending_question", None)]
         return [*events, SlotSet("last_article", article)]
