@@ -7,10 +7,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from bot.nlu.vocabulary import CHAIN_NAMES, CHAINS, TOKENS
+from bot.nlu.vocabulary import CHAIN_NAMES, CHAINS, NATIVE_TOKEN, TOKENS
 
-# The coin each chain's fees are paid in: a line about "ETH" is about Ethereum.
-_NATIVE = {"ethereum": "ETH", "tron": "TRX", "bsc": "BNB", "polygon": "MATIC"}
 # What the articles say of every EVM chain at once ("EVM链", "en las redes EVM").
 _EVM = {"ethereum", "bsc", "polygon", "arbitrum", "optimism", "base"}
 _NUMBERED = re.compile(r"^\s*\d+[.、)]\s*")
@@ -36,7 +34,7 @@ def _named() -> dict[str, re.Pattern[str]]:
 def _about(chain: str) -> re.Pattern[str]:
     """What makes a line of an article about *chain*."""
     terms = [*CHAINS[chain], chain]
-    native = _NATIVE.get(chain)
+    native = NATIVE_TOKEN.get(chain)  # a line about "ETH" is about Ethereum
     if native is not None:
         terms += [native.lower(), *TOKENS.get(native, ())]
     if chain in _EVM:
