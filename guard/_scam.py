@@ -54,6 +54,8 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"(保证金|解冻费|税|押金|再转|先转|先付|先交).{0,24}"
         r"(解冻|解锁|解开|才能解|激活|提现|到账|领取|释放|取出)|手续费.{0,16}(解冻|解锁|激活|释放)|"
         r"(解冻|激活).{0,10}(手续费|保证金|费用|押金)|"
+        # "要先交15%的保证金才能打到我钱包": a deposit or a percentage "tax" before payout.
+        r"(保证金|押金|解冻费|\d+\s*%的?(税|手续费|服务费)).{0,12}(才能|才会|才给)|"
         # "客服让我交解冻费": the fee named as what was asked of the user, or paid.
         r"(让我|要我|叫我|要求我|逼我|催我).{0,8}(交|付|缴|转|打|充).{0,6}"
         r"(解冻费|解冻金|激活费|保证金|押金)|(交|付|缴|转)了.{0,4}(解冻费|解冻金|激活费)|"
@@ -67,7 +69,14 @@ SIGNALS: dict[str, re.Pattern[str]] = {
         r"(comisi[óo]n|tarifa|dep[óo]sito|deposit(e|a|ar|en)|garant[íi]a|impuesto|pag(ar|ue|o)|"
         r"mand(ar|e))"
         r"[^.?!]{0,40}(desbloquear|descongelar|liberar|activar)|"
-        r"(desbloquear|descongelar|liberar)[^.?!]{0,30}por una comisi[óo]n",
+        r"(desbloquear|descongelar|liberar)[^.?!]{0,30}por una comisi[óo]n|"
+        # "to withdraw they said I must pay 20% tax first": the platform's demand named.
+        r"\bwithdraw\w*\b[^.?!]{0,40}\b(said|told|asked|says|wants?|require[sd]?|demand\w*)\b"
+        r"[^.?!]{0,30}\b(pay|deposit|send)\b[^.?!]{0,20}(\d+\s?%|\btax(es)?\b|\bdeposit\b|"
+        r"\bguarantee\b)|"
+        r"retir\w*[^.?!]{0,40}(dijeron|dijo|dicen|piden|pidieron|exigen|exigieron|obligan)"
+        r"[^.?!]{0,30}(pagar|pague|depositar|deposite)[^.?!]{0,20}(\d+\s?%|impuesto|"
+        r"dep[óo]sito|garant[íi]a)",
         re.IGNORECASE,
     ),
     # "Verify", "sync" or "connect" the wallet somewhere, or type the phrase or key there.
