@@ -72,6 +72,7 @@ class LexicalRanker:
         self._docs: csr_matrix | None = None
 
     def fit(self, documents: Sequence[str]) -> LexicalRanker:
+        self.__dict__.pop("_columns_cache", None)
         chars = self._chars.fit_transform(documents)
         words = self._words.fit_transform(documents)
         self._docs = self._combine(chars, words)
@@ -88,9 +89,22 @@ class LexicalRanker:
 
     def similarities(self, queries: Sequence[str]) -> np.ndarray:
         """Array of shape (queries, documents)."""
+        return np.asarray((self.transform(queries) @ self._columns()).toarray(), dtype=np.float32)
+
+    def _columns(self) -> csr_matrix:
+        """The documents transposed, made once: scipy converts a transposed (CSC) matrix
+        back to CSR on every product, 3 ms of a 9 ms search over 2,800 entries."""
         if self._docs is None:
             raise RuntimeError("LexicalRanker.fit() has not been called")
-        return np.asarray((self.transform(queries) @ self._docs.T).todense(), dtype=np.float32)
+        columns: csr_matrix | None = self.__dict__.get("_columns_cache")
+        if columns is None or columns.shape[1] != self._docs.shape[0]:
+            columns = self._docs.T.tocsr()
+            self.__dict__["_columns_cache"] = columns
+        return columns
+
+    def __getstate__(self) -> dict[str, object]:
+        # The index on disk (lexical.joblib) keeps only what fit() made.
+        return {k: v for k, v in self.__dict__.items() if k != "_columns_cache"}
 
     def document_similarities(self) -> np.ndarray:
         """Document-to-document similarities, for leave-one-out calibration."""

@@ -19,7 +19,7 @@ from common.settings import KBSettings, ServiceSettings
 from faq_kb.articles import Article, load_articles
 from faq_kb.index import FORMAT_VERSION, IndexNotReady, stored_fingerprint
 from faq_kb.lexical import LexicalRanker
-from faq_kb.scoring import per_article
+from faq_kb.scoring import Groups, per_article
 from faq_kb.search import MAX_QUERY_CHARS, Hit
 
 
@@ -36,7 +36,7 @@ class LexicalKnowledgeBase:
         service: ServiceSettings,
     ) -> None:
         self._articles = articles
-        self._owners = owners
+        self._owners = Groups(owners)
         self._ranker = ranker
         self._service = service
 

@@ -29,22 +29,51 @@ def dense_weight(query: str) -> float:
     return DENSE_WEIGHT_SPANISH if detect_language(query) == "es" else DENSE_WEIGHT_LATIN
 
 
-def fuse(query: str, dense: np.ndarray, lexical: np.ndarray, owners: Sequence[str]) -> Ranked:
+class Groups:
+    """Which entries belong to which article, as index arrays: an article's score is then
+    a few numpy operations, not one Python step per entry (3.5 ms of a 10 ms search over
+    2,800 entries)."""
+
+    def __init__(self, owners: Sequence[str]) -> None:
+        self.order = list(dict.fromkeys(owners))
+        members: dict[str, list[int]] = {a: [] for a in self.order}
+        for index, owner in enumerate(owners):
+            members[owner].append(index)
+        width = max((len(m) for m in members.values()), default=0)
+        self.gather = np.zeros((len(self.order), width), dtype=np.intp)
+        self.present = np.zeros((len(self.order), width), dtype=bool)
+        for a, article in enumerate(self.order):
+            self.gather[a, : len(members[article])] = members[article]
+            self.present[a, : len(members[article])] = True
+        self.counts = np.minimum(self.present.sum(axis=1), TOP_K)
+        self.kept = np.arange(min(width, TOP_K)) < self.counts[:, None]
+
+    def scores(self, fused: np.ndarray) -> np.ndarray:
+        """Rows of per-entry scores (queries x entries) -> queries x articles: the mean of
+        each article's best TOP_K entries."""
+        grouped = np.where(self.present, fused[:, self.gather], -np.inf)
+        best = -np.sort(-grouped, axis=2)[:, :, :TOP_K].astype(np.float64)
+        return np.asarray(np.where(self.kept, best, 0.0).sum(axis=2) / self.counts)
+
+
+def fuse(
+    query: str, dense: np.ndarray, lexical: np.ndarray, owners: Sequence[str] | Groups
+) -> Ranked:
     """Best-first ``(article_id, fused score)``: the mean of each article's best entries."""
     weight = dense_weight(query)
-    return per_article(weight * dense + (1.0 - weight) * lexical, owners)
+    # As best_two: the Python float weight is taken in the scores' own precision.
+    fused = dense.dtype.type(weight) * dense + lexical.dtype.type(1.0 - weight) * lexical
+    return per_article(fused, owners)
 
 
-def per_article(scores: np.ndarray, owners: Sequence[str]) -> Ranked:
-    """Best-first ``(article_id, score)``: the mean of each article's best TOP_K entries."""
-    grouped: dict[str, list[float]] = {}
-    for owner, score in zip(owners, scores.tolist(), strict=True):
-        grouped.setdefault(owner, []).append(score)
-    scored = [
-        (owner, float(np.mean(sorted(values, reverse=True)[:TOP_K])))
-        for owner, values in grouped.items()
-    ]
-    return sorted(scored, key=lambda item: item[1], reverse=True)
+def per_article(scores: np.ndarray, owners: Sequence[str] | Groups) -> Ranked:
+    """Best-first ``(article_id, score)``: the mean of each article's best TOP_K entries;
+    ties go to the article seen first."""
+    groups = owners if isinstance(owners, Groups) else Groups(owners)
+    if not groups.order:
+        return []
+    row = groups.scores(np.asarray(scores)[None, :])[0]
+    return [(groups.order[i], float(row[i])) for i in np.argsort(-row, kind="stable")]
 
 
 def best_two(
@@ -55,38 +84,20 @@ def best_two(
     rows: int = 256,
 ) -> list[Ranked]:
     """:func:`fuse` for many queries at once (row *i* of *dense* and *lexical* is query
-    *i*'s), keeping each query's best two articles: all that calibration looks at.
-
-    The same numbers as :func:`fuse`, in the same order of operations, but in numpy:
-    one Python step per entry of every query made a build quadratic in Python (86 s of
-    CPU for 12,000 entries, against 3 s). Ties go to the article seen first, as there.
-    """
-    order = list(dict.fromkeys(owners))
-    if not order:
+    *i*'s), keeping each query's best two articles: all that calibration looks at."""
+    groups = Groups(owners)
+    if not groups.order:
         return [[] for _ in queries]
-    members: dict[str, list[int]] = {a: [] for a in order}
-    for index, owner in enumerate(owners):
-        members[owner].append(index)
-    width = max((len(m) for m in members.values()), default=0)
-    gather = np.zeros((len(order), width), dtype=np.intp)
-    present = np.zeros((len(order), width), dtype=bool)
-    for a, article in enumerate(order):
-        gather[a, : len(members[article])] = members[article]
-        present[a, : len(members[article])] = True
-    counts = np.minimum(present.sum(axis=1), TOP_K)
-    kept = np.arange(min(width, TOP_K)) < counts[:, None]
+    order = groups.order
     weights = np.array([dense_weight(q) for q in queries], dtype=np.float64)[:, None]
     ranked: list[Ranked] = []
     for start in range(0, len(queries), rows):
         weight = weights[start : start + rows]
-        # As fuse: the Python float weight is taken in the scores' own precision.
         fused = (
             weight.astype(dense.dtype) * dense[start : start + rows]
             + (1.0 - weight).astype(lexical.dtype) * lexical[start : start + rows]
         )
-        grouped = np.where(present, fused[:, gather], -np.inf)
-        best = -np.sort(-grouped, axis=2)[:, :, :TOP_K].astype(np.float64)
-        scores = np.where(kept, best, 0.0).sum(axis=2) / counts
+        scores = groups.scores(fused)
         first = scores.argmax(axis=1)
         for row, top in zip(scores, first.tolist(), strict=True):
             result = [(order[top], float(row[top]))]

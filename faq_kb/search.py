@@ -13,7 +13,7 @@ from common.settings import KBSettings, ServiceSettings
 from faq_kb.articles import Article
 from faq_kb.embedder import Embedder, shared_embedder
 from faq_kb.index import KBIndex, load_index
-from faq_kb.scoring import fuse, margins
+from faq_kb.scoring import Groups, fuse, margins
 
 log = logging.getLogger(__name__)
 # MiniLM reads 256 word pieces at most; TF-IDF gains nothing from more text either.
@@ -67,7 +67,7 @@ class HybridKnowledgeBase:
                 "knowledge base: index built by %s, searched with %s", index.model, embedder.name
             )
         self._service = service
-        self._owners = [e.article_id for e in index.entries]
+        self._owners = Groups([e.article_id for e in index.entries])
         self.min_confidence = min_confidence
 
     @property
