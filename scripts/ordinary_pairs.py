@@ -37,6 +37,7 @@ one more. one more thing. one more question. one moment. one second. one minute
 again please. human again. agent again. help again. same again. same issue again
 you there. still there. anyone there. are you there. is anyone there
 any update. any news. any answer. any progress. any luck. any idea. what update
+news about case. update about case. about case number. case closed. case update
 what now. now what. what next. what else. what about now. what about that. what time
 what happened. what is this. what is that. what fee. what network. why not
 all good. all right. all done. all set. that is all. that was fast. that helps
