@@ -285,9 +285,12 @@ def test_a_follow_up_the_nlu_calls_off_topic_is_answered_when_its_words_find_the
     messages, set_slots = run(ActionRespond(), asked("transaction-history"), domain)
     assert messages[0]["text"] == kb.answer("transaction-history", language)
     assert set_slots["last_article"] == "transaction-history"
-    # After another answer the same words are off-topic, as the NLU says.
-    messages, _ = run(ActionRespond(), asked("network-fees"), domain)
-    assert responses(messages) == ["utter_out_of_scope"]
+    # After another answer the previous article is not what the words find: it isn't
+    # repeated (since the articles' tenth round the words alone find the history article,
+    # the only one about exporting, as a new question; before it, they were off-topic).
+    messages, set_slots = run(ActionRespond(), asked("network-fees"), domain)
+    assert kb.answer("network-fees", language) not in [m.get("text") for m in messages]
+    assert set_slots.get("last_article") != "network-fees"
 
 
 @pytest.mark.parametrize(
