@@ -250,6 +250,8 @@ class Router:
             return turn
         if verdict.scam:  # the warning comes first, and the question still gets its answer
             turn.replies = await self.answers.scam_reported(message, language)
+            # The bot answers with the scam's article when it finds no better one.
+            message.metadata["scam"] = verdict.scam_signals
         if self.outbox.tickets_only(conversation):  # email: for the desk, answered once
             return await self._ticket(message, language, stored, turn)
         if len(message.text) > MAX_TEXT:  # kept above for the agent, not sent to Rasa

@@ -60,6 +60,8 @@ class Verdict:
     text: str
     secrets: list[str] = field(default_factory=list)
     scam: bool = False
+    # Which signs of a scam (guard._scam.SIGNALS' names, "link"): names only, never text.
+    scam_signals: list[str] = field(default_factory=list)
     # Messages earlier in the conversation that turned out to be pieces of a phrase.
     earlier_fragments: list[int] = field(default_factory=list)
     # For :meth:`Guard.count`: list words of a phrase-like piece; list words of a short
@@ -130,7 +132,9 @@ class Guard:
             # a phrase was recognised, no later count may add up to redact it.
             verdict.text = f"[redacted: {PHRASE}]"
         verdict.breaks_run = not words and not findings
-        verdict.scam = not verdict.secrets and reports_scam(verdict.text, self.domains)
+        if not verdict.secrets:
+            verdict.scam_signals = scam_signals(verdict.text, self.domains)
+        verdict.scam = bool(verdict.scam_signals)
         return verdict
 
     def count(self, conversation_id: str, message_id: int, verdict: Verdict) -> Verdict:
@@ -159,6 +163,7 @@ class Guard:
             verdict.secrets = sorted({*verdict.secrets, PHRASE})
             verdict.earlier_fragments = [m for m in pieces if m != message_id]
             verdict.scam = False
+            verdict.scam_signals = []
             self.counts.clear(conversation_id)
         return verdict
 

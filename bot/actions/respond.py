@@ -26,6 +26,7 @@ from bot.actions.faq import FAILED_TURNS_BEFORE_OFFER, check_pasted_hash, offer_
 from bot.actions.focus import chain_named, chain_title, lines_about, names_no_chain
 from bot.actions.handoff import hand_off
 from bot.actions.not_found import answer_not_found
+from bot.actions.scam_report import reported_scam_article, with_scam_article
 from bot.actions.shared import (
     knowledge_base,
     language_of,
@@ -133,6 +134,7 @@ class ActionRespond(Action):
             intent, confidence, _candidates(text, tracker), off_topic=_off_topic(tracker)
         )
         decision = self.follow_up(tracker, text, decision)
+        decision = with_scam_article(decision, reported_scam_article(tracker))
         return await self.carry_out(decision, dispatcher, tracker, domain)
 
     def follow_up(self, tracker: Tracker, text: str, first: Decision) -> Decision:
