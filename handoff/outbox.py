@@ -87,7 +87,7 @@ class Outbox:
         and returns the first copy. *with_replies* writes more in the same transaction
         (a content gap); *outcome* is the turn's, recorded with it; with *ends_turn* that
         transaction also finishes the turn being answered (``handoff.answering``). On
-        PostgreSQL a bot's or the system's replies are one statement (``handoff.at_once``).
+        PostgreSQL a bot's or the system's replies are one statement (``handoff.reply_rows``).
         """
         stored: list[OutboundMessage] = []
         recorded: list[Recorded] = []
