@@ -25,7 +25,7 @@ from connectors import Turn
 from gateway.rasa import RasaClient, RasaUnavailable
 from gateway.turn_labels import first_line, outcome_label, record_turn, suggests
 from guard import PHRASE, Verdict
-from handoff import Callbacks, Desk, Inbox, Outbox
+from handoff import Callbacks, Desk, Inbox, Outbox, gaps
 from handoff.callbacks import ASK_MARKER
 from store import handoffs
 from store.models import Message
@@ -234,10 +234,16 @@ class Answers:
             now = self.desk.clock()
             record_turn(db, message, outcome, language, turn, no_answer, now)
 
-        # One commit: the replies, the turn's outcome, and (with no handoff to open
-        # after them) the end of the turn.
+        # One commit: the replies, the turn's outcome (and a content gap, if it is one),
+        # and (with no handoff to open after them) the end of the turn.
+        gap = turn is not None and gaps.recorded(outcome, no_answer)
         sent = await self.outbox.deliver(
-            message.conversation_id, visible, "bot", with_replies=record, ends_turn=not payloads
+            message.conversation_id,
+            visible,
+            "bot",
+            with_replies=record if gap else None,
+            ends_turn=not payloads,
+            outcome=None if gap else (outcome, self.desk.clock()),
         )
         for payload in payloads:
             sent += await self._open(payload, message, turn)

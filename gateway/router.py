@@ -1,7 +1,8 @@
 """The router: where each user message goes, from any channel.
 
 1. The guard reads it first: past that point only the redacted text exists.
-2. The inbox stores it, pending (nothing is lost, whatever fails next).
+2. The inbox stores it, pending (nothing is lost, whatever fails next; Rasa may be
+   asked meanwhile, :mod:`gateway.early`, but nothing answers it before the commit).
 3. A shared secret gets a warning and a human, and never reaches the bot; nor does a
    message that looks like a piece of a phrase sent in several (it gets a warning); a
    message too long for the bot is kept for an agent; a scam report gets a warning,
@@ -33,14 +34,16 @@ import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from dataclasses import asdict, replace
+from dataclasses import asdict
 
-from common.language import DEFAULT_LANGUAGE, Language, detect_language, normalise_language
+from common.language import DEFAULT_LANGUAGE, Language, normalise_language
 from common.messages import MAX_TEXT, InboundMessage, OutboundMessage
 from common.settings import DeskSettings
 from connectors import Turn
 from gateway.answers import Answers
 from gateway.background import Background
+from gateway.early import Asked, committed, dropped, straight_to_rasa
+from gateway.intake import guarded
 from gateway.rasa import RasaClient, RasaUnavailable
 from gateway.recovery import recover_turns
 from guard import Guard, Verdict
@@ -79,12 +82,33 @@ class Router:
         self.background = Background(self.settings.background_turns)
 
     async def handle(self, message: InboundMessage) -> Turn:
-        """Route one inbound message; returns it as stored and what was sent back."""
-        async with self._turn(message.conversation_id):
-            taken = await self._take(message)
-            if isinstance(taken, Turn):
-                return taken
-            return await self._answer(*taken)
+        """Route one inbound message; returns it as stored and what was sent back.
+        Rasa may be asked while it is being stored (:mod:`gateway.early`)."""
+        conversation = message.conversation_id
+        async with self._turn(conversation):
+            message, language, verdict, numbers = guarded(self, message)
+            look, storing = await self.inbox.receive_early(
+                conversation,
+                message.channel,
+                language,
+                message.title or message.text,
+                asdict(message.attachment) if message.attachment else None,
+                dedup_key=message.dedup_key,
+            )
+            asked: Asked | None = None
+            tickets_only = self.outbox.tickets_only(conversation)
+            if look is not None and straight_to_rasa(message, verdict, look, tickets_only):
+                asked = asyncio.ensure_future(self._rasa.send(message))
+            try:
+                stored = await committed(storing, self.inbox)  # only now is it answered
+                if stored.duplicate:
+                    dropped(asked)
+                    return Turn(stored.message, duplicate=True)
+                self.answers.callbacks.keep(conversation, numbers)
+                return await self._answer(message, language, stored, verdict, asked)
+            finally:
+                if asked is not None and not asked.done():
+                    dropped(asked)  # the turn failed before it read Rasa's answer
 
     async def accept(self, message: InboundMessage) -> Turn:
         """Store *message* (its turn pending) and answer it in the background.
@@ -140,33 +164,14 @@ class Router:
 
     async def _take(self, message: InboundMessage) -> _Taken | Turn:
         """The guard, then the store: the message as taken in, or a duplicate's Turn."""
-        # The guard first: past this line the original text exists nowhere, only the
-        # redacted one is stored, logged, sent to Rasa or shown to an agent.
+        message, language, verdict, numbers = guarded(self, message)
         conversation = message.conversation_id
-        verdict = self.guard.inspect(
-            conversation,
-            message.text,
-            hash_expected=lambda: self.inbox.asked_for_hash(conversation),
-        )
-        title = self.guard.scrub(message.title) if message.title else None
-        file = message.attachment
-        if file is not None:  # a file named with a phrase or a key is a leak too
-            named = self.guard.check_name(file.name)
-            file = replace(file, name=named.text)
-            verdict.secrets = sorted({*verdict.secrets, *named.secrets})
-        # Then call-back numbers: only their last four digits go on (handoff.callbacks).
-        numbers = self.answers.callbacks.mask(conversation, verdict.text)
-        message = replace(message, text=numbers.text, title=title, attachment=file)
-        language = normalise_language(message.language) or detect_language(message.text)
-        language = language or DEFAULT_LANGUAGE
-        shown = message.title or message.text
-        attachment = asdict(message.attachment) if message.attachment else None
         stored = self.inbox.receive(
-            message.conversation_id,
+            conversation,
             message.channel,
             language,
-            shown,
-            attachment,
+            message.title or message.text,
+            asdict(message.attachment) if message.attachment else None,
             guarded=True,
             dedup_key=message.dedup_key,
             pending=True,
@@ -178,7 +183,12 @@ class Router:
         return message, language, stored, verdict
 
     async def _answer(
-        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+        self,
+        message: InboundMessage,
+        language: Language,
+        stored: Inbound,
+        verdict: Verdict,
+        asked: Asked | None = None,
     ) -> Turn:
         conversation = message.conversation_id
         # Counted only now: a retry the store found to be a duplicate returned above.
@@ -189,13 +199,18 @@ class Router:
         try:
             if ending_run is None:
                 await count
-            return await self._answer_counted(message, language, stored, verdict)
+            return await self._answer_counted(message, language, stored, verdict, asked)
         finally:
             if ending_run is not None:
                 await ending_run
 
     async def _answer_counted(
-        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+        self,
+        message: InboundMessage,
+        language: Language,
+        stored: Inbound,
+        verdict: Verdict,
+        asked: Asked | None,
     ) -> Turn:
         conversation = message.conversation_id
         if verdict.earlier_fragments:  # the last piece too: it is stored, in clear, by now
@@ -204,7 +219,7 @@ class Router:
             await self.outbox.echo(stored.message)
         try:
             with answering(conversation, stored.message.id) as state:
-                turn = await self._route(message, language, stored, verdict)
+                turn = await self._route(message, language, stored, verdict, asked)
         except BaseException:
             # Not finished, and this process lives on: hand the turn to the recovery
             # job (which runs it again, up to its bound, in whichever process) rather
@@ -236,8 +251,15 @@ class Router:
         return turn
 
     async def _route(
-        self, message: InboundMessage, language: Language, stored: Inbound, verdict: Verdict
+        self,
+        message: InboundMessage,
+        language: Language,
+        stored: Inbound,
+        verdict: Verdict,
+        asked: Asked | None = None,
     ) -> Turn:
+        """*asked*: Rasa's answer, asked for already (only for a message that reaches
+        the last step: ``gateway.early.straight_to_rasa``)."""
         conversation = message.conversation_id
         turn = Turn(stored.message, language=language)
         if stored.undelivered:  # the user can be reached again: kept replies go first
@@ -270,7 +292,7 @@ class Router:
                 turn.replies += rated
                 return turn
         try:
-            replies = await self._rasa.send(message)
+            replies = await (asked if asked is not None else self._rasa.send(message))
         except RasaUnavailable as exc:
             log.warning("Rasa unavailable for %s: %s", conversation, exc)
             replies = [self.answers.unavailable()]

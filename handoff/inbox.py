@@ -4,14 +4,16 @@ The router (``gateway.router``) calls :meth:`Inbox.receive` first: the message i
 kept, its turn marked pending, and the answer says whether a human holds the
 conversation, whether a rating question is open, and whether replies wait for
 delivery. Consoles showing the conversation get the message at once, by an event
-written in the same transaction (``handoff.relay``).
+written in the same transaction (``handoff.relay``). :meth:`Inbox.receive_early` says
+who answers before the rest of that transaction is done (``gateway.early``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +26,7 @@ from common.settings import DeskSettings
 from events import DESK, EventHub
 from guard import Guard
 from handoff import media, views
-from handoff.relay import EventRelay
+from handoff.relay import EventRelay, Recorded
 from store import conversations, deliveries, handoffs, messages, ratings, turns
 from store.leases import HOLDER
 from store.models import HandoffSession, Message
@@ -50,9 +52,18 @@ class Inbound:
 
 
 @dataclass(frozen=True)
-class _Situation:
-    inbound: Inbound
+class Look:
+    """What a user message's first query found: who answers it (before it is stored)."""
+
+    held: int | None  # as Inbound's
+    rating_open: int | None
+    undelivered: bool
     held_or_active: int | None  # the unresolved session whose console shows the message
+
+
+def _settle(future: asyncio.Future[Look], look: Look) -> None:
+    if not future.done():  # the waiter may have given up (cancelled)
+        future.set_result(look)
 
 
 class Inbox:
@@ -97,6 +108,58 @@ class Inbox:
         :meth:`finish` closes. With *echo*, the push of the message to the user's other
         pages is written in the same transaction.
         """
+        args = (conversation_id, channel, language, text, attachment, guarded, dedup_key)
+        stored, recorded = self._receive(*args, pending, echo, None)
+        self.relay.publish(recorded)
+        return stored
+
+    async def receive_early(
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        text: str,
+        attachment: dict[str, str] | None = None,
+        dedup_key: str | None = None,
+    ) -> tuple[Look | None, asyncio.Future[Inbound]]:
+        """:meth:`receive` of a guarded, pending, echoed message, in a thread: returns
+        as soon as its first query (and its duplicate check) saw what decides who
+        answers it, with the rest of the transaction still running. The future is the
+        message once committed (and its events published). The look is None when the
+        transaction ended before that (a duplicate, or a failure): await the future."""
+        loop = asyncio.get_running_loop()
+        looked: asyncio.Future[Look] = loop.create_future()
+
+        def seen(look: Look) -> None:  # in the thread, inside the transaction
+            loop.call_soon_threadsafe(_settle, looked, look)
+
+        args = (conversation_id, channel, language, text, attachment, True, dedup_key)
+
+        async def stored() -> Inbound:
+            inbound, recorded = await asyncio.to_thread(self._receive, *args, True, True, seen)
+            self.relay.publish(recorded)
+            return inbound
+
+        task = asyncio.ensure_future(stored())
+        await asyncio.wait((looked, task), return_when=asyncio.FIRST_COMPLETED)
+        if not looked.done():
+            looked.cancel()
+            return None, task
+        return looked.result(), task
+
+    def _receive(
+        self,
+        conversation_id: str,
+        channel: str,
+        language: str,
+        text: str,
+        attachment: dict[str, str] | None,
+        guarded: bool,
+        dedup_key: str | None,
+        pending: bool,
+        echo: bool,
+        seen: Callable[[Look], None] | None,
+    ) -> tuple[Inbound, list[Recorded]]:
         text = text if guarded else self.guard.scrub(text)
         attachment, refused = media.checked(attachment, self.settings.media_max_bytes)
         text = f"{text} {refused}".strip() if refused else text
@@ -113,7 +176,10 @@ class Inbox:
                 first = deliveries.delivered_message(db, channel, dedup_key)
                 if first is None:
                     first = Message(conversation_id=conversation_id, author="user", text="")
-                return Inbound(first, None, None, duplicate=True)
+                return Inbound(first, None, None, duplicate=True), []
+            look = self._look(latest, now, waiting)
+            if seen is not None:
+                seen(look)
             message = messages.add_message(
                 db,
                 conversation_id,
@@ -127,19 +193,16 @@ class Inbox:
             if dedup_key is not None:
                 deliveries.link_delivery(db, channel, dedup_key, message.id)
             conversations.user_wrote(db, conversation.id, now)
-            situation = self._situation(message, latest, now, waiting)
-            event = views.message_event(db, message, situation.held_or_active)
+            event = views.message_event(db, message, look.held_or_active)
             recorded = [self.relay.record(db, DESK, event)] if event else []
             live = self.echo_event(message) if echo and self.echo_event is not None else None
             if live is not None:
                 recorded.append(self.relay.record(db, *live))
         MESSAGES.labels(channel, "in").inc()
-        self.relay.publish(recorded)
-        return replace(situation.inbound, echoed=live is not None)
+        inbound = Inbound(message, look.held, look.rating_open, waiting, echoed=live is not None)
+        return inbound, recorded
 
-    def _situation(
-        self, message: Message, latest: HandoffSession | None, now: datetime, waiting: bool
-    ) -> _Situation:
+    def _look(self, latest: HandoffSession | None, now: datetime, waiting: bool) -> Look:
         # An unresolved session is always the conversation's latest.
         active = latest if latest is not None and latest.state != "resolved" else None
         held = None
@@ -149,8 +212,7 @@ class Inbox:
         since = now - timedelta(minutes=self.settings.csat_minutes)
         if active is None and latest is not None and ratings.rating_pending(latest, since):
             rating_open = int(latest.id)
-        inbound = Inbound(message, held, rating_open, waiting)
-        return _Situation(inbound, int(active.id) if active is not None else None)
+        return Look(held, rating_open, waiting, int(active.id) if active is not None else None)
 
     def language_of(self, conversation_id: str) -> str | None:
         with self.database() as db:
@@ -189,8 +251,9 @@ class Inbox:
             for message in turns.stale_turns(db, self.clock()):
                 if turns.take_over_turn(db, message, self.holder):
                     latest = handoffs.latest_session(db, message.conversation_id)
-                    inbound = self._situation(message, latest, self.clock(), False).inbound
-                    taken.append(replace(inbound, attempts=int(message.attempts or 0) + 1))
+                    look = self._look(latest, self.clock(), False)
+                    attempts = int(message.attempts or 0) + 1
+                    taken.append(Inbound(message, look.held, look.rating_open, attempts=attempts))
         return taken
 
     # --- what the guard found ------------------------------------------------------

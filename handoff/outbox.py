@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +34,8 @@ from events import DESK, EventHub
 from handoff import views
 from handoff.answering import answered_turn
 from handoff.relay import EventRelay, Recorded
-from store import conversations, deliveries, handoffs, messages, turns
+from handoff.reply_rows import add_reply, at_once
+from store import conversations, deliveries, handoffs, messages, outcomes, turns
 from store.db import commit_without_waiting
 from store.errors import NotFound
 from store.leases import HOLDER
@@ -65,6 +65,8 @@ class Outbox:
         self.relay = relay or EventRelay(database, hub)
         self.holder = HOLDER  # this process, as the sender of the replies it stores
         self.on_dead: DeadHook | None = None
+        bind = database.kw.get("bind")
+        self._one_statement = bind is not None and bind.dialect.name == "postgresql"
 
     async def deliver(
         self,
@@ -75,6 +77,7 @@ class Outbox:
         dedup_key: str | None = None,
         with_replies: Callable[[Session], None] | None = None,
         ends_turn: bool = False,
+        outcome: tuple[str, datetime] | None = None,
     ) -> list[OutboundMessage]:
         """Store *replies*, then send them through the conversation's connector.
 
@@ -82,57 +85,47 @@ class Outbox:
         the user's client fetches when it reconnects. With *dedup_key* (an agent
         console's id for a reply) a retry, through any gateway, sends nothing again
         and returns the first copy. *with_replies* writes more in the same transaction
-        (the turn's outcome); with *ends_turn* that transaction also finishes the turn
-        being answered (``handoff.answering``).
+        (a content gap); *outcome* is the turn's, recorded with it; with *ends_turn* that
+        transaction also finishes the turn being answered (``handoff.answering``). On
+        PostgreSQL a bot's or the system's replies are one statement (``handoff.reply_rows``).
         """
         stored: list[OutboundMessage] = []
         recorded: list[Recorded] = []
         pushed: set[int] = set()  # delivered by a live event written with the reply
-        channel, _, user_id = conversation_id.partition(":")
-        connector = self.connectors.get(channel)
+        channel = conversation_id.partition(":")[0]
         turn = answered_turn(conversation_id)
         shown = [r for r in replies if r.text or r.image]
         active: int | None = None
-        with self.database.begin() as db:
-            if dedup_key is not None and not deliveries.first_delivery(db, author, dedup_key):
-                first = deliveries.delivered_message(db, author, dedup_key)
-                return [messages.as_outbound(first)] if first is not None else []
-            if shown:  # one query: the conversation is there, and its unresolved session
-                found, active = conversations.with_active_session(db, conversation_id)
-                if not found:
-                    raise NotFound(f"no conversation {conversation_id}")
-            for reply in shown:
-                buttons = [{"title": t, "payload": p} for t, p in reply.buttons]
-                # A reply whose push is written with it is sent as far as this process
-                # goes: stored delivered, in the same transaction as its push.
-                pushes = connector is not None and connector.live_event(user_id, reply) is not None
-                message = messages.add_message(
-                    db,
-                    conversation_id,
-                    author,
-                    reply.text,
-                    agent_id=agent_id,
-                    buttons=buttons,
-                    delivery=None if pushes else "sending",
-                    handler=self.holder,
-                    reply_to=turn.message_id if turn is not None else None,
-                    checked=True,
-                )
-                out = replace(reply, id=message.id, author=author, created_at=message.created_at)
-                stored.append(out)
-                event = views.message_event(db, message, active)
-                if event:
-                    recorded.append(self.relay.record(db, DESK, event))
-                live = connector.live_event(user_id, out) if connector is not None else None
-                if live is not None:
-                    recorded.append(self.relay.record(db, *live))
-                    pushed.add(message.id)
-            if dedup_key is not None and stored and stored[0].id is not None:
-                deliveries.link_delivery(db, author, dedup_key, stored[0].id)
-            if with_replies is not None:
-                with_replies(db)
-            if ends_turn and turn is not None:
-                turns.finish_turn(db, turn.message_id)
+        done = None
+        if self._one_statement and shown and not (agent_id or dedup_key or with_replies):
+            done = at_once(self, conversation_id, shown, author, turn, outcome, ends_turn)
+        if done is not None:
+            stored, recorded, pushed = done
+        else:
+            with self.database.begin() as db:
+                if dedup_key is not None and not deliveries.first_delivery(db, author, dedup_key):
+                    first = deliveries.delivered_message(db, author, dedup_key)
+                    return [messages.as_outbound(first)] if first is not None else []
+                if shown:  # one query: the conversation is there, and its unresolved session
+                    found, active = conversations.with_active_session(db, conversation_id)
+                    if not found:
+                        raise NotFound(f"no conversation {conversation_id}")
+                for reply in shown:
+                    out, events, pushes = add_reply(
+                        self, db, conversation_id, author, reply, agent_id, active
+                    )
+                    stored.append(out)
+                    recorded += events
+                    if pushes and out.id is not None:
+                        pushed.add(out.id)
+                if dedup_key is not None and stored and stored[0].id is not None:
+                    deliveries.link_delivery(db, author, dedup_key, stored[0].id)
+                if with_replies is not None:
+                    with_replies(db)
+                if outcome is not None:
+                    outcomes.record(db, conversation_id, *outcome)
+                if ends_turn and turn is not None:
+                    turns.finish_turn(db, turn.message_id)
         if ends_turn and turn is not None:
             turn.finished = True
         self.relay.publish(recorded)

@@ -62,10 +62,13 @@ class Recorded:
     topic: str
     event: dict[str, Any]
     row: OutboxEvent | None = None  # None: an event with no row (published as a hint)
+    written_id: int | None = None  # its row's id, written by a statement (no ORM row)
 
     @property
     def id(self) -> int | None:
         """The row's id: set by the flush that committed it."""
+        if self.written_id is not None:
+            return self.written_id
         return int(self.row.id) if self.row is not None and self.row.id is not None else None
 
 

@@ -6,9 +6,11 @@ SQLAlchemy is pinned to 1.4 by Rasa; everything here uses the 2.0-style API
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import os
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,27 @@ def commit_without_waiting(db: Session) -> None:
     The database stays consistent; only the last fraction of a second may be lost."""
     if db.get_bind().dialect.name == "postgresql":
         db.execute(text("SET LOCAL synchronous_commit TO OFF"))
+
+
+@contextlib.contextmanager
+def one_statement(db: Session) -> Iterator[Connection]:
+    """*db*'s connection for a statement that commits on its own (PostgreSQL's
+    autocommit): no ``BEGIN`` and ``COMMIT`` round trips around it. Set on the driver's
+    connection rather than as SQLAlchemy's isolation level, whose reset when the
+    connection goes back to the pool costs a round trip of its own. A connection that
+    is in a transaction already (the pool's ping) runs it in that one; *db*'s commit
+    ends it."""
+    connection = db.connection()
+    raw: Any = connection.connection.dbapi_connection
+    idle = raw.info.transaction_status == 0  # psycopg2's TRANSACTION_STATUS_IDLE
+    if idle:
+        raw.autocommit = True
+    try:
+        yield connection
+    finally:
+        if idle:
+            raw.autocommit = False
+    db.commit()
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

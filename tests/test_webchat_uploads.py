@@ -287,7 +287,7 @@ def test_a_turn_that_fails_before_storing_leaves_no_file_behind(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(gateway.parts.router.inbox, "receive", broken)
+    monkeypatch.setattr(gateway.parts.router.inbox, "_receive", broken)  # both ways in
     visitor = gateway.visitor("en")
     before = files_on_disk()
     with pytest.raises(RuntimeError):
