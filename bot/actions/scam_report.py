@@ -14,20 +14,14 @@ from rasa_sdk import Tracker
 
 from bot.decision import Decision
 
-# An app sent by someone is the fake-app article's; every other sign is fake support's.
-_SIGNAL_ARTICLES = {"sent_app": "fake-app"}
-_DEFAULT_ARTICLE = "scam-impersonation"
-
 
 def reported_scam_article(tracker: Tracker) -> str | None:
-    """The article for the signs the guard saw in the latest message, if any."""
+    """The article for the signs the guard saw in the latest message, if any: an app sent
+    by someone is the fake-app article's, every other sign is fake support's."""
     signals = (tracker.latest_message.get("metadata") or {}).get("scam") or []
     if not isinstance(signals, list) or not signals:
         return None
-    for signal, article in _SIGNAL_ARTICLES.items():
-        if signal in signals:
-            return article
-    return _DEFAULT_ARTICLE
+    return "fake-app" if "sent_app" in signals else "scam-impersonation"
 
 
 def with_scam_article(decision: Decision, article: str | None) -> Decision:
